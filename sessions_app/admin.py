@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from . import models
+
+admin.site.register(models.Organisation)
+admin.site.register(models.Event)
+admin.site.register(models.Track)
+admin.site.register(models.Location)
+admin.site.register(models.CustomField)
+admin.site.register(models.Session)
+admin.site.register(models.SessionChange)

@@ -1,0 +1,82 @@
+"""Choices and the one table of allowed status moves."""
+
+from django.db import models
+
+
+class SessionStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CONVERTED = "converted", "Converted"
+    LIVE = "live", "Live"
+
+
+# The single source of truth for the workflow: admin buttons, API errors and
+# validators all read this table.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    SessionStatus.SUBMITTED: (SessionStatus.APPROVED, SessionStatus.REJECTED),
+    SessionStatus.APPROVED: (
+        SessionStatus.CONVERTED,
+        SessionStatus.LIVE,
+        SessionStatus.REJECTED,
+        SessionStatus.SUBMITTED,
+    ),
+    SessionStatus.CONVERTED: (SessionStatus.LIVE, SessionStatus.APPROVED),
+    SessionStatus.LIVE: (SessionStatus.APPROVED,),
+    SessionStatus.REJECTED: (SessionStatus.SUBMITTED,),
+}
+
+# Statuses in which a session occupies its location for its time slot.
+HOLDING_STATUSES: tuple[str, ...] = (
+    SessionStatus.APPROVED,
+    SessionStatus.CONVERTED,
+    SessionStatus.LIVE,
+)
+
+
+def allowed_transitions(current: str) -> tuple[str, ...]:
+    return ALLOWED_TRANSITIONS.get(current, ())
+
+
+class SelectionControl(models.TextChoices):
+    OPTIONAL = "optional", "Optional"
+    INCLUDED = "included", "Included"
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    TEXTAREA = "textarea", "Text area"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    URL = "url", "URL"
+    CHECKBOX = "checkbox", "Checkbox"
+    DROPDOWN = "dropdown", "Dropdown"
+    MULTISELECT = "multiselect", "Multi-select"
+
+
+CHOICE_FIELD_TYPES: tuple[str, ...] = (CustomFieldType.DROPDOWN, CustomFieldType.MULTISELECT)
+
+
+class MemberRole(models.TextChoices):
+    ORGANISER = "organiser", "Organiser"
+    REVIEWER = "reviewer", "Reviewer"
+
+
+class HistoryAction(models.TextChoices):
+    CREATE = "session.create", "Created"
+    UPDATE = "session.update", "Updated"
+    DELETE = "session.delete", "Deleted"
+    STATUS_SUBMITTED = "session.status.submitted", "Moved to submitted"
+    STATUS_APPROVED = "session.status.approved", "Approved"
+    STATUS_REJECTED = "session.status.rejected", "Rejected"
+    STATUS_CONVERTED = "session.status.converted", "Converted"
+    STATUS_LIVE = "session.status.live", "Published (live)"
+    RESCHEDULE = "session.reschedule", "Rescheduled by event time zone change"
+
+
+def status_action(status: str) -> str:
+    return f"session.status.{status}"
+
+
+# Human labels for history actions, in one place for the admin and the API.
+ACTION_LABELS: dict[str, str] = dict(HistoryAction.choices)

@@ -1,0 +1,214 @@
+"""Load the demo organisation, event, people and sessions; safe to run again."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from sessions_app import services
+from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
+from sessions_app.models import (
+    CustomField,
+    CustomFieldChoice,
+    Event,
+    Location,
+    Membership,
+    Organisation,
+    Track,
+)
+
+DEMO_ORGANISATION = "demo"
+DEMO_EVENT = "demo-conf"
+DEMO_TIMEZONE = "Europe/Berlin"
+# Demo credentials: printed on purpose, for a local demo only.
+USERS = {
+    "admin": {"password": "admin-demo-pass", "superuser": True, "roles": []},
+    "organiser": {
+        "password": "organiser-demo-pass",
+        "superuser": False,
+        "roles": [MemberRole.ORGANISER],
+    },
+    "reviewer": {
+        "password": "reviewer-demo-pass",
+        "superuser": False,
+        "roles": [MemberRole.REVIEWER],
+    },
+}
+ROLE_GROUPS = {MemberRole.ORGANISER: "Organisers", MemberRole.REVIEWER: "Reviewers"}
+
+TRACKS = [("Product", "#2563eb"), ("Engineering", "#16a34a"), ("Community", "#d97706")]
+LOCATIONS = [("Main Hall", None), ("Room A", 80), ("Room B", None), ("Workshop Lab", None)]
+
+# (day, start, end, location index, track index, name, target status)
+SESSIONS = [
+    (0, "09:00", "10:00", 0, 0, "Opening keynote", "live"),
+    (0, "10:30", "11:30", 0, 0, "Roadmap 2027", "live"),
+    (0, "10:30", "11:15", 1, 1, "Scaling Django at the edge", "live"),
+    (0, "11:30", "12:30", 1, 1, "Database constraints that save you", "converted"),
+    (0, "10:30", "12:00", 2, 2, "Community organisers roundtable", "approved"),
+    (0, "13:30", "15:00", 3, 1, "Hands-on: testing with real browsers", "approved"),
+    (0, "13:30", "14:30", 0, 0, "Pricing experiments", "live"),
+    (0, "15:00", "16:00", 0, 2, "Lightning talks", "submitted"),
+    (0, "10:45", "11:45", 0, 1, "Clashing proposal: async ORM", "submitted"),
+    (1, "09:00", "10:00", 0, 0, "Day two welcome", "live"),
+    (1, "10:00", "11:00", 1, 1, "Time zones are hard", "approved"),
+    (1, "11:00", "12:00", 1, 1, "Half-open intervals explained", "approved"),
+    (1, "10:00", "12:00", 3, 1, "Workshop: OAuth2 client credentials", "converted"),
+    (1, "13:00", "14:00", 2, 2, "Mentoring circles", "submitted"),
+    (1, "14:00", "15:00", 2, 0, "Customer panel", "rejected"),
+    (1, "15:30", "16:30", 0, 0, "Design systems in practice", "submitted"),
+    (1, "10:30", "11:30", 1, 2, "Clashing proposal: meetup growth", "submitted"),
+    (1, "16:30", "17:30", 0, 2, "Community awards", "approved"),
+    (2, "09:00", "09:45", 0, 0, "Final day kickoff", "live"),
+    (2, "10:00", "11:00", 0, 1, "Observability for small teams", "submitted"),
+    (2, "10:00", "11:00", 1, 1, "Writing migrations that never lock", "approved"),
+    (2, "11:00", "12:30", 3, 1, "Workshop: property-based testing", "approved"),
+    (2, "13:00", "14:00", 2, 2, "Open source sustainability", "rejected"),
+    (2, "14:00", "15:00", 0, 0, "Closing keynote", "approved"),
+    (2, "15:00", "15:30", 0, 2, "Farewell", "submitted"),
+    (None, None, None, None, 2, "Unscheduled: hallway track ideas", "submitted"),
+    (None, None, None, None, 0, "Unscheduled: product clinic", "submitted"),
+    (None, None, None, None, 1, "Unscheduled: code review dojo", "rejected"),
+    (0, "16:00", "17:00", 2, 1, "Security office hours", "submitted"),
+    (2, "09:00", "10:00", 2, 2, "Volunteer briefing", "converted"),
+]
+# How each target status is reached from ``submitted``, one allowed move at a time.
+PATHS = {
+    SessionStatus.SUBMITTED: [],
+    SessionStatus.APPROVED: [SessionStatus.APPROVED],
+    SessionStatus.REJECTED: [SessionStatus.REJECTED],
+    SessionStatus.CONVERTED: [SessionStatus.APPROVED, SessionStatus.CONVERTED],
+    SessionStatus.LIVE: [SessionStatus.APPROVED, SessionStatus.LIVE],
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: the 'demo' organisation with a three-day event, tracks, locations, "
+        "custom fields, about 30 sessions in every status, and the users admin, organiser "
+        "and reviewer. Running it again changes nothing that exists."
+    )
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            organisation, _ = Organisation.objects.get_or_create(
+                slug=DEMO_ORGANISATION, defaults={"name": "Demo Events Ltd"}
+            )
+            users = self._users(organisation)
+            event, created = self._event(organisation)
+            if created:
+                self._sessions(event, users["organiser"], users["reviewer"])
+        self._report(event)
+
+    def _users(self, organisation):
+        user_model = get_user_model()
+        users = {}
+        for username, spec in USERS.items():
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@example.com",
+                    "is_staff": True,
+                    "is_superuser": spec["superuser"],
+                },
+            )
+            if created:
+                user.set_password(spec["password"])
+                user.save()
+            for role in spec["roles"]:
+                Membership.objects.get_or_create(organisation=organisation, user=user, role=role)
+                group = Group.objects.filter(name=ROLE_GROUPS[role]).first()
+                if group is not None:
+                    user.groups.add(group)
+            users[username] = user
+        return users
+
+    def _event(self, organisation):
+        existing = Event.objects.filter(organisation=organisation, slug=DEMO_EVENT).first()
+        if existing is not None:
+            return existing, False
+        start = dt.date.today() + dt.timedelta(days=30)
+        event = Event.objects.create(
+            organisation=organisation,
+            name="Demo Conference",
+            slug=DEMO_EVENT,
+            timezone=DEMO_TIMEZONE,
+            start_date=start,
+            end_date=start + dt.timedelta(days=2),
+        )
+        for name, color in TRACKS:
+            Track.objects.create(event=event, name=name, color=color)
+        for name, capacity in LOCATIONS:
+            Location.objects.create(event=event, name=name, capacity=capacity)
+        self._custom_fields(event)
+        return event, True
+
+    def _custom_fields(self, event):
+        specs = [
+            ("Level", CustomFieldType.DROPDOWN, True, ["Beginner", "Intermediate", "Advanced"]),
+            ("Speaker", CustomFieldType.TEXT, False, []),
+            ("Recorded", CustomFieldType.CHECKBOX, False, []),
+            ("Audience", CustomFieldType.MULTISELECT, False, ["Developers", "Managers", "Ops"]),
+            ("Expected attendance", CustomFieldType.NUMBER, False, []),
+            ("Slides due", CustomFieldType.DATE, False, []),
+            ("Slides URL", CustomFieldType.URL, False, []),
+            ("Speaker notes", CustomFieldType.TEXTAREA, False, []),
+        ]
+        for order, (label, field_type, required, choices) in enumerate(specs):
+            field = CustomField.objects.create(
+                event=event,
+                label=label,
+                field_type=field_type,
+                required=required,
+                sort_order=order,
+            )
+            for choice_order, choice in enumerate(choices):
+                CustomFieldChoice.objects.create(field=field, label=choice, sort_order=choice_order)
+
+    def _sessions(self, event, organiser, reviewer):
+        tracks = list(event.tracks.order_by("pk"))
+        locations = list(event.locations.order_by("pk"))
+        fields = {f.label: f for f in event.custom_fields.prefetch_related("choices")}
+        level_choices = list(fields["Level"].choices.all())
+        audience_choices = list(fields["Audience"].choices.all())
+        for index, (day, start, end, loc, track, name, target) in enumerate(SESSIONS):
+            custom = {
+                fields["Level"].key: [{"id": level_choices[index % 3].pk}],
+                fields["Speaker"].key: f"Speaker {index + 1}",
+                fields["Recorded"].key: index % 2,
+                fields["Audience"].key: [{"id": audience_choices[index % 3].pk}],
+            }
+            data = {
+                "name": name,
+                "description": f"{name}: a demo session.",
+                "track_id": tracks[track].pk if track is not None else None,
+                "location_id": locations[loc].pk if loc is not None else None,
+                "capacity": 60 if loc == 1 else None,
+                "custom_fields": custom,
+            }
+            if day is not None:
+                data["date"] = event.start_date + dt.timedelta(days=day)
+                data["start_time"] = dt.time.fromisoformat(start)
+                data["end_time"] = dt.time.fromisoformat(end)
+            session = services.session_create(
+                event=event, data=data, actor=services.Actor(user=organiser)
+            )
+            for status in PATHS[SessionStatus(target)]:
+                services.session_set_status(
+                    session_id=session.pk,
+                    status=status,
+                    actor=services.Actor(user=reviewer),
+                    note="Demo data.",
+                )
+
+    def _report(self, event):
+        count = event.sessions.count()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {event.name} with {count} sessions.")
+        )
+        self.stdout.write("Log in to the admin with one of these demo accounts:")
+        for username, spec in USERS.items():
+            role = "superuser" if spec["superuser"] else ", ".join(spec["roles"])
+            self.stdout.write(f"  {username:<10} / {spec['password']:<22} ({role})")

@@ -1,0 +1,81 @@
+"""Reads that the rules and the pages share."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .enums import HOLDING_STATUSES
+
+
+def sessions_overlapping(
+    *,
+    location_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> QuerySet:
+    """Sessions holding ``location_id`` whose half-open interval meets [starts_at, ends_at)."""
+    from .models import Session
+
+    qs = Session.objects.filter(
+        location_id=location_id,
+        session_status__in=HOLDING_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("starts_at", "id")
+
+
+def conflict_summary(session: Any) -> dict[str, Any]:
+    """How a clashing session is named in errors (API ``conflicts``, admin messages)."""
+    return {
+        "id": session.pk,
+        "name": session.name,
+        "starts_at": session.starts_at.isoformat() if session.starts_at else None,
+        "ends_at": session.ends_at.isoformat() if session.ends_at else None,
+        "location_id": session.location_id,
+    }
+
+
+def session_conflicts(
+    *,
+    location_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        conflict_summary(other)
+        for other in sessions_overlapping(
+            location_id=location_id, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
+        ).only("id", "name", "starts_at", "ends_at", "location_id")
+    ]
+
+
+def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any, Any]]:
+    """Pairs of holding sessions that overlap within the given locations (one query)."""
+    from .models import Session
+
+    holders = (
+        Session.objects.filter(
+            location_id__in=location_ids,
+            session_status__in=HOLDING_STATUSES,
+            starts_at__isnull=False,
+        )
+        .only("id", "name", "starts_at", "ends_at", "location_id")
+        .order_by("location_id", "starts_at", "id")
+    )
+    clashes = []
+    latest = None  # the session in this location reaching furthest so far
+    for session in holders:
+        if latest is not None and latest.location_id == session.location_id:
+            if session.starts_at < latest.ends_at:
+                clashes.append((latest, session))
+            if session.ends_at > latest.ends_at:
+                latest = session
+        else:
+            latest = session
+    return clashes

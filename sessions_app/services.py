@@ -1,0 +1,417 @@
+"""Every write to sessions and events goes through here, whichever door it comes from.
+
+Each service runs in one transaction: lock what its rule depends on, apply, validate
+the merged object, save, write one history entry, and announce only on commit.
+A refused write raises and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from . import history, selectors, validators
+from .enums import HistoryAction, status_action
+from .exceptions import StaleVersionError
+from .models import Event, Location, Session, SessionChange
+from .signals import session_changed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from .models import ApiClient
+
+OVERLAP_CONSTRAINT = "session_no_location_overlap"
+EXCLUSION_VIOLATION = "23P01"
+
+# Fields a caller may write; ``custom_fields`` is a patch merged by key.
+SESSION_WRITABLE_FIELDS = frozenset(history.TRACKED_FIELDS) | {"custom_fields"}
+EVENT_WRITABLE_FIELDS = frozenset({"name", "slug", "timezone", "start_date", "end_date"})
+# Checked by Session.clean() itself (with the rows already locked), so full_clean skips them.
+_CLEANED_IN_MODEL = ["event", "location", "track"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a user, an API client, or the system (neither)."""
+
+    user: AbstractBaseUser | None = None
+    client: ApiClient | None = None
+
+    def __post_init__(self) -> None:
+        if self.user is not None and self.client is not None:
+            raise ValueError("An actor is a user or an API client, not both.")
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        if self.client is not None:
+            return f"API client {self.client.name or self.client.client_id}"
+        return "system"
+
+    def history_fields(self) -> dict[str, Any]:
+        return {"actor_user": self.user, "actor_client": self.client, "actor_label": self.label}
+
+
+SYSTEM = Actor()
+
+
+def merge_custom_values(*, current: Mapping[str, Any], patch: Any) -> Any:
+    """Keys not sent keep their values, ``None`` clears a key. A non-object is left to clean()."""
+    if not isinstance(patch, Mapping):
+        return patch
+    merged = dict(current or {})
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply(session: Session, data: Mapping[str, Any]) -> None:
+    unknown = set(data) - SESSION_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not writable session fields: {', '.join(sorted(unknown))}")
+    for name, value in data.items():
+        if name == "custom_fields":
+            session.custom_fields = merge_custom_values(current=session.custom_fields, patch=value)
+        elif name == "timezone":
+            session.timezone = value or ""
+        else:
+            setattr(session, name, value)
+
+
+def _lock_location(session: Session) -> None:
+    """Lock the location so that writers competing for its slots queue up behind each other."""
+    if session.location_id is None:
+        return
+    location = Location.objects.select_for_update().filter(pk=session.location_id).first()
+    if location is not None:
+        session.location = location
+
+
+def _validate(session: Session) -> None:
+    # Unique and check constraints are enforced by validators and the database; skipping
+    # their per-constraint queries keeps a write within a fixed query budget.
+    session.full_clean(exclude=_CLEANED_IN_MODEL, validate_unique=False, validate_constraints=False)
+
+
+def _record(
+    session: Session, *, actor: Actor, action: str, changes: dict, note: str = ""
+) -> SessionChange:
+    return SessionChange.objects.create(
+        session_id=session.pk,
+        event_id=session.event_id,
+        action=action,
+        changes=changes,
+        note=note,
+        version=session.version,
+        **actor.history_fields(),
+    )
+
+
+def _announce(session: Session, action: str) -> None:
+    payload = {
+        "session_id": session.pk,
+        "event_id": session.event_id,
+        "action": action,
+        "status": session.session_status,
+    }
+    transaction.on_commit(lambda: session_changed.send(sender=Session, **payload))
+
+
+def _is_overlap_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) != EXCLUSION_VIOLATION:
+        return False
+    diag = getattr(cause, "diag", None)
+    return getattr(diag, "constraint_name", OVERLAP_CONSTRAINT) == OVERLAP_CONSTRAINT
+
+
+def _overlap_error(session: Session) -> ValidationError:
+    """The same error as the validator's, for a clash only the database caught (a race)."""
+    conflicts = []
+    if session.location_id and session.starts_at and session.ends_at:
+        conflicts = selectors.session_conflicts(
+            location_id=session.location_id,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            exclude_id=session.pk,
+        )
+    try:
+        validators.validate_no_overlap(
+            conflicts=conflicts or [{"id": None, "name": "another session"}]
+        )
+    except ValidationError as exc:
+        return exc
+    raise AssertionError("unreachable")
+
+
+def _lock_session(session_id: int) -> Session:
+    return (
+        Session.objects.select_for_update(of=("self",)).select_related("event").get(pk=session_id)
+    )
+
+
+def _write(
+    *,
+    session_id: int,
+    data: Mapping[str, Any],
+    actor: Actor,
+    expected_version: int | None,
+    validate_only: bool,
+    note: str,
+) -> Session:
+    session = None
+    try:
+        with transaction.atomic():
+            session = _lock_session(session_id)
+            if expected_version is not None and expected_version != session.version:
+                raise StaleVersionError(expected=expected_version, current=session.version)
+            before = history.snapshot(session)
+            _apply(session, data)
+            _lock_location(session)
+            _validate(session)
+            changes = history.diff(before, history.snapshot(session))
+            if not changes:
+                return session
+            old_status = before["session_status"]
+            action = (
+                status_action(session.session_status)
+                if session.session_status != old_status
+                else HistoryAction.UPDATE.value
+            )
+            session.version += 1
+            session.updated_at = timezone.now()
+            if validate_only:
+                return session
+            session.save()
+            _record(session, actor=actor, action=action, changes=changes, note=note)
+            _announce(session, action)
+    except IntegrityError as exc:
+        if session is not None and _is_overlap_violation(exc):
+            raise _overlap_error(session) from exc
+        raise
+    return session
+
+
+def session_update(
+    *,
+    session_id: int,
+    data: Mapping[str, Any],
+    actor: Actor,
+    expected_version: int | None = None,
+    validate_only: bool = False,
+    note: str = "",
+) -> Session:
+    """Change only the given fields of a session and validate the merged result.
+
+    ``data`` maps field names (``location_id``, ``track_id``, ... as in
+    ``SESSION_WRITABLE_FIELDS``) to typed values; ``custom_fields`` is merged by key.
+
+    Side effects, in order: locks the session and its (new) location; raises
+    ``StaleVersionError`` if ``expected_version`` is given and stale; raises
+    ``ValidationError`` on any broken rule; if anything changed, bumps ``version``,
+    sets ``updated_at``, saves, writes one ``SessionChange`` (``session.update`` or
+    ``session.status.<new>``) and sends ``session_changed`` on commit. With
+    ``validate_only`` it returns what the session would become and writes nothing.
+    """
+    return _write(
+        session_id=session_id,
+        data=data,
+        actor=actor,
+        expected_version=expected_version,
+        validate_only=validate_only,
+        note=note,
+    )
+
+
+def session_set_status(
+    *,
+    session_id: int,
+    status: str,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Session:
+    """Move a session along the workflow (``ALLOWED_TRANSITIONS``), with an optional note.
+
+    Side effects as ``session_update``; the history action is ``session.status.<status>``.
+    Setting the current status again changes nothing and records nothing.
+    """
+    return _write(
+        session_id=session_id,
+        data={"session_status": status},
+        actor=actor,
+        expected_version=expected_version,
+        validate_only=False,
+        note=note,
+    )
+
+
+def session_create(
+    *,
+    event: Event,
+    data: Mapping[str, Any],
+    actor: Actor,
+    validate_only: bool = False,
+) -> Session:
+    """Create a session in ``event`` from ``data`` (same names as ``session_update``).
+
+    Side effects, in order: locks the location; validates; saves with version 1;
+    writes one ``session.create`` entry with every field's initial value; announces on commit.
+    """
+    session = Session(event=event)
+    data = {key: value for key, value in data.items() if key != "event_id"}
+    try:
+        with transaction.atomic():
+            _apply(session, data)
+            _lock_location(session)
+            _validate(session)
+            if validate_only:
+                session.compute_instants()
+                return session
+            session.save()
+            changes = history.diff({}, history.snapshot(session))
+            _record(session, actor=actor, action=HistoryAction.CREATE.value, changes=changes)
+            _announce(session, HistoryAction.CREATE.value)
+    except IntegrityError as exc:
+        if _is_overlap_violation(exc):
+            raise _overlap_error(session) from exc
+        raise
+    return session
+
+
+def session_delete(*, session_id: int, actor: Actor, note: str = "") -> None:
+    """Delete a session; refused (``ValidationError``, code ``live_delete``) while it is live.
+
+    Side effects, in order: locks the session; writes one ``session.delete`` entry holding
+    the last values; deletes the row; announces on commit. The history stays.
+    """
+    with transaction.atomic():
+        session = _lock_session(session_id)
+        validators.validate_not_live_for_delete(status=session.session_status)
+        changes = history.diff(history.snapshot(session), {})
+        _record(session, actor=actor, action=HistoryAction.DELETE.value, changes=changes, note=note)
+        _announce(session, HistoryAction.DELETE.value)
+        session.delete()
+
+
+def _defer_overlap_check() -> bool:
+    """Let a batch of moves pass through transient overlaps; checked again before commit."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {OVERLAP_CONSTRAINT} DEFERRED")
+    return True
+
+
+def _check_overlap_now() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {OVERLAP_CONSTRAINT} IMMEDIATE")
+
+
+def event_update(*, event_id: int, data: Mapping[str, Any], actor: Actor) -> Event:
+    """Change an event's name, slug, time zone or dates.
+
+    A new time zone recomputes the instants of every session that follows the event's
+    zone, in the same transaction, and is refused if that would make two sessions clash.
+    New dates are refused while sessions lie outside them.
+
+    Side effects, in order: locks the event and its sessions that follow its zone;
+    validates; saves the event; updates the moved sessions' instants and versions and
+    writes one ``session.reschedule`` entry for each; announces each on commit.
+    """
+    unknown = set(data) - EVENT_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not writable event fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event_id)
+        old_timezone = event.timezone
+        for name, value in data.items():
+            setattr(event, name, value)
+        event.full_clean(validate_constraints=False)
+
+        outside = event.sessions.filter(date__isnull=False).exclude(
+            date__range=(event.start_date, event.end_date)
+        )
+        outside_count = outside.count()
+        if outside_count:
+            raise ValidationError(
+                {
+                    "start_date": ValidationError(
+                        f"{outside_count} session(s) are scheduled outside these dates; "
+                        "move them first.",
+                        code="sessions_outside_event",
+                    )
+                }
+            )
+        event.save()
+        if event.timezone != old_timezone:
+            _reschedule_sessions(event, old_timezone=old_timezone, actor=actor)
+    return event
+
+
+def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> None:
+    moved = list(
+        Session.objects.select_for_update()
+        .filter(event=event, use_event_timezone=True, date__isnull=False)
+        .order_by("pk")
+    )
+    if not moved:
+        return
+    now = timezone.now()
+    note = f"The event's time zone changed from {old_timezone} to {event.timezone}."
+    entries = []
+    for session in moved:
+        session.event = event
+        before = history.instants(session)
+        session.compute_instants()
+        session.version += 1
+        session.updated_at = now
+        entries.append(
+            SessionChange(
+                session_id=session.pk,
+                event_id=event.pk,
+                action=HistoryAction.RESCHEDULE.value,
+                changes=history.diff(before, history.instants(session)),
+                note=note,
+                version=session.version,
+                created_at=now,
+                **actor.history_fields(),
+            )
+        )
+    deferred = _defer_overlap_check()
+    Session.objects.bulk_update(moved, ["starts_at", "ends_at", "version", "updated_at"])
+    location_ids = sorted({s.location_id for s in moved if s.location_id is not None})
+    clashes = selectors.holders_clashing_in_locations(location_ids=location_ids)
+    if clashes:
+        conflicts = []
+        for pair in clashes:
+            for session in pair:
+                summary = selectors.conflict_summary(session)
+                if summary not in conflicts:
+                    conflicts.append(summary)
+        raise ValidationError(
+            {
+                "timezone": ValidationError(
+                    "In this time zone these sessions would overlap in their locations: "
+                    + ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
+                    + ".",
+                    code="conflict",
+                    params={"conflicts": conflicts},
+                )
+            }
+        )
+    if deferred:
+        _check_overlap_now()
+    SessionChange.objects.bulk_create(entries)
+    for session in moved:
+        _announce(session, HistoryAction.RESCHEDULE.value)

@@ -1,0 +1,330 @@
+"""Pure validation rules shared by the admin, the API and the services.
+
+Each function takes keyword-only context and raises ``ValidationError({field: error})``
+with a stable ``code``; nothing here touches the database.
+"""
+
+import datetime as dt
+import math
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from .enums import (
+    CHOICE_FIELD_TYPES,
+    HOLDING_STATUSES,
+    CustomFieldType,
+    SessionStatus,
+    allowed_transitions,
+)
+
+CAPACITY_MAX = 1_000_000
+TEXT_MAX = 255
+TEXTAREA_MAX = 20_000
+# Codes the API answers with 409 instead of 422.
+CONFLICT_CODES = frozenset({"conflict", "invalid_transition", "live_delete"})
+
+
+def _error(field: str, message: str, code: str, params: dict | None = None) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code, params=params)})
+
+
+def validate_schedule(
+    *, date: dt.date | None, start_time: dt.time | None, end_time: dt.time | None
+) -> None:
+    """Date, start and end are all set or all empty, and the end is after the start."""
+    values = {"date": date, "start_time": start_time, "end_time": end_time}
+    missing = [name for name, value in values.items() if value is None]
+    if missing and len(missing) < len(values):
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "Date, start time and end time must be set together or all left empty.",
+                    code="incomplete_schedule",
+                )
+                for name in missing
+            }
+        )
+    if not missing and end_time <= start_time:
+        raise _error("end_time", "End time must be after start time.", "invalid_time_range")
+
+
+def validate_date_within_event(
+    *, date: dt.date | None, event_start: dt.date, event_end: dt.date
+) -> None:
+    if date is not None and not event_start <= date <= event_end:
+        raise _error(
+            "date",
+            f"Date must be within the event, from {event_start.isoformat()} "
+            f"to {event_end.isoformat()}.",
+            "outside_event",
+        )
+
+
+def is_valid_timezone(name: str | None) -> bool:
+    if not name or not isinstance(name, str) or "\x00" in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def validate_timezone_name(*, name: str | None, field: str = "timezone") -> None:
+    if not is_valid_timezone(name):
+        raise _error(field, f"{name!r} is not a known IANA time zone.", "invalid_timezone")
+
+
+def validate_session_timezone(*, use_event_timezone: bool, timezone: str | None) -> None:
+    """A session that does not follow the event's zone needs a valid zone of its own."""
+    if use_event_timezone and not timezone:
+        return
+    if not use_event_timezone and not timezone:
+        raise _error(
+            "timezone",
+            "A time zone is required when the event's time zone is not used.",
+            "required",
+        )
+    validate_timezone_name(name=timezone)
+
+
+def validate_capacity(
+    *, capacity: int | None, location_capacity: int | None, seats_taken: int = 0
+) -> None:
+    if capacity is None:
+        return
+    if capacity < 0 or capacity > CAPACITY_MAX:
+        raise _error(
+            "capacity", f"Capacity must be between 0 and {CAPACITY_MAX:,}.", "out_of_range"
+        )
+    if location_capacity is not None and capacity > location_capacity:
+        raise _error(
+            "capacity",
+            f"Capacity cannot exceed the location's capacity of {location_capacity}.",
+            "above_location_capacity",
+        )
+    if capacity < seats_taken:
+        raise _error(
+            "capacity",
+            f"Capacity cannot be below the {seats_taken} seats already taken.",
+            "below_seats_taken",
+        )
+
+
+def validate_same_event(
+    *, event_id: int, location_event_id: int | None, track_event_id: int | None
+) -> None:
+    errors = {}
+    if location_event_id is not None and location_event_id != event_id:
+        errors["location"] = ValidationError(
+            "The location must belong to the session's event.", code="wrong_event"
+        )
+    if track_event_id is not None and track_event_id != event_id:
+        errors["track"] = ValidationError(
+            "The track must belong to the session's event.", code="wrong_event"
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_event_unchanged(*, original_event_id: int | None, event_id: int) -> None:
+    if original_event_id is not None and original_event_id != event_id:
+        raise _error("event", "A session cannot be moved to another event.", "immutable")
+
+
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+def is_http_url(value: str) -> bool:
+    try:
+        _http_url(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def validate_webinar_url(*, url: str) -> None:
+    if url and not is_http_url(url):
+        raise _error("webinar_url", "Enter a valid http or https URL.", "invalid_url")
+
+
+def validate_status_transition(*, current: str, target: str) -> None:
+    """Refuse a move that the workflow table does not allow; the same status is a no-op."""
+    if current == target:
+        return
+    allowed = [str(status) for status in allowed_transitions(current)]
+    if target not in allowed:
+        allowed_text = ", ".join(allowed) or "none"
+        raise _error(
+            "session_status",
+            f"A {current} session cannot move to {target}. Allowed from {current}: {allowed_text}.",
+            "invalid_transition",
+            {"allowed": allowed, "current": current, "target": target},
+        )
+
+
+def validate_live_has_schedule(
+    *, status: str, date: dt.date | None, start_time: dt.time | None
+) -> None:
+    if status == SessionStatus.LIVE and (date is None or start_time is None):
+        raise _error(
+            "session_status",
+            "A session can go live only once it has a date, a start time and an end time.",
+            "live_requires_schedule",
+        )
+
+
+def validate_not_live_for_delete(*, status: str) -> None:
+    if status == SessionStatus.LIVE:
+        raise _error(
+            "session_status",
+            "A live session cannot be deleted; unpublish it (move it to approved) first.",
+            "live_delete",
+            {"allowed": [str(SessionStatus.APPROVED)]},
+        )
+
+
+def holds_location(*, status: str, location_id: int | None, starts_at: Any) -> bool:
+    return status in HOLDING_STATUSES and location_id is not None and starts_at is not None
+
+
+def validate_no_overlap(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
+    """``conflicts`` are the other sessions holding the room: {id, name, starts_at, ...}."""
+    if not conflicts:
+        return
+    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
+    raise _error(
+        "location",
+        f"This location is already booked at this time by {names}.",
+        "conflict",
+        {"conflicts": list(conflicts)},
+    )
+
+
+def validate_no_null_characters(*, values: Mapping[str, Any]) -> None:
+    errors = {
+        field: ValidationError("Null characters are not allowed.", code="null_characters")
+        for field, value in values.items()
+        if isinstance(value, str) and "\x00" in value
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Custom fields -----------------------------------------------------------------------
+
+
+def _custom_error(key: str, message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code, params={"key": key})
+
+
+def _choice_ids(raw: Any) -> list[int] | None:
+    """``[{"id": 5}, ...]`` → ``[5, ...]``; None when the shape is wrong."""
+    if not isinstance(raw, list):
+        return None
+    ids = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"id"}:
+            return None
+        choice_id = item["id"]
+        if isinstance(choice_id, bool) or not isinstance(choice_id, int):
+            return None
+        ids.append(choice_id)
+    return ids
+
+
+def clean_custom_value(*, key: str, field_type: str, choice_ids: Iterable[int], value: Any) -> Any:
+    """Check one custom value against its definition; return it in its stored (wire) shape.
+
+    Checkbox values are stored as 0/1, choices as ``[{"id": N}]``.
+    """
+    if field_type in (CustomFieldType.TEXT, CustomFieldType.TEXTAREA, CustomFieldType.URL):
+        if not isinstance(value, str):
+            raise _custom_error(key, f"{key} must be a string.", "invalid_type")
+        if "\x00" in value:
+            raise _custom_error(key, f"{key} must not contain null characters.", "null_characters")
+        limit = TEXTAREA_MAX if field_type == CustomFieldType.TEXTAREA else TEXT_MAX
+        if len(value) > limit:
+            raise _custom_error(key, f"{key} must be at most {limit} characters.", "too_long")
+        if field_type == CustomFieldType.URL and value and not is_http_url(value):
+            raise _custom_error(key, f"{key} must be a valid http or https URL.", "invalid_url")
+        return value
+    if field_type == CustomFieldType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _custom_error(key, f"{key} must be a number.", "invalid_type")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _custom_error(key, f"{key} must be a finite number.", "invalid_type")
+        if abs(value) > 1e15:
+            raise _custom_error(key, f"{key} is out of range.", "out_of_range")
+        return value
+    if field_type == CustomFieldType.DATE:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return dt.date.fromisoformat(value).isoformat()
+            except ValueError:
+                pass
+        raise _custom_error(key, f"{key} must be a date as YYYY-MM-DD.", "invalid_date")
+    if field_type == CustomFieldType.CHECKBOX:
+        if value in (0, 1) and not isinstance(value, float):
+            return int(value)
+        raise _custom_error(key, f"{key} must be 0 or 1.", "invalid_type")
+    if field_type in CHOICE_FIELD_TYPES:
+        ids = _choice_ids(value)
+        if ids is None:
+            raise _custom_error(
+                key, f'{key} must be a list of choices like [{{"id": 1}}].', "invalid_type"
+            )
+        if field_type == CustomFieldType.DROPDOWN and len(ids) != 1:
+            raise _custom_error(key, f"{key} takes exactly one choice.", "invalid_type")
+        if len(set(ids)) != len(ids):
+            raise _custom_error(key, f"{key} lists a choice twice.", "duplicate_choice")
+        known = set(choice_ids)
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise _custom_error(key, f"{key} has no choice with id {unknown[0]}.", "invalid_choice")
+        return [{"id": i} for i in ids]
+    raise _custom_error(key, f"{key} has an unsupported type.", "invalid_type")
+
+
+def validate_custom_values(
+    *, definitions: Mapping[str, Mapping[str, Any]], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate merged custom values against the event's definitions.
+
+    ``definitions`` maps ``c_<id>`` to ``{"type", "required", "choice_ids", "label"}``.
+    Returns the cleaned values; raises one ``custom_fields`` error per bad key.
+    """
+    errors = []
+    cleaned = {}
+    for key, value in values.items():
+        definition = definitions.get(key)
+        if definition is None:
+            errors.append(
+                _custom_error(key, f"{key} is not a custom field of this event.", "unknown_field")
+            )
+            continue
+        if value is None:
+            continue
+        try:
+            cleaned[key] = clean_custom_value(
+                key=key,
+                field_type=definition["type"],
+                choice_ids=definition["choice_ids"],
+                value=value,
+            )
+        except ValidationError as exc:
+            errors.append(exc)
+    for key, definition in definitions.items():
+        if definition["required"] and cleaned.get(key) in (None, "", []):
+            if key in values and values[key] is not None and key not in cleaned:
+                continue  # already reported as invalid
+            errors.append(
+                _custom_error(key, f"{key} ({definition['label']}) is required.", "required")
+            )
+    if errors:
+        raise ValidationError({"custom_fields": errors})
+    return cleaned

@@ -1,0 +1,42 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+
+def _on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def _chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    return path if shutil.which(path) else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (never skip) what this run cannot do: a skip must not count as a pass.
+
+    PostgreSQL-only tests run in the PostgreSQL pass of ``make test``; browser tests need
+    Chromium, and ``REQUIRE_BROWSER=1`` turns its absence into an error.
+    """
+    keep, dropped = [], []
+    no_browser = _chromium_path() is None
+    wants_browser = any(item.get_closest_marker("browser") for item in items)
+    if no_browser and wants_browser and os.environ.get("REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError("REQUIRE_BROWSER=1 but Chromium was not found.")
+    for item in items:
+        if (item.get_closest_marker("postgres") and not _on_postgres()) or (
+            item.get_closest_marker("browser") and no_browser
+        ):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"database: {engine}", f"chromium: {_chromium_path() or 'not found'}"]

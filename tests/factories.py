@@ -1,0 +1,94 @@
+"""Plain factory functions: each makes one row with sensible defaults, no hidden extras."""
+
+import datetime as dt
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from sessions_app import services
+from sessions_app.enums import CustomFieldType, MemberRole
+from sessions_app.models import (
+    CustomField,
+    CustomFieldChoice,
+    Event,
+    Location,
+    Membership,
+    Organisation,
+    Session,
+    Track,
+)
+
+_seq = itertools.count(1)
+EVENT_START = dt.date(2030, 6, 10)
+
+
+def organisation(**kwargs) -> Organisation:
+    n = next(_seq)
+    return Organisation.objects.create(
+        **{"name": f"Organisation {n}", "slug": f"org-{n}", **kwargs}
+    )
+
+
+def user(*, organisation=None, roles=(), **kwargs):
+    n = next(_seq)
+    password = kwargs.pop("password", "pass-word-123")
+    u = get_user_model().objects.create_user(
+        **{"username": f"user{n}", "password": password, "is_staff": True, **kwargs}
+    )
+    for role in roles:
+        Membership.objects.create(organisation=organisation, user=u, role=MemberRole(role))
+    return u
+
+
+def event(**kwargs) -> Event:
+    n = next(_seq)
+    if "organisation" not in kwargs:
+        kwargs["organisation"] = organisation()
+    return Event.objects.create(
+        **{
+            "name": f"Event {n}",
+            "slug": f"event-{n}",
+            "timezone": "Europe/Berlin",
+            "start_date": EVENT_START,
+            "end_date": EVENT_START + dt.timedelta(days=2),
+            **kwargs,
+        }
+    )
+
+
+def track(*, event, **kwargs) -> Track:
+    return Track.objects.create(event=event, **{"name": f"Track {next(_seq)}", **kwargs})
+
+
+def location(*, event, **kwargs) -> Location:
+    return Location.objects.create(event=event, **{"name": f"Room {next(_seq)}", **kwargs})
+
+
+def custom_field(*, event, field_type=CustomFieldType.TEXT, choices=(), **kwargs) -> CustomField:
+    field = CustomField.objects.create(
+        event=event, field_type=field_type, **{"label": f"Field {next(_seq)}", **kwargs}
+    )
+    for order, label in enumerate(choices):
+        CustomFieldChoice.objects.create(field=field, label=label, sort_order=order)
+    return field
+
+
+def session(*, event, **kwargs) -> Session:
+    """A session saved directly (no service, no history): for arranging a test's world."""
+    s = Session(event=event, **{"name": f"Session {next(_seq)}", **kwargs})
+    s.save()
+    return s
+
+
+def scheduled(*, event, day=0, start="10:00", end="11:00", **kwargs) -> Session:
+    return session(
+        event=event,
+        date=event.start_date + dt.timedelta(days=day),
+        start_time=dt.time.fromisoformat(start),
+        end_time=dt.time.fromisoformat(end),
+        **kwargs,
+    )
+
+
+def create_via_service(*, event, actor=services.SYSTEM, **data) -> Session:
+    return services.session_create(event=event, data=data, actor=actor)
