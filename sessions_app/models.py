@@ -296,6 +296,7 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        permissions = [("review_session", "Can move sessions through the review workflow")]
         indexes = [models.Index(fields=["location", "starts_at"], name="session_location_start")]
         constraints = [
             models.CheckConstraint(

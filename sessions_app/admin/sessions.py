@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from . import models
+from sessions_app import models
 
 admin.site.register(models.Organisation)
 admin.site.register(models.Event)
