@@ -527,3 +527,21 @@ class SessionChange(models.Model):
         from .enums import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
+
+
+class ApiRateCounter(models.Model):
+    """Requests counted for one API caller in its current fixed window.
+
+    One row per caller (``client:<pk>`` or ``ip:<address>``). The API bumps it with a
+    single atomic upsert, so every worker process shares the count.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    window_start = models.BigIntegerField(help_text="Unix time the current window began.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "API rate counter"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count} since {self.window_start}"
