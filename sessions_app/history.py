@@ -29,6 +29,8 @@ TRACKED_FIELDS: dict[str, str] = {
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return value

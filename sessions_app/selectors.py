@@ -29,13 +29,17 @@ def sessions_overlapping(
     return qs.order_by("starts_at", "id")
 
 
+def _utc_iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
 def conflict_summary(session: Any) -> dict[str, Any]:
     """How a clashing session is named in errors (API ``conflicts``, admin messages)."""
     return {
         "id": session.pk,
         "name": session.name,
-        "starts_at": session.starts_at.isoformat() if session.starts_at else None,
-        "ends_at": session.ends_at.isoformat() if session.ends_at else None,
+        "starts_at": _utc_iso(session.starts_at),
+        "ends_at": _utc_iso(session.ends_at),
         "location_id": session.location_id,
     }
 

@@ -88,11 +88,18 @@ def _apply(session: Session, data: Mapping[str, Any]) -> None:
             setattr(session, name, value)
 
 
+# Locks are FOR NO KEY UPDATE: they queue writers of the same rows behind each other but,
+# unlike FOR UPDATE, do not block the FOR KEY SHARE that PostgreSQL's foreign-key checks
+# take at commit, which would let two writers deadlock on each other's referenced rows.
+
+
 def _lock_location(session: Session) -> None:
     """Lock the location so that writers competing for its slots queue up behind each other."""
     if session.location_id is None:
         return
-    location = Location.objects.select_for_update().filter(pk=session.location_id).first()
+    location = (
+        Location.objects.select_for_update(no_key=True).filter(pk=session.location_id).first()
+    )
     if location is not None:
         session.location = location
 
@@ -156,7 +163,9 @@ def _overlap_error(session: Session) -> ValidationError:
 
 def _lock_session(session_id: int) -> Session:
     return (
-        Session.objects.select_for_update(of=("self",)).select_related("event").get(pk=session_id)
+        Session.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("event")
+        .get(pk=session_id)
     )
 
 
@@ -333,7 +342,7 @@ def event_update(*, event_id: int, data: Mapping[str, Any], actor: Actor) -> Eve
     if unknown:
         raise TypeError(f"Not writable event fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        event = Event.objects.select_for_update().get(pk=event_id)
+        event = Event.objects.select_for_update(no_key=True).get(pk=event_id)
         old_timezone = event.timezone
         for name, value in data.items():
             setattr(event, name, value)
@@ -361,7 +370,7 @@ def event_update(*, event_id: int, data: Mapping[str, Any], actor: Actor) -> Eve
 
 def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> None:
     moved = list(
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(no_key=True)
         .filter(event=event, use_event_timezone=True, date__isnull=False)
         .order_by("pk")
     )

@@ -92,3 +92,17 @@ def scheduled(*, event, day=0, start="10:00", end="11:00", **kwargs) -> Session:
 
 def create_via_service(*, event, actor=services.SYSTEM, **data) -> Session:
     return services.session_create(event=event, data=data, actor=actor)
+
+
+def api_client(*, organisation, **kwargs):
+    from sessions_app.models import ApiClient
+
+    return ApiClient.objects.create(
+        organisation=organisation,
+        **{
+            "name": f"Client {next(_seq)}",
+            "client_type": ApiClient.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": ApiClient.GRANT_CLIENT_CREDENTIALS,
+            **kwargs,
+        },
+    )

@@ -6,7 +6,6 @@ check to the end of its transaction. SQLite has no exclusion constraints: there 
 locked check is the guard.
 """
 
-from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations
 
 CONSTRAINT_SQL = """
@@ -29,6 +28,9 @@ DROP_SQL = "ALTER TABLE sessions_app_session DROP CONSTRAINT session_no_location
 
 def add_constraint(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        # Not django.contrib.postgres's BtreeGistExtension: its reverse queries pg_extension
+        # on SQLite too, and dropping a shared extension on unapply would be rude anyway.
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         schema_editor.execute(CONSTRAINT_SQL)
 
 
@@ -40,7 +42,4 @@ def drop_constraint(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("sessions_app", "0001_initial")]
 
-    operations = [
-        BtreeGistExtension(),
-        migrations.RunPython(add_constraint, drop_constraint),
-    ]
+    operations = [migrations.RunPython(add_constraint, drop_constraint)]
