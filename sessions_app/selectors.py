@@ -83,3 +83,15 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
         else:
             latest = session
     return clashes
+
+
+def agenda_sessions() -> QuerySet:
+    """Live sessions as attendees see them, in time order, with what the page shows."""
+    from .enums import SessionStatus
+    from .models import Session
+
+    return (
+        Session.objects.filter(session_status=SessionStatus.LIVE)
+        .select_related("location", "track")
+        .order_by("starts_at", "location__name", "id")
+    )

@@ -1,0 +1,74 @@
+import pytest
+from django.urls import reverse
+
+from sessions_app import services
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def agenda_url(event):
+    return reverse("agenda:event", args=[event.organisation.slug, event.slug])
+
+
+def test_agenda_shows_only_live_sessions(client):
+    event = f.event()
+    live = f.scheduled(event=event, name="Published talk", session_status="live")
+    f.scheduled(
+        event=event, name="Approved talk", session_status="approved", start="12:00", end="13:00"
+    )
+    f.session(event=event, name="Proposal")
+    response = client.get(agenda_url(event))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-session-id="{live.pk}"' in html
+    assert "Published talk" in html
+    assert "Approved talk" not in html and "Proposal" not in html
+    # Times in the event's zone (Europe/Berlin), not UTC.
+    assert "10:00–11:00" in html
+
+
+def test_agenda_shows_a_change_to_a_live_session_at_once(client):
+    event = f.event()
+    live = f.scheduled(event=event, name="Old title", session_status="live")
+    client.get(agenda_url(event))
+    services.session_update(session_id=live.pk, data={"name": "New title"}, actor=services.SYSTEM)
+    html = client.get(agenda_url(event)).content.decode()
+    assert "New title" in html and "Old title" not in html
+
+
+def test_agenda_unpublished_session_disappears(client):
+    event = f.event()
+    live = f.scheduled(event=event, name="Soon gone", session_status="live")
+    services.session_set_status(session_id=live.pk, status="approved", actor=services.SYSTEM)
+    assert "Soon gone" not in client.get(agenda_url(event)).content.decode()
+
+
+def test_agenda_unknown_event_is_404(client):
+    event = f.event()
+    response = client.get(reverse("agenda:event", args=[event.organisation.slug, "nope"]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_agenda_query_count_does_not_grow(client, django_assert_num_queries, count):
+    event = f.event()
+    room, track = f.location(event=event), f.track(event=event)
+    for i in range(count):
+        f.scheduled(
+            event=event,
+            session_status="live",
+            location=room,
+            track=track,
+            day=i % 3,
+            start=f"{8 + i // 6:02d}:{(i % 6) * 10:02d}",
+            end=f"{8 + i // 6:02d}:{(i % 6) * 10 + 9:02d}",
+        )
+    with django_assert_num_queries(2):
+        response = client.get(agenda_url(event))
+    assert response.content.decode().count('class="session"') == count
+
+
+def test_home_links_to_the_three_doors(client):
+    html = client.get("/").content.decode()
+    assert all(link in html for link in ['href="/admin/"', 'href="/agenda/"', 'href="/api/docs/"'])
