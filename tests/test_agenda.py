@@ -25,7 +25,7 @@ def test_agenda_shows_only_live_sessions(client):
     assert "Published talk" in html
     assert "Approved talk" not in html and "Proposal" not in html
     # Times in the event's zone (Europe/Berlin), not UTC.
-    assert "10:00–11:00" in html
+    assert "10:00\u201311:00" in html
 
 
 def test_agenda_shows_a_change_to_a_live_session_at_once(client):
