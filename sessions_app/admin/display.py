@@ -1,0 +1,160 @@
+"""How sessions and their history read on the staff pages."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import format_html
+
+from sessions_app.enums import SessionStatus
+from sessions_app.models import CustomField, Location, Session, SessionChange, Track
+
+# The label of the button for each move; the table of which moves exist is enums'.
+MOVE_LABELS: dict[tuple[str, str], str] = {
+    (SessionStatus.SUBMITTED, SessionStatus.APPROVED): "Approve",
+    (SessionStatus.SUBMITTED, SessionStatus.REJECTED): "Reject",
+    (SessionStatus.APPROVED, SessionStatus.CONVERTED): "Convert",
+    (SessionStatus.APPROVED, SessionStatus.LIVE): "Publish (go live)",
+    (SessionStatus.APPROVED, SessionStatus.REJECTED): "Reject",
+    (SessionStatus.APPROVED, SessionStatus.SUBMITTED): "Back to submitted",
+    (SessionStatus.CONVERTED, SessionStatus.LIVE): "Publish (go live)",
+    (SessionStatus.CONVERTED, SessionStatus.APPROVED): "Back to approved",
+    (SessionStatus.LIVE, SessionStatus.APPROVED): "Unpublish",
+    (SessionStatus.REJECTED, SessionStatus.SUBMITTED): "Reopen",
+}
+
+
+def move_label(current: str, target: str) -> str:
+    return MOVE_LABELS.get((current, target), f"Move to {SessionStatus(target).label.lower()}")
+
+
+def status_badge(status: str) -> str:
+    return format_html(
+        '<span class="sm-badge sm-status-{}">{}</span>', status, SessionStatus(status).label
+    )
+
+
+def time_range(session: Session) -> str:
+    """``10:30-11:30`` with the effective zone, or an em dash when unscheduled."""
+    if session.start_time is None or session.end_time is None:
+        return format_html('<span class="sm-muted">{}</span>', "not scheduled")
+    zone = session.effective_timezone
+    abbreviation = ""
+    if session.starts_at is not None and zone:
+        try:
+            abbreviation = session.starts_at.astimezone(zoneinfo.ZoneInfo(zone)).tzname()
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            abbreviation = ""
+    return format_html(
+        '{}\u2013{} <span class="sm-zone" title="{}">{}</span>',
+        session.start_time.strftime("%H:%M"),
+        session.end_time.strftime("%H:%M"),
+        zone,
+        f"{zone} ({abbreviation})" if abbreviation else zone,
+    )
+
+
+def text_colour_for(background: str) -> str:
+    """Black or white text, whichever reads better on ``#rrggbb`` (WCAG relative luminance)."""
+    try:
+        channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    except (ValueError, TypeError, IndexError):
+        return "#111827"
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#111827" if luminance > 0.35 else "#ffffff"
+
+
+# --- history ---------------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "event_id": "Event",
+    "location_id": "Location",
+    "track_id": "Track",
+    "session_status": "Status",
+    "starts_at": "Starts at",
+    "ends_at": "Ends at",
+}
+
+
+@dataclass
+class HistoryRow:
+    entry: SessionChange
+    actor_kind: str
+    changes: list[tuple[str, str, str]]
+
+
+def _label_for(field: str, custom: dict[str, CustomField]) -> str:
+    if field.startswith("custom_fields."):
+        key = field.removeprefix("custom_fields.")
+        definition = custom.get(key)
+        return f"{definition.label} ({key})" if definition else key
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    try:
+        return str(Session._meta.get_field(field).verbose_name).capitalize()
+    except Exception:  # an unknown name is shown as it is
+        return field
+
+
+def history_rows(session: Session, entries: list[SessionChange]) -> list[HistoryRow]:
+    """Entries with readable values: names for ids, labels for choices (a fixed few queries)."""
+    ids: dict[str, set[int]] = {"track_id": set(), "location_id": set()}
+    event_names = {session.event_id: session.event.name}
+    for entry in entries:
+        for field, change in (entry.changes or {}).items():
+            if field in ids:
+                ids[field].update(v for v in (change.get("old"), change.get("new")) if v)
+    names = {
+        "track_id": dict(Track.objects.filter(pk__in=ids["track_id"]).values_list("pk", "name"))
+        if ids["track_id"]
+        else {},
+        "location_id": dict(
+            Location.objects.filter(pk__in=ids["location_id"]).values_list("pk", "name")
+        )
+        if ids["location_id"]
+        else {},
+    }
+    custom = {
+        field.key: field
+        for field in CustomField.objects.filter(event_id=session.event_id).prefetch_related(
+            "choices"
+        )
+    }
+    choice_labels = {
+        choice.pk: choice.label for field in custom.values() for choice in field.choices.all()
+    }
+
+    def readable(field: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if field == "event_id":
+            return f"{event_names.get(value, 'another event')} (#{value})"
+        if field in names:
+            return f"{names[field].get(value, 'deleted')} (#{value})"
+        if field == "session_status":
+            try:
+                return SessionStatus(value).label
+            except ValueError:
+                return str(value)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value):
+            return ", ".join(choice_labels.get(i["id"], f"#{i['id']}") for i in value) or "—"
+        return str(value)
+
+    rows = []
+    for entry in entries:
+        kind = "client" if entry.actor_client_id else "user" if entry.actor_user_id else "system"
+        changes = [
+            (
+                _label_for(field, custom),
+                readable(field, c.get("old")),
+                readable(field, c.get("new")),
+            )
+            for field, c in sorted((entry.changes or {}).items())
+        ]
+        rows.append(HistoryRow(entry=entry, actor_kind=kind, changes=changes))
+    return rows

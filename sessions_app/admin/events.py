@@ -1,0 +1,172 @@
+"""Organisations, events, tracks, locations and custom field definitions."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from sessions_app import services
+from sessions_app.models import (
+    CustomField,
+    CustomFieldChoice,
+    Event,
+    Location,
+    Membership,
+    Organisation,
+    Track,
+)
+
+from .filters import EventFilter
+from .forms import EventAdminForm
+from .scoping import OrganisationScopedAdmin, ScopedInlineMixin, organisation_ids
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OrganisationScopedAdmin):
+    """Managed by superusers; members see at most their own organisations."""
+
+    organisation_path = "pk"
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def organisation_id_of(self, obj) -> int:
+        return obj.pk
+
+
+@admin.register(Event)
+class EventAdmin(OrganisationScopedAdmin):
+    form = EventAdminForm
+    organisation_path = "organisation"
+    list_display = [
+        "name",
+        "organisation",
+        "start_date",
+        "end_date",
+        "timezone",
+        "session_count",
+        "schedule_link",
+    ]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["start_date", "name"]
+
+    def organisation_id_of(self, obj) -> int:
+        return obj.organisation_id
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_session_count=Count("sessions"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["organisation"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        own = organisation_ids(request, self.edit_role)
+        if len(own) == 1 and "organisation" not in initial:
+            initial["organisation"] = next(iter(own))
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.actor = services.Actor(user=request.user)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        # A change was already written by services.event_update in the form's validation.
+        if not change:
+            super().save_model(request, obj, form, change)
+
+    @admin.display(description="sessions", ordering="_session_count")
+    def session_count(self, obj):
+        return obj._session_count
+
+    @admin.display(description="schedule")
+    def schedule_link(self, obj):
+        url = reverse("admin:sessions_app_session_schedule")
+        return format_html('<a href="{}?event={}">Schedule grid</a>', url, obj.pk)
+
+
+class _EventPartAdmin(OrganisationScopedAdmin):
+    list_filter = [EventFilter]
+    list_select_related = ["event"]
+    search_fields = ["name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Sessions rely on their track, location and fields staying in their event.
+        return ["event"] if obj is not None else []
+
+
+@admin.register(Track)
+class TrackAdmin(_EventPartAdmin):
+    list_display = ["name", "event", "colour"]
+    fields = ["event", "name", "color"]
+
+    @admin.display(description="colour", ordering="color")
+    def colour(self, obj):
+        return format_html(
+            '<span class="sm-swatch" style="background:{}"></span> {}', obj.color, obj.color
+        )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "color":
+            field.widget.input_type = "color"
+        return field
+
+
+@admin.register(Location)
+class LocationAdmin(_EventPartAdmin):
+    list_display = ["name", "event", "capacity"]
+    fields = ["event", "name", "capacity"]
+
+
+class CustomFieldChoiceInline(ScopedInlineMixin, admin.TabularInline):
+    model = CustomFieldChoice
+    extra = 1
+    fields = ["label", "sort_order"]
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(_EventPartAdmin):
+    list_display = [
+        "label",
+        "key_display",
+        "event",
+        "field_type",
+        "required",
+        "choice_count",
+        "sort_order",
+    ]
+    list_filter = [EventFilter, "field_type", "required"]
+    search_fields = ["label"]
+    fields = ["event", "label", "field_type", "required", "sort_order", "help_text"]
+    inlines = [CustomFieldChoiceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_choice_count=Count("choices"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Stored values follow the type; changing it would strand them.
+        return ["event", "field_type"] if obj is not None else []
+
+    @admin.display(description="key")
+    def key_display(self, obj):
+        return obj.key
+
+    @admin.display(description="choices", ordering="_choice_count")
+    def choice_count(self, obj):
+        return obj._choice_count if obj.has_choices else "—"

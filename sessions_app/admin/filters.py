@@ -1,0 +1,96 @@
+"""List filters whose choices come only from the user's own organisations (one query each).
+
+A value that is not well formed filters to nothing rather than raising.
+"""
+
+import datetime as dt
+
+from django.contrib import admin
+
+from sessions_app.models import Location, Track
+
+from .scoping import events_for
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
+def _selected_event_id(request) -> int | None:
+    return _int_or_none(request.GET.get("event"))
+
+
+class EventFilter(admin.SimpleListFilter):
+    title = "event"
+    parameter_name = "event"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in events_for(request).values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(event_id=_int_or_none(self.value()))
+        return queryset
+
+
+class _EventPartFilter(admin.SimpleListFilter):
+    """Tracks or locations of the visible events; only the chosen event's when one is set."""
+
+    model = None
+
+    def lookups(self, request, model_admin):
+        rows = self.model.objects.filter(event__in=events_for(request))
+        event_id = _selected_event_id(request)
+        if event_id is not None:
+            rows = rows.filter(event_id=event_id)
+        rows = list(rows.values_list("pk", "name", "event__name").order_by("event__name", "name"))
+        several_events = len({event_name for _, _, event_name in rows}) > 1
+        return [
+            (str(pk), f"{name} ({event_name})" if several_events else name)
+            for pk, name, event_name in rows
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.parameter_name}_id": _int_or_none(self.value())})
+        return queryset
+
+
+class TrackFilter(_EventPartFilter):
+    title = "track"
+    parameter_name = "track"
+    model = Track
+
+
+class LocationFilter(_EventPartFilter):
+    title = "location"
+    parameter_name = "location"
+    model = Location
+
+
+class DayFilter(admin.SimpleListFilter):
+    title = "date"
+    parameter_name = "day"
+    UNSCHEDULED = "none"
+
+    def lookups(self, request, model_admin):
+        sessions = model_admin.scoped_queryset(request).filter(date__isnull=False)
+        event_id = _selected_event_id(request)
+        if event_id is not None:
+            sessions = sessions.filter(event_id=event_id)
+        days = sessions.order_by("date").values_list("date", flat=True).distinct()
+        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in days] + [
+            (self.UNSCHEDULED, "Not scheduled")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.UNSCHEDULED:
+            return queryset.filter(date__isnull=True)
+        if value:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                return queryset.none()
+            return queryset.filter(date=day)
+        return queryset

@@ -1,0 +1,291 @@
+"""Admin forms that write through the services.
+
+The form's validation *is* the write: once the fields are well formed, ``_post_clean``
+calls the service inside the admin's transaction, and whatever the service refuses
+(a rule, a clash, a stale version) comes back as errors on the form's fields. So there is
+one validation, one lock, one history entry, and a race lost between "check" and "save"
+can never become a 500. The ModelAdmin's ``save_model`` then has nothing left to do.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from sessions_app import services
+from sessions_app.enums import CustomFieldType
+from sessions_app.exceptions import StaleVersionError
+from sessions_app.models import CustomField, Event, Session
+
+CUSTOM_PREFIX = "cf_"
+# Model fields the form may send to the services, by form name → service name.
+SERVICE_NAMES = {
+    name: name for name in services.SESSION_WRITABLE_FIELDS if not name.endswith("_id")
+} | {"location": "location_id", "track": "track_id"}
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def custom_form_name(field: CustomField) -> str:
+    return f"{CUSTOM_PREFIX}{field.pk}"
+
+
+def service_messages(exc: ValidationError) -> list[str]:
+    """The messages as written; the services' messages are final text, not %-templates."""
+    return [str(error.message) for errors in exc.update_error_dict({}).values() for error in errors]
+
+
+# --- custom fields as typed form fields -----------------------------------------------------
+
+
+def custom_formfield(field: CustomField) -> forms.Field:
+    """A real form field for one custom field definition."""
+    common = {"label": field.label, "help_text": field.help_text, "required": field.required}
+    kind = field.field_type
+    if kind == CustomFieldType.TEXTAREA:
+        return forms.CharField(
+            max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), **common
+        )
+    if kind == CustomFieldType.NUMBER:
+        return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
+    if kind == CustomFieldType.DATE:
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
+        )
+    if kind == CustomFieldType.URL:
+        return forms.URLField(max_length=255, assume_scheme="https", **common)
+    if kind == CustomFieldType.CHECKBOX:
+        # Unticked is a value (0), so a checkbox is never "missing".
+        return forms.BooleanField(**{**common, "required": False})
+    choices = [(choice.pk, choice.label) for choice in field.choices.all()]
+    if kind == CustomFieldType.DROPDOWN:
+        return forms.TypedChoiceField(
+            choices=[("", "---------"), *choices], coerce=int, empty_value=None, **common
+        )
+    if kind == CustomFieldType.MULTISELECT:
+        return forms.TypedMultipleChoiceField(
+            choices=choices, coerce=int, widget=forms.CheckboxSelectMultiple, **common
+        )
+    return forms.CharField(max_length=255, **common)
+
+
+def custom_initial(field: CustomField, stored: Any) -> Any:
+    """The stored (wire) value as the form field's initial value."""
+    if stored is None:
+        return None
+    kind = field.field_type
+    if kind == CustomFieldType.CHECKBOX:
+        return bool(stored)
+    if kind == CustomFieldType.DROPDOWN:
+        return stored[0]["id"] if stored else None
+    if kind == CustomFieldType.MULTISELECT:
+        return [item["id"] for item in stored]
+    return stored
+
+
+def custom_wire_value(field: CustomField, cleaned: Any) -> Any:
+    """The form's cleaned value in the stored shape; None clears the key."""
+    kind = field.field_type
+    if kind == CustomFieldType.CHECKBOX:
+        return 1 if cleaned else 0
+    if cleaned in (None, "", []):
+        return None
+    if kind == CustomFieldType.NUMBER:
+        return int(cleaned) if float(cleaned).is_integer() else cleaned
+    if kind == CustomFieldType.DATE:
+        return cleaned.isoformat()
+    if kind == CustomFieldType.DROPDOWN:
+        return [{"id": cleaned}]
+    if kind == CustomFieldType.MULTISELECT:
+        return [{"id": choice_id} for choice_id in cleaned]
+    return cleaned
+
+
+# --- errors from the services onto the form -------------------------------------------------
+
+
+def conflict_message(error: ValidationError) -> str:
+    conflicts = (error.params or {}).get("conflicts") or []
+    links = format_html_join(
+        ", ",
+        '<a href="{}">“{}” (#{})</a>',
+        (
+            (reverse("admin:sessions_app_session_change", args=[c["id"]]), c["name"], c["id"])
+            for c in conflicts
+            if c.get("id") is not None
+        ),
+    )
+    if not links:
+        return str(error.message)
+    return format_html("This location is already booked at this time by {}.", links)
+
+
+class ServiceErrorsMixin:
+    """Puts a service's ``ValidationError`` on the matching form fields."""
+
+    field_aliases: dict[str, str] = {}
+
+    def target_field(self, field: str, error: ValidationError) -> str | None:
+        field = self.field_aliases.get(field, field)
+        return field if field in self.fields else None
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        for field, errors in exc.update_error_dict({}).items():
+            for error in errors:
+                message = str(error.message)
+                if field == "location" and error.code == "conflict":
+                    message = conflict_message(error)
+                target = None if field == NON_FIELD_ERRORS else self.target_field(field, error)
+                self.add_error(target, ValidationError(message, code=error.code))
+
+
+# --- the session form --------------------------------------------------------------------------
+
+
+class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
+    """Session form; ``SessionAdmin.get_form`` subclasses it with the event, the actor and the
+    event's custom fields as declared fields."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    event: Event
+    actor: services.Actor
+    custom_definitions: list[CustomField] = []
+
+    class Meta:
+        model = Session
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["loaded_version"] = self.instance.version
+            self.fields["loaded_version"].required = True
+            stored = self.instance.custom_fields or {}
+            for definition in self.custom_definitions:
+                self.initial[custom_form_name(definition)] = custom_initial(
+                    definition, stored.get(definition.key)
+                )
+
+    def target_field(self, field: str, error: ValidationError) -> str | None:
+        if field == "custom_fields":
+            key = (error.params or {}).get("key", "")
+            name = CUSTOM_PREFIX + key.removeprefix("c_")
+            return name if name in self.fields else None
+        if field == "session_status":
+            return None
+        return super().target_field(field, error)
+
+    def service_data(self) -> dict[str, Any]:
+        """What to send: on create every field, on change only what the user changed."""
+        creating = self.instance.pk is None
+        names = self.fields if creating else self.changed_data
+        data = {
+            SERVICE_NAMES[name]: self.cleaned_data[name]
+            for name in names
+            if name in SERVICE_NAMES and name in self.cleaned_data
+        }
+        for key in ("location_id", "track_id"):
+            if key in data and data[key] is not None:
+                data[key] = data[key].pk
+        patch = {}
+        for definition in self.custom_definitions:
+            name = custom_form_name(definition)
+            if creating or name in self.changed_data:
+                value = custom_wire_value(definition, self.cleaned_data.get(name))
+                if value is not None or not creating:
+                    patch[definition.key] = value
+        # Values of fields the event no longer defines would block every save: drop them.
+        defined = {definition.key for definition in self.custom_definitions}
+        for key in self.instance.custom_fields or {}:
+            if key not in defined:
+                patch[key] = None
+        if patch:
+            data["custom_fields"] = patch
+        return data
+
+    def _post_clean(self) -> None:
+        if self._errors:
+            return
+        data = self.service_data()
+        try:
+            if self.instance.pk is None:
+                self.instance = services.session_create(
+                    event=self.event, data=data, actor=self.actor
+                )
+            elif data:
+                self.instance = services.session_update(
+                    session_id=self.instance.pk,
+                    data=data,
+                    actor=self.actor,
+                    expected_version=self.cleaned_data.get("loaded_version"),
+                )
+        except StaleVersionError as exc:
+            self.add_error(None, stale_error(self.instance, exc))
+        except ValidationError as exc:
+            self.add_service_errors(exc)
+
+
+def stale_error(session: Session, exc: StaleVersionError) -> ValidationError:
+    url = reverse("admin:sessions_app_session_change", args=[session.pk])
+    return ValidationError(
+        format_html(
+            "Someone else saved this session while you were editing it (your page shows "
+            "version {}, it is now at version {}). Nothing of yours was saved. "
+            '<a href="{}">Reload the page</a> to see their changes, then make yours again.',
+            exc.expected,
+            exc.current,
+            url,
+        ),
+        code="stale",
+    )
+
+
+# --- the event form ----------------------------------------------------------------------------
+
+
+class EventAdminForm(ServiceErrorsMixin, forms.ModelForm):
+    """Changes go through ``services.event_update`` (a new zone moves the sessions with it)."""
+
+    actor: services.Actor
+
+    class Meta:
+        model = Event
+        fields = ["organisation", "name", "slug", "timezone", "start_date", "end_date"]
+        widgets = {"timezone": forms.Select(choices=timezone_choices())}
+
+    def _post_clean(self) -> None:
+        if self.instance.pk is None:
+            super()._post_clean()
+            return
+        if self._errors:
+            return
+        slug = self.cleaned_data.get("slug")
+        taken = (
+            Event.objects.filter(organisation_id=self.instance.organisation_id, slug=slug)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if taken:
+            self.add_error("slug", "Another event of this organisation already uses this slug.")
+            return
+        data = {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in services.EVENT_WRITABLE_FIELDS
+        }
+        if not data:
+            return
+        try:
+            self.instance = services.event_update(
+                event_id=self.instance.pk, data=data, actor=self.actor
+            )
+        except ValidationError as exc:
+            self.add_service_errors(exc)

@@ -1,0 +1,150 @@
+"""Which organisations a staff user may see and act in, and the admin mixins that enforce it.
+
+Two layers, as in the API: the Django permission from the role's group says what kind of
+thing the user may do; ``Membership`` says in which organisations. A superuser skips both.
+Anything outside the user's organisations is filtered out of the queryset, so its URL
+answers exactly like a missing object.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from sessions_app.enums import MemberRole
+from sessions_app.models import Event, Membership, Organisation
+
+_CACHE_ATTR = "_sessions_org_roles"
+
+
+def organisation_roles(request: HttpRequest) -> dict[int, set[str]]:
+    """``{organisation_id: {role, ...}}`` for the request's user; one query per request."""
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is None:
+        cached = {}
+        user = request.user
+        if user.is_authenticated:
+            rows = Membership.objects.filter(user_id=user.pk).values_list("organisation_id", "role")
+            for organisation_id, role in rows:
+                cached.setdefault(organisation_id, set()).add(role)
+        setattr(request, _CACHE_ATTR, cached)
+    return cached
+
+
+def organisation_ids(request: HttpRequest, role: str | None = None) -> set[int]:
+    """The organisations where the user holds ``role`` (any role when None)."""
+    return {
+        org_id
+        for org_id, roles in organisation_roles(request).items()
+        if role is None or role in roles
+    }
+
+
+def is_superuser(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+def has_role(request: HttpRequest, role: str | None, organisation_id: int | None = None) -> bool:
+    """Role in that organisation, or in any when ``organisation_id`` is None."""
+    if is_superuser(request):
+        return True
+    ids = organisation_ids(request, role)
+    return bool(ids) if organisation_id is None else organisation_id in ids
+
+
+def may_review(request: HttpRequest, organisation_id: int | None = None) -> bool:
+    return request.user.has_perm("sessions_app.review_session") and has_role(
+        request, MemberRole.REVIEWER, organisation_id
+    )
+
+
+def events_for(request: HttpRequest, role: str | None = None):
+    events = Event.objects.all()
+    if not is_superuser(request):
+        events = events.filter(organisation_id__in=organisation_ids(request, role))
+    return events
+
+
+class OrganisationScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose rows belong to an organisation through ``organisation_path``.
+
+    Viewing needs any membership of the row's organisation; adding, changing and deleting
+    need the organiser role there. The model permissions come from the role groups.
+    """
+
+    organisation_path = "event__organisation"
+    edit_role = MemberRole.ORGANISER
+
+    # --- scoping ------------------------------------------------------------------------
+
+    def organisation_id_of(self, obj) -> int:
+        return obj.event.organisation_id
+
+    def scoped_queryset(self, request: HttpRequest):
+        qs = self.model._default_manager.all()
+        if is_superuser(request):
+            return qs
+        return qs.filter(**{f"{self.organisation_path}__in": organisation_ids(request)})
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_superuser(request):
+            return qs
+        return qs.filter(**{f"{self.organisation_path}__in": organisation_ids(request)})
+
+    # --- permissions --------------------------------------------------------------------
+
+    def _in_scope(self, request, obj, role) -> bool:
+        org_id = None if obj is None else self.organisation_id_of(obj)
+        return has_role(request, role, org_id)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and has_role(request, None)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._in_scope(request, obj, None)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and has_role(request, self.edit_role)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._in_scope(
+            request, obj, self.edit_role
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._in_scope(
+            request, obj, self.edit_role
+        )
+
+    # --- choices offered in forms ---------------------------------------------------------
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Event:
+            kwargs["queryset"] = events_for(request, self.edit_role)
+        elif db_field.related_model is Organisation:
+            orgs = Organisation.objects.all()
+            if not is_superuser(request):
+                orgs = orgs.filter(pk__in=organisation_ids(request, self.edit_role))
+            kwargs["queryset"] = orgs
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedInlineMixin:
+    """An inline may be edited only where its parent may be."""
+
+    parent_admin_class = OrganisationScopedAdmin
+
+    def _parent_ok(self, request, obj) -> bool:
+        if obj is None:
+            return has_role(request, MemberRole.ORGANISER)
+        return has_role(request, MemberRole.ORGANISER, obj.event.organisation_id)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._parent_ok(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._parent_ok(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._parent_ok(request, obj)
