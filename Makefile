@@ -1,0 +1,63 @@
+# Everyday commands; `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+SETTINGS ?= config.settings.local
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Only manage.py gets the local settings: pytest must keep the test settings from pyproject.
+MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate test fmt lint clean distclean
+
+help:
+	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test       the suite on SQLite, then on a throwaway PostgreSQL (ARGS=... for pytest)"
+	@echo "make install    create $(VENV) and install the project with its dev tools"
+	@echo "make migrate    apply migrations to the local database"
+	@echo "make fmt        ruff format and ruff check --fix"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make clean      remove caches; make distclean also removes $(VENV)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies may have changed.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(MANAGE) migrate --noinput
+
+run: migrate
+	$(MANAGE) seed_demo
+	@echo
+	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
+	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
+	@echo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(BIN)/python scripts/run_tests.py $(ARGS)
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf .pytest_cache .ruff_cache *.egg-info test-artifacts
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,210 @@
+"""`make test`: the whole suite on SQLite, then again on a throwaway PostgreSQL cluster.
+
+Arguments are passed to both pytest runs. Environment:
+  REQUIRE_POSTGRES=1  no PostgreSQL server binaries is an error, not a skip
+  REQUIRE_BROWSER=1   no Chromium is an error, not a skip
+  CHROMIUM_PATH       the browser the Playwright tests drive (default /usr/bin/chromium)
+  PG_BINDIR           where initdb and pg_ctl are, when they are nowhere usual
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pg_cluster
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+PYTEST_EXIT = {
+    1: "tests failed",
+    2: "interrupted",
+    3: "pytest internal error",
+    4: "pytest usage error",
+    5: "no tests ran",
+}
+
+
+@dataclass
+class Outcome:
+    status: str  # passed | failed | SKIPPED
+    reason: str = ""
+    counts: tuple[int, int, int] | None = None  # passed, failed (incl. errors), skipped
+    no_tests: bool = False
+
+    def line(self) -> str:
+        parts = [self.reason] if self.reason else []
+        if self.counts is not None:
+            parts.append("{} passed, {} failed, {} skipped".format(*self.counts))
+        return self.status + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def banner(*lines: str) -> None:
+    bar = "!" * 78
+    body = "\n".join(f"!!  {line}" for line in lines)
+    print(f"\n{bar}\n{body}\n{bar}\n", file=sys.stderr, flush=True)
+
+
+def without_marker(args: list[str], marker: str) -> list[str]:
+    """Add `not marker` to the -m expression, keeping one the caller gave."""
+    out: list[str] = []
+    given = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        expr = None
+        if arg == "-m" and i + 1 < len(args):
+            expr, i = args[i + 1], i + 2
+        elif arg.startswith("-m") and len(arg) > 2:
+            expr, i = arg[2:], i + 1
+        else:
+            out.append(arg)
+            i += 1
+            continue
+        given = True
+        out += ["-m", f"({expr}) and not {marker}"]
+    return out if given else ["-m", f"not {marker}", *out]
+
+
+def read_counts(report: Path) -> tuple[int, int, int] | None:
+    try:
+        # Our own pytest just wrote this file.
+        suites = ET.parse(report).getroot().iter("testsuite")  # noqa: S314
+    except (OSError, ET.ParseError):
+        return None
+    total = failed = skipped = 0
+    for suite in suites:
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped
+
+
+def run_pytest(name: str, args: list[str], env: dict[str, str], workdir: Path) -> Outcome:
+    report = workdir / f"{name.lower()}.xml"
+    # Ours first, so a --junitxml in ARGS wins (the counts are then just not shown).
+    cmd = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
+    print(f"\n===== {name}: {' '.join(cmd[1:])}", flush=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)  # noqa: S603
+    try:
+        code = proc.wait()
+    except BaseException as exc:
+        # Ctrl-C reaches pytest too: let it report and drop its test database before the
+        # cluster goes. Anything else (SIGTERM) is ours alone to pass on.
+        if not isinstance(exc, KeyboardInterrupt):
+            proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except BaseException:
+            proc.kill()
+        raise
+    counts = read_counts(report)
+    if code == 0:
+        return Outcome("passed", counts=counts)
+    return Outcome(
+        "failed", PYTEST_EXIT.get(code, f"pytest exit {code}"), counts=counts, no_tests=code == 5
+    )
+
+
+def run_postgres(bindir: Path, args: list[str], env: dict[str, str], workdir: Path) -> Outcome:
+    try:
+        with pg_cluster.cluster(bindir) as db:
+            print(f"\n===== PostgreSQL cluster from {bindir}: {db.url}", flush=True)
+            if pg_cluster.has_extension(db, "btree_gist") is False:
+                # The migrations need it for the room-overlap exclusion constraint.
+                return Outcome("failed", "btree_gist extension not available (PostgreSQL contrib)")
+            return run_pytest("PostgreSQL", args, {**env, "DATABASE_URL": db.url}, workdir)
+    except pg_cluster.ClusterError as exc:
+        print(exc, file=sys.stderr)
+        return Outcome("failed", f"could not start the cluster: {str(exc).splitlines()[0]}")
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    # Turn SIGTERM into an exception so the cluster's cleanup still runs.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    args = list(argv)
+    narrowed = bool(args)
+
+    env = dict(os.environ)
+    # pyproject names the test settings; a shell's local settings or database must not win.
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_URL", None)
+    # Playwright's sync API keeps an event loop in the test thread; Django would refuse ORM calls.
+    env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+    chromium = os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
+    if os.access(chromium, os.X_OK):
+        env["CHROMIUM_PATH"] = chromium
+        browser = Outcome("enabled", chromium)
+    else:
+        missing = f"Chromium not found at {chromium}"
+        if flag("REQUIRE_BROWSER"):
+            banner(f"{missing}, and REQUIRE_BROWSER=1.", "Install it: apt-get install chromium")
+            return 2
+        banner(
+            f"{missing}: browser tests are SKIPPED (-m 'not browser').",
+            "Install it (apt-get install chromium) or set CHROMIUM_PATH.",
+        )
+        args = without_marker(args, "browser")
+        browser = Outcome("SKIPPED", missing)
+
+    bindir = pg_cluster.find_bindir()
+    if bindir is None:
+        missing = "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found"
+        hint = "Install them (apt-get install postgresql-15) or set PG_BINDIR."
+        if flag("REQUIRE_POSTGRES"):
+            banner(f"{missing}, and REQUIRE_POSTGRES=1.", hint)
+            return 2
+        banner(f"{missing}: the PostgreSQL run is SKIPPED.", hint)
+
+    with tempfile.TemporaryDirectory(prefix="run-tests-") as tmp:
+        workdir = Path(tmp)
+        results = {"SQLite": run_pytest("SQLite", args, env, workdir)}
+        if bindir is None:
+            results["PostgreSQL"] = Outcome("SKIPPED", "no PostgreSQL server binaries found")
+        else:
+            results["PostgreSQL"] = run_postgres(bindir, args, env, workdir)
+
+    ran = [r for r in results.values() if r.counts and sum(r.counts)]
+    if narrowed and ran:
+        # With -k or a path, one database may select nothing (e.g. only postgres tests).
+        for r in results.values():
+            if r.no_tests:
+                r.status, r.reason = "passed", "nothing selected on this database"
+    green = all(r.status != "failed" for r in results.values())
+
+    skipped = [f"{n}: SKIPPED ({r.reason})" for n, r in results.items() if r.status == "SKIPPED"]
+    if browser.status == "SKIPPED":
+        skipped.append(f"Browser tests: SKIPPED ({browser.reason})")
+    if skipped:
+        banner(*skipped)
+    print("\n" + "=" * 30 + " test summary " + "=" * 30)
+    for name, outcome in results.items():
+        print(f"{name + ':':<15} {outcome.line()}")
+    print(f"{'Browser tests:':<15} {browser.line()}")
+    if any(r.counts for r in results.values()):
+        totals = [sum(r.counts[i] for r in results.values() if r.counts) for i in range(3)]
+        print("total: {} passed, {} failed, {} skipped".format(*totals))
+    return 0 if green else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
