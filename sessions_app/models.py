@@ -379,6 +379,8 @@ class Session(models.Model):
             except ValidationError as exc:
                 exc.update_error_dict(errors)
 
+        if self.event_id is None:
+            return  # clean_fields() reports the missing event; nothing else can be judged
         event = self.event
         check(
             validators.validate_event_unchanged,
