@@ -161,12 +161,12 @@ def _overlap_error(session: Session) -> ValidationError:
     raise AssertionError("unreachable")
 
 
-def _lock_session(session_id: int) -> Session:
-    return (
-        Session.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("event")
-        .get(pk=session_id)
-    )
+def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
+    """Lock the session; with ``organisation_id``, one of another organisation is DoesNotExist."""
+    sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related("event")
+    if organisation_id is not None:
+        sessions = sessions.filter(event__organisation_id=organisation_id)
+    return sessions.get(pk=session_id)
 
 
 def _write(
@@ -177,11 +177,12 @@ def _write(
     expected_version: int | None,
     validate_only: bool,
     note: str,
+    organisation_id: int | None = None,
 ) -> Session:
     session = None
     try:
         with transaction.atomic():
-            session = _lock_session(session_id)
+            session = _lock_session(session_id, organisation_id)
             if expected_version is not None and expected_version != session.version:
                 raise StaleVersionError(expected=expected_version, current=session.version)
             before = history.snapshot(session)
@@ -219,6 +220,7 @@ def session_update(
     expected_version: int | None = None,
     validate_only: bool = False,
     note: str = "",
+    organisation_id: int | None = None,
 ) -> Session:
     """Change only the given fields of a session and validate the merged result.
 
@@ -231,6 +233,8 @@ def session_update(
     sets ``updated_at``, saves, writes one ``SessionChange`` (``session.update`` or
     ``session.status.<new>``) and sends ``session_changed`` on commit. With
     ``validate_only`` it returns what the session would become and writes nothing.
+    With ``organisation_id`` a session of another organisation raises
+    ``Session.DoesNotExist``, checked by the locking query itself.
     """
     return _write(
         session_id=session_id,
@@ -239,6 +243,7 @@ def session_update(
         expected_version=expected_version,
         validate_only=validate_only,
         note=note,
+        organisation_id=organisation_id,
     )
 
 
@@ -298,14 +303,17 @@ def session_create(
     return session
 
 
-def session_delete(*, session_id: int, actor: Actor, note: str = "") -> None:
+def session_delete(
+    *, session_id: int, actor: Actor, note: str = "", organisation_id: int | None = None
+) -> None:
     """Delete a session; refused (``ValidationError``, code ``live_delete``) while it is live.
 
-    Side effects, in order: locks the session; writes one ``session.delete`` entry holding
-    the last values; deletes the row; announces on commit. The history stays.
+    Side effects, in order: locks the session (``Session.DoesNotExist`` if it is not in
+    ``organisation_id``, when given); writes one ``session.delete`` entry holding the last
+    values; deletes the row; announces on commit. The history stays.
     """
     with transaction.atomic():
-        session = _lock_session(session_id)
+        session = _lock_session(session_id, organisation_id)
         validators.validate_not_live_for_delete(status=session.session_status)
         changes = history.diff(history.snapshot(session), {})
         _record(session, actor=actor, action=HistoryAction.DELETE.value, changes=changes, note=note)

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Problem+json for Django's own errors under /api/ and /oauth2/ (404, 405, 413, 500).
+    "sessions_app.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,6 +120,8 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # A client gets (and may ask for) only the scopes on its own record.
+    "SCOPES_BACKEND_CLASS": "sessions_app.api.oauth.ApiClientScopes",
 }
 
 # --- Sessions API ------------------------------------------------------------------------
@@ -129,13 +133,46 @@ API_RATE_LIMIT = {
 API_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "sessions_app.api.authentication.ClientTokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sessions_app.api.permissions.HasScopeForMethod"],
+    "DEFAULT_PARSER_CLASSES": [
+        "sessions_app.api.parsers.JSONParser",
+        "sessions_app.api.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sessions_app.api.parsers.AlwaysJSON",
+    "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+    "STRICT_JSON": True,
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{PRODUCT_NAME} API",
+    "DESCRIPTION": (
+        "Sessions of your organisation's events. Get a token with the OAuth2 "
+        "client-credentials grant at POST /oauth2/token, then send it as "
+        "`Authorization: Bearer <token>`. Every error is application/problem+json."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/oauth2/token",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sessions_app.api.schema.complete_schema",
+    ],
 }
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])

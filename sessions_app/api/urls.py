@@ -1,1 +1,39 @@
-urlpatterns: list = []
+"""``/api/v1/...``, the OAuth2 endpoints, the schema and the docs page.
+
+Every path takes an optional trailing slash in the pattern itself, so CommonMiddleware
+never redirects (a 301 on POST would lose the body).
+"""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import oauth, views
+
+app_name = "api"
+
+ID = r"(?P<pk>[0-9]{1,30})"
+
+urlpatterns = [
+    re_path(r"^oauth2/token/?$", oauth.TokenView.as_view(), name="token"),
+    re_path(r"^oauth2/revoke_token/?$", oauth.RevokeTokenView.as_view(), name="revoke-token"),
+    re_path(r"^oauth2/introspect/?$", oauth.IntrospectTokenView.as_view(), name="introspect"),
+    re_path(r"^api/v1/sessions/?$", views.SessionCollectionView.as_view(), name="session-list"),
+    re_path(r"^api/v1/sessions/fields/?$", views.CustomFieldListView.as_view(), name="fields"),
+    re_path(
+        rf"^api/v1/sessions/update/{ID}/?$",
+        views.SessionUpdateAliasView.as_view(),
+        name="session-update",
+    ),
+    re_path(rf"^api/v1/sessions/{ID}/?$", views.SessionItemView.as_view(), name="session-detail"),
+    re_path(
+        rf"^api/v1/sessions/{ID}/history/?$",
+        views.SessionHistoryView.as_view(),
+        name="session-history",
+    ),
+    re_path(r"^api/v1/events/?$", views.EventCollectionView.as_view(), name="event-list"),
+    re_path(rf"^api/v1/events/{ID}/?$", views.EventItemView.as_view(), name="event-detail"),
+    re_path(r"^api/v1/tracks/?$", views.TrackListView.as_view(), name="track-list"),
+    re_path(r"^api/v1/locations/?$", views.LocationListView.as_view(), name="location-list"),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,230 @@
+"""Query parameters of list endpoints, and the ``items/_meta/_links`` envelope.
+
+A parameter of the wrong form is a 400 naming it; unknown parameters are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from sessions_app.enums import SessionStatus
+
+from .errors import FieldError, QueryInvalid
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 200
+MAX_PAGE = 10**9
+_ID = re.compile(r"[0-9]{1,18}\Z")
+_POSITIVE = re.compile(r"[0-9]{1,10}\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+# A "+" in an unencoded offset arrives as a space: "10:00:00 02:00" means "+02:00".
+_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})\Z")
+
+SESSION_SORTS = {
+    "id": "id",
+    "name": "name",
+    "date": "date",
+    "start_time": "start_time",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+
+class Query:
+    """Reads a request's query string, collecting every error before raising one 400."""
+
+    def __init__(self, params) -> None:
+        self.params = params
+        self.errors: list[FieldError] = []
+        for name, values in params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                self.errors.append(
+                    FieldError(name[:100], "invalid", "Query parameters cannot contain NUL.")
+                )
+
+    def _get(self, name: str, parse: Callable[[str], Any], message: str) -> Any:
+        raw = self.params.get(name)
+        if raw is None or raw == "" or any(e.field == name for e in self.errors):
+            return None
+        try:
+            return parse(raw)
+        except ValueError:
+            self.errors.append(FieldError(name, "invalid", message))
+            return None
+
+    def id(self, name: str) -> int | None:
+        return self._get(name, _parse_id, f"{name} must be a positive whole number.")
+
+    def date(self, name: str) -> dt.date | None:
+        return self._get(name, _parse_date, f"{name} must be a date as YYYY-MM-DD.")
+
+    def instant(self, name: str) -> dt.datetime | None:
+        return self._get(
+            name,
+            _parse_instant,
+            f"{name} must be an ISO 8601 date-time, e.g. 2030-06-10T08:00:00Z.",
+        )
+
+    def text(self, name: str) -> str | None:
+        return self._get(name, str, "")
+
+    def flag(self, name: str) -> bool:
+        return bool(self._get(name, _parse_flag, f"{name} must be 0, 1, true or false."))
+
+    def statuses(self, name: str) -> list[str] | None:
+        allowed = ", ".join(SessionStatus.values)
+        return self._get(name, _parse_statuses, f"{name} must be a comma list of: {allowed}.")
+
+    def sort(self, name: str, fields: dict[str, str]) -> list:
+        options = ", ".join(fields)
+        parsed = self._get(
+            name,
+            lambda raw: _parse_sort(raw, fields),
+            f"{name} must be a comma list of {options}, each optionally prefixed by -.",
+        )
+        return parsed or [F("id").asc()]
+
+    def page(self) -> tuple[int, int]:
+        page = self._get("page", _parse_page, "page must be a whole number from 1.")
+        per_page = self._get(
+            "per-page",
+            _parse_per_page,
+            f"per-page must be a whole number from 1 to {MAX_PER_PAGE}.",
+        )
+        return page or 1, per_page or DEFAULT_PER_PAGE
+
+    def check(self) -> None:
+        if self.errors:
+            raise QueryInvalid(self.errors)
+
+
+def _parse_id(raw: str) -> int:
+    if not _ID.match(raw):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _parse_date(raw: str) -> dt.date:
+    if not _DATE.match(raw):
+        raise ValueError(raw)
+    return dt.date.fromisoformat(raw)
+
+
+def _parse_instant(raw: str) -> dt.datetime:
+    raw = _SPACE_OFFSET.sub(r"+\1", raw.strip())
+    if len(raw) > 40:
+        raise ValueError(raw)
+    value = dt.datetime.fromisoformat(raw)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _parse_flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"0", "1", "true", "false"}:
+        raise ValueError(raw)
+    return value in {"1", "true"}
+
+
+def _parse_statuses(raw: str) -> list[str]:
+    values = [part.strip() for part in raw.split(",") if part.strip()]
+    if not values or any(value not in SessionStatus.values for value in values):
+        raise ValueError(raw)
+    return values
+
+
+def _parse_sort(raw: str, fields: dict[str, str]) -> list:
+    order = []
+    for part in raw.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        column = fields.get(part.lstrip("-"))
+        if column is None:
+            raise ValueError(raw)
+        expression = F(column)
+        order.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        )
+    if "id" not in {part.strip().lstrip("-") for part in raw.split(",")}:
+        order.append(F("id").asc())  # a stable order for paging
+    return order
+
+
+def _parse_page(raw: str) -> int:
+    if not _POSITIVE.match(raw) or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _parse_per_page(raw: str) -> int:
+    if not _POSITIVE.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
+        raise ValueError(raw)
+    return int(raw)
+
+
+def session_filters(query: Query) -> Q:
+    condition = Q()
+    for name in ("event_id", "track_id", "location_id"):
+        value = query.id(name)
+        if value is not None:
+            condition &= Q(**{name: value})
+    statuses = query.statuses("session_status")
+    if statuses:
+        condition &= Q(session_status__in=statuses)
+    day = query.date("date")
+    if day is not None:
+        condition &= Q(date=day)
+    date_from = query.date("date_from")
+    if date_from is not None:
+        condition &= Q(date__gte=date_from)
+    date_to = query.date("date_to")
+    if date_to is not None:
+        condition &= Q(date__lte=date_to)
+    since = query.instant("updated_since")
+    if since is not None:
+        condition &= Q(updated_at__gte=since)
+    search = query.text("search")
+    if search:
+        condition &= (
+            Q(name__icontains=search)
+            | Q(admin_short_name__icontains=search)
+            | Q(badge_name__icontains=search)
+            | Q(description__icontains=search)
+        )
+    return condition
+
+
+def _link(request, page: int) -> dict[str, str]:
+    params = request.GET.copy()
+    params["page"] = str(page)
+    return {"href": request.build_absolute_uri(f"{request.path}?{params.urlencode()}")}
+
+
+def envelope(request, queryset: QuerySet, serializer_class, *, page: int, per_page: int) -> dict:
+    """One page of ``queryset`` in the list envelope (two queries: count and page)."""
+    total = queryset.count()
+    page_count = math.ceil(total / per_page)
+    offset = (page - 1) * per_page
+    rows = list(queryset[offset : offset + per_page]) if offset < total else []
+    last = max(page_count, 1)
+    return {
+        "items": serializer_class(rows, many=True).data,
+        "_meta": {
+            "totalCount": total,
+            "pageCount": page_count,
+            "currentPage": page,
+            "perPage": per_page,
+        },
+        "_links": {
+            "self": _link(request, page),
+            "first": _link(request, 1),
+            "last": _link(request, last),
+            "next": _link(request, page + 1) if page < page_count else None,
+            "prev": _link(request, min(page - 1, last)) if page > 1 else None,
+        },
+    }

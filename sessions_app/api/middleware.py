@@ -1,0 +1,96 @@
+"""Problem answers for what happens outside the API views, under /api/ and /oauth2/.
+
+Django's own 404 and 405 pages, a body over the limit, and any unhandled exception all
+become ``application/problem+json``; under /api/v1/ the rate-limit headers are added
+where no view could add them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from . import ratelimit
+from .authentication import bearer_token, load_access_token
+from .errors import PROBLEM_CONTENT_TYPE, plain_problem_response
+
+logger = logging.getLogger("sessions_app.api")
+
+API_PREFIXES = ("/api/v1/", "/api/v1", "/oauth2/")
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+DEFAULT_DETAILS = {
+    400: "The request cannot be read.",
+    404: "There is nothing at this address.",
+    405: "This method is not allowed here.",
+    500: "Something went wrong on our side; it has been logged.",
+}
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+class ApiProblemMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_api_path(request.path):
+            return self.get_response(request)
+        response = self._too_large(request) or self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            (PROBLEM_CONTENT_TYPE, "application/json")
+        ):
+            response = self._as_problem(response)
+        if request.path.startswith("/api/v1") and "X-Rate-Limit-Limit" not in response:
+            self._rate_headers(request, response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not is_api_path(request.path):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return plain_problem_response(500, DEFAULT_DETAILS[500])
+
+    def _too_large(self, request: HttpRequest) -> HttpResponse | None:
+        if request.method not in BODY_METHODS:
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return plain_problem_response(400, "The Content-Length header is not a number.")
+        limit = settings.API_MAX_BODY_BYTES
+        if length > limit:
+            return plain_problem_response(
+                413, f"The request body is larger than the limit of {limit} bytes."
+            )
+        return None
+
+    def _as_problem(self, response: HttpResponse) -> HttpResponse:
+        status = response.status_code
+        problem = plain_problem_response(
+            status, DEFAULT_DETAILS.get(status, response.reason_phrase or "Error.")
+        )
+        for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+            if header in response:
+                problem[header] = response[header]
+        return problem
+
+    def _rate_headers(self, request: HttpRequest, response: HttpResponse) -> None:
+        """Charge the caller for an answer no API view gave (e.g. a 404 for an unknown path)."""
+        raw = bearer_token(request)
+        token = load_access_token(raw) if raw else None
+        if token is not None and token.application_id and not token.is_expired():
+            key = ratelimit.client_key(token.application_id)
+        else:
+            key = ratelimit.anonymous_key(request)
+        try:
+            state = ratelimit.charge(key)
+        except DatabaseError:  # the answer may be about a broken database already
+            logger.warning("Rate limit not counted for %s", request.path, exc_info=True)
+            return
+        for name, value in state.headers().items():
+            response[name] = value

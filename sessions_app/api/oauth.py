@@ -1,0 +1,102 @@
+"""The OAuth2 side: per-client scopes and the token, revocation and introspection endpoints.
+
+The endpoints are django-oauth-toolkit's own views; they are wrapped only so that their
+errors are problem documents too (keeping RFC 6749's ``error`` members for OAuth
+libraries) and so that introspection never describes another client's token.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.scopes import SettingsScopes
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import Request as OauthlibRequest
+
+from .errors import PROBLEM_CONTENT_TYPE, problem_body
+
+
+class ApiClientScopes(SettingsScopes):
+    """A client may ask only for the scopes on its record; asking for none gets all of them."""
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        known = list(oauth2_settings._SCOPES)
+        if application is None:
+            return known
+        allowed = set(getattr(application, "allowed_scopes", known))
+        return [scope for scope in known if scope in allowed]
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        return self.get_available_scopes(application, request)
+
+
+def oauth_problem(response):
+    """Turn an RFC 6749 error answer into a problem document that keeps ``error``."""
+    if response.status_code < 400 or response.get("Content-Type", "").startswith(
+        PROBLEM_CONTENT_TYPE
+    ):
+        return response
+    try:
+        payload = json.loads(response.content or b"{}")
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    error = payload.get("error")
+    detail = payload.get("error_description") or (
+        f"OAuth2 error: {error}." if error else "The request was refused."
+    )
+    extra = {key: payload[key] for key in ("error", "error_description") if key in payload}
+    response.content = json.dumps(problem_body(response.status_code, detail, **extra))
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenView(dot_views.TokenView):
+    def post(self, request, *args, **kwargs):
+        return oauth_problem(super().post(request, *args, **kwargs))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RevokeTokenView(dot_views.RevokeTokenView):
+    def post(self, request, *args, **kwargs):
+        return oauth_problem(super().post(request, *args, **kwargs))
+
+
+def authenticated_client(request):
+    """The client that authenticated this request with its id and secret, if any."""
+    core = get_oauthlib_core()
+    uri, method, body, headers = core._extract_params(request)
+    oauth_request = OauthlibRequest(uri, method, body, headers)
+    if core.server.request_validator.authenticate_client(oauth_request):
+        return oauth_request.client
+    return None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectTokenView(dot_views.IntrospectTokenView):
+    """RFC 7662 as DOT answers it, except that a client sees only its own tokens as active."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return oauth_problem(super().dispatch(request, *args, **kwargs))
+
+    def _own_only(self, request, response):
+        if response.status_code != 200:
+            return response
+        payload = json.loads(response.content)
+        if payload.get("active"):
+            client = authenticated_client(request)
+            if client is None or payload.get("client_id") != client.client_id:
+                response.content = json.dumps({"active": False})
+        return response
+
+    def get(self, request, *args, **kwargs):
+        return self._own_only(request, super().get(request, *args, **kwargs))
+
+    def post(self, request, *args, **kwargs):
+        return self._own_only(request, super().post(request, *args, **kwargs))

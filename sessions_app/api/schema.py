@@ -1,0 +1,285 @@
+"""OpenAPI pieces the views share, and the hook that completes the generated document.
+
+The hook adds what drf-spectacular cannot see: the django-oauth-toolkit endpoints, the
+rate-limit headers every answer carries, and the ETag/Location headers.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from sessions_app.enums import SessionStatus
+
+from .serializers import ProblemSerializer
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_DESCRIPTIONS = {
+    400: "The body is not valid JSON or not an object, or a query parameter has the wrong form.",
+    401: "No token, or an unknown, expired or revoked one (WWW-Authenticate: Bearer).",
+    403: "The token lacks the scope.",
+    404: "No such object in your organisation.",
+    405: "Method not allowed.",
+    409: "Scheduling clash (conflicts), status move not allowed (allowed), or deleting a "
+    "live session.",
+    412: "If-Match does not match the current ETag; nothing was written.",
+    413: "The body is over 1 MiB.",
+    415: "The body is neither JSON nor form-encoded.",
+    422: "A field's value breaks a rule; errors names each field.",
+    429: "Rate limit used up; see Retry-After.",
+}
+
+
+def problems(*statuses: int) -> dict:
+    return {
+        (status, PROBLEM_MEDIA_TYPE): OpenApiResponse(
+            ProblemSerializer, description=PROBLEM_DESCRIPTIONS[status]
+        )
+        for status in statuses
+    }
+
+
+ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The id.")
+VALIDATE_ONLY_PARAMETER = OpenApiParameter(
+    "validate_only",
+    str,
+    enum=["0", "1", "true", "false"],
+    description="1: run every check and answer the result, writing nothing.",
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="Write only if the session's ETag is still this one (else 412).",
+)
+IF_NONE_MATCH_PARAMETER = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="304 Not Modified when the session's ETag is still this one.",
+)
+LIST_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number from 1 (default 1)."),
+    OpenApiParameter("per-page", int, description="Items per page, 1-200 (default 20)."),
+]
+SESSION_LIST_PARAMETERS = [
+    OpenApiParameter("event_id", int, description="Only this event's sessions."),
+    OpenApiParameter("track_id", int),
+    OpenApiParameter("location_id", int),
+    OpenApiParameter(
+        "session_status",
+        str,
+        description="Comma list of: " + ", ".join(SessionStatus.values),
+        examples=[],
+    ),
+    OpenApiParameter("date", OpenApiTypes.DATE, description="Sessions on this day."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="On or after this day."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="On or before this day."),
+    OpenApiParameter(
+        "updated_since",
+        OpenApiTypes.DATETIME,
+        description="Changed at or after this instant (ISO 8601; no offset means UTC).",
+    ),
+    OpenApiParameter(
+        "search", str, description="In name, admin short name, badge name and description."
+    ),
+    OpenApiParameter(
+        "sort",
+        str,
+        description=(
+            "Comma list of name, date, start_time, created_at, updated_at, id; prefix - for "
+            "descending. Default id. Empty values sort last."
+        ),
+    ),
+    *LIST_PARAMETERS,
+]
+
+RATE_HEADERS = {
+    "X-Rate-Limit-Limit": "Requests allowed per window.",
+    "X-Rate-Limit-Remaining": "Requests left in this window (a list request counts 10).",
+    "X-Rate-Limit-Reset": "Seconds until the window starts again.",
+}
+
+
+class ClientTokenScheme(DjangoOAuthToolkitScheme):
+    target_class = "sessions_app.api.authentication.ClientTokenAuthentication"
+    name = "oauth2"
+
+
+def _header(description: str, schema_type: str = "string") -> dict:
+    return {"description": description, "schema": {"type": schema_type}}
+
+
+def _problem_ref(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _oauth_form(properties: dict, required: list[str]) -> dict:
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": properties, "required": required}
+            }
+        },
+    }
+
+
+CLIENT_CREDENTIALS_PROPERTIES = {
+    "client_id": {"type": "string", "description": "Unless sent with HTTP Basic."},
+    "client_secret": {"type": "string", "description": "Unless sent with HTTP Basic."},
+}
+
+
+def oauth_paths() -> dict:
+    security = [{"clientBasic": []}, {}]
+    return {
+        "/oauth2/token": {
+            "post": {
+                "operationId": "oauth2_token",
+                "summary": "Get an access token (client credentials)",
+                "tags": ["oauth2"],
+                "description": (
+                    "Authenticate the client with HTTP Basic (client_id:client_secret) or with "
+                    "client_id and client_secret form fields. Without scope the token gets "
+                    "every scope the client's record allows. Tokens last 1800 seconds."
+                ),
+                "security": security,
+                "requestBody": _oauth_form(
+                    {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {
+                            "type": "string",
+                            "example": "sessions:read sessions:write",
+                            "description": "Space-separated; optional.",
+                        },
+                        **CLIENT_CREDENTIALS_PROPERTIES,
+                    },
+                    ["grant_type"],
+                ),
+                "responses": {
+                    "200": {
+                        "description": "An access token (RFC 6749 §5.1).",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "access_token": {"type": "string"},
+                                        "token_type": {"type": "string", "enum": ["Bearer"]},
+                                        "expires_in": {"type": "integer", "example": 1800},
+                                        "scope": {"type": "string"},
+                                    },
+                                    "required": ["access_token", "token_type", "expires_in"],
+                                }
+                            }
+                        },
+                    },
+                    "400": _problem_ref("invalid_request, invalid_scope, unsupported_grant_type."),
+                    "401": _problem_ref("invalid_client: unknown client or wrong secret."),
+                    "405": _problem_ref("Only POST."),
+                    "413": _problem_ref("The body is over 1 MiB."),
+                },
+            }
+        },
+        "/oauth2/revoke_token": {
+            "post": {
+                "operationId": "oauth2_revoke_token",
+                "summary": "Revoke one of your tokens (RFC 7009)",
+                "tags": ["oauth2"],
+                "security": security,
+                "requestBody": _oauth_form(
+                    {
+                        "token": {"type": "string"},
+                        "token_type_hint": {
+                            "type": "string",
+                            "enum": ["access_token", "refresh_token"],
+                        },
+                        **CLIENT_CREDENTIALS_PROPERTIES,
+                    },
+                    ["token"],
+                ),
+                "responses": {
+                    "200": {"description": "Revoked, or it was not a token of yours."},
+                    "400": _problem_ref("invalid_request."),
+                    "401": _problem_ref("invalid_client."),
+                    "405": _problem_ref("Only POST."),
+                    "413": _problem_ref("The body is over 1 MiB."),
+                },
+            }
+        },
+        "/oauth2/introspect": {
+            "post": {
+                "operationId": "oauth2_introspect",
+                "summary": "Describe one of your tokens (RFC 7662)",
+                "tags": ["oauth2"],
+                "security": security,
+                "requestBody": _oauth_form(
+                    {"token": {"type": "string"}, **CLIENT_CREDENTIALS_PROPERTIES}, ["token"]
+                ),
+                "responses": {
+                    "200": {
+                        "description": "active is false for unknown, expired, revoked tokens "
+                        "and for other clients' tokens.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "active": {"type": "boolean"},
+                                        "scope": {"type": "string"},
+                                        "exp": {"type": "integer"},
+                                        "client_id": {"type": "string"},
+                                    },
+                                    "required": ["active"],
+                                }
+                            }
+                        },
+                    },
+                    "400": _problem_ref("The token parameter is missing."),
+                    "403": _problem_ref("The client did not authenticate."),
+                    "405": _problem_ref("GET or POST only."),
+                    "413": _problem_ref("The body is over 1 MiB."),
+                },
+            }
+        },
+    }
+
+
+SESSION_ITEM_PATHS = ("/api/v1/sessions/{id}", "/api/v1/sessions/update/{id}")
+
+
+def complete_schema(result, generator, request, public):
+    """drf-spectacular postprocessing hook (runs after the enum hook)."""
+    # The patterns take an optional trailing slash; document the canonical form without it.
+    result["paths"] = {path.rstrip("/"): item for path, item in result["paths"].items()}
+    for path, item in result["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                for name, description in RATE_HEADERS.items():
+                    headers[name] = _header(description, "integer")
+                if status == "401":
+                    headers["WWW-Authenticate"] = _header("Bearer challenge (RFC 6750).")
+                if status == "429":
+                    headers["Retry-After"] = _header("Seconds to wait.", "integer")
+                if path in SESSION_ITEM_PATHS and status in ("200", "304"):
+                    headers["ETag"] = _header("The session's version tag for If-Match.")
+                if method == "post" and status == "201":
+                    headers["Location"] = _header("URL of the new session.")
+                    headers["ETag"] = _header("The session's version tag for If-Match.")
+    result["paths"].update(oauth_paths())
+    schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["clientBasic"] = {
+        "type": "http",
+        "scheme": "basic",
+        "description": "client_id and client_secret, for the /oauth2/ endpoints.",
+    }
+    result["components"]["schemas"]["Problem"]["description"] = (
+        "RFC 9457 problem details, served as application/problem+json."
+    )
+    return result

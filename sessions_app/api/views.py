@@ -1,0 +1,459 @@
+"""The ``/api/v1/`` endpoints: HTTP in, a selector or service call, HTTP out.
+
+The organisation comes from the token's client. Objects outside it are looked up as if
+they did not exist, so the answer is the same 404 as for a missing id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status as http
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sessions_app import services
+from sessions_app.models import CustomField, Event, Location, Session, SessionChange, Track
+
+from . import ratelimit
+from . import serializers as s
+from .authentication import ClientTokenAuthentication
+from .errors import ApiError, FieldError, PayloadInvalid
+from .listing import SESSION_SORTS, Query, envelope, session_filters
+from .parsers import AlwaysJSON, FormParser, JSONParser
+from .permissions import HasScopeForMethod
+from .schema import (
+    ID_PARAMETER,
+    IF_MATCH_PARAMETER,
+    IF_NONE_MATCH_PARAMETER,
+    LIST_PARAMETERS,
+    SESSION_LIST_PARAMETERS,
+    VALIDATE_ONLY_PARAMETER,
+    problems,
+)
+from .wire import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input
+
+_ETAG = re.compile(r'(?:W/)?"(\d{1,19})-(\d{1,19})"\Z')
+
+
+def session_etag(session: Session) -> str:
+    return f'"{session.pk}-{session.version}"'
+
+
+class ApiView(APIView):
+    """Token auth, the scope map, the rate limit and problem errors for every endpoint."""
+
+    authentication_classes = [ClientTokenAuthentication]
+    permission_classes = [HasScopeForMethod]
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AlwaysJSON
+    required_scopes = ["sessions"]
+    # Methods that read a collection and cost LIST_COST of the rate budget.
+    list_methods: frozenset[str] = frozenset()
+
+    def initial(self, request, *args, **kwargs):
+        self.perform_authentication(request)
+        self._charge(request)
+        super().initial(request, *args, **kwargs)
+
+    def _charge(self, request) -> None:
+        config = ratelimit.rate_settings()
+        cost = config["LIST_COST"] if request.method in self.list_methods else 1
+        token = request.auth
+        key = (
+            ratelimit.client_key(token.application_id)
+            if token is not None
+            else ratelimit.anonymous_key(request)
+        )
+        state = ratelimit.charge(key, cost)
+        request.rate_state = state
+        if state.exceeded:
+            raise ApiError(
+                f"The rate limit of {state.limit} requests per {config['WINDOW_SECONDS']} "
+                f"seconds is used up; try again in {state.reset} seconds.",
+                status=429,
+                headers={"Retry-After": str(max(state.reset, 1))},
+            )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        state = getattr(request, "rate_state", None)
+        if state is not None:
+            for name, value in state.headers().items():
+                response[name] = value
+        return response
+
+    @property
+    def organisation_id(self) -> int:
+        return self.request.auth.application.organisation_id
+
+    @property
+    def actor(self) -> services.Actor:
+        return services.Actor(client=self.request.auth.application)
+
+    def query(self) -> Query:
+        return Query(self.request.query_params)
+
+    def body(self) -> tuple[dict[str, Any], bool]:
+        data = self.request.data
+        if not isinstance(data, dict | QueryDict):
+            raise ApiError("The body must be a JSON object.", status=400)
+        return body_as_dict(data)
+
+    def listing(self, queryset: QuerySet, serializer_class, query: Query) -> Response:
+        page, per_page = query.page()
+        query.check()
+        return Response(
+            envelope(self.request, queryset, serializer_class, page=page, per_page=per_page)
+        )
+
+
+def _pk(value: str) -> int:
+    number = int(value)
+    if number > MAX_ID:
+        raise NotFound(f"There is no session with id {value[:30]}.")
+    return number
+
+
+def _not_found(pk: int) -> NotFound:
+    return NotFound(f"There is no session with id {pk}.")
+
+
+class SessionScopedMixin:
+    def sessions(self) -> QuerySet:
+        return Session.objects.filter(event__organisation_id=self.organisation_id).select_related(
+            "event"
+        )
+
+    def stored_session(self, pk: int) -> Session:
+        session = self.sessions().filter(pk=pk).first()
+        if session is None:
+            raise _not_found(pk)
+        return session
+
+    def session_response(self, session: Session, *, status: int = 200, etag: bool = True):
+        headers = {"ETag": session_etag(session)} if etag else {}
+        return Response(s.SessionSerializer(session).data, status=status, headers=headers)
+
+
+SESSION_WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 429)
+
+
+class SessionCollectionView(SessionScopedMixin, ApiView):
+    """The sessions of your organisation's events."""
+
+    list_methods = frozenset({"GET", "HEAD"})
+
+    @extend_schema(
+        operation_id="sessions_list",
+        summary="List sessions",
+        tags=["sessions"],
+        parameters=SESSION_LIST_PARAMETERS,
+        responses={
+            200: s.envelope_serializer(s.SessionSerializer, "SessionList"),
+            **problems(400, 401, 403, 429),
+        },
+    )
+    def get(self, request):
+        query = self.query()
+        queryset = self.sessions().filter(session_filters(query))
+        order = query.sort("sort", SESSION_SORTS)
+        return self.listing(queryset.order_by(*order), s.SessionSerializer, query)
+
+    @extend_schema(
+        operation_id="sessions_create",
+        summary="Create a session",
+        tags=["sessions"],
+        parameters=[VALIDATE_ONLY_PARAMETER],
+        request={
+            "application/json": s.SessionCreateBody,
+            "application/x-www-form-urlencoded": s.SessionCreateBody,
+        },
+        responses={
+            201: OpenApiResponse(s.SessionSerializer, description="Created; see Location."),
+            200: OpenApiResponse(
+                s.SessionPreviewSerializer, description="validate_only: what would be created."
+            ),
+            **problems(400, 401, 403, 409, 413, 415, 422, 429),
+        },
+    )
+    def post(self, request):
+        query = self.query()
+        validate_only = query.flag("validate_only")
+        query.check()
+        payload, form = self.body()
+        data = session_input(payload, form=form, creating=True)
+        event = Event.objects.filter(
+            pk=data.pop("event_id"), organisation_id=self.organisation_id
+        ).first()
+        if event is None:
+            raise PayloadInvalid(
+                [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
+            )
+        session = services.session_create(
+            event=event, data=data, actor=self.actor, validate_only=validate_only
+        )
+        if validate_only:
+            preview = s.SessionPreviewSerializer(session).data
+            preview["id"] = None
+            return Response(preview)
+        response = self.session_response(session, status=http.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:session-detail", args=[session.pk])
+        )
+        return response
+
+
+UPDATE_SCHEMA = {
+    "tags": ["sessions"],
+    "parameters": [ID_PARAMETER, VALIDATE_ONLY_PARAMETER, IF_MATCH_PARAMETER],
+    "request": {
+        "application/json": s.SessionUpdateBody,
+        "application/x-www-form-urlencoded": s.SessionUpdateBody,
+    },
+    "responses": {200: s.SessionSerializer, **SESSION_WRITE_PROBLEMS},
+    "description": (
+        "Partial update: only the fields sent change, and the whole merged session is "
+        "validated. A field that is not a session field is 422 unknown_field; a read-only "
+        "field is accepted only with its current value (else 422 read_only). With If-Match "
+        "the write happens only if the ETag is current (else 412). With validate_only=1 "
+        "every check runs and nothing is written. PATCH, PUT and PUT /sessions/update/{id} "
+        "are the same partial update."
+    ),
+}
+
+
+class SessionUpdateMixin(SessionScopedMixin):
+    def expected_version(self, pk: int) -> int | None:
+        header = self.request.META.get("HTTP_IF_MATCH", "").strip()
+        if not header:
+            return None
+        tags = [tag.strip() for tag in header.split(",")]
+        if "*" in tags:
+            return None
+        for tag in tags:
+            match = _ETAG.match(tag)
+            if match and int(match[1]) == pk:
+                return int(match[2])
+        return 0  # matches no version: a 412 once the session is found
+
+    def partial_update(self, request, pk: str):
+        pk = _pk(pk)
+        query = self.query()
+        validate_only = query.flag("validate_only")
+        query.check()
+        payload, form = self.body()
+        needs_current = any(name in payload for name in (*READ_ONLY_FIELDS, "event_id"))
+        current = self.stored_session(pk) if needs_current else None
+        data = session_input(payload, form=form, creating=False, current=current)
+        try:
+            session = services.session_update(
+                session_id=pk,
+                data=data,
+                actor=self.actor,
+                expected_version=self.expected_version(pk),
+                validate_only=validate_only,
+                organisation_id=self.organisation_id,
+            )
+        except ObjectDoesNotExist:
+            raise _not_found(pk) from None
+        return self.session_response(session, etag=not validate_only)
+
+
+class SessionItemView(SessionUpdateMixin, ApiView):
+    """One session of your organisation."""
+
+    @extend_schema(
+        operation_id="sessions_retrieve",
+        summary="Get a session",
+        tags=["sessions"],
+        parameters=[ID_PARAMETER, IF_NONE_MATCH_PARAMETER],
+        responses={
+            200: s.SessionSerializer,
+            304: OpenApiResponse(description="Not modified: If-None-Match holds the ETag."),
+            **problems(401, 403, 404, 429),
+        },
+    )
+    def get(self, request, pk: str):
+        session = self.stored_session(_pk(pk))
+        etag = session_etag(session)
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH", "")
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        if etag in tags or "*" in tags:
+            return Response(status=http.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return self.session_response(session)
+
+    @extend_schema(
+        operation_id="sessions_partial_update", summary="Update a session", **UPDATE_SCHEMA
+    )
+    def patch(self, request, pk: str):
+        return self.partial_update(request, pk)
+
+    @extend_schema(
+        operation_id="sessions_update",
+        summary="Update a session (PUT, also partial)",
+        **UPDATE_SCHEMA,
+    )
+    def put(self, request, pk: str):
+        return self.partial_update(request, pk)
+
+    @extend_schema(
+        operation_id="sessions_destroy",
+        summary="Delete a session",
+        tags=["sessions"],
+        parameters=[ID_PARAMETER],
+        responses={
+            204: OpenApiResponse(description="Deleted; the history stays."),
+            **problems(401, 403, 404, 409, 429),
+        },
+        description="A live session is 409 until it is unpublished (moved to approved).",
+    )
+    def delete(self, request, pk: str):
+        pk = _pk(pk)
+        try:
+            services.session_delete(
+                session_id=pk, actor=self.actor, organisation_id=self.organisation_id
+            )
+        except ObjectDoesNotExist:
+            raise _not_found(pk) from None
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+class SessionUpdateAliasView(SessionUpdateMixin, ApiView):
+    """``PUT /sessions/update/{id}``: the vendor's path for the same partial update."""
+
+    @extend_schema(
+        operation_id="sessions_update_alias",
+        summary="Update a session (vendor path)",
+        **UPDATE_SCHEMA,
+    )
+    def put(self, request, pk: str):
+        return self.partial_update(request, pk)
+
+
+class SessionHistoryView(SessionScopedMixin, ApiView):
+    """Who changed what and when, newest first."""
+
+    list_methods = frozenset({"GET", "HEAD"})
+
+    @extend_schema(
+        operation_id="sessions_history",
+        summary="A session's change log, newest first",
+        tags=["sessions"],
+        parameters=[ID_PARAMETER, *LIST_PARAMETERS],
+        responses={
+            200: s.envelope_serializer(s.SessionChangeSerializer, "SessionChangeList"),
+            **problems(400, 401, 403, 404, 429),
+        },
+        description="Kept after the session is deleted.",
+    )
+    def get(self, request, pk: str):
+        pk = _pk(pk)
+        query = self.query()
+        changes = (
+            SessionChange.objects.filter(session_id=pk, event__organisation_id=self.organisation_id)
+            .select_related("actor_client")
+            .order_by("-created_at", "-id")
+        )
+        if not changes.exists() and not self.sessions().filter(pk=pk).exists():
+            raise _not_found(pk)
+        return self.listing(changes, s.SessionChangeSerializer, query)
+
+
+class EventCollectionView(ApiView):
+    """Your organisation's events."""
+
+    list_methods = frozenset({"GET", "HEAD"})
+
+    @extend_schema(
+        operation_id="events_list",
+        summary="List your organisation's events",
+        tags=["events"],
+        parameters=LIST_PARAMETERS,
+        responses={
+            200: s.envelope_serializer(s.EventSerializer, "EventList"),
+            **problems(400, 401, 403, 429),
+        },
+    )
+    def get(self, request):
+        events = Event.objects.filter(organisation_id=self.organisation_id).order_by(
+            "start_date", "name", "id"
+        )
+        return self.listing(events, s.EventSerializer, self.query())
+
+
+class EventItemView(ApiView):
+    """One event of your organisation."""
+
+    @extend_schema(
+        operation_id="events_retrieve",
+        summary="Get an event",
+        tags=["events"],
+        parameters=[ID_PARAMETER],
+        responses={200: s.EventSerializer, **problems(401, 403, 404, 429)},
+    )
+    def get(self, request, pk: str):
+        number = int(pk)
+        event = (
+            Event.objects.filter(pk=number, organisation_id=self.organisation_id).first()
+            if number <= MAX_ID
+            else None
+        )
+        if event is None:
+            raise NotFound(f"There is no event with id {pk[:30]}.")
+        return Response(s.EventSerializer(event).data)
+
+
+def _event_scoped_list(kind: str, serializer, operation_id: str):
+    """A list of an event's tracks, locations or custom fields, ``?event_id=`` optional."""
+    models = {"tracks": Track, "locations": Location, "fields": CustomField}
+
+    class EventScopedListView(ApiView):
+        """Definitions that belong to your organisation's events."""
+
+        list_methods = frozenset({"GET", "HEAD"})
+
+        @extend_schema(
+            operation_id=operation_id,
+            summary=f"List {kind} (of one event with event_id)",
+            tags=["events"],
+            parameters=[
+                OpenApiParameter("event_id", int, description="Only this event's.", required=False),
+                *LIST_PARAMETERS,
+            ],
+            responses={
+                200: s.envelope_serializer(serializer, f"{serializer.__name__[:-10]}List"),
+                **problems(400, 401, 403, 429),
+            },
+        )
+        def get(self, request):
+            query = self.query()
+            queryset = models[kind].objects.filter(event__organisation_id=self.organisation_id)
+            event_id = query.id("event_id")
+            if event_id is not None:
+                queryset = queryset.filter(event_id=event_id)
+            if kind == "fields":
+                queryset = queryset.prefetch_related("choices").order_by(
+                    "event_id", "sort_order", "id"
+                )
+            else:
+                queryset = queryset.order_by("event_id", "name", "id")
+            return self.listing(queryset, serializer, query)
+
+    EventScopedListView.__name__ = f"{kind.title()}ListView"
+    EventScopedListView.__qualname__ = EventScopedListView.__name__
+    return EventScopedListView
+
+
+TrackListView = _event_scoped_list("tracks", s.TrackSerializer, "tracks_list")
+LocationListView = _event_scoped_list("locations", s.LocationSerializer, "locations_list")
+CustomFieldListView = _event_scoped_list("fields", s.CustomFieldSerializer, "session_fields_list")

@@ -1,0 +1,255 @@
+"""Request bodies to typed service input: the only place the API reads a session payload.
+
+It checks names and wire types (unknown field, read-only field, not a date, ...); every
+rule about values is left to the services, so the admin and the API agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.http import QueryDict
+
+from sessions_app import services
+from sessions_app.models import Session
+
+from .errors import FieldError, PayloadInvalid
+
+MAX_ID = 2**63 - 1
+MAX_INT = 2**31 - 1
+
+READ_ONLY_FIELDS = (
+    "id",
+    "secure_id",
+    "starts_at",
+    "ends_at",
+    "version",
+    "created_at",
+    "updated_at",
+)
+FLAG_FIELDS = (
+    "use_event_timezone",
+    "locked_when_saved",
+    "selected_by_default",
+    "prevent_session_conflicts",
+)
+TEXT_FIELDS = (
+    "name",
+    "admin_short_name",
+    "badge_name",
+    "description",
+    "webinar_url",
+    "sold_out_message",
+    "session_status",
+    "selection_control",
+)
+# In a form body an empty value means null for these.
+FORM_NULLABLE = (
+    "date",
+    "start_time",
+    "end_time",
+    "timezone",
+    "capacity",
+    "location_id",
+    "track_id",
+)
+
+TRUE_VALUES = {"1", "true"}
+FALSE_VALUES = {"0", "false"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?\Z")
+_INT = re.compile(r"-?\d{1,20}\Z")
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+def _integer(value: Any, *, form: bool) -> int:
+    if isinstance(value, str) and form and _INT.match(value.strip()):
+        return int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid("invalid_type", "Send a whole number.")
+    return value
+
+
+def to_flag(value: Any, *, form: bool = False) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE_VALUES | FALSE_VALUES:
+        return value.strip().lower() in TRUE_VALUES
+    raise _Invalid("invalid_boolean", 'Send 0 or 1 (true, false, "0" and "1" are accepted too).')
+
+
+def to_text(value: Any, *, form: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", "Send a string.")
+    return value
+
+
+def to_date(value: Any, *, form: bool = False) -> dt.date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", 'Send a date as "YYYY-MM-DD" or null.')
+    if _DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid("invalid_date", f'{value[:40]!r} is not a calendar date; send "YYYY-MM-DD".')
+
+
+def to_time(value: Any, *, form: bool = False) -> dt.time | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("invalid_type", 'Send a time as "HH:MM:SS" or "HH:MM", or null.')
+    match = _TIME.match(value)
+    if match:
+        hour, minute, second = (int(part or 0) for part in match.groups())
+        try:
+            return dt.time(hour, minute, second)
+        except ValueError:
+            pass
+    raise _Invalid("invalid_time", f'{value[:40]!r} is not a time of day; send "HH:MM:SS".')
+
+
+def to_timezone(value: Any, *, form: bool = False) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _Invalid(
+            "invalid_type", 'Send an IANA time zone name such as "Europe/Berlin", or null.'
+        )
+    return value
+
+
+def to_capacity(value: Any, *, form: bool = False) -> int | None:
+    if value is None:
+        return None
+    number = _integer(value, form=form)
+    if not -MAX_INT <= number <= MAX_INT:
+        raise _Invalid("out_of_range", "Capacity must be between 0 and 1,000,000.")
+    return number
+
+
+def _reference(kind: str) -> Callable[..., int | None]:
+    def convert(value: Any, *, form: bool = False) -> int | None:
+        if value is None:
+            return None
+        number = _integer(value, form=form)
+        if not 1 <= number <= MAX_ID:
+            raise _Invalid(
+                "does_not_exist", f"There is no {kind} with this id in the session's event."
+            )
+        return number
+
+    return convert
+
+
+def to_event_id(value: Any, *, form: bool = False) -> int:
+    if value is None:
+        raise _Invalid("required", "Send the id of the session's event.")
+    number = _integer(value, form=form)
+    if not 1 <= number <= MAX_ID:
+        raise _Invalid("does_not_exist", "There is no event with this id.")
+    return number
+
+
+def to_custom_fields(value: Any, *, form: bool = False) -> dict[str, Any]:
+    if form:
+        raise _Invalid("invalid_type", "Custom fields can be sent only in a JSON body.")
+    if not isinstance(value, dict):
+        raise _Invalid("invalid_type", 'Send custom fields as an object like {"c_12": "value"}.')
+    return value
+
+
+CONVERTERS: dict[str, Callable[..., Any]] = {
+    **dict.fromkeys(FLAG_FIELDS, to_flag),
+    **dict.fromkeys(TEXT_FIELDS, to_text),
+    "date": to_date,
+    "start_time": to_time,
+    "end_time": to_time,
+    "timezone": to_timezone,
+    "capacity": to_capacity,
+    "location_id": _reference("location"),
+    "track_id": _reference("track"),
+    "event_id": to_event_id,
+    "custom_fields": to_custom_fields,
+}
+assert set(CONVERTERS) == set(services.SESSION_WRITABLE_FIELDS)
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _same_as_stored(name: str, value: Any, session: Session) -> bool:
+    stored = {"id": session.pk, "secure_id": session.secure_id, "version": session.version}
+    if name in stored:
+        return type(value) is type(stored[name]) and value == stored[name]
+    current = getattr(session, name)
+    if current is None or value is None:
+        return current is None and value is None
+    return _instant(value) == current
+
+
+def body_as_dict(data: Any) -> tuple[dict[str, Any], bool]:
+    """The parsed body as a plain dict, and whether it came from a form."""
+    if isinstance(data, QueryDict):
+        return {key: data[key] for key in data}, True
+    return data, False
+
+
+def session_input(
+    payload: Mapping[str, Any], *, form: bool, creating: bool, current: Session | None = None
+) -> dict[str, Any]:
+    """Typed ``data`` for ``session_create``/``session_update``; ``PayloadInvalid`` otherwise.
+
+    For an update, ``current`` is the stored session, needed only when the payload names a
+    read-only field or ``event_id``: those sent with their stored values are dropped.
+    """
+    errors: list[FieldError] = []
+    data: dict[str, Any] = {}
+    for name, raw in payload.items():
+        if name in READ_ONLY_FIELDS:
+            if current is None or not _same_as_stored(name, raw, current):
+                errors.append(
+                    FieldError(name, "read_only", f"{name} is read-only and cannot be changed.")
+                )
+            continue
+        converter = CONVERTERS.get(name)
+        if converter is None:
+            errors.append(
+                FieldError(name, "unknown_field", f"{name[:100]!r} is not a field of a session.")
+            )
+            continue
+        value = None if form and raw == "" and name in FORM_NULLABLE else raw
+        try:
+            data[name] = converter(value, form=form)
+        except _Invalid as exc:
+            errors.append(FieldError(name, exc.code, exc.message))
+    if current is not None and data.get("event_id", current.event_id) == current.event_id:
+        data.pop("event_id", None)
+    if creating:
+        if "event_id" not in payload:
+            errors.append(FieldError("event_id", "required", "Send the id of the session's event."))
+        if "name" not in payload:
+            errors.append(FieldError("name", "required", "Send a name for the session."))
+    if errors:
+        raise PayloadInvalid(errors)
+    return data
