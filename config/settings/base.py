@@ -134,9 +134,7 @@ API_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "sessions_app.api.authentication.ClientTokenAuthentication"
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_app.api.authentication.ClientTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["sessions_app.api.permissions.HasScopeForMethod"],
     "DEFAULT_PARSER_CLASSES": [
         "sessions_app.api.parsers.JSONParser",
