@@ -39,21 +39,23 @@ def api_client_create(
     secret: str | None = None,
 ) -> tuple[ApiClient, str]:
     """Create a confidential client-credentials client; returns it and its plain secret."""
-    secret = secret or generate_client_secret()
-    client = ApiClient(
-        organisation=organisation,
-        name=name,
-        scopes=" ".join(check_scopes(scopes)),
-        client_type=ApiClient.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=ApiClient.GRANT_CLIENT_CREDENTIALS,
-        client_secret=secret,
-        hash_client_secret=True,
-    )
+    client = ApiClient(organisation=organisation, name=name, scopes=" ".join(check_scopes(scopes)))
     if client_id:
         client.client_id = client_id
+    secret = api_client_prepare(client, secret)
     client.full_clean(exclude=["client_secret", "user"])
     client.save()
     return client, secret
+
+
+def api_client_prepare(client: ApiClient, secret: str | None = None) -> str:
+    """Make an unsaved client a confidential client-credentials one; returns its secret."""
+    secret = secret or generate_client_secret()
+    client.client_type = ApiClient.CLIENT_CONFIDENTIAL
+    client.authorization_grant_type = ApiClient.GRANT_CLIENT_CREDENTIALS
+    client.client_secret = secret
+    client.hash_client_secret = True
+    return secret
 
 
 def api_client_revoke_tokens(client: ApiClient) -> int:

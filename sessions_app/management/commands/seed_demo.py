@@ -8,8 +8,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from sessions_app import services
+from sessions_app.api.clients import (
+    api_client_create,
+    api_client_set_secret,
+    check_scopes,
+    known_scopes,
+)
 from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
 from sessions_app.models import (
+    ApiClient,
     CustomField,
     CustomFieldChoice,
     Event,
@@ -36,6 +43,10 @@ USERS = {
         "roles": [MemberRole.REVIEWER],
     },
 }
+# A ready API client for the demo organisation. Fixed and printed on purpose so a new user
+# can copy the curl line; its secret is set again on every run (stored hashed).
+DEMO_CLIENT_ID = "demo-client"
+DEMO_CLIENT_SECRET = "demo-secret-for-local-use-only"
 ROLE_GROUPS = {MemberRole.ORGANISER: "Organisers", MemberRole.REVIEWER: "Reviewers"}
 
 TRACKS = [("Product", "#2563eb"), ("Engineering", "#16a34a"), ("Community", "#d97706")]
@@ -100,7 +111,9 @@ class Command(BaseCommand):
             event, created = self._event(organisation)
             if created:
                 self._sessions(event, users["organiser"], users["reviewer"])
+            self._api_client(organisation)
         self._report(event)
+        self._report_api_client()
 
     def _users(self, organisation):
         user_model = get_user_model()
@@ -202,6 +215,43 @@ class Command(BaseCommand):
                     actor=services.Actor(user=reviewer),
                     note="Demo data.",
                 )
+
+    def _api_client(self, organisation):
+        client = ApiClient.objects.filter(client_id=DEMO_CLIENT_ID).first()
+        if client is None:
+            api_client_create(
+                organisation=organisation,
+                name="Demo API client",
+                scopes=known_scopes(),
+                client_id=DEMO_CLIENT_ID,
+                secret=DEMO_CLIENT_SECRET,
+            )
+            return
+        client.organisation = organisation
+        client.scopes = " ".join(check_scopes(known_scopes()))
+        client.client_type = ApiClient.CLIENT_CONFIDENTIAL
+        client.authorization_grant_type = ApiClient.GRANT_CLIENT_CREDENTIALS
+        client.save(
+            update_fields=["organisation", "scopes", "client_type", "authorization_grant_type"]
+        )
+        api_client_set_secret(client, DEMO_CLIENT_SECRET)  # works again even if disabled
+
+    def _report_api_client(self):
+        self.stdout.write("")
+        self.stdout.write(
+            "Demo API client (organisation 'demo', scopes sessions:read sessions:write):"
+        )
+        self.stdout.write(f"  client_id     {DEMO_CLIENT_ID}")
+        self.stdout.write(f"  client_secret {DEMO_CLIENT_SECRET}")
+        self.stdout.write("Get a token, then list sessions (with the server running on port 8000):")
+        self.stdout.write(
+            f"  curl -s -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} "
+            "-d grant_type=client_credentials http://127.0.0.1:8000/oauth2/token"
+        )
+        self.stdout.write(
+            '  curl -s -H "Authorization: Bearer <access_token>" '
+            "http://127.0.0.1:8000/api/v1/sessions"
+        )
 
     def _report(self, event):
         count = event.sessions.count()
