@@ -1,0 +1,71 @@
+"""The list, the review queue and the schedule grid cost the same at 1 row and at 50."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sessions_app.enums import SessionStatus
+from tests import factories
+
+from .conftest import staff
+
+
+@pytest.fixture
+def world(db):
+    organisation = factories.organisation()
+    event = factories.event(organisation=organisation)
+    tracks = [factories.track(event=event) for _ in range(3)]
+    rooms = [factories.location(event=event) for _ in range(5)]
+    factories.custom_field(event=event, field_type="dropdown", choices=["A", "B"])
+    reviewer = staff(organisation, "organiser", "reviewer")
+    return event, tracks, rooms, reviewer
+
+
+def add_sessions(event, tracks, rooms, count, start_index=0):
+    """Sessions in every status, spread over rooms and times, some clashing."""
+    statuses = [SessionStatus.SUBMITTED, SessionStatus.APPROVED, SessionStatus.LIVE]
+    for i in range(start_index, start_index + count):
+        start = dt.time(8 + (i // 5) % 12, 0 if i % 2 else 30)
+        end = (dt.datetime.combine(event.start_date, start) + dt.timedelta(minutes=25)).time()
+        factories.scheduled(
+            event=event,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            location=rooms[i % len(rooms)],
+            track=tracks[i % len(tracks)],
+            session_status=statuses[i % len(statuses)],
+        )
+
+
+def query_count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/sessions_app/session/",
+        "/admin/sessions_app/session/review/",
+        "/admin/sessions_app/session/schedule/",
+    ],
+    ids=["list", "review_queue", "schedule"],
+)
+def test_page_query_count_does_not_grow_with_rows(client, world, url, django_assert_num_queries):
+    event, tracks, rooms, reviewer = world
+    client.force_login(reviewer)
+    add_sessions(event, tracks, rooms, 1)
+    client.get(url)  # warm caches (content types, permissions) outside the count
+    at_one = query_count(client, url)
+    add_sessions(event, tracks, rooms, 49, start_index=1)
+    with django_assert_num_queries(at_one):
+        response = client.get(url)
+    shown = response.context.get("cl")
+    if shown is not None:
+        assert shown.result_count == (50 if "review" not in url else 17)
+    else:
+        assert len(response.context["grid"].blocks) == 50
