@@ -1,0 +1,146 @@
+"""Playwright against pytest-django's live server, in Debian's Chromium.
+
+One browser for the whole run; each test gets fresh contexts (cookies, storage).
+"""
+
+import importlib
+import os
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
+from tests import factories
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# tests and fixtures here are plain synchronous ones.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser-pass-123"
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """``new_page()`` opens a page in a fresh context (its own login) on the live server."""
+    contexts = []
+
+    def make(viewport=DESKTOP):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def login(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+def role_groups() -> None:
+    """The groups migration 0004 makes; a transactional test's flush removed them."""
+    migration = importlib.import_module("sessions_app.migrations.0004_role_groups")
+    for name, codenames in migration.GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="sessions_app", codename__in=codenames
+            )
+        )
+
+
+def member(organisation, username, *roles):
+    user = factories.user(
+        organisation=organisation, roles=roles, username=username, password=PASSWORD
+    )
+    names = {MemberRole.ORGANISER: "Organisers", MemberRole.REVIEWER: "Reviewers"}
+    for role in roles:
+        user.groups.add(Group.objects.get(name=names[role]))
+    return user
+
+
+@pytest.fixture
+def world(transactional_db):
+    """Acme's event with sessions and custom fields of every type; Globex next door."""
+    role_groups()
+    acme = factories.organisation(name="Acme", slug="acme")
+    event = factories.event(organisation=acme, name="Acme Summit", timezone="Europe/Berlin")
+    track = factories.track(event=event, name="Engineering", color="#16a34a")
+    hall = factories.location(event=event, name="Main Hall")
+    lab = factories.location(event=event, name="Lab")
+    keynote = factories.scheduled(
+        event=event,
+        name="Opening keynote",
+        location=hall,
+        track=track,
+        session_status=SessionStatus.APPROVED,
+    )
+    proposal = factories.scheduled(
+        event=event,
+        name="Proposal on async",
+        start="12:00",
+        end="13:00",
+        location=lab,
+        track=track,
+    )
+    workshop = factories.scheduled(
+        event=event,
+        name="Workshop",
+        start="14:00",
+        end="15:00",
+        location=lab,
+        track=track,
+        session_status=SessionStatus.APPROVED,
+    )
+    fields = {}
+    for kind in CustomFieldType:
+        choices = ["Red", "Green", "Blue"] if kind in ("dropdown", "multiselect") else ()
+        fields[kind.value] = factories.custom_field(
+            event=event, field_type=kind, label=f"My {kind.label}", choices=choices
+        )
+    globex = factories.organisation(name="Globex", slug="globex")
+    globex_event = factories.event(organisation=globex, name="Globex Forum")
+    return {
+        "event": event,
+        "hall": hall,
+        "lab": lab,
+        "keynote": keynote,
+        "proposal": proposal,
+        "workshop": workshop,
+        "fields": fields,
+        "organiser": member(acme, "organiser", MemberRole.ORGANISER),
+        "reviewer": member(acme, "reviewer", MemberRole.REVIEWER),
+        "outsider": member(globex, "globex-organiser", MemberRole.ORGANISER),
+        "globex_event": globex_event,
+        "globex_session": factories.scheduled(event=globex_event, name="Globex secret plan"),
+    }
