@@ -110,16 +110,22 @@ class Event(models.Model):
 
     @cached_property
     def session_field_definitions(self) -> dict[str, dict[str, Any]]:
-        """``{"c_<id>": {"type", "required", "label", "choice_ids"}}`` for validation."""
-        return {
-            field.key: {
-                "type": field.field_type,
-                "required": field.required,
-                "label": field.label,
-                "choice_ids": [choice.pk for choice in field.choices.all()],
-            }
-            for field in self.custom_fields.prefetch_related("choices")
-        }
+        """``{"c_<id>": {"type", "required", "label", "choice_ids"}}`` for validation.
+
+        One query (fields joined to their choices): every session write reads it.
+        """
+        definitions: dict[str, dict[str, Any]] = {}
+        rows = self.custom_fields.order_by(
+            "sort_order", "id", "choices__sort_order", "choices__id"
+        ).values_list("id", "field_type", "required", "label", "choices__id")
+        for field_id, field_type, required, label, choice_id in rows:
+            definition = definitions.setdefault(
+                f"c_{field_id}",
+                {"type": field_type, "required": required, "label": label, "choice_ids": []},
+            )
+            if choice_id is not None:
+                definition["choice_ids"].append(choice_id)
+        return definitions
 
 
 class Track(models.Model):

@@ -163,7 +163,10 @@ def _overlap_error(session: Session) -> ValidationError:
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
     """Lock the session; with ``organisation_id``, one of another organisation is DoesNotExist."""
-    sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related("event")
+    # The track comes along so that validating an unchanged track costs no query.
+    sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "event", "track"
+    )
     if organisation_id is not None:
         sessions = sessions.filter(event__organisation_id=organisation_id)
     return sessions.get(pk=session_id)

@@ -243,8 +243,12 @@ def session_input(
             data[name] = converter(value, form=form)
         except _Invalid as exc:
             errors.append(FieldError(name, exc.code, exc.message))
-    if current is not None and data.get("event_id", current.event_id) == current.event_id:
-        data.pop("event_id", None)
+    event_id = data.pop("event_id", None) if current is not None else None
+    if event_id is not None and event_id != current.event_id:
+        # Checked here: against another event every other rule would fail as well.
+        errors.append(
+            FieldError("event_id", "immutable", "A session cannot be moved to another event.")
+        )
     if creating:
         if "event_id" not in payload:
             errors.append(FieldError("event_id", "required", "Send the id of the session's event."))
