@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.html import format_html
 
-from sessions_app.enums import SessionStatus
+from sessions_app.enums import HistoryAction, SessionStatus
 from sessions_app.models import CustomField, Location, Session, SessionChange, Track
 
 # The label of the button for each move; the table of which moves exist is enums'.
@@ -37,7 +37,7 @@ def status_badge(status: str) -> str:
 
 
 def time_range(session: Session) -> str:
-    """``10:30-11:30`` with the effective zone, or an em dash when unscheduled."""
+    """``10:30-11:30 CEST``: the zone's abbreviation, its IANA name on hover."""
     if session.start_time is None or session.end_time is None:
         return format_html('<span class="sm-muted">{}</span>', "not scheduled")
     zone = session.effective_timezone
@@ -52,7 +52,8 @@ def time_range(session: Session) -> str:
         session.start_time.strftime("%H:%M"),
         session.end_time.strftime("%H:%M"),
         zone,
-        f"{zone} ({abbreviation})" if abbreviation else zone,
+        # A session in its own zone says which; the event's zone needs only its short name.
+        abbreviation if abbreviation and session.use_event_timezone else zone,
     )
 
 
@@ -155,6 +156,8 @@ def history_rows(session: Session, entries: list[SessionChange]) -> list[History
                 readable(field, c.get("new")),
             )
             for field, c in sorted((entry.changes or {}).items())
+            # A new session's empty fields say nothing; leave them out.
+            if entry.action != HistoryAction.CREATE or c.get("new") not in (None, "", [])
         ]
         rows.append(HistoryRow(entry=entry, actor_kind=kind, changes=changes))
     return rows

@@ -11,6 +11,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, F, OuterRef
 from django.http import Http404, HttpResponseRedirect
@@ -47,6 +48,20 @@ admin.site.index_title = "Staff"
 admin.site.enable_nav_sidebar = False
 
 REVIEW_FLAG = "_sessions_review_queue"
+CLASH_TITLE = "Overlaps a session that holds this location (approved, converted or live)"
+
+
+class SessionChangeList(ChangeList):
+    """Shows the sort arrows of the ordering actually used (the review queue has its own)."""
+
+    def _get_default_ordering(self):
+        return (
+            self.model_admin.get_ordering(self.sessions_request) or super()._get_default_ordering()
+        )
+
+    def __init__(self, request, *args, **kwargs):
+        self.sessions_request = request
+        super().__init__(request, *args, **kwargs)
 
 
 def clashes_with_held_slot():
@@ -106,6 +121,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             return ["created_at", "id"]
         return super().get_ordering(request)
 
+    def get_changelist(self, request, **kwargs):
+        return SessionChangeList
+
     def get_list_display(self, request):
         if getattr(request, REVIEW_FLAG, False):
             return [
@@ -147,7 +165,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         badge = status_badge(obj.session_status)
         if obj.session_status == SessionStatus.SUBMITTED and getattr(obj, "clashes_held", False):
             return format_html(
-                '{} <span class="sm-flag" title="Clashes with a held slot">clash</span>', badge
+                '{} <span class="sm-flag" title="{}">clash</span>', badge, CLASH_TITLE
             )
         return badge
 
@@ -160,8 +178,8 @@ class SessionAdmin(OrganisationScopedAdmin):
     @admin.display(description="clash")
     def clash_display(self, obj):
         if getattr(obj, "clashes_held", False):
-            return format_html('<span class="sm-flag">{}</span>', "clashes with a held slot")
-        return ""
+            return format_html('<span class="sm-flag" title="{}">clash</span>', CLASH_TITLE)
+        return format_html('<span class="sm-none" aria-label="{}"></span>', "no clash")
 
     @admin.display(description="submitted", ordering="created_at")
     def submitted_display(self, obj):

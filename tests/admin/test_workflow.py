@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.messages import get_messages
 
+from sessions_app.admin.sessions import CLASH_TITLE
 from sessions_app.enums import ALLOWED_TRANSITIONS, SessionStatus
 from sessions_app.models import Session, SessionChange
 from tests import factories
@@ -113,7 +114,7 @@ def test_review_queue_lists_submitted_oldest_first_with_clash_flag(client, acme)
         ("Acme proposal", False),
         ("Late clash", True),
     ]
-    assert "clashes with a held slot" in response.content.decode()
+    assert f'<span class="sm-flag" title="{CLASH_TITLE}">clash</span>' in response.content.decode()
     assert late.created_at > acme.proposal.created_at
 
 
