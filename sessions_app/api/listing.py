@@ -143,14 +143,14 @@ def _parse_sort(raw: str, fields: dict[str, str]) -> list:
     for part in raw.split(","):
         part = part.strip()
         descending = part.startswith("-")
-        column = fields.get(part.lstrip("-"))
+        column = fields.get(part[1:] if descending else part)
         if column is None:
             raise ValueError(raw)
         expression = F(column)
         order.append(
             expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
         )
-    if "id" not in {part.strip().lstrip("-") for part in raw.split(",")}:
+    if "id" not in {part.strip().removeprefix("-") for part in raw.split(",")}:
         order.append(F("id").asc())  # a stable order for paging
     return order
 

@@ -1,0 +1,308 @@
+"""GET /sessions: envelope, filters, sort, paging; and the other read endpoints."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from sessions_app.enums import CustomFieldType
+from sessions_app.models import Session
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.json()
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_list_answers_the_envelope(api, event):
+    session = factories.scheduled(event=event, name="Only")
+
+    response = api.get("/api/v1/sessions")
+
+    assert response.status_code == 200
+    self_link = {"href": "http://testserver/api/v1/sessions?page=1"}
+    assert response.json() == {
+        "items": [api.get(f"/api/v1/sessions/{session.pk}").json()],
+        "_meta": {"totalCount": 1, "pageCount": 1, "currentPage": 1, "perPage": 20},
+        "_links": {
+            "self": self_link,
+            "first": self_link,
+            "last": self_link,
+            "next": None,
+            "prev": None,
+        },
+    }
+
+
+def test_list_pages_with_links(api, event):
+    made = [factories.session(event=event) for _ in range(5)]
+
+    response = api.get("/api/v1/sessions", {"per-page": 2, "page": 2, "sort": "id"})
+
+    body = response.json()
+    assert [item["id"] for item in body["items"]] == [made[2].pk, made[3].pk]
+    assert body["_meta"] == {"totalCount": 5, "pageCount": 3, "currentPage": 2, "perPage": 2}
+    link = "http://testserver/api/v1/sessions?per-page=2&page={}&sort=id".format
+    assert body["_links"] == {
+        "self": {"href": link(2)},
+        "first": {"href": link(1)},
+        "last": {"href": link(3)},
+        "next": {"href": link(3)},
+        "prev": {"href": link(1)},
+    }
+
+
+def test_list_default_page_size_is_20_and_max_is_200(api, event):
+    for _ in range(25):
+        factories.session(event=event)
+
+    assert len(ids(api.get("/api/v1/sessions"))) == 20
+    assert len(ids(api.get("/api/v1/sessions", {"per-page": 200}))) == 25
+    assert api.get("/api/v1/sessions", {"per-page": 201}).status_code == 400
+
+
+def test_list_page_past_the_end_is_empty(api, event):
+    factories.session(event=event)
+
+    response = api.get("/api/v1/sessions", {"page": 5})
+
+    assert response.json()["items"] == []
+    assert response.json()["_links"]["next"] is None
+
+
+@pytest.fixture
+def catalogue(event):
+    """Sessions that differ in every filterable way."""
+    room, hall = factories.location(event=event), factories.location(event=event)
+    track, other_track = factories.track(event=event), factories.track(event=event)
+    a = factories.scheduled(
+        event=event, day=0, name="Alpha keynote", location=room, track=track,
+        session_status="approved",
+    )  # fmt: skip
+    b = factories.scheduled(
+        event=event, day=1, start="09:00", end="10:00", name="Beta", admin_short_name="needle",
+        location=hall, track=other_track,
+    )  # fmt: skip
+    c = factories.scheduled(
+        event=event, day=2, start="08:00", end="09:00", name="Gamma", badge_name="NEEDLE badge",
+        session_status="rejected", track=track,
+    )  # fmt: skip
+    d = factories.session(event=event, name="Delta", description="has a needle inside")
+    return {"room": room, "hall": hall, "track": track, "other_track": other_track,
+            "a": a, "b": b, "c": c, "d": d}  # fmt: skip
+
+
+def _params(catalogue, event):
+    return [
+        ({"event_id": event.pk}, "abcd"),
+        ({"event_id": 999_999}, ""),
+        ({"track_id": catalogue["track"].pk}, "ac"),
+        ({"location_id": catalogue["hall"].pk}, "b"),
+        ({"session_status": "approved,rejected"}, "ac"),
+        ({"session_status": "submitted"}, "bd"),
+        ({"date": "2030-06-11"}, "b"),
+        ({"date_from": "2030-06-11"}, "bc"),
+        ({"date_to": "2030-06-11"}, "ab"),
+        ({"date_from": "2030-06-11", "date_to": "2030-06-11"}, "b"),
+        ({"search": "needle"}, "bcd"),
+        ({"search": "alpha"}, "a"),
+        ({"search": "needle", "session_status": "submitted"}, "bd"),
+    ]
+
+
+FILTER_IDS = [
+    "event_id", "event_id_unknown", "track_id", "location_id", "status_list", "status_one",
+    "date", "date_from", "date_to", "date_range", "search_four_fields", "search_name",
+    "combined",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(len(FILTER_IDS)), ids=FILTER_IDS)
+def test_list_filters(api, event, catalogue, case):
+    params, expected = _params(catalogue, event)[case]
+
+    response = api.get("/api/v1/sessions", {**params, "sort": "id"})
+
+    assert ids(response) == [catalogue[key].pk for key in expected]
+
+
+def test_list_filter_updated_since(api, event, catalogue):
+    cutoff = timezone.now()
+    Session.objects.filter(pk=catalogue["a"].pk).update(updated_at=cutoff + dt.timedelta(seconds=5))
+    Session.objects.exclude(pk=catalogue["a"].pk).update(
+        updated_at=cutoff - dt.timedelta(seconds=5)
+    )
+    berlin = cutoff.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()
+
+    assert ids(api.get("/api/v1/sessions", {"updated_since": cutoff.isoformat()})) == [
+        catalogue["a"].pk
+    ]
+    assert ids(api.get("/api/v1/sessions", {"updated_since": berlin})) == [catalogue["a"].pk]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", "abdc"),
+        ("-name", "cbda"),
+        ("date", "abcd"),
+        ("-date", "cbad"),
+        ("start_time", "cbad"),
+        ("-id", "dcba"),
+        ("-date,name", "cbad"),
+    ],
+    ids=["name", "-name", "date_nulls_last", "-date_nulls_last", "start_time", "-id", "two"],
+)
+def test_list_sort(api, catalogue, sort, expected):
+    Session.objects.filter(pk=catalogue["d"].pk).update(name="Beta")  # ties broken by id
+
+    assert ids(api.get("/api/v1/sessions", {"sort": sort})) == [catalogue[k].pk for k in expected]
+
+
+def test_list_sort_by_timestamps(api, event):
+    first, second = factories.session(event=event), factories.session(event=event)
+    Session.objects.filter(pk=first.pk).update(updated_at=timezone.now() + dt.timedelta(hours=1))
+
+    assert ids(api.get("/api/v1/sessions", {"sort": "-created_at"})) == [second.pk, first.pk]
+    assert ids(api.get("/api/v1/sessions", {"sort": "-updated_at"})) == [first.pk, second.pk]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"event_id": "abc"}, "event_id"),
+        ({"track_id": "-1"}, "track_id"),
+        ({"location_id": "9" * 30}, "location_id"),
+        ({"session_status": "approved,bogus"}, "session_status"),
+        ({"date": "2025-02-30"}, "date"),
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_to": "2030-6-1"}, "date_to"),
+        ({"updated_since": "last week"}, "updated_since"),
+        ({"sort": "colour"}, "sort"),
+        ({"sort": "name,--id"}, "sort"),
+        ({"page": "0"}, "page"),
+        ({"page": "two"}, "page"),
+        ({"per-page": "0"}, "per-page"),
+        ({"search": "nul\x00byte"}, "search"),
+    ],
+    ids=lambda v: str(v)[:30],
+)
+def test_list_query_parameter_of_wrong_form_is_400(api, event, params, field):
+    response = api.get("/api/v1/sessions", params)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "https://sessions.example/problems/bad-request"
+    assert [e["field"] for e in body["errors"]] == [field]
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_list_query_count_does_not_grow(api, event, count, django_assert_num_queries):
+    track = factories.track(event=event)
+    for _ in range(count):
+        factories.scheduled(event=event, track=track, custom_fields={"c_1": "x"})
+
+    # token, rate limit, count, page
+    with django_assert_num_queries(4):
+        response = api.get("/api/v1/sessions", {"per-page": 200})
+
+    assert len(response.json()["items"]) == count
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sessions/",
+        "/api/v1/sessions/{id}/",
+        "/api/v1/sessions/{id}/history/",
+        "/api/v1/sessions/fields/",
+        "/api/v1/events/",
+        "/api/v1/events/{event_id}/",
+        "/api/v1/tracks/",
+        "/api/v1/locations/",
+    ],
+)
+def test_every_read_endpoint_takes_an_optional_trailing_slash(api, event, path):
+    session = factories.session(event=event)
+    with_slash = path.format(id=session.pk, event_id=event.pk)
+
+    assert api.get(with_slash).status_code == 200
+    assert api.get(with_slash.rstrip("/")).status_code == 200
+
+
+def test_events_list_and_detail(api, event):
+    factories.event()  # another organisation's
+
+    response = api.get("/api/v1/events")
+
+    expected = {
+        "id": event.pk,
+        "name": event.name,
+        "slug": event.slug,
+        "timezone": "Europe/Berlin",
+        "start_date": "2030-06-10",
+        "end_date": "2030-06-12",
+    }
+    assert response.json()["items"] == [expected]
+    assert api.get(f"/api/v1/events/{event.pk}").json() == expected
+
+
+def test_tracks_and_locations_of_an_event(api, event):
+    other_event = factories.event(organisation=event.organisation)
+    track = factories.track(event=event, name="Main", color="#112233")
+    factories.track(event=other_event)
+    room = factories.location(event=event, name="Hall", capacity=80)
+
+    tracks = api.get("/api/v1/tracks", {"event_id": event.pk}).json()["items"]
+    locations = api.get("/api/v1/locations", {"event_id": event.pk}).json()["items"]
+
+    assert tracks == [{"id": track.pk, "event_id": event.pk, "name": "Main", "color": "#112233"}]
+    assert locations == [{"id": room.pk, "event_id": event.pk, "name": "Hall", "capacity": 80}]
+    assert len(api.get("/api/v1/tracks").json()["items"]) == 2
+
+
+def test_custom_field_definitions_of_an_event(api, event):
+    text = factories.custom_field(event=event, label="Speaker", sort_order=0)
+    level = factories.custom_field(
+        event=event,
+        label="Level",
+        field_type=CustomFieldType.DROPDOWN,
+        required=True,
+        choices=["Easy", "Hard"],
+        sort_order=1,
+    )
+    easy, hard = level.choices.order_by("sort_order")
+
+    response = api.get("/api/v1/sessions/fields", {"event_id": event.pk})
+
+    assert response.json()["items"] == [
+        {
+            "id": text.pk,
+            "event_id": event.pk,
+            "key": f"c_{text.pk}",
+            "label": "Speaker",
+            "type": "text",
+            "required": 0,
+            "choices": [],
+        },
+        {
+            "id": level.pk,
+            "event_id": event.pk,
+            "key": f"c_{level.pk}",
+            "label": "Level",
+            "type": "dropdown",
+            "required": 1,
+            "choices": [{"id": easy.pk, "label": "Easy"}, {"id": hard.pk, "label": "Hard"}],
+        },
+    ]
+
+
+def test_list_request_costs_ten_of_the_rate_budget(api, event):
+    single = api.get(f"/api/v1/events/{event.pk}")
+    listing = api.get("/api/v1/sessions")
+
+    assert int(single["X-Rate-Limit-Remaining"]) - int(listing["X-Rate-Limit-Remaining"]) == 10
