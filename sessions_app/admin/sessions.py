@@ -256,7 +256,13 @@ class SessionAdmin(OrganisationScopedAdmin):
         if editable and obj is not None:
             metadata = ["loaded_version", *metadata]
         fieldsets = [
-            ("Metadata", {"fields": metadata}),
+            (
+                "Metadata",
+                {
+                    "fields": metadata,
+                    "description": f"New session in {event.name}." if obj is None and event else "",
+                },
+            ),
             (
                 "Scheduling",
                 {

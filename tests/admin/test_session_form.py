@@ -341,3 +341,17 @@ def test_event_form_dates_excluding_sessions_are_refused_on_field(client, acme):
     assert response.status_code == 200
     assert "start_date" in response.context["adminform"].form.errors
     assert Session.objects.get(pk=acme.held.pk).event.start_date == dt.date(2030, 6, 10)
+
+
+def test_session_form_clash_with_percent_in_name_is_shown_not_crashing(client, acme):
+    # The service's message is final text; it must not go through %-formatting again.
+    Session.objects.filter(pk=acme.held.pk).update(name="100% fun")
+    Session.objects.filter(pk=acme.proposal.pk).update(session_status=SessionStatus.APPROVED)
+    proposal = Session.objects.get(pk=acme.proposal.pk)
+    client.force_login(acme.organiser)
+    response = client.post(
+        change_url(proposal), form_data(proposal, start_time="10:30", end_time="11:30")
+    )
+    assert response.status_code == 200
+    assert "“100% fun”" in str(response.context["adminform"].form.errors["location"])
+    assert Session.objects.get(pk=proposal.pk).start_time == dt.time(12, 0)
