@@ -111,7 +111,15 @@ class NullableTextField(serializers.Field):
         return value or None
 
 
-@extend_schema_field({"type": "string", "format": "time", "nullable": True, "example": "10:00:00"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$",
+        "nullable": True,
+        "example": "10:00:00",
+        "description": "HH:MM:SS local time (RFC 3339 'time' would need an offset).",
+    }
+)
 class TimeOfDayField(serializers.Field):
     def to_representation(self, value):
         return value.strftime("%H:%M:%S") if value is not None else None

@@ -1,0 +1,198 @@
+"""The OpenAPI document, the docs page, and a property-based run against the schema."""
+
+import re
+
+import pytest
+import schemathesis
+from django.contrib.staticfiles import finders
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from sessions_app.enums import CustomFieldType
+from tests import factories
+
+from .conftest import ALL_SCOPES
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    ("/api/v1/sessions", "get"),
+    ("/api/v1/sessions", "post"),
+    ("/api/v1/sessions/{id}", "get"),
+    ("/api/v1/sessions/{id}", "patch"),
+    ("/api/v1/sessions/{id}", "put"),
+    ("/api/v1/sessions/{id}", "delete"),
+    ("/api/v1/sessions/update/{id}", "put"),
+    ("/api/v1/sessions/{id}/history", "get"),
+    ("/api/v1/sessions/fields", "get"),
+    ("/api/v1/events", "get"),
+    ("/api/v1/events/{id}", "get"),
+    ("/api/v1/tracks", "get"),
+    ("/api/v1/locations", "get"),
+    ("/oauth2/token", "post"),
+    ("/oauth2/revoke_token", "post"),
+    ("/oauth2/introspect", "post"),
+}
+
+
+@pytest.fixture
+def openapi(db):
+    response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_documents_every_endpoint(openapi):
+    documented = {
+        (path, method)
+        for path, item in openapi["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+    assert documented == OPERATIONS
+
+
+def test_schema_has_the_client_credentials_flow(openapi):
+    scheme = openapi["components"]["securitySchemes"]["oauth2"]
+
+    assert scheme == {
+        "type": "oauth2",
+        "flows": {
+            "clientCredentials": {
+                "tokenUrl": "/oauth2/token",
+                "scopes": {
+                    "sessions:read": "Read sessions, events, tracks, locations and custom fields",
+                    "sessions:write": "Create, update, delete sessions and change their status",
+                },
+            }
+        },
+    }
+    operations = openapi["paths"]
+    assert operations["/api/v1/sessions"]["get"]["security"] == [{"oauth2": ["sessions:read"]}]
+    assert operations["/api/v1/sessions/{id}"]["patch"]["security"] == [
+        {"oauth2": ["sessions:write"]}
+    ]
+
+
+def test_schema_documents_problem_errors_for_every_api_operation(openapi):
+    for path, item in openapi["paths"].items():
+        if not path.startswith("/api/v1"):
+            continue
+        for method, operation in item.items():
+            responses = operation["responses"]
+            expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
+            if method in {"post", "put", "patch"}:
+                expected |= {"400", "413", "415", "422", "409"}
+            assert expected <= set(responses), (method, path)
+            for status in expected:
+                content = responses[status]["content"]
+                assert list(content) == ["application/problem+json"], (method, path, status)
+                assert content["application/problem+json"]["schema"] == {
+                    "$ref": "#/components/schemas/Problem"
+                }
+            assert set(responses["200" if "200" in responses else "204"]["headers"]) >= {
+                "X-Rate-Limit-Limit",
+                "X-Rate-Limit-Remaining",
+                "X-Rate-Limit-Reset",
+            }
+
+
+def test_schema_describes_the_session_fields(openapi):
+    session = openapi["components"]["schemas"]["Session"]["properties"]
+
+    assert set(session) == {
+        "id", "event_id", "name", "admin_short_name", "badge_name", "description", "date",
+        "start_time", "end_time", "use_event_timezone", "timezone", "starts_at", "ends_at",
+        "capacity", "location_id", "track_id", "webinar_url", "sold_out_message", "secure_id",
+        "session_status", "locked_when_saved", "selection_control", "selected_by_default",
+        "prevent_session_conflicts", "custom_fields", "version", "created_at", "updated_at",
+    }  # fmt: skip
+    problem = openapi["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "errors", "conflicts", "allowed"} <= set(problem)
+
+
+def test_docs_page_loads_no_asset_from_outside(db):
+    response = Client().get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert finders.find(asset.removeprefix("/static/")), asset
+    assert not re.search(r"https?://", html)
+    assert '"validatorUrl": null' in html
+
+
+# --- Property-based: the API against its own schema ---------------------------------------
+
+
+@pytest.fixture
+def api_schema(db, settings, make_caller):
+    settings.API_RATE_LIMIT = {"REQUESTS": 10**9, "WINDOW_SECONDS": 600, "LIST_COST": 10}
+    organisation = factories.organisation()
+    event = factories.event(organisation=organisation)
+    room = factories.location(event=event, capacity=100)
+    track = factories.track(event=event)
+    factories.custom_field(event=event, field_type=CustomFieldType.DROPDOWN, choices=["a", "b"])
+    for status in ("submitted", "approved", "live"):
+        factories.scheduled(event=event, location=room, track=track, session_status=status)
+    factories.session(event=event)
+    caller = make_caller(organisation, scopes=ALL_SCOPES)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    schema.config.headers = {"Authorization": f"Bearer {caller.token}"}
+    return schema
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+
+
+@pytest.mark.schema
+@pytest.mark.parametrize("mode", MODES, ids=lambda mode: mode.value)
+def test_api_conforms_to_its_schema(api_schema, mode):
+    """Every operation, with generated valid and invalid input: no 500, nothing off-schema.
+
+    A loop over operations rather than ``schemathesis.pytest``: its lazy-fixture runner
+    relies on pytest internals this pytest no longer has.
+    """
+    headers = api_schema.config.headers
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=25,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
+        def run(case):
+            response = case.call(headers=headers)
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+        try:
+            run()
+        except Exception as exc:  # collect every operation's failure, then report them all
+            failures.append(f"{operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures)
