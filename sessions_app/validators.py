@@ -28,8 +28,15 @@ TEXTAREA_MAX = 20_000
 CONFLICT_CODES = frozenset({"conflict", "invalid_transition", "live_delete"})
 
 
+def _literal(message: str, params: dict | None) -> str:
+    # Django %-formats a message that has params; names in it may hold a literal "%".
+    return message.replace("%", "%%") if params else message
+
+
 def _error(field: str, message: str, code: str, params: dict | None = None) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code, params=params)})
+    return ValidationError(
+        {field: ValidationError(_literal(message, params), code=code, params=params)}
+    )
 
 
 def validate_schedule(
@@ -219,7 +226,8 @@ def validate_no_null_characters(*, values: Mapping[str, Any]) -> None:
 
 
 def _custom_error(key: str, message: str, code: str) -> ValidationError:
-    return ValidationError(message, code=code, params={"key": key})
+    params = {"key": key}
+    return ValidationError(_literal(message, params), code=code, params=params)
 
 
 def _choice_ids(raw: Any) -> list[int] | None:

@@ -204,6 +204,17 @@ def test_validate_not_live_for_delete():
     validators.validate_not_live_for_delete(status="approved")
 
 
+def test_validate_no_overlap_message_with_percent_sign_renders():
+    conflicts = [
+        {"id": 8, "name": "100% fun %(x)s", "starts_at": "x", "ends_at": "y", "location_id": 1}
+    ]
+    with pytest.raises(ValidationError) as info:
+        validators.validate_no_overlap(conflicts=conflicts)
+    assert info.value.message_dict == {
+        "location": ['This location is already booked at this time by "100% fun %(x)s" (#8).']
+    }
+
+
 def test_validate_no_overlap_names_each_clash():
     conflicts = [{"id": 7, "name": "Keynote", "starts_at": "x", "ends_at": "y", "location_id": 1}]
     with pytest.raises(ValidationError) as info:

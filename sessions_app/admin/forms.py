@@ -38,8 +38,8 @@ def custom_form_name(field: CustomField) -> str:
 
 
 def service_messages(exc: ValidationError) -> list[str]:
-    """The messages as written; the services' messages are final text, not %-templates."""
-    return [str(error.message) for errors in exc.update_error_dict({}).values() for error in errors]
+    """Every message of a service's error, with its params filled in."""
+    return exc.messages
 
 
 # --- custom fields as typed form fields -----------------------------------------------------
@@ -123,7 +123,7 @@ def conflict_message(error: ValidationError) -> str:
         ),
     )
     if not links:
-        return str(error.message)
+        return next(iter(error))
     return format_html("This location is already booked at this time by {}.", links)
 
 
@@ -139,7 +139,7 @@ class ServiceErrorsMixin:
     def add_service_errors(self, exc: ValidationError) -> None:
         for field, errors in exc.update_error_dict({}).items():
             for error in errors:
-                message = str(error.message)
+                message = next(iter(error))
                 if field == "location" and error.code == "conflict":
                     message = conflict_message(error)
                 target = None if field == NON_FIELD_ERRORS else self.target_field(field, error)
