@@ -82,12 +82,12 @@ class ApiProblemMiddleware:
     def _rate_headers(self, request: HttpRequest, response: HttpResponse) -> None:
         """Charge the caller for an answer no API view gave (e.g. a 404 for an unknown path)."""
         raw = bearer_token(request)
-        token = load_access_token(raw) if raw else None
-        if token is not None and token.application_id and not token.is_expired():
-            key = ratelimit.client_key(token.application_id)
-        else:
-            key = ratelimit.anonymous_key(request)
         try:
+            token = load_access_token(raw) if raw else None
+            if token is not None and token.application_id and not token.is_expired():
+                key = ratelimit.client_key(token.application_id)
+            else:
+                key = ratelimit.anonymous_key(request)
             state = ratelimit.charge(key)
         except DatabaseError:  # the answer may be about a broken database already
             logger.warning("Rate limit not counted for %s", request.path, exc_info=True)

@@ -5,7 +5,9 @@ import re
 import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -146,13 +148,26 @@ def api_schema(db, settings, make_caller):
     room = factories.location(event=event, capacity=100)
     track = factories.track(event=event)
     factories.custom_field(event=event, field_type=CustomFieldType.DROPDOWN, choices=["a", "b"])
-    for status in ("submitted", "approved", "live"):
-        factories.scheduled(event=event, location=room, track=track, session_status=status)
+    for hour, status in enumerate(("submitted", "approved", "live")):
+        factories.scheduled(
+            event=event,
+            start=f"{10 + hour}:00",
+            end=f"{10 + hour}:30",
+            location=room,
+            track=track,
+            session_status=status,
+        )
     factories.session(event=event)
     caller = make_caller(organisation, scopes=ALL_SCOPES)
+    # Raw WSGI calls, unlike Django's test client, would close the test's database connection
+    # after each request; keep it open as the test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     schema.config.headers = {"Authorization": f"Bearer {caller.token}"}
-    return schema
+    yield schema
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 CHECKS = [

@@ -653,8 +653,16 @@ def test_patch_query_budget_does_not_grow_with_data(
     api, world, mode, django_assert_max_num_queries
 ):
     event, session = world["event"], world["session"]
-    for _ in range(30):
-        factories.scheduled(event=event, location=world["other_room"], session_status="approved")
+    for n in range(30):  # distinct slots: the room may be held only once at a time
+        day, hour = divmod(n, 10)
+        factories.scheduled(
+            event=event,
+            day=day,
+            start=f"{8 + hour:02}:00",
+            end=f"{8 + hour:02}:30",
+            location=world["other_room"],
+            session_status="approved",
+        )
     for _ in range(10):
         factories.custom_field(event=event, field_type=CustomFieldType.DROPDOWN, choices="abc")
     for n in range(20):
