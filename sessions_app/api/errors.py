@@ -15,7 +15,6 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from django.utils.functional import Promise
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -140,18 +139,15 @@ def _count_detail(errors: list[FieldError]) -> str:
 
 
 def _message(error: DjangoValidationError) -> str:
-    """The error's sentence with its params filled in, as Django's forms would show it.
+    """The error's sentence with its params filled in, as Django's forms show it.
 
-    Django's own messages are lazy (``ngettext_lazy`` even needs the params to pick its
-    form); our validators' messages are final already, and may quote user text with "%".
+    A message with params is a %-format (our validators escape a literal "%"), and
+    Django's lazy ``ngettext`` messages even need the params to pick their form.
     """
-    message, params = error.message, error.params
-    needs_params = isinstance(message, Promise) or (
-        isinstance(params, dict) and any(f"%({key})" in message for key in params)
-    )
-    if params and needs_params:
+    message = error.message
+    if error.params:
         with contextlib.suppress(KeyError, TypeError, ValueError):
-            message = message % params
+            message = message % error.params
     return str(message)
 
 

@@ -351,6 +351,25 @@ def test_patch_into_a_held_slot_is_409_with_conflicts(api, world, start, end):
     assert_nothing_changed(api, mover, before)
 
 
+def test_patch_clash_message_quotes_names_with_percent_signs(api, world):
+    room = world["room"]
+    factories.scheduled(
+        event=world["event"], name="100% fun", location=room, session_status="approved"
+    )
+    session = world["session"]
+    Session.objects.filter(pk=session.pk).update(start_time=dt.time(14), end_time=dt.time(15))
+
+    response = api.patch(
+        URL.format(session.pk),
+        {"session_status": "approved", "start_time": "10:00", "end_time": "11:00"},
+    )
+
+    assert response.status_code == 409
+    (error,) = response.json()["errors"]
+    assert '"100% fun"' in error["message"]
+    assert "%%" not in error["message"]
+
+
 def test_patch_adjacent_slot_is_no_clash(api, world):
     room = world["room"]
     factories.scheduled(event=world["event"], location=room, session_status="approved")
