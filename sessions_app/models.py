@@ -345,6 +345,10 @@ class Session(models.Model):
         # What was stored, so clean() can refuse event moves and illegal status moves.
         instance._stored_event_id = instance.__dict__.get("event_id")
         instance._stored_status = instance.__dict__.get("session_status")
+        stored_custom = instance.__dict__.get("custom_fields")
+        instance._stored_custom_values = (
+            dict(stored_custom) if isinstance(stored_custom, dict) else {}
+        )
         return instance
 
     @property
@@ -442,9 +446,18 @@ class Session(models.Model):
                 ValidationError("Custom fields must be an object.", code="invalid_type")
             )
         else:
+            definitions = event.session_field_definitions
+            # A value whose field definition was deleted since is dropped, not refused: only
+            # a key the caller sends now can be unknown.
+            stored = getattr(self, "_stored_custom_values", {})
+            values = {
+                key: value
+                for key, value in self.custom_fields.items()
+                if key in definitions or key not in stored or stored[key] != value
+            }
             try:
                 self.custom_fields = validators.validate_custom_values(
-                    definitions=event.session_field_definitions, values=self.custom_fields
+                    definitions=definitions, values=values
                 )
             except ValidationError as exc:
                 exc.update_error_dict(errors)

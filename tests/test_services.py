@@ -636,3 +636,19 @@ def test_event_update_invalid_timezone_is_refused(event, actor):
     with pytest.raises(ValidationError) as info:
         services.event_update(event_id=event.pk, data={"timezone": "Nowhere/City"}, actor=actor)
     assert error_codes(info.value) == {"timezone": ["invalid_timezone"]}
+
+
+def test_session_update_drops_values_of_deleted_custom_fields(event, actor, fields):
+    gone = f.custom_field(event=event)
+    level = fields["level"]
+    choice = [{"id": level.choices.first().pk}]
+    gone_key = gone.key
+    session = f.session(event=event, custom_fields={gone_key: "orphan", level.key: choice})
+    gone.delete()
+    services.session_update(session_id=session.pk, data={"name": "Still editable"}, actor=actor)
+    stored = Session.objects.get(pk=session.pk)
+    assert (stored.name, stored.custom_fields) == ("Still editable", {level.key: choice})
+    assert SessionChange.objects.get().changes == {
+        "name": {"old": session.name, "new": "Still editable"},
+        f"custom_fields.{gone_key}": {"old": "orphan", "new": None},
+    }
