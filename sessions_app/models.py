@@ -3,7 +3,6 @@
 import datetime as dt
 import secrets
 import zoneinfo
-from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +77,10 @@ class Event(models.Model):
     )
     start_date = models.DateField()
     end_date = models.DateField()
+    # The custom field definitions that session writes validate against, kept in step with
+    # CustomField and CustomFieldChoice by sessions_app.receivers. Every write already reads
+    # the event row, so this saves it a query; build_custom_field_schema() is the source.
+    custom_field_schema = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["start_date", "name"]
@@ -108,16 +111,19 @@ class Event(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @cached_property
+    @property
     def session_field_definitions(self) -> dict[str, dict[str, Any]]:
-        """``{"c_<id>": {"type", "required", "label", "choice_ids"}}`` for validation.
+        """``{"c_<id>": {"type", "required", "label", "choice_ids"}}`` for validation."""
+        return self.custom_field_schema
 
-        One query (fields joined to their choices): every session write reads it.
-        """
+    def build_custom_field_schema(self) -> dict[str, dict[str, Any]]:
+        """The definitions as stored in ``custom_field_schema``, read from the rows (one query)."""
         definitions: dict[str, dict[str, Any]] = {}
-        rows = self.custom_fields.order_by(
-            "sort_order", "id", "choices__sort_order", "choices__id"
-        ).values_list("id", "field_type", "required", "label", "choices__id")
+        rows = (
+            CustomField.objects.filter(event_id=self.pk)
+            .order_by("sort_order", "id", "choices__sort_order", "choices__id")
+            .values_list("id", "field_type", "required", "label", "choices__id")
+        )
         for field_id, field_type, required, label, choice_id in rows:
             definition = definitions.setdefault(
                 f"c_{field_id}",

@@ -285,7 +285,8 @@ def session_create(
     Side effects, in order: locks the location; validates; saves with version 1;
     writes one ``session.create`` entry with every field's initial value; announces on commit.
     """
-    session = Session(event=event)
+    # The caller's event object may predate a change of its custom fields: read it afresh.
+    session = Session(event=Event.objects.get(pk=event.pk))
     data = {key: value for key, value in data.items() if key != "event_id"}
     try:
         with transaction.atomic():
@@ -322,6 +323,19 @@ def session_delete(
         _record(session, actor=actor, action=HistoryAction.DELETE.value, changes=changes, note=note)
         _announce(session, HistoryAction.DELETE.value)
         session.delete()
+
+
+def event_refresh_custom_field_schema(*, event_id: int) -> None:
+    """Rebuild the event's stored custom field definitions from its CustomField rows.
+
+    Locks the event row so that two concurrent edits of its fields leave the later picture.
+    """
+    with transaction.atomic():
+        event = Event.objects.select_for_update(no_key=True).filter(pk=event_id).first()
+        if event is None:
+            return
+        event.custom_field_schema = event.build_custom_field_schema()
+        event.save(update_fields=["custom_field_schema"])
 
 
 def _defer_overlap_check() -> bool:

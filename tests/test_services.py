@@ -652,3 +652,25 @@ def test_session_update_drops_values_of_deleted_custom_fields(event, actor, fiel
         "name": {"old": session.name, "new": "Still editable"},
         f"custom_fields.{gone_key}": {"old": "orphan", "new": None},
     }
+
+
+def test_event_custom_field_schema_follows_field_and_choice_changes(event):
+    level = f.custom_field(event=event, field_type=CustomFieldType.DROPDOWN, choices=["A"])
+    event.refresh_from_db()
+    assert event.custom_field_schema == event.build_custom_field_schema()
+    assert event.custom_field_schema[level.key]["choice_ids"] == [level.choices.get().pk]
+
+    extra = level.choices.create(label="B", sort_order=1)
+    level.required = True
+    level.save()
+    event.refresh_from_db()
+    assert event.custom_field_schema[level.key] == {
+        "type": "dropdown",
+        "required": True,
+        "label": level.label,
+        "choice_ids": [level.choices.get(label="A").pk, extra.pk],
+    }
+
+    level.delete()
+    event.refresh_from_db()
+    assert event.custom_field_schema == {}

@@ -692,6 +692,7 @@ def test_patch_query_budget_does_not_grow_with_data(
         "capacity": 70,
         "start_time": "10:30",
         "locked_when_saved": 1,
+        "track_id": world["other_track"].pk,
         "custom_fields": {world["topics"].key: [{"id": world["topic_choices"][1]}]},
     }
 
