@@ -47,3 +47,26 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_serves_the_api_docs_assets_itself(tmp_path):
+    """collectstatic, then a production-settings app answers the Swagger UI bundle itself."""
+    static_root = tmp_path / "static"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "a-long-random-production-secret-" + "k8Vq2mZ7" * 6,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    collected = run_manage("collectstatic", "--noinput", **env)
+    assert collected.returncode == 0, collected.stderr
+    script = (
+        "from django.test import Client;"
+        "r = Client().get('/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js',"
+        " secure=True);"
+        "print(r.status_code, r.headers['Content-Type'])"
+    )
+    served = run_manage("shell", "-c", script, **env)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.strip().splitlines()[-1] == '200 text/javascript; charset="utf-8"'
