@@ -37,7 +37,7 @@ migrate: $(STAMP)
 	$(MANAGE) migrate --noinput
 
 run: migrate
-	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo --base-url http://$(HOST):$(PORT)
 	@echo
 	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"

@@ -102,6 +102,14 @@ class Command(BaseCommand):
         "and reviewer. Running it again changes nothing that exists."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the server will run, for the printed curl examples "
+            "(default: http://127.0.0.1:8000).",
+        )
+
     def handle(self, *args, **options):
         with transaction.atomic():
             organisation, _ = Organisation.objects.get_or_create(
@@ -113,7 +121,7 @@ class Command(BaseCommand):
                 self._sessions(event, users["organiser"], users["reviewer"])
             self._api_client(organisation)
         self._report(event)
-        self._report_api_client()
+        self._report_api_client(options["base_url"].rstrip("/"))
 
     def _users(self, organisation):
         user_model = get_user_model()
@@ -236,21 +244,20 @@ class Command(BaseCommand):
         )
         api_client_set_secret(client, DEMO_CLIENT_SECRET)  # works again even if disabled
 
-    def _report_api_client(self):
+    def _report_api_client(self, base_url: str):
         self.stdout.write("")
         self.stdout.write(
             "Demo API client (organisation 'demo', scopes sessions:read sessions:write):"
         )
         self.stdout.write(f"  client_id     {DEMO_CLIENT_ID}")
         self.stdout.write(f"  client_secret {DEMO_CLIENT_SECRET}")
-        self.stdout.write("Get a token, then list sessions (with the server running on port 8000):")
+        self.stdout.write(f"Get a token, then list sessions (server at {base_url}):")
         self.stdout.write(
             f"  curl -s -u {DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET} "
-            "-d grant_type=client_credentials http://127.0.0.1:8000/oauth2/token"
+            f"-d grant_type=client_credentials {base_url}/oauth2/token"
         )
         self.stdout.write(
-            '  curl -s -H "Authorization: Bearer <access_token>" '
-            "http://127.0.0.1:8000/api/v1/sessions"
+            f'  curl -s -H "Authorization: Bearer <access_token>" {base_url}/api/v1/sessions'
         )
 
     def _report(self, event):
