@@ -371,7 +371,7 @@ def event_update(*, event_id: int, data: Mapping[str, Any], actor: Actor) -> Eve
         old_timezone = event.timezone
         for name, value in data.items():
             setattr(event, name, value)
-        event.full_clean(validate_constraints=False)
+        event.full_clean()
 
         outside = event.sessions.filter(date__isnull=False).exclude(
             date__range=(event.start_date, event.end_date)

@@ -674,3 +674,12 @@ def test_event_custom_field_schema_follows_field_and_choice_changes(event):
     level.delete()
     event.refresh_from_db()
     assert event.custom_field_schema == {}
+
+
+def test_event_update_duplicate_slug_is_refused(event, actor):
+    f.event(organisation=event.organisation, slug="taken")
+    with pytest.raises(ValidationError) as info:
+        services.event_update(event_id=event.pk, data={"slug": "taken"}, actor=actor)
+    assert error_codes(info.value) == {"__all__": ["unique_together"]}
+    event.refresh_from_db()
+    assert event.slug != "taken"
