@@ -341,20 +341,23 @@ class Session(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "starts_at", "ends_at"}
         super().save(*args, **kwargs)
+        self._remember_stored()
 
     def get_absolute_url(self) -> str:
         return reverse("admin:sessions_app_session_change", args=[self.pk])
 
+    def _remember_stored(self) -> None:
+        # What is stored now, so clean() can refuse event moves and illegal status moves.
+        self._stored_event_id = self.event_id
+        self._stored_status = self.session_status
+        custom = self.custom_fields
+        self._stored_custom_values = dict(custom) if isinstance(custom, dict) else {}
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # What was stored, so clean() can refuse event moves and illegal status moves.
-        instance._stored_event_id = instance.__dict__.get("event_id")
-        instance._stored_status = instance.__dict__.get("session_status")
-        stored_custom = instance.__dict__.get("custom_fields")
-        instance._stored_custom_values = (
-            dict(stored_custom) if isinstance(stored_custom, dict) else {}
-        )
+        if {"event_id", "session_status", "custom_fields"} <= set(instance.__dict__):
+            instance._remember_stored()
         return instance
 
     @property

@@ -683,3 +683,13 @@ def test_event_update_duplicate_slug_is_refused(event, actor):
     assert error_codes(info.value) == {"__all__": ["unique_together"]}
     event.refresh_from_db()
     assert event.slug != "taken"
+
+
+def test_session_clean_after_save_judges_moves_from_the_saved_status(event, room):
+    session = f.scheduled(event=event, location=room)
+    session = Session.objects.get(pk=session.pk)
+    session.session_status = "approved"
+    session.full_clean()
+    session.save()
+    session.session_status = "live"  # approved -> live is allowed; submitted -> live is not
+    session.full_clean()
