@@ -34,9 +34,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files (admin CSS, the API docs' Swagger UI) served by the app itself, in
-    # production too: no CDN, no separate static server needed.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Problem+json for Django's own errors under /api/ and /oauth2/ (404, 405, 413, 500).
     "sessions_app.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

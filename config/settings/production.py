@@ -17,6 +17,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# Static files (admin CSS, the API docs' Swagger UI) served by the app itself after
+# collectstatic: no CDN and no separate static server needed. (In development runserver
+# serves them; in tests there is no collected directory to serve from.)
+MIDDLEWARE = [
+    MIDDLEWARE[0],  # noqa: F405  (SecurityMiddleware)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
