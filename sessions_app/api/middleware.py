@@ -7,9 +7,11 @@ where no view could add them.
 
 from __future__ import annotations
 
+import io
 import logging
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
@@ -25,6 +27,7 @@ DEFAULT_DETAILS = {
     400: "The request cannot be read.",
     404: "There is nothing at this address.",
     405: "This method is not allowed here.",
+    411: "Send the body with a Content-Length header.",
     500: "Something went wrong on our side; it has been logged.",
 }
 
@@ -58,15 +61,39 @@ class ApiProblemMiddleware:
     def _too_large(self, request: HttpRequest) -> HttpResponse | None:
         if request.method not in BODY_METHODS:
             return None
+        limit = settings.API_MAX_BODY_BYTES
+        if (
+            not request.META.get("CONTENT_LENGTH")
+            and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            return self._read_chunked(request, limit)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return plain_problem_response(400, "The Content-Length header is not a number.")
-        limit = settings.API_MAX_BODY_BYTES
         if length > limit:
             return plain_problem_response(
                 413, f"The request body is larger than the limit of {limit} bytes."
             )
+        return None
+
+    def _read_chunked(self, request: HttpRequest, limit: int) -> HttpResponse | None:
+        """Give Django a chunked body, which it would otherwise read as empty."""
+        if not request.META.get("wsgi.input_terminated"):
+            # The server (e.g. runserver) cannot tell where the body ends: refuse it rather
+            # than answer as if nothing had been sent.
+            return plain_problem_response(
+                411,
+                "Send the body with a Content-Length header; this server cannot read a "
+                "chunked body.",
+            )
+        data = request.META["wsgi.input"].read(limit + 1)
+        if len(data) > limit:
+            return plain_problem_response(
+                413, f"The request body is larger than the limit of {limit} bytes."
+            )
+        request.META["CONTENT_LENGTH"] = str(len(data))
+        request._stream = LimitedStream(io.BytesIO(data), len(data))
         return None
 
     def _as_problem(self, response: HttpResponse) -> HttpResponse:

@@ -33,13 +33,36 @@ class JSONParser(parsers.JSONParser):
         raw = read_limited(stream)
         try:
             text = codecs.decode(raw, encoding)
-            return json.loads(text, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except (ValueError, RecursionError, LookupError) as exc:
             raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+        if _has_lone_surrogate(data):
+            # "\ud800" parses, but no database or UTF-8 answer can hold it.
+            raise exceptions.ParseError(
+                "The body is not valid JSON: a \\u escape is half of a surrogate pair."
+            )
+        return data
 
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _has_lone_surrogate(data) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 class FormParser(parsers.FormParser):

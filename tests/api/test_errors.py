@@ -1,5 +1,8 @@
 """Every error is application/problem+json with the contract's status; nothing is a 500."""
 
+import io
+import json
+
 import pytest
 from django.test import Client
 
@@ -244,3 +247,73 @@ def test_unauthenticated_answers_carry_rate_limit_headers(db):
 
     assert response.status_code == 401
     assert response["X-Rate-Limit-Limit"] == "2000"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"name": "\\ud800"}',
+        '{"name": "ok", "custom_fields": {"c_1": ["\\udfff"]}}',
+        '{"\\udc00": 1}',
+    ],
+    ids=["lone_high_surrogate", "nested_lone_low_surrogate", "in_a_key"],
+)
+def test_json_with_a_lone_surrogate_is_400_not_500(api, session, content):
+    response = api.patch(f"/api/v1/sessions/{session.pk}" + "?validate_only=1", content)
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert_untouched(session)
+
+
+def test_json_with_a_surrogate_pair_is_text(api, session):
+    response = api.patch(f"/api/v1/sessions/{session.pk}", '{"name": "Stable \\ud83d\\ude00"}')
+
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "Stable \N{GRINNING FACE}"
+
+
+def _chunked(api, path, body: bytes, **extra):
+    """A request whose body has no Content-Length, as a chunked request reaches Django."""
+    return api.http.generic(
+        "PATCH",
+        path,
+        CONTENT_TYPE="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **{"wsgi.input": io.BytesIO(body), **extra},
+    )
+
+
+def test_chunked_body_over_1_mib_is_413(api, session):
+    body = json.dumps({"description": "x" * (2 * 1024 * 1024)}).encode()
+
+    response = _chunked(
+        api, f"/api/v1/sessions/{session.pk}", body, **{"wsgi.input_terminated": True}
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == PROBLEM
+    assert_untouched(session)
+
+
+def test_chunked_body_is_read_not_dropped(api, session):
+    body = json.dumps({"name": "Chunked"}).encode()
+
+    response = _chunked(
+        api, f"/api/v1/sessions/{session.pk}", body, **{"wsgi.input_terminated": True}
+    )
+
+    assert response.status_code == 200, response.content
+    assert Session.objects.get(pk=session.pk).name == "Chunked"
+
+
+def test_chunked_body_the_server_cannot_delimit_is_411_not_silently_empty(api, session):
+    # wsgiref (runserver) does not decode chunked bodies: Django would see an empty body
+    # and answer 200 without writing what was sent.
+    response = _chunked(api, f"/api/v1/sessions/{session.pk}", b'{"name": "Lost"}')
+
+    assert response.status_code == 411
+    assert response["Content-Type"] == PROBLEM
+    assert_untouched(session)
