@@ -235,10 +235,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(int(exc.wait))
         detail = _drf_detail(exc)
-        if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-            detail = getattr(exc, "problem_detail", None) or detail
+        if isinstance(exc, drf.NotAuthenticated):
+            detail = _unauthenticated_detail(context.get("request"))
         return problem_response(exc.status_code, detail, headers=headers)
     return None
+
+
+def _unauthenticated_detail(request) -> str:
+    """Why there is no client: a token was sent but is not valid, or none was sent."""
+    described = getattr(request, "oauth2_error", None) or {}
+    return described.get("error_description") or (
+        "Send an access token as Authorization: Bearer <token>; get one at POST /oauth2/token."
+    )
 
 
 def _flatten_drf_errors(detail: Any, prefix: str | None = None) -> list[FieldError]:

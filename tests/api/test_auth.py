@@ -323,3 +323,17 @@ def test_create_in_other_organisations_event_is_422_and_creates_nothing(api):
         }
     ]
     assert not Session.objects.exists()
+
+
+def test_unknown_token_401_says_the_token_is_not_valid(db):
+    response = Client().get("/api/v1/sessions", HTTP_AUTHORIZATION="Bearer not-a-real-token")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The access token is unknown, expired or revoked."
+
+
+def test_missing_token_401_says_send_one(db):
+    response = Client().get("/api/v1/sessions")
+
+    assert response.status_code == 401
+    assert "Authorization: Bearer" in response.json()["detail"]
