@@ -41,7 +41,9 @@ from .schema import (
 )
 from .wire import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input
 
-_ETAG = re.compile(r'(?:W/)?"(\d{1,19})-(\d{1,19})"\Z')
+# Strong tags only: If-Match uses the strong comparison (RFC 9110 13.1.1), and the
+# API never answers a weak ETag.
+_ETAG = re.compile(r'"(\d{1,19})-(\d{1,19})"\Z')
 
 
 def session_etag(session: Session) -> str:
@@ -234,17 +236,24 @@ UPDATE_SCHEMA = {
 
 class SessionUpdateMixin(SessionScopedMixin):
     def expected_version(self, pk: int) -> int | None:
+        """The version ``If-Match`` allows the write on; 0 matches none (a 412)."""
         header = self.request.META.get("HTTP_IF_MATCH", "").strip()
         if not header:
             return None
         tags = [tag.strip() for tag in header.split(",")]
         if "*" in tags:
             return None
+        versions = set()
         for tag in tags:
             match = _ETAG.match(tag)
             if match and int(match[1]) == pk:
-                return int(match[2])
-        return 0  # matches no version: a 412 once the session is found
+                versions.add(int(match[2]))
+        if len(versions) > 1:
+            # Any listed tag may match: the one that is current now, if any. The service
+            # checks it again under its lock.
+            current = self.stored_session(pk).version
+            return current if current in versions else 0
+        return versions.pop() if versions else 0
 
     def partial_update(self, request, pk: str):
         pk = _pk(pk)

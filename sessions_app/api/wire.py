@@ -79,12 +79,13 @@ def _integer(value: Any, *, form: bool) -> int:
 
 
 def to_flag(value: Any, *, form: bool = False) -> bool:
+    # Exactly the documented forms: "TRUE" or " 1" is 422, as the schema's enum says.
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in TRUE_VALUES | FALSE_VALUES:
-        return value.strip().lower() in TRUE_VALUES
+    if isinstance(value, str) and value in TRUE_VALUES | FALSE_VALUES:
+        return value in TRUE_VALUES
     raise _Invalid("invalid_boolean", 'Send 0 or 1 (true, false, "0" and "1" are accepted too).')
 
 
@@ -198,10 +199,14 @@ def _instant(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
-def _same_as_stored(name: str, value: Any, session: Session) -> bool:
+def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> bool:
     stored = {"id": session.pk, "secure_id": session.secure_id, "version": session.version}
     if name in stored:
+        if form:  # every form value is a string: "12" is the id 12
+            return value == str(stored[name])
         return type(value) is type(stored[name]) and value == stored[name]
+    if form and value == "":
+        value = None  # as for the nullable writable fields
     current = getattr(session, name)
     if current is None or value is None:
         return current is None and value is None
@@ -227,7 +232,7 @@ def session_input(
     data: dict[str, Any] = {}
     for name, raw in payload.items():
         if name in READ_ONLY_FIELDS:
-            if current is None or not _same_as_stored(name, raw, current):
+            if current is None or not _same_as_stored(name, raw, current, form=form):
                 errors.append(
                     FieldError(name, "read_only", f"{name} is read-only and cannot be changed.")
                 )

@@ -714,3 +714,89 @@ def test_patch_query_count_is_the_same_for_small_and_large_events(api, world):
     for _ in range(40):
         factories.scheduled(event=world["event"], location=world["other_room"])
     assert count({"name": "Two"}) == small
+
+
+def test_patch_form_encoded_read_only_fields_with_current_values_are_ignored(api, world):
+    session = world["session"]
+    before = api.get(URL.format(session.pk)).json()
+    sent = {
+        "name": "Form trip",
+        **{name: str(before[name]) for name in ("id", "version", "event_id")},
+        **{name: before[name] for name in ("secure_id", "created_at", "starts_at")},
+    }
+
+    response = api.patch(URL.format(session.pk), sent, form=True)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["name"] == "Form trip"
+
+
+def test_patch_form_encoded_empty_read_only_instant_matches_null(api, event):
+    unscheduled = factories.session(event=event, name="No slot")
+
+    response = api.patch(
+        URL.format(unscheduled.pk), {"name": "Still none", "starts_at": ""}, form=True
+    )
+
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize("sent", ["2", "x", " 1"], ids=["other_version", "not_a_number", "padded"])
+def test_patch_form_encoded_read_only_with_another_value_is_422(api, world, sent):
+    session = world["session"]
+    before = api.get(URL.format(session.pk)).json()
+
+    response = api.patch(URL.format(session.pk), {"version": sent}, form=True)
+
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("version", "read_only")
+    ]
+    assert_nothing_changed(api, session, before)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["TRUE", "True", "FALSE", " 1", "0 ", "yes", "on", 1.0, 2, -1, None, [], {}],
+    ids=repr,
+)
+def test_patch_flag_outside_the_documented_forms_is_422(api, world, sent):
+    session = world["session"]
+    before = api.get(URL.format(session.pk)).json()
+
+    response = api.patch(URL.format(session.pk), {"locked_when_saved": sent})
+
+    assert response.status_code == 422, response.content
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("locked_when_saved", "invalid_boolean")
+    ]
+    assert_nothing_changed(api, session, before)
+
+
+@pytest.mark.parametrize(
+    "if_match", ['W/"{pk}-1"', '"x", W/"{pk}-1"'], ids=["weak", "weak_in_list"]
+)
+def test_patch_if_match_with_a_weak_etag_never_matches(api, world, if_match):
+    # RFC 9110 13.1.1: If-Match uses the strong comparison, and a weak tag is never strong.
+    session = world["session"]
+    before = api.get(URL.format(session.pk)).json()
+
+    response = api.patch(
+        URL.format(session.pk), {"name": "Lost"}, HTTP_IF_MATCH=if_match.format(pk=session.pk)
+    )
+
+    assert response.status_code == 412
+    assert_nothing_changed(api, session, before)
+
+
+def test_patch_if_match_list_holding_the_current_etag_writes(api, world):
+    session = world["session"]
+
+    response = api.patch(
+        URL.format(session.pk),
+        {"name": "Listed"},
+        HTTP_IF_MATCH=f'"{session.pk}-9", "{session.pk}-1"',
+    )
+
+    assert response.status_code == 200, response.json()
+    assert Session.objects.get(pk=session.pk).name == "Listed"
