@@ -23,6 +23,7 @@ PROBLEM_DESCRIPTIONS = {
     405: "Method not allowed.",
     409: "Scheduling clash (conflicts), status move not allowed (allowed), or deleting a "
     "live session.",
+    411: "A chunked body on a server that cannot read one; send Content-Length.",
     412: "If-Match does not match the current ETag; nothing was written.",
     413: "The body is over 1 MiB.",
     415: "The body is neither JSON nor form-encoded.",

@@ -147,7 +147,7 @@ class SessionScopedMixin:
         return Response(s.SessionSerializer(session).data, status=status, headers=headers)
 
 
-SESSION_WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 429)
+SESSION_WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 411, 412, 413, 415, 422, 429)
 
 
 class SessionCollectionView(SessionScopedMixin, ApiView):
@@ -185,7 +185,7 @@ class SessionCollectionView(SessionScopedMixin, ApiView):
             200: OpenApiResponse(
                 s.SessionPreviewSerializer, description="validate_only: what would be created."
             ),
-            **problems(400, 401, 403, 409, 413, 415, 422, 429),
+            **problems(400, 401, 403, 409, 411, 413, 415, 422, 429),
         },
     )
     def post(self, request):

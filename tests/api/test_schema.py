@@ -94,7 +94,7 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             responses = operation["responses"]
             expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
             if method in {"post", "put", "patch"}:
-                expected |= {"400", "413", "415", "422", "409"}
+                expected |= {"400", "411", "413", "415", "422", "409"}
             assert expected <= set(responses), (method, path)
             for status in expected:
                 content = responses[status]["content"]
