@@ -11,12 +11,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from sessions_app import services
+from sessions_app import services, validators
 from sessions_app.models import Session
 
-from .errors import FieldError, PayloadInvalid
+from .errors import FieldError, PayloadInvalid, translate_validation_error
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1
@@ -249,11 +250,15 @@ def session_input(
         except _Invalid as exc:
             errors.append(FieldError(name, exc.code, exc.message))
     event_id = data.pop("event_id", None) if current is not None else None
-    if event_id is not None and event_id != current.event_id:
-        # Checked here: against another event every other rule would fail as well.
-        errors.append(
-            FieldError("event_id", "immutable", "A session cannot be moved to another event.")
-        )
+    if event_id is not None:
+        # The service's own rule, asked before the service runs: given another event's id it
+        # would validate the session against that event, whose dates its errors would show.
+        try:
+            validators.validate_event_unchanged(
+                original_event_id=current.event_id, event_id=event_id
+            )
+        except ValidationError as exc:
+            errors.extend(translate_validation_error(exc)[0])
     if creating:
         if "event_id" not in payload:
             errors.append(FieldError("event_id", "required", "Send the id of the session's event."))

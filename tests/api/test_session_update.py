@@ -607,16 +607,30 @@ def test_patch_read_only_field_with_other_value_is_422(api, world, field, value)
     assert_nothing_changed(api, session, before)
 
 
-def test_patch_event_id_of_another_event_is_422_immutable(api, world):
+@pytest.mark.parametrize("whose", ["same_organisation", "other_organisation", "missing"])
+def test_patch_event_id_of_another_event_is_422_immutable(api, world, whose):
     session = world["session"]
-    other = factories.event(organisation=world["event"].organisation)
+    if whose == "missing":
+        other_id = 10**9
+    else:
+        organisation = (
+            world["event"].organisation
+            if whose == "same_organisation"
+            else factories.organisation()
+        )
+        other_id = factories.event(organisation=organisation).pk
     before = api.get(URL.format(session.pk)).json()
 
-    response = api.patch(URL.format(session.pk), {"event_id": other.pk})
+    response = api.patch(URL.format(session.pk), {"event_id": other_id})
 
     assert response.status_code == 422
-    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
-        ("event_id", "immutable")
+    # Only this error: nothing about the other event (its dates, its rooms) shows.
+    assert response.json()["errors"] == [
+        {
+            "field": "event_id",
+            "code": "immutable",
+            "message": "A session cannot be moved to another event.",
+        }
     ]
     assert_nothing_changed(api, session, before)
 
