@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.html import format_html
 
-from sessions_app.enums import HistoryAction, SessionStatus
+from sessions_app.enums import CustomFieldType, HistoryAction, SessionStatus
 from sessions_app.models import CustomField, Location, Session, SessionChange, Track
 
 # The label of the button for each move; the table of which moves exist is enums'.
@@ -57,6 +58,16 @@ def time_range(session: Session) -> str:
     )
 
 
+def local_moment(moment: dt.datetime, zone_name: str, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A stored instant in the event's zone, with the zone's abbreviation (server time is UTC)."""
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    local = moment.astimezone(zone)
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
 def text_colour_for(background: str) -> str:
     """Black or white text, whichever reads better on ``#rrggbb`` (WCAG relative luminance)."""
     try:
@@ -85,6 +96,7 @@ class HistoryRow:
     entry: SessionChange
     actor_kind: str
     changes: list[tuple[str, str, str]]
+    when: str  # in the event's zone
 
 
 def _label_for(field: str, custom: dict[str, CustomField]) -> str:
@@ -128,9 +140,17 @@ def history_rows(session: Session, entries: list[SessionChange]) -> list[History
         choice.pk: choice.label for field in custom.values() for choice in field.choices.all()
     }
 
+    checkboxes = {
+        f"custom_fields.{field.key}"
+        for field in custom.values()
+        if field.field_type == CustomFieldType.CHECKBOX
+    }
+
     def readable(field: str, value: Any) -> str:
         if value is None or value == "":
             return "—"
+        if field in checkboxes:  # stored as 0/1
+            value = bool(value)
         if field == "event_id":
             return f"{event_names.get(value, 'another event')} (#{value})"
         if field in names:
@@ -159,5 +179,6 @@ def history_rows(session: Session, entries: list[SessionChange]) -> list[History
             # A new session's empty fields say nothing; leave them out.
             if entry.action != HistoryAction.CREATE or c.get("new") not in (None, "", [])
         ]
-        rows.append(HistoryRow(entry=entry, actor_kind=kind, changes=changes))
+        when = local_moment(entry.created_at, session.event.timezone, "%d %b %Y, %H:%M:%S")
+        rows.append(HistoryRow(entry=entry, actor_kind=kind, changes=changes, when=when))
     return rows

@@ -9,15 +9,11 @@ from django.contrib import admin
 
 from sessions_app.models import Location, Track
 
-from .scoping import events_for
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+from .scoping import events_for, int_or_none
 
 
 def _selected_event_id(request) -> int | None:
-    return _int_or_none(request.GET.get("event"))
+    return int_or_none(request.GET.get("event"))
 
 
 class EventFilter(admin.SimpleListFilter):
@@ -29,7 +25,7 @@ class EventFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(event_id=_int_or_none(self.value()))
+            return queryset.filter(event_id=int_or_none(self.value()))
         return queryset
 
 
@@ -52,7 +48,7 @@ class _EventPartFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(**{f"{self.parameter_name}_id": _int_or_none(self.value())})
+            return queryset.filter(**{f"{self.parameter_name}_id": int_or_none(self.value())})
         return queryset
 
 

@@ -9,6 +9,7 @@ can never become a 500. The ModelAdmin's ``save_model`` then has nothing left to
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app import services
-from sessions_app.enums import CustomFieldType
+from sessions_app.enums import CustomFieldType, SessionStatus
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Event, Session
 
@@ -35,11 +36,6 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 def custom_form_name(field: CustomField) -> str:
     return f"{CUSTOM_PREFIX}{field.pk}"
-
-
-def service_messages(exc: ValidationError) -> list[str]:
-    """Every message of a service's error, with its params filled in."""
-    return exc.messages
 
 
 # --- custom fields as typed form fields -----------------------------------------------------
@@ -83,6 +79,12 @@ def custom_initial(field: CustomField, stored: Any) -> Any:
     kind = field.field_type
     if kind == CustomFieldType.CHECKBOX:
         return bool(stored)
+    if kind == CustomFieldType.DATE:
+        # As a date, so that an untouched field does not count as changed.
+        try:
+            return dt.date.fromisoformat(stored)
+        except (TypeError, ValueError):
+            return stored
     if kind == CustomFieldType.DROPDOWN:
         return stored[0]["id"] if stored else None
     if kind == CustomFieldType.MULTISELECT:
@@ -111,7 +113,14 @@ def custom_wire_value(field: CustomField, cleaned: Any) -> Any:
 # --- errors from the services onto the form -------------------------------------------------
 
 
-def conflict_message(error: ValidationError) -> str:
+# A clash names each session with a link to it; the lead sentence depends on the field.
+CONFLICT_LEADS = {
+    "location": "This location is already booked at this time by {}.",
+    "timezone": "In this time zone these sessions would overlap in their locations: {}.",
+}
+
+
+def conflict_message(error: ValidationError, lead: str) -> str:
     conflicts = (error.params or {}).get("conflicts") or []
     links = format_html_join(
         ", ",
@@ -124,7 +133,7 @@ def conflict_message(error: ValidationError) -> str:
     )
     if not links:
         return next(iter(error))
-    return format_html("This location is already booked at this time by {}.", links)
+    return format_html(lead, links)
 
 
 class ServiceErrorsMixin:
@@ -140,8 +149,8 @@ class ServiceErrorsMixin:
         for field, errors in exc.update_error_dict({}).items():
             for error in errors:
                 message = next(iter(error))
-                if field == "location" and error.code == "conflict":
-                    message = conflict_message(error)
+                if error.code == "conflict" and field in CONFLICT_LEADS:
+                    message = conflict_message(error, CONFLICT_LEADS[field])
                 target = None if field == NON_FIELD_ERRORS else self.target_field(field, error)
                 self.add_error(target, ValidationError(message, code=error.code))
 
@@ -248,6 +257,14 @@ def stale_error(session: Session, exc: StaleVersionError) -> ValidationError:
     )
 
 
+class StatusMoveForm(forms.Form):
+    """What a status button posts: the move, an optional note, the version the page showed."""
+
+    status = forms.ChoiceField(choices=SessionStatus.choices)
+    note = forms.CharField(max_length=2000, required=False)
+    version = forms.IntegerField(min_value=1, required=False)
+
+
 # --- the event form ----------------------------------------------------------------------------
 
 
@@ -260,6 +277,12 @@ class EventAdminForm(ServiceErrorsMixin, forms.ModelForm):
         model = Event
         fields = ["organisation", "name", "slug", "timezone", "start_date", "end_date"]
         widgets = {"timezone": forms.Select(choices=timezone_choices())}
+
+    def target_field(self, field: str, error: ValidationError) -> str | None:
+        # The service names start_date for sessions outside the dates; point at the date moved.
+        if error.code == "sessions_outside_event" and "start_date" not in self.changed_data:
+            return "end_date"
+        return super().target_field(field, error)
 
     def _post_clean(self) -> None:
         if self.instance.pk is None:

@@ -9,6 +9,7 @@ answers exactly like a missing object.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpRequest
 
 from sessions_app.enums import MemberRole
@@ -58,6 +59,11 @@ def may_review(request: HttpRequest, organisation_id: int | None = None) -> bool
     )
 
 
+def int_or_none(raw: str | None) -> int | None:
+    """A well-formed positive id from a query string, else None (``"²".isdigit()`` is True)."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def events_for(request: HttpRequest, role: str | None = None):
     events = Event.objects.all()
     if not is_superuser(request):
@@ -80,17 +86,30 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
     def organisation_id_of(self, obj) -> int:
         return obj.event.organisation_id
 
-    def scoped_queryset(self, request: HttpRequest):
-        qs = self.model._default_manager.all()
+    def scope(self, request: HttpRequest, qs):
         if is_superuser(request):
             return qs
         return qs.filter(**{f"{self.organisation_path}__in": organisation_ids(request)})
 
+    def scoped_queryset(self, request: HttpRequest):
+        """The rows the user may see, without the list page's annotations."""
+        return self.scope(request, self.model._default_manager.all())
+
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if is_superuser(request):
-            return qs
-        return qs.filter(**{f"{self.organisation_path}__in": organisation_ids(request)})
+        return self.scope(request, super().get_queryset(request))
+
+    # --- malformed input ------------------------------------------------------------------
+    # PostgreSQL text cannot hold NUL: a filter or search value with one would be a 500.
+
+    def get_changelist_instance(self, request):
+        if any("\0" in key + "".join(values) for key, values in request.GET.lists()):
+            raise IncorrectLookupParameters("NUL character in the query string.")
+        return super().get_changelist_instance(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        if "\0" in search_term:  # the autocomplete endpoint does not validate its term
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     # --- permissions --------------------------------------------------------------------
 
@@ -132,8 +151,6 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
 
 class ScopedInlineMixin:
     """An inline may be edited only where its parent may be."""
-
-    parent_admin_class = OrganisationScopedAdmin
 
     def _parent_ok(self, request, obj) -> bool:
         if obj is None:

@@ -21,24 +21,24 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from sessions_app import services
+from sessions_app import services, validators
 from sessions_app.enums import HOLDING_STATUSES, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
 
 from . import events as _events  # noqa: F401  (registers the event-side admins)
-from .display import history_rows, move_label, status_badge, time_range
+from .display import history_rows, local_moment, move_label, status_badge, time_range
 from .filters import DayFilter, EventFilter, LocationFilter, TrackFilter
 from .forms import (
     SessionAdminForm,
+    StatusMoveForm,
     custom_form_name,
     custom_formfield,
     custom_initial,
-    service_messages,
     timezone_choices,
 )
 from .schedule import build_grid, day_sessions, event_days
-from .scoping import OrganisationScopedAdmin, events_for, may_review
+from .scoping import OrganisationScopedAdmin, events_for, int_or_none, may_review
 
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME
@@ -183,7 +183,7 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="submitted", ordering="created_at")
     def submitted_display(self, obj):
-        return obj.created_at.strftime("%d %b %Y %H:%M")
+        return local_moment(obj.created_at, obj.event.timezone)
 
     # --- read-only fields on the form -----------------------------------------------------------
 
@@ -229,10 +229,10 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     def _add_event(self, request):
         """The event a new session goes into, from ``?event=``; None if not given or not ours."""
-        raw = request.GET.get("event", "")
-        if not raw.isdigit():
+        event_id = int_or_none(request.GET.get("event"))
+        if event_id is None:
             return None
-        return events_for(request, self.edit_role).filter(pk=int(raw)).first()
+        return events_for(request, self.edit_role).filter(pk=event_id).first()
 
     def _form_event(self, request, obj):
         if obj is not None:
@@ -315,9 +315,6 @@ class SessionAdmin(OrganisationScopedAdmin):
             )
         return fieldsets
 
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         event = self._form_event(request, obj)
         definitions = self._request_definitions(request, event) if event else []
@@ -361,10 +358,6 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     def delete_model(self, request, obj):
         services.session_delete(session_id=obj.pk, actor=services.Actor(user=request.user))
-
-    def delete_queryset(self, request, queryset):
-        for session in queryset:
-            self.delete_model(request, session)
 
     # --- pages --------------------------------------------------------------------------------
 
@@ -462,14 +455,16 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
-        if obj is not None and obj.session_status == SessionStatus.LIVE:
+        try:
+            if obj is not None:  # refuse before the confirmation page, not after it
+                validators.validate_not_live_for_delete(status=obj.session_status)
+            # The service checks again under its lock; its refusal undoes the admin's log entry.
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
             self.message_user(
-                request,
-                f"“{obj.name}” is live and cannot be deleted; unpublish it first.",
-                messages.ERROR,
+                request, f"“{obj.name}” was not deleted: {' '.join(exc.messages)}", messages.ERROR
             )
             return redirect("admin:sessions_app_session_change", obj.pk)
-        return super().delete_view(request, object_id, extra_context)
 
     # --- status moves -------------------------------------------------------------------------
 
@@ -482,21 +477,23 @@ class SessionAdmin(OrganisationScopedAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_review_permission(request, obj):
             raise PermissionDenied
-        target = request.POST.get("status", "")
-        note = request.POST.get("note", "").strip()[:2000]
-        version = request.POST.get("version", "")
         change_url = reverse("admin:sessions_app_session_change", args=[obj.pk])
-        if target not in SessionStatus.values:
-            self.message_user(request, "Choose one of the status buttons.", messages.ERROR)
+        form = StatusMoveForm(request.POST)
+        if not form.is_valid():
+            problems = " ".join(
+                f"{name.capitalize()}: {' '.join(errors)}" for name, errors in form.errors.items()
+            )
+            self.message_user(request, f"“{obj.name}” was not moved. {problems}", messages.ERROR)
             return HttpResponseRedirect(change_url)
+        target = form.cleaned_data["status"]
         before = obj.session_status
         try:
             session = services.session_set_status(
                 session_id=obj.pk,
                 status=target,
                 actor=services.Actor(user=request.user),
-                note=note,
-                expected_version=int(version) if version.isdigit() else None,
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
             )
         except StaleVersionError as exc:
             self.message_user(
@@ -509,7 +506,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             self.message_user(
                 request,
                 f"“{obj.name}” was not moved to {SessionStatus(target).label.lower()}: "
-                + " ".join(service_messages(exc)),
+                + " ".join(exc.messages),
                 messages.ERROR,
             )
         else:
@@ -545,7 +542,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                         session_id=session.pk, status=target, actor=actor, note=""
                     )
                 except ValidationError as exc:
-                    reason = " ".join(service_messages(exc))
+                    reason = " ".join(exc.messages)
                 else:
                     moved.append(label)
                     continue

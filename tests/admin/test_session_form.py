@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from oauth2_provider.models import get_application_model
 
 from sessions_app import services
 from sessions_app.enums import SessionStatus
-from sessions_app.models import Session, SessionChange
+from sessions_app.models import Event, Session, SessionChange
 from tests import factories
 
 from .conftest import change_url, form_data
@@ -355,3 +356,88 @@ def test_session_form_clash_with_percent_in_name_is_shown_not_crashing(client, a
     assert response.status_code == 200
     assert "“100% fun”" in str(response.context["adminform"].form.errors["location"])
     assert Session.objects.get(pk=proposal.pk).start_time == dt.time(12, 0)
+
+
+def test_session_form_untouched_custom_date_is_not_a_change(client, acme, typed_fields):
+    field = typed_fields["date"]
+    services.session_update(
+        session_id=acme.proposal.pk,
+        data={"custom_fields": {field.key: "2030-06-11"}},
+        actor=services.SYSTEM,
+    )
+    session = Session.objects.get(pk=acme.proposal.pk)
+    client.force_login(acme.organiser)
+    response = client.post(
+        change_url(session), form_data(session, **{f"cf_{field.pk}": "2030-06-11"})
+    )
+    assert response.status_code == 302
+    assert LogEntry.objects.get().get_change_message() == "No fields changed."
+    assert Session.objects.get(pk=session.pk).version == session.version
+
+
+def event_post(event, **overrides) -> dict:
+    data = {
+        "name": event.name,
+        "slug": event.slug,
+        "timezone": event.timezone,
+        "start_date": event.start_date.isoformat(),
+        "end_date": event.end_date.isoformat(),
+    }
+    return {**data, **overrides}
+
+
+def test_event_form_end_date_excluding_sessions_is_refused_on_end_date(client, acme):
+    factories.scheduled(event=acme.event, name="Last day", day=2)
+    client.force_login(acme.organiser)
+    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
+    response = client.post(url, event_post(acme.event, end_date="2030-06-11"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["end_date"]
+    assert "1 session(s) are scheduled outside these dates" in errors["end_date"][0]
+    assert Event.objects.get(pk=acme.event.pk).end_date == dt.date(2030, 6, 12)
+
+
+def test_event_form_time_zone_change_that_clashes_is_refused_on_timezone(client, acme):
+    # Same wall-clock hour in two zones: once the event's zone is New York they overlap.
+    services.session_update(
+        session_id=acme.proposal.pk,
+        data={
+            "use_event_timezone": False,
+            "timezone": "America/New_York",
+            "start_time": dt.time(10),
+            "end_time": dt.time(11),
+            "session_status": SessionStatus.APPROVED,
+        },
+        actor=services.SYSTEM,
+    )
+    before = {s.pk: (s.starts_at, s.version) for s in Session.objects.all()}
+    client.force_login(acme.organiser)
+    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
+    response = client.post(url, event_post(acme.event, timezone="America/New_York"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["timezone"]
+    assert "would overlap in their locations" in errors["timezone"][0]
+    assert f'href="/admin/sessions_app/session/{acme.held.pk}/change/"' in str(errors["timezone"])
+    assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
+    assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
+
+
+def test_session_page_history_times_in_event_zone_and_checkbox_as_yes_no(
+    client, acme, typed_fields
+):
+    checkbox = typed_fields["checkbox"]
+    services.session_update(
+        session_id=acme.held.pk,
+        data={"custom_fields": {checkbox.key: 1}},
+        actor=services.Actor(user=acme.organiser),
+    )
+    SessionChange.objects.update(created_at=dt.datetime(2030, 6, 1, 8, 0, 5, tzinfo=dt.UTC))
+    client.force_login(acme.organiser)
+    for url in (change_url(acme.held), f"/admin/sessions_app/session/{acme.held.pk}/history/"):
+        response = client.get(url)
+        [row] = response.context["history"]
+        assert row.changes == [(f"My Checkbox ({checkbox.key})", "—", "yes")]
+        assert row.when == "01 Jun 2030, 10:00:05 CEST"
+        assert "01 Jun 2030, 10:00:05 CEST" in response.content.decode()

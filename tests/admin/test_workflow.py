@@ -1,5 +1,7 @@
 """Status moves: one button per allowed move, bulk actions that report per session."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.messages import get_messages
 
@@ -116,6 +118,15 @@ def test_review_queue_lists_submitted_oldest_first_with_clash_flag(client, acme)
     ]
     assert f'<span class="sm-flag" title="{CLASH_TITLE}">clash</span>' in response.content.decode()
     assert late.created_at > acme.proposal.created_at
+
+
+def test_review_queue_submitted_time_is_in_the_event_zone(client, acme):
+    Session.objects.filter(pk=acme.proposal.pk).update(
+        created_at=dt.datetime(2030, 1, 15, 23, 30, tzinfo=dt.UTC)
+    )
+    client.force_login(acme.reviewer)
+    body = client.get(REVIEW).content.decode()
+    assert "16 Jan 2030 00:30 CET" in body
 
 
 def bulk(client, url, action, sessions):
