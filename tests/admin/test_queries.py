@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from sessions_app import services
 from sessions_app.enums import SessionStatus
 from tests import factories
 
@@ -69,3 +70,54 @@ def test_page_query_count_does_not_grow_with_rows(client, world, url, django_ass
         assert shown.result_count == (50 if "review" not in url else 17)
     else:
         assert len(response.context["grid"].blocks) == 50
+
+
+def add_history(session, tracks, rooms, count, actor, start=0):
+    for i in range(start, start + count):
+        services.session_update(
+            session_id=session.pk,
+            data={
+                "name": f"Renamed {i}",
+                "track_id": tracks[i % len(tracks)].pk,
+                "location_id": rooms[i % len(rooms)].pk,
+            },
+            actor=actor,
+        )
+
+
+@pytest.mark.parametrize("page", ["change", "history"])
+def test_session_page_query_count_does_not_grow_with_history(
+    client, world, page, django_assert_num_queries
+):
+    event, tracks, rooms, reviewer = world
+    api_client = factories.api_client(organisation=event.organisation)
+    session = factories.create_via_service(event=event, name="Talk")
+    url = f"/admin/sessions_app/session/{session.pk}/{page}/"
+    client.force_login(reviewer)
+    add_history(session, tracks, rooms, 1, services.Actor(user=reviewer))
+    client.get(url)
+    at_one = query_count(client, url)
+    add_history(session, tracks, rooms, 24, services.Actor(user=reviewer), start=1)
+    add_history(session, tracks, rooms, 25, services.Actor(client=api_client), start=25)
+    with django_assert_num_queries(at_one):
+        response = client.get(url)
+    assert len(response.context["history"]) == 51
+
+
+@pytest.mark.parametrize("model", ["event", "track", "location", "customfield"])
+def test_event_side_list_query_count_does_not_grow_with_rows(
+    client, world, model, django_assert_num_queries
+):
+    event, _tracks, _rooms, reviewer = world
+    url = f"/admin/sessions_app/{model}/"
+    client.force_login(reviewer)
+    client.get(url)
+    at_few = query_count(client, url)
+    for _ in range(50):
+        other = factories.event(organisation=event.organisation)
+        factories.track(event=other)
+        factories.location(event=other)
+        factories.custom_field(event=other, field_type="multiselect", choices=["x", "y"])
+    with django_assert_num_queries(at_few):
+        response = client.get(url)
+    assert response.context["cl"].result_count > 50
