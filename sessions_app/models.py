@@ -368,6 +368,14 @@ class Session(models.Model):
     def effective_timezone(self) -> str:
         return self.event.timezone if self.use_event_timezone else self.timezone
 
+    def in_effective_zone(self, value: dt.datetime | None) -> dt.datetime | None:
+        """An instant as local time of the session's effective zone (UTC if that is unknown)."""
+        if value is None:
+            return None
+        zone_name = self.effective_timezone
+        zone = zoneinfo.ZoneInfo(zone_name) if validators.is_valid_timezone(zone_name) else dt.UTC
+        return value.astimezone(zone)
+
     def compute_instants(self) -> None:
         """Set ``starts_at``/``ends_at`` from date, times and the effective zone."""
         zone_name = self.effective_timezone
@@ -400,12 +408,12 @@ class Session(models.Model):
 
         if self.event_id is None:
             return  # clean_fields() reports the missing event; nothing else can be judged
-        event = self.event
-        check(
-            validators.validate_event_unchanged,
-            original_event_id=getattr(self, "_stored_event_id", None),
-            event_id=self.event_id,
+        # A session never changes event; judging the rest against the other event's dates,
+        # rooms and fields would only add misleading errors.
+        validators.validate_event_unchanged(
+            original_event_id=getattr(self, "_stored_event_id", None), event_id=self.event_id
         )
+        event = self.event
         check(
             validators.validate_schedule,
             date=self.date,

@@ -29,19 +29,33 @@ def sessions_overlapping(
     return qs.order_by("starts_at", "id")
 
 
-def _utc_iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value is not None else None
-
-
 def conflict_summary(session: Any) -> dict[str, Any]:
-    """How a clashing session is named in errors (API ``conflicts``, admin messages)."""
+    """How a clashing session is named in errors (API ``conflicts``, admin messages).
+
+    Instants carry the offset of that session's effective zone, as the session object does.
+    """
+    starts_at = session.in_effective_zone(session.starts_at)
+    ends_at = session.in_effective_zone(session.ends_at)
     return {
         "id": session.pk,
         "name": session.name,
-        "starts_at": _utc_iso(session.starts_at),
-        "ends_at": _utc_iso(session.ends_at),
+        "starts_at": starts_at.isoformat() if starts_at else None,
+        "ends_at": ends_at.isoformat() if ends_at else None,
         "location_id": session.location_id,
     }
+
+
+# What conflict_summary() reads of a session.
+_SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "starts_at",
+    "ends_at",
+    "location_id",
+    "use_event_timezone",
+    "timezone",
+    "event__timezone",
+)
 
 
 def session_conflicts(
@@ -55,7 +69,9 @@ def session_conflicts(
         conflict_summary(other)
         for other in sessions_overlapping(
             location_id=location_id, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
-        ).only("id", "name", "starts_at", "ends_at", "location_id")
+        )
+        .select_related("event")
+        .only(*_SUMMARY_FIELDS)
     ]
 
 
@@ -69,7 +85,8 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
             session_status__in=HOLDING_STATUSES,
             starts_at__isnull=False,
         )
-        .only("id", "name", "starts_at", "ends_at", "location_id")
+        .select_related("event")
+        .only(*_SUMMARY_FIELDS)
         .order_by("location_id", "starts_at", "id")
     )
     clashes = []

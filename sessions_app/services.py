@@ -32,8 +32,9 @@ EXCLUSION_VIOLATION = "23P01"
 # Fields a caller may write; ``custom_fields`` is a patch merged by key.
 SESSION_WRITABLE_FIELDS = frozenset(history.TRACKED_FIELDS) | {"custom_fields"}
 EVENT_WRITABLE_FIELDS = frozenset({"name", "slug", "timezone", "start_date", "end_date"})
-# Checked by Session.clean() itself (with the rows already locked), so full_clean skips them.
-_CLEANED_IN_MODEL = ["event", "location", "track"]
+# Checked by Session.clean() itself (related rows already locked; capacity's whole range by
+# validate_capacity, which would otherwise repeat the field's min/max errors).
+_CLEANED_IN_MODEL = ["event", "location", "track", "capacity"]
 
 
 @dataclass(frozen=True)

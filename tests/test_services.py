@@ -88,8 +88,8 @@ def test_session_create_overlap_shapes(event, room, actor, start, end, clashes):
         {
             "id": held.pk,
             "name": held.name,
-            "starts_at": "2030-06-10T08:00:00+00:00",
-            "ends_at": "2030-06-10T09:00:00+00:00",
+            "starts_at": "2030-06-10T10:00:00+02:00",
+            "ends_at": "2030-06-10T11:00:00+02:00",
             "location_id": room.pk,
         }
     ]
@@ -286,7 +286,8 @@ def test_session_update_validates_the_merged_object(event, actor):
     ("data", "expected"),
     [
         ({"date": dt.date(2030, 6, 9)}, {"date": ["outside_event"]}),
-        ({"capacity": 1_000_001}, {"capacity": ["max_value", "out_of_range"]}),
+        ({"capacity": 1_000_001}, {"capacity": ["out_of_range"]}),
+        ({"capacity": -1}, {"capacity": ["out_of_range"]}),
         ({"webinar_url": "ftp://example.com"}, {"webinar_url": ["invalid_url"]}),
         ({"use_event_timezone": False}, {"timezone": ["required"]}),
         ({"name": "x" * 256}, {"name": ["max_length"]}),
@@ -297,6 +298,7 @@ def test_session_update_validates_the_merged_object(event, actor):
     ids=[
         "date_outside",
         "capacity_max",
+        "capacity_negative",
         "url",
         "timezone",
         "name_long",
@@ -693,3 +695,14 @@ def test_session_clean_after_save_judges_moves_from_the_saved_status(event, room
     session.save()
     session.session_status = "live"  # approved -> live is allowed; submitted -> live is not
     session.full_clean()
+
+
+@pytest.mark.parametrize("target", ["other", "missing"])
+def test_session_update_event_change_is_refused_alone(event, actor, target):
+    other = f.event(start_date=dt.date(2031, 1, 1), end_date=dt.date(2031, 1, 2))
+    session = f.scheduled(event=event, location=f.location(event=event))
+    event_id = other.pk if target == "other" else 999_999
+    with pytest.raises(ValidationError) as info:
+        services.session_update(session_id=session.pk, data={"event_id": event_id}, actor=actor)
+    assert error_codes(info.value) == {"event": ["immutable"]}
+    assert Session.objects.get(pk=session.pk).event_id == event.pk

@@ -7,7 +7,6 @@ The ``*Body`` serializers exist so the schema documents exactly what ``wire`` ac
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -60,17 +59,6 @@ def utc_iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def zoned_iso(value: dt.datetime | None, zone_name: str | None) -> str | None:
-    """An instant in the session's effective zone, with its offset."""
-    if value is None:
-        return None
-    try:
-        zone = zoneinfo.ZoneInfo(zone_name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    return value.astimezone(zone).isoformat()
-
-
 @extend_schema_field(FLAG_SCHEMA)
 class FlagField(serializers.Field):
     def to_representation(self, value):
@@ -98,7 +86,8 @@ class ZonedInstantField(serializers.Field):
         return instance
 
     def to_representation(self, session):
-        return zoned_iso(getattr(session, self.source_attr), session.effective_timezone)
+        value = session.in_effective_zone(getattr(session, self.source_attr))
+        return value.isoformat() if value is not None else None
 
     def bind(self, field_name, parent):
         super().bind(field_name, parent)
