@@ -15,7 +15,6 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone as django_timezone
 from oauth2_provider.models import AbstractApplication
 
@@ -342,9 +341,6 @@ class Session(models.Model):
             kwargs["update_fields"] = {*update_fields, "starts_at", "ends_at"}
         super().save(*args, **kwargs)
         self._remember_stored()
-
-    def get_absolute_url(self) -> str:
-        return reverse("admin:sessions_app_session_change", args=[self.pk])
 
     def _remember_stored(self) -> None:
         # What is stored now, so clean() can refuse event moves and illegal status moves.

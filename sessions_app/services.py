@@ -183,6 +183,7 @@ def _write(
     note: str,
     organisation_id: int | None = None,
 ) -> Session:
+    validators.validate_no_null_characters(values={"note": note})
     session = None
     try:
         with transaction.atomic():
@@ -317,6 +318,7 @@ def session_delete(
     ``organisation_id``, when given); writes one ``session.delete`` entry holding the last
     values; deletes the row; announces on commit. The history stays.
     """
+    validators.validate_no_null_characters(values={"note": note})
     with transaction.atomic():
         session = _lock_session(session_id, organisation_id)
         validators.validate_not_live_for_delete(status=session.session_status)

@@ -706,3 +706,14 @@ def test_session_update_event_change_is_refused_alone(event, actor, target):
         services.session_update(session_id=session.pk, data={"event_id": event_id}, actor=actor)
     assert error_codes(info.value) == {"event": ["immutable"]}
     assert Session.objects.get(pk=session.pk).event_id == event.pk
+
+
+def test_session_set_status_note_with_nul_is_refused(event, actor):
+    session = f.session(event=event)
+    with pytest.raises(ValidationError) as info:
+        services.session_set_status(
+            session_id=session.pk, status="approved", actor=actor, note="a\x00b"
+        )
+    assert error_codes(info.value) == {"note": ["null_characters"]}
+    assert Session.objects.get(pk=session.pk).session_status == "submitted"
+    assert not SessionChange.objects.exists()

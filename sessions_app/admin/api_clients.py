@@ -90,7 +90,8 @@ class ApiClientAdmin(OrganisationScopedAdmin):
     form = ApiClientForm
     organisation_path = "organisation"
     list_display = ("name", "organisation", "client_id", "scopes", "live_tokens", "created")
-    list_filter = ("organisation",)
+    # Only organisations that have a client this user may see: no other names leak.
+    list_filter = (("organisation", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "client_id")
     ordering = ("organisation__name", "name")
     actions = ("revoke_tokens", "disable_clients", "issue_new_secret")

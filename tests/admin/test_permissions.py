@@ -339,3 +339,19 @@ def test_history_of_own_session_lists_only_its_entries(client, acme, globex):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Acme renamed" in body and "Globex secret" not in body
+
+
+def test_admin_shortcut_url_does_not_reveal_which_sessions_exist(client, db):
+    """/admin/r/<type>/<id>/ would redirect for any existing session, of any organisation."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from sessions_app.models import Session
+    from tests import factories
+
+    staff = factories.user()
+    session = factories.session(event=factories.event())
+    client.force_login(staff)
+    content_type = ContentType.objects.get_for_model(Session)
+    existing = client.get(f"/admin/r/{content_type.pk}/{session.pk}/")
+    missing = client.get(f"/admin/r/{content_type.pk}/{session.pk + 1000}/")
+    assert existing.status_code == missing.status_code == 404

@@ -144,6 +144,7 @@ def test_admin_organiser_sees_only_their_organisations_clients(organiser, organi
     listing = http.get("/admin/sessions_app/apiclient/").content.decode()
 
     assert mine.client_id in listing and theirs.client_id not in listing
+    assert theirs.organisation.name not in listing  # not even in the filter's choices
     assert http.get(f"/admin/sessions_app/apiclient/{theirs.pk}/change/").status_code in (302, 404)
     other_org = factories.organisation()
     refused = http.post(
