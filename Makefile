@@ -12,10 +12,11 @@ STAMP := $(VENV)/.installed
 MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test fmt lint clean distclean
+.PHONY: help install run serve migrate test bench fmt lint clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT (README: Run in production)"
 	@echo "make test       the suite on SQLite, then on a throwaway PostgreSQL (ARGS=... for pytest)"
 	@echo "make install    create $(VENV) and install the project with its dev tools"
 	@echo "make migrate    apply migrations to the local database"
@@ -43,6 +44,15 @@ run: migrate
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
 	@echo
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+# Production settings: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL come from the
+# environment (README, "Run in production").
+PROD := DJANGO_SETTINGS_MODULE=config.settings.production
+serve: $(STAMP)
+	$(PROD) $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(PROD) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(PROD) $(BIN)/python manage.py migrate --noinput
+	$(PROD) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)

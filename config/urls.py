@@ -6,3 +6,6 @@ urlpatterns = [
     path("", include("sessions_app.api.urls")),
     path("", include("sessions_app.urls")),
 ]
+
+# A database outage anywhere in the stack is a 503, not a 500 (sessions_app.availability).
+handler500 = "sessions_app.availability.server_error"

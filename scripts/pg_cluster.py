@@ -172,6 +172,16 @@ def cluster(bindir: Path) -> Iterator[Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def control(db: Cluster, action: str) -> None:
+    """``stop`` (fast: clients are cut off) or ``start`` a running cluster, as an outage would."""
+    user = _service_user()
+    pg_ctl = [db.bindir / "pg_ctl", "-D", db.root / "data", "-l", db.root / "server.log", "-w"]
+    argv = [*pg_ctl, "-m", "fast", "stop"] if action == "stop" else [*pg_ctl, "-t", "60", "start"]
+    done = _run(_as_user(user, argv), cwd=db.root)
+    if done.returncode != 0:
+        raise ClusterError(f"pg_ctl {action} failed:\n{done.stdout}{done.stderr}")
+
+
 def has_extension(db: Cluster, name: str) -> bool | None:
     """Whether the server can CREATE EXTENSION name; None when there is no psql to ask."""
     psql = db.bindir / "psql"

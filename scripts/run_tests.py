@@ -3,12 +3,18 @@
 Arguments are passed to both pytest runs. Environment:
   REQUIRE_POSTGRES=1  no PostgreSQL server binaries is an error, not a skip
   REQUIRE_BROWSER=1   no Chromium is an error, not a skip
+  REQUIRE_REDIS=1     no redis-server is an error, not a skip
+
+The PostgreSQL run is the production-like one: it also gets a throwaway redis-server
+(REDIS_URL), so the cache and the rate limits live in Redis there and in the database on
+the SQLite run; tests marked ``redis`` run only where REDIS_URL is set.
   CHROMIUM_PATH       the browser the Playwright tests drive (default /usr/bin/chromium)
   PG_BINDIR           where initdb and pg_ctl are, when they are nowhere usual
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pg_cluster
+import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -116,17 +123,26 @@ def run_pytest(name: str, args: list[str], env: dict[str, str], workdir: Path) -
     )
 
 
-def run_postgres(bindir: Path, args: list[str], env: dict[str, str], workdir: Path) -> Outcome:
+def run_postgres(
+    bindir: Path, redis_binary: str | None, args: list[str], env: dict[str, str], workdir: Path
+) -> Outcome:
     try:
-        with pg_cluster.cluster(bindir) as db:
+        with pg_cluster.cluster(bindir) as db, contextlib.ExitStack() as stack:
             print(f"\n===== PostgreSQL cluster from {bindir}: {db.url}", flush=True)
             if pg_cluster.has_extension(db, "btree_gist") is False:
                 # The migrations need it for the room-overlap exclusion constraint.
                 return Outcome("failed", "btree_gist extension not available (PostgreSQL contrib)")
-            return run_pytest("PostgreSQL", args, {**env, "DATABASE_URL": db.url}, workdir)
+            run_env = {**env, "DATABASE_URL": db.url}
+            if redis_binary is not None:
+                run_env["REDIS_URL"] = stack.enter_context(redis_server.server(redis_binary))
+                print(f"===== redis-server {redis_binary}: {run_env['REDIS_URL']}", flush=True)
+            return run_pytest("PostgreSQL", args, run_env, workdir)
     except pg_cluster.ClusterError as exc:
         print(exc, file=sys.stderr)
         return Outcome("failed", f"could not start the cluster: {str(exc).splitlines()[0]}")
+    except redis_server.RedisError as exc:
+        print(exc, file=sys.stderr)
+        return Outcome("failed", f"could not start redis-server: {str(exc).splitlines()[0]}")
 
 
 def _terminate(signum: int, _frame: object) -> None:
@@ -143,6 +159,7 @@ def main(argv: list[str]) -> int:
     # pyproject names the test settings; a shell's local settings or database must not win.
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
     # Playwright's sync API keeps an event loop in the test thread; Django would refuse ORM calls.
     env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -171,13 +188,29 @@ def main(argv: list[str]) -> int:
             return 2
         banner(f"{missing}: the PostgreSQL run is SKIPPED.", hint)
 
+    redis_binary = redis_server.find_binary()
+    if redis_binary is None:
+        missing = "no redis-server found"
+        hint = "Install it (apt-get install redis-server) or set REDIS_SERVER."
+        if flag("REQUIRE_REDIS"):
+            banner(f"{missing}, and REQUIRE_REDIS=1.", hint)
+            return 2
+        banner(
+            f"{missing}: the Redis tests are SKIPPED (cache and rate limits in the database).", hint
+        )
+        redis = Outcome("SKIPPED", missing)
+    else:
+        redis = Outcome("enabled", f"{redis_binary}, on the PostgreSQL run")
+    if bindir is None and redis_binary is not None:
+        redis = Outcome("SKIPPED", "Redis runs beside PostgreSQL, which is missing")
+
     with tempfile.TemporaryDirectory(prefix="run-tests-") as tmp:
         workdir = Path(tmp)
         results = {"SQLite": run_pytest("SQLite", args, env, workdir)}
         if bindir is None:
             results["PostgreSQL"] = Outcome("SKIPPED", "no PostgreSQL server binaries found")
         else:
-            results["PostgreSQL"] = run_postgres(bindir, args, env, workdir)
+            results["PostgreSQL"] = run_postgres(bindir, redis_binary, args, env, workdir)
 
     ran = [r for r in results.values() if r.counts and sum(r.counts)]
     if narrowed and ran:
@@ -190,12 +223,15 @@ def main(argv: list[str]) -> int:
     skipped = [f"{n}: SKIPPED ({r.reason})" for n, r in results.items() if r.status == "SKIPPED"]
     if browser.status == "SKIPPED":
         skipped.append(f"Browser tests: SKIPPED ({browser.reason})")
+    if redis.status == "SKIPPED":
+        skipped.append(f"Redis tests: SKIPPED ({redis.reason})")
     if skipped:
         banner(*skipped)
     print("\n" + "=" * 30 + " test summary " + "=" * 30)
     for name, outcome in results.items():
         print(f"{name + ':':<15} {outcome.line()}")
     print(f"{'Browser tests:':<15} {browser.line()}")
+    print(f"{'Redis tests:':<15} {redis.line()}")
     if any(r.counts for r in results.values()):
         totals = [sum(r.counts[i] for r in results.values() if r.counts) for i in range(3)]
         print("total: {} passed, {} failed, {} skipped".format(*totals))

@@ -9,6 +9,10 @@ def _on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def _has_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
 def _chromium_path() -> str | None:
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     return path if shutil.which(path) else None
@@ -17,8 +21,9 @@ def _chromium_path() -> str | None:
 def pytest_collection_modifyitems(config, items):
     """Deselect (never skip) what this run cannot do: a skip must not count as a pass.
 
-    PostgreSQL-only tests run in the PostgreSQL pass of ``make test``; browser tests need
-    Chromium, and ``REQUIRE_BROWSER=1`` turns its absence into an error.
+    PostgreSQL-only tests run in the PostgreSQL pass of ``make test``, Redis tests where
+    REDIS_URL is set (that pass too); browser tests need Chromium, and ``REQUIRE_BROWSER=1``
+    turns its absence into an error.
     """
     keep, dropped = [], []
     no_browser = _chromium_path() is None
@@ -26,8 +31,10 @@ def pytest_collection_modifyitems(config, items):
     if no_browser and wants_browser and os.environ.get("REQUIRE_BROWSER") == "1":
         raise pytest.UsageError("REQUIRE_BROWSER=1 but Chromium was not found.")
     for item in items:
-        if (item.get_closest_marker("postgres") and not _on_postgres()) or (
-            item.get_closest_marker("browser") and no_browser
+        if (
+            (item.get_closest_marker("postgres") and not _on_postgres())
+            or (item.get_closest_marker("browser") and no_browser)
+            or (item.get_closest_marker("redis") and not _has_redis())
         ):
             dropped.append(item)
         else:
@@ -39,4 +46,19 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    return [f"database: {engine}", f"chromium: {_chromium_path() or 'not found'}"]
+    cache = "redis" if _has_redis() else "database"
+    return [
+        f"database: {engine}",
+        f"cache and rate limits: {cache}",
+        f"chromium: {_chromium_path() or 'not found'}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    """Redis outlives a test's rolled-back transaction: start each test with it empty."""
+    if _has_redis():
+        from django.core.cache import cache
+
+        cache.clear()
+    yield

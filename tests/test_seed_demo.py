@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Event, Session, SessionChange
@@ -35,7 +36,8 @@ def test_seed_demo_is_idempotent_and_complete():
         ("reviewer", "reviewer-demo-pass"),
     ]:
         assert f"{username}" in text and password in text
-        assert authenticate(username=username, password=password) is not None
+        login = RequestFactory().post("/admin/login/")
+        assert authenticate(login, username=username, password=password) is not None
 
 
 @pytest.mark.django_db

@@ -29,11 +29,17 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "sessions_app",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer, even a 500 or a health check, gets a request id and a log line.
+    "sessions_app.observability.RequestLogMiddleware",
+    # Before the host check and the HTTPS redirect, which a balancer's probe must not meet.
+    "sessions_app.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Problem+json for Django's own errors under /api/ and /oauth2/ (404, 405, 413, 500).
     "sessions_app.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -42,6 +48,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -66,12 +80,22 @@ ASGI_APPLICATION = "config.asgi.application"
 
 
 def database_config(url: str) -> dict:
-    """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail."""
+    """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail.
+
+    A server database keeps its connections open between requests (``CONN_MAX_AGE``) and
+    checks one before reusing it, so a database restart costs one failed request per
+    connection instead of a new connection for every request. ``connect_timeout`` keeps a
+    request from hanging on a database that does not answer.
+    """
     db = environ.Env.db_url_config(url)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
     else:
-        db.setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+        db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+        db["CONN_HEALTH_CHECKS"] = True
+        db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3)
+        )
     return db
 
 
@@ -79,6 +103,40 @@ DATABASES = {
     "default": database_config(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Shared state: the cache and the rate limits -----------------------------------------
+# Without REDIS_URL both live in the database, so one app server or many share them with
+# nothing else to run; with it, in Redis.
+REDIS_URL = env("REDIS_URL", default="")
+REDIS_TIMEOUT_SECONDS = env.float("DJANGO_REDIS_TIMEOUT", default=1.0)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("DJANGO_CACHE_KEY_PREFIX", default="sessions"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",  # made by `manage.py createcachetable`
+        }
+    }
+
+# --- Running behind a load balancer ------------------------------------------------------
+# The header our own proxy sets with the client's address (e.g. X-Forwarded-For), and how
+# many proxies of ours append to it. Unset: REMOTE_ADDR is the client (see sessions_app.net).
+TRUSTED_PROXY_HEADER = env("DJANGO_TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
+# Seconds a client is told to wait (Retry-After) while the database is unreachable.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("DJANGO_UNAVAILABLE_RETRY_AFTER", default=5)
+READINESS_TIMEOUT_SECONDS = env.float("DJANGO_READINESS_TIMEOUT", default=2.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -130,6 +188,12 @@ API_RATE_LIMIT = {
     "WINDOW_SECONDS": env.int("DJANGO_API_RATE_LIMIT_WINDOW", default=600),
     "LIST_COST": env.int("DJANGO_API_RATE_LIMIT_LIST_COST", default=10),
 }
+# POST /oauth2/token: per claimed client id and per source address, in one window.
+TOKEN_RATE_LIMIT = {
+    "PER_CLIENT": env.int("DJANGO_TOKEN_RATE_LIMIT_PER_CLIENT", default=10),
+    "PER_ADDRESS": env.int("DJANGO_TOKEN_RATE_LIMIT_PER_ADDRESS", default=60),
+    "WINDOW_SECONDS": env.int("DJANGO_TOKEN_RATE_LIMIT_WINDOW", default=60),
+}
 API_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
@@ -177,9 +241,56 @@ SPECTACULAR_SETTINGS = {
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
 
+# --- Admin login throttling (django-axes) -------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused (429) for AXES_COOLOFF_TIME; attempts are kept in the database.
+AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sessions_app.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "sessions_app.admin.lockout.lockout_response"
+AXES_VERBOSE = False
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------
+# Everything the admin, the agenda and the API docs load comes from this server. Inline
+# styles stay allowed for the admin's widgets and Swagger UI; no inline script runs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Logs: one JSON line per record, each carrying its request's id ------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "sessions_app.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "sessions_app.observability.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env("DJANGO_LOG_FORMAT", default="json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Our request line says it all; Django's own would log each 4xx/5xx a second time
+        # without the caller. Errors still come through, with their traceback.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

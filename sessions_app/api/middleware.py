@@ -11,9 +11,13 @@ import io
 import logging
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.handlers.wsgi import LimitedStream
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+
+from sessions_app.availability import UNAVAILABLE_ERRORS, is_unavailable, unavailable_response
 
 from . import ratelimit
 from .authentication import bearer_token, load_access_token
@@ -23,8 +27,10 @@ logger = logging.getLogger("sessions_app.api")
 
 API_PREFIXES = ("/api/v1/", "/api/v1", "/oauth2/")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Exceptions that Django's handler turns into a 4xx answer of its own.
+DJANGO_ANSWERS = (Http404, PermissionDenied, MultiPartParserError, BadRequest, SuspiciousOperation)
 DEFAULT_DETAILS = {
-    400: "The request cannot be read.",
+    400: "The request cannot be read (malformed body or headers).",
     404: "There is nothing at this address.",
     405: "This method is not allowed here.",
     411: "Send the body with a Content-Length header.",
@@ -48,13 +54,23 @@ class ApiProblemMiddleware:
             (PROBLEM_CONTENT_TYPE, "application/json")
         ):
             response = self._as_problem(response)
-        if request.path.startswith("/api/v1") and "X-Rate-Limit-Limit" not in response:
+        if (
+            request.path.startswith("/api/v1")
+            and "X-Rate-Limit-Limit" not in response
+            and response.status_code != 503  # nothing to count with: the store is down
+        ):
             self._rate_headers(request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not is_api_path(request.path):
+        if not is_api_path(request.path) or isinstance(exception, DJANGO_ANSWERS):
+            # Django answers these itself (400, 403, 404); __call__ makes them problems.
             return None
+        if is_unavailable(exception):
+            logger.warning(
+                "Service unavailable on %s %s", request.method, request.path, exc_info=True
+            )
+            return unavailable_response(request)
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return plain_problem_response(500, DEFAULT_DETAILS[500])
 
@@ -116,7 +132,7 @@ class ApiProblemMiddleware:
             else:
                 key = ratelimit.anonymous_key(request)
             state = ratelimit.charge(key)
-        except DatabaseError:  # the answer may be about a broken database already
+        except (DatabaseError, *UNAVAILABLE_ERRORS):  # the answer may be about a broken store
             logger.warning("Rate limit not counted for %s", request.path, exc_info=True)
             return
         for name, value in state.headers().items():

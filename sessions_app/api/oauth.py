@@ -7,8 +7,12 @@ libraries) and so that introspection never describes another client's token.
 
 from __future__ import annotations
 
+import base64
 import json
+from urllib.parse import unquote_plus
 
+from django.conf import settings
+from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
@@ -17,7 +21,10 @@ from oauth2_provider.scopes import SettingsScopes
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OauthlibRequest
 
-from .errors import PROBLEM_CONTENT_TYPE, problem_body
+from sessions_app.net import client_ip
+
+from . import ratelimit
+from .errors import PROBLEM_CONTENT_TYPE, plain_problem_response, problem_body
 
 
 class ApiClientScopes(SettingsScopes):
@@ -56,9 +63,49 @@ def oauth_problem(response):
     return response
 
 
+def _client_id(request) -> str | None:
+    """The client id the caller claims (HTTP Basic or the form), before any check of it."""
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "basic" and encoded:
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return unquote_plus(decoded.partition(":")[0]) or None
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return request.POST.get("client_id") or None
+    return None
+
+
+def _token_throttle(request) -> HttpResponse | None:
+    """429 once a client id, or a source address, has asked for too many tokens."""
+    config = settings.TOKEN_RATE_LIMIT
+    window = config["WINDOW_SECONDS"]
+    keys = [(f"token-ip:{client_ip(request) or 'unknown'}", config["PER_ADDRESS"])]
+    client_id = _client_id(request)
+    if client_id:
+        keys.append((f"token-client:{client_id[:80]}", config["PER_CLIENT"]))
+    for key, limit in keys:
+        state = ratelimit.charge(key, limit=limit, window=window)
+        if state.exceeded:
+            who = "client id" if key.startswith("token-client:") else "address"
+            response = plain_problem_response(
+                429,
+                f"Too many token requests from this {who}: at most {limit} per {window} "
+                f"seconds. Try again in {max(state.reset, 1)} seconds.",
+            )
+            response["Retry-After"] = str(max(state.reset, 1))
+            return response
+    return None
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(dot_views.TokenView):
     def post(self, request, *args, **kwargs):
+        throttled = _token_throttle(request)
+        if throttled is not None:
+            return throttled
         return oauth_problem(super().post(request, *args, **kwargs))
 
 

@@ -1,12 +1,19 @@
-"""Per-caller request budget in fixed windows, counted in the database.
+"""Per-caller request budgets in fixed windows, shared by every worker and app server.
 
-The count lives in ``ApiRateCounter`` and is bumped by one ``INSERT ... ON CONFLICT DO
-UPDATE ... RETURNING`` statement (SQLite 3.35+ and PostgreSQL), so all worker processes
-share it and concurrent requests never lose an increment.
+Two stores, one behaviour:
+
+- the database (the embedded default): ``ApiRateCounter`` bumped by one ``INSERT ... ON
+  CONFLICT DO UPDATE ... RETURNING`` statement (SQLite 3.35+ and PostgreSQL);
+- Redis, when ``REDIS_URL`` is set: one ``INCRBY`` + ``EXPIRE`` round trip on a key per
+  window, so the budget costs the database nothing.
+
+Either way concurrent requests never lose an increment. The API budget
+(``API_RATE_LIMIT``) and the token endpoint's (``TOKEN_RATE_LIMIT``) are both counted here.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -14,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from sessions_app.models import ApiRateCounter
+from sessions_app.net import client_ip
 
 
 @dataclass(frozen=True)
@@ -59,17 +67,57 @@ def _upsert_sql() -> str:
     )
 
 
-def charge(key: str, cost: int = 1, *, now: float | None = None) -> RateState:
-    """Add ``cost`` to ``key``'s current window and return the state after it."""
-    config = rate_settings()
-    window = config["WINDOW_SECONDS"]
-    now = time.time() if now is None else now
-    window_start = int(now // window) * window
+def _charge_database(key: str, cost: int, window_start: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(_upsert_sql(), [key[:100], window_start, cost])
         used, stored_start = cursor.fetchone()
+    return used, stored_start
+
+
+@functools.cache
+def redis_client():
+    """One connection pool per process, with short timeouts: a slow Redis must not hang us."""
+    import redis
+
+    timeout = settings.REDIS_TIMEOUT_SECONDS
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout
+    )
+
+
+def _charge_redis(key: str, cost: int, window_start: int, window: int) -> tuple[int, int]:
+    name = f"ratelimit:{key[:100]}:{window_start}"
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.incrby(name, cost)
+    # The key outlives its window a little so a late request still finds its count.
+    pipe.expire(name, window + 5)
+    used, _ = pipe.execute()
+    return int(used), window_start
+
+
+def charge(
+    key: str,
+    cost: int = 1,
+    *,
+    now: float | None = None,
+    limit: int | None = None,
+    window: int | None = None,
+) -> RateState:
+    """Add ``cost`` to ``key``'s current window and return the state after it.
+
+    ``limit`` and ``window`` default to the API budget (``API_RATE_LIMIT``).
+    """
+    config = rate_settings()
+    limit = config["REQUESTS"] if limit is None else limit
+    window = config["WINDOW_SECONDS"] if window is None else window
+    now = time.time() if now is None else now
+    window_start = int(now // window) * window
+    if settings.REDIS_URL:
+        used, stored_start = _charge_redis(key, cost, window_start, window)
+    else:
+        used, stored_start = _charge_database(key, cost, window_start)
     reset = max(int(stored_start + window - now), 0)
-    return RateState(limit=config["REQUESTS"], used=used, reset=reset)
+    return RateState(limit=limit, used=used, reset=reset)
 
 
 def client_key(client_pk: int) -> str:
@@ -77,4 +125,4 @@ def client_key(client_pk: int) -> str:
 
 
 def anonymous_key(request) -> str:
-    return f"ip:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+    return f"ip:{client_ip(request) or 'unknown'}"

@@ -29,6 +29,7 @@ PROBLEM_DESCRIPTIONS = {
     415: "The body is neither JSON nor form-encoded.",
     422: "A field's value breaks a rule; errors names each field.",
     429: "Rate limit used up; see Retry-After.",
+    503: "The database is briefly unreachable; try again after Retry-After seconds.",
 }
 
 
@@ -184,6 +185,10 @@ def oauth_paths() -> dict:
                     "401": _problem_ref("invalid_client: unknown client or wrong secret."),
                     "405": _problem_ref("Only POST."),
                     "413": _problem_ref("The body is over 1 MiB."),
+                    "429": _problem_ref(
+                        "Too many token requests for this client id or from this address "
+                        "(TOKEN_RATE_LIMIT); see Retry-After."
+                    ),
                 },
             }
         },
@@ -251,6 +256,52 @@ def oauth_paths() -> dict:
     }
 
 
+def health_paths() -> dict:
+    checks = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "checks": {
+                "type": "object",
+                "properties": {"database": {"type": "string"}, "cache": {"type": "string"}},
+            },
+        },
+        "required": ["status"],
+    }
+
+    def probe(operation_id: str, summary: str, responses: dict) -> dict:
+        return {
+            "get": {
+                "operationId": operation_id,
+                "summary": summary,
+                "tags": ["health"],
+                "security": [{}],
+                "responses": responses,
+            }
+        }
+
+    body = {"application/json": {"schema": checks}}
+    return {
+        "/healthz": probe(
+            "healthz",
+            "Liveness: the process answers (for load balancers; no auth, no rate limit)",
+            {"200": {"description": "Alive.", "content": body}},
+        ),
+        "/readyz": probe(
+            "readyz",
+            "Readiness: the database and the cache answer within short timeouts",
+            {
+                "200": {"description": "Ready.", "content": body},
+                "503": {
+                    "description": "The database or the cache does not answer; checks says which.",
+                    "content": body,
+                    "headers": {"Retry-After": _header("Seconds to wait.", "integer")},
+                },
+            },
+        ),
+    }
+
+
 SESSION_ITEM_PATHS = ("/api/v1/sessions/{id}", "/api/v1/sessions/update/{id}")
 
 
@@ -274,6 +325,16 @@ def complete_schema(result, generator, request, public):
                     headers["Location"] = _header("URL of the new session.")
                     headers["ETag"] = _header("The session's version tag for If-Match.")
     result["paths"].update(oauth_paths())
+    for item in result["paths"].values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            responses["503"] = _problem_ref(PROBLEM_DESCRIPTIONS[503])
+            responses["503"]["headers"] = {"Retry-After": _header("Seconds to wait.", "integer")}
+            if "429" in responses:
+                responses["429"].setdefault("headers", {})["Retry-After"] = _header(
+                    "Seconds to wait.", "integer"
+                )
+    result["paths"].update(health_paths())
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes["clientBasic"] = {
         "type": "http",

@@ -5,7 +5,7 @@ never redirects (a 301 on POST would lose the body).
 """
 
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import oauth, views
 
@@ -35,5 +35,7 @@ urlpatterns = [
     re_path(r"^api/v1/tracks/?$", views.TrackListView.as_view(), name="track-list"),
     re_path(r"^api/v1/locations/?$", views.LocationListView.as_view(), name="location-list"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(
+        r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"
+    ),
 ]

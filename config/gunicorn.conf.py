@@ -1,0 +1,38 @@
+"""gunicorn settings for `make serve` and production: `gunicorn -c config/gunicorn.conf.py`.
+
+Everything comes from the environment (README, "Run in production"). Each worker keeps
+its own persistent database connection (CONN_MAX_AGE), so the app is not preloaded.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "config.wsgi:application"
+bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
+
+# Sync workers: each answers one request at a time, so the count is the concurrency.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# A request that runs longer than this is killed (the worker restarts); on SIGTERM a worker
+# gets graceful_timeout seconds to finish the requests it has before it is stopped.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so a slow leak cannot grow for ever; jitter spreads restarts.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = max_requests // 10
+
+# The load balancer's address(es): only they may tell us the scheme (X-Forwarded-Proto).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Logs go to stdout/stderr for the process manager to collect. The app writes one JSON line
+# per request itself (request id, status, duration, user or client: the
+# sessions_app.request logger); gunicorn's own access log repeats it in its format, in JSON
+# too, with the same request id. Set GUNICORN_ACCESS_LOG=- to turn it on, or a file path.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = (
+    '{"time": "%(t)s", "remote": "%(h)s", "request": "%(r)s", "status": %(s)s, '
+    '"bytes": "%(B)s", "duration_us": %(D)s, "request_id": "%({x-request-id}o)s"}'
+)
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -1,0 +1,109 @@
+"""One JSON log line per request, and a request id on every line logged while it runs.
+
+``RequestLogMiddleware`` is the outermost middleware: it takes the balancer's
+``X-Request-ID`` when it looks like one (else makes one), answers it back, and when the
+response is ready logs ``method``, ``path``, ``status``, ``duration_ms`` and who called
+(the user or the API client) on the ``sessions_app.request`` logger. ``RequestIdFilter``
+puts the same id on every other record of the request, such as an error's traceback from
+``django.request``, and ``JsonFormatter`` writes each record as one line of JSON.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import logging
+import re
+import time
+import traceback
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+request_logger = logging.getLogger("sessions_app.request")
+
+current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_request_id", default=None
+)
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
+# Attributes every LogRecord has; anything else was passed as ``extra`` and is logged.
+_RECORD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def _caller(request: HttpRequest) -> dict[str, str]:
+    """Who made the request, as far as it is known without another query."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        # Still lazy: nothing looked at the user, and looking now could query the database.
+        user = None if user._wrapped is empty else user._wrapped
+    if user is None:
+        return {}
+    client = getattr(user, "client", None)
+    if client is not None:
+        return {"client": client.client_id}
+    if getattr(user, "is_authenticated", False):
+        return {"user": user.get_username()}
+    return {}
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            request_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                    **_caller(request),
+                },
+            )
+            return response
+        finally:
+            current_request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record logged while a request is being answered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the extras, a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRIBUTES and key not in entry and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
+        return json.dumps(entry, default=str)
