@@ -50,7 +50,7 @@ class Server:
             headers={"X-Forwarded-Proto": "https", **(headers or {})},
         )
         try:
-            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=15) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
@@ -95,8 +95,8 @@ def production(tmp_path):
             PORT=str(port),
         )
         log = (tmp_path / "serve.log").open("w+")
-        proc = subprocess.Popen(  # noqa: S603
-            ["make", "--no-print-directory", "serve"],  # noqa: S607
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "serve"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -161,8 +161,7 @@ def test_make_serve_survives_a_database_outage(production):
 
     # Both workers share one rate budget (Redis): every answer counts down from the last.
     remaining = [
-        int(server.call("GET", path, headers=bearer)[1]["X-Rate-Limit-Remaining"])
-        for _ in range(8)
+        int(server.call("GET", path, headers=bearer)[1]["X-Rate-Limit-Remaining"]) for _ in range(8)
     ]
     assert remaining == list(range(remaining[0], remaining[0] - 8, -1))
 

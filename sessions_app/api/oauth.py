@@ -73,7 +73,8 @@ def _client_id(request) -> str | None:
             return None
         return unquote_plus(decoded.partition(":")[0]) or None
     content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type.startswith("application/x-www-form-urlencoded"):
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        # A malformed multipart body raises here, and Django answers 400 as it would have.
         return request.POST.get("client_id") or None
     return None
 

@@ -1,0 +1,146 @@
+"""The token endpoint's throttle, the client address behind a proxy, and the shared budget."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from sessions_app.api import ratelimit
+from sessions_app.api.clients import api_client_create
+from sessions_app.models import ApiRateCounter
+from tests.api.conftest import basic_auth, request_token
+
+
+def _client(organisation, name="Throttled"):
+    return api_client_create(organisation=organisation, name=name, scopes=["sessions:read"])
+
+
+def test_token_requests_are_limited_per_client_id(db, organisation, settings):
+    settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 3, "PER_ADDRESS": 100, "WINDOW_SECONDS": 60}
+    (first, first_secret), (second, second_secret) = _client(organisation), _client(organisation)
+    http = Client()
+
+    # Wrong secrets count too: that is what a guesser sends.
+    statuses = [request_token(http, first.client_id, "wrong").status_code for _ in range(3)]
+    refused = request_token(http, first.client_id, first_secret)
+
+    assert statuses == [401, 401, 401]
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["status"] == 429
+    assert "client id" in refused.json()["detail"]
+    # A throttled client id does not block another one from the same address.
+    assert request_token(http, second.client_id, second_secret).status_code == 200
+
+
+def test_token_requests_are_limited_per_address(db, organisation, settings):
+    settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 100, "PER_ADDRESS": 4, "WINDOW_SECONDS": 60}
+    clients = [_client(organisation, f"c{i}") for i in range(6)]
+    http = Client()
+
+    statuses = [request_token(http, c.client_id, s).status_code for c, s in clients[:5]]
+    elsewhere = Client(REMOTE_ADDR="192.0.2.77")
+    last, last_secret = clients[5]
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert (
+        elsewhere.post(
+            "/oauth2/token",
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION=basic_auth(last.client_id, last_secret),
+        ).status_code
+        == 200
+    )
+
+
+def test_token_throttle_reads_a_client_id_sent_in_the_form(db, organisation, settings):
+    settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 1, "PER_ADDRESS": 100, "WINDOW_SECONDS": 60}
+    api_client, secret = _client(organisation)
+    form = {"grant_type": "client_credentials", "client_id": api_client.client_id}
+    http = Client()
+
+    assert http.post("/oauth2/token", {**form, "client_secret": "nope"}).status_code == 401
+    assert http.post("/oauth2/token", {**form, "client_secret": secret}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "counted_as"),
+    [
+        ("", "203.0.113.9", "ip:127.0.0.1"),  # no trusted header: the proxy's own address
+        ("X-Forwarded-For", "203.0.113.9", "ip:203.0.113.9"),
+        # A client-made entry left of ours is not believed.
+        ("X-Forwarded-For", "10.9.9.9, 203.0.113.9", "ip:203.0.113.9"),
+        ("X-Forwarded-For", "not-an-address", "ip:127.0.0.1"),
+    ],
+    ids=["untrusted", "trusted", "spoofed_prefix", "malformed"],
+)
+def test_anonymous_budget_follows_the_trusted_proxy_header(db, settings, header, value, counted_as):
+    settings.TRUSTED_PROXY_HEADER = header
+    settings.API_RATE_LIMIT = {"REQUESTS": 1, "WINDOW_SECONDS": 600, "LIST_COST": 1}
+    http = Client()
+
+    http.get("/api/v1/sessions", HTTP_X_FORWARDED_FOR=value)
+    second = http.get("/api/v1/sessions", HTTP_X_FORWARDED_FOR=value)
+    neighbour = http.get("/api/v1/sessions", HTTP_X_FORWARDED_FOR="198.51.100.1")
+
+    assert ratelimit.charge(counted_as, 0).used == 2 + (header == "")
+    assert second.status_code == 429
+    # Behind a trusted proxy, someone else's requests do not use up this address's budget.
+    assert neighbour.status_code == (429 if header == "" else 401)
+
+
+STORES = [
+    pytest.param("database", id="database"),
+    pytest.param("redis", id="redis", marks=pytest.mark.redis),
+]
+
+
+@pytest.fixture
+def store(request, settings):
+    if request.param == "database":
+        settings.REDIS_URL = ""
+    return request.param
+
+
+@pytest.mark.parametrize("store", STORES, indirect=True)
+def test_the_budget_lives_in_the_configured_store(db, store, settings):
+    key = "client:store-test"
+    states = [ratelimit.charge(key, 3, limit=10, window=600) for _ in range(4)]
+
+    assert [s.used for s in states] == [3, 6, 9, 12]
+    assert [s.exceeded for s in states] == [False, False, False, True]
+    rows = ApiRateCounter.objects.filter(key=key).count()
+    assert rows == (1 if store == "database" else 0)
+    if store == "redis":
+        assert ratelimit.redis_client().keys("ratelimit:client:store-test:*")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("store", STORES, indirect=True)
+def test_concurrent_requests_share_one_budget(store):
+    """Twenty connections charging at once: no increment lost, each sees its own count."""
+    key = f"client:race-{store}"
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20)
+
+    def hit():
+        try:
+            barrier.wait()
+            seen.append(ratelimit.charge(key, 1, limit=100, window=600).used)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(seen) == list(range(1, 21))
