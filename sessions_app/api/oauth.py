@@ -63,20 +63,33 @@ def oauth_problem(response):
     return response
 
 
+def _basic_credentials(request) -> str | None:
+    """The decoded ``client_id:client_secret`` of an HTTP Basic header, unchecked."""
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        return unquote_plus(base64.b64decode(encoded.strip(), validate=True).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None  # not credentials at all: DOT refuses them as such
+
+
+def _form(request) -> dict[str, str]:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method == "POST" and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        # A malformed multipart body raises here, and Django answers 400 as it would have.
+        return request.POST
+    return {}
+
+
 def _client_id(request) -> str | None:
     """The client id the caller claims (HTTP Basic or the form), before any check of it."""
-    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() == "basic" and encoded:
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return unquote_plus(decoded.partition(":")[0]) or None
-    content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        # A malformed multipart body raises here, and Django answers 400 as it would have.
-        return request.POST.get("client_id") or None
-    return None
+    credentials = _basic_credentials(request)
+    if credentials is not None:
+        return credentials.partition(":")[0] or None
+    return _form(request).get("client_id") or None
 
 
 def _token_throttle(request) -> HttpResponse | None:
@@ -101,8 +114,28 @@ def _token_throttle(request) -> HttpResponse | None:
     return None
 
 
+def _has_nul(request) -> bool:
+    """A NUL character in a parameter or the Basic credentials (PostgreSQL refuses it)."""
+    values = [*request.GET.values(), *_form(request).values(), _basic_credentials(request) or ""]
+    return any("\x00" in value for value in values)
+
+
+class RefuseMalformedMixin:
+    """400 for what DOT would hand to the database unread (a NUL in a parameter)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if _has_nul(request):
+            return plain_problem_response(
+                400,
+                "A parameter contains a NUL character.",
+                error="invalid_request",
+                error_description="A parameter contains a NUL character.",
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenView(dot_views.TokenView):
+class TokenView(RefuseMalformedMixin, dot_views.TokenView):
     def post(self, request, *args, **kwargs):
         throttled = _token_throttle(request)
         if throttled is not None:
@@ -111,7 +144,7 @@ class TokenView(dot_views.TokenView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class RevokeTokenView(dot_views.RevokeTokenView):
+class RevokeTokenView(RefuseMalformedMixin, dot_views.RevokeTokenView):
     def post(self, request, *args, **kwargs):
         return oauth_problem(super().post(request, *args, **kwargs))
 
@@ -127,7 +160,7 @@ def authenticated_client(request):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class IntrospectTokenView(dot_views.IntrospectTokenView):
+class IntrospectTokenView(RefuseMalformedMixin, dot_views.IntrospectTokenView):
     """RFC 7662 as DOT answers it, except that a client sees only its own tokens as active."""
 
     def dispatch(self, request, *args, **kwargs):

@@ -7,11 +7,13 @@ UTF-8), reaches a 500, and that each refusal is a problem document.
 
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 
 from tests import factories
+from tests.api.conftest import basic_auth
 
 BODIES = {
     "json": ("application/json", b'{"name": "x"}'),
@@ -87,3 +89,20 @@ def test_multipart_without_boundary_at_the_oauth_endpoints_is_400(db, path):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 400
+
+
+@pytest.mark.parametrize("path", ["/oauth2/token", "/oauth2/revoke_token", "/oauth2/introspect"])
+@pytest.mark.parametrize("where", ["form", "basic"])
+def test_a_nul_character_at_the_oauth_endpoints_is_400(db, path, where):
+    """PostgreSQL refuses NUL in text: it must never reach a query (it was a 500)."""
+    form = {"grant_type": "client_credentials", "token": "t"}
+    headers = {}
+    if where == "form":
+        form["client_id"] = "abc\x00def"
+    else:
+        headers["HTTP_AUTHORIZATION"] = basic_auth("abc\x00def", "secret")
+    response = Client().post(
+        path, urlencode(form), content_type="application/x-www-form-urlencoded", **headers
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

@@ -201,7 +201,9 @@ def test_list_query_parameter_of_wrong_form_is_400(api, event, params, field):
 
 
 @pytest.mark.parametrize("count", [1, 50])
-def test_list_query_count_does_not_grow(api, event, count, django_assert_num_queries):
+def test_list_query_count_does_not_grow(
+    api, event, count, django_assert_num_queries, database_rate_limit
+):
     track = factories.track(event=event)
     for _ in range(count):
         factories.scheduled(event=event, track=track, custom_fields={"c_1": "x"})
