@@ -18,6 +18,7 @@ help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT (README: Run in production)"
 	@echo "make test       the suite on SQLite, then on a throwaway PostgreSQL (ARGS=... for pytest)"
+	@echo "make bench      figures: the API and admin under gunicorn on a throwaway PostgreSQL, 1k and 100k sessions"
 	@echo "make install    create $(VENV) and install the project with its dev tools"
 	@echo "make migrate    apply migrations to the local database"
 	@echo "make fmt        ruff format and ruff check --fix"
@@ -56,6 +57,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)
+
+# Figures, not assertions (scripts/bench.py --help); ARGS=... passes options, e.g. --sizes 1000.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(ARGS)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

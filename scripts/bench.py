@@ -1,176 +1,387 @@
-"""Benchmarks: print how fast the main paths are, on a throwaway test database.
+"""`make bench`: the API and the admin under gunicorn on a throwaway PostgreSQL, at two sizes.
 
-    .venv/bin/python scripts/bench.py [--sessions 2000] [--rounds 200]
+    .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--connections 8]
 
-Uses SQLite unless DATABASE_URL is set (e.g. the cluster from scripts/pg_cluster.py:
-``python scripts/pg_cluster.py -- .venv/bin/python scripts/bench.py``). Figures, not
-pass/fail: compare them between changes on the same machine.
+What it does, all on this machine:
+
+1. starts a PostgreSQL cluster (scripts/pg_cluster.py) with pg_stat_statements, migrates it
+   and seeds the demo plus ``--sessions`` load sessions (seed_demo);
+2. starts gunicorn with the repo's config, production settings and 2 sync workers
+   (``config.settings.bench``: production plus two reference endpoints);
+3. for each size, drives every scenario from 8 concurrent connections for ``--seconds``
+   and prints requests per second, p50 and p99 latency, and the SQL statements each request
+   sent to PostgreSQL (pg_stat_statements, BEGIN/COMMIT and the connection health check
+   included);
+4. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
+   floor of a write on this stack) and each scenario's p50 at the largest size over the
+   smallest.
+
+Figures, not assertions: compare runs on the same machine. The load comes from this
+process (asyncio), so it shares the machine's two cores with the server, as it does for
+the reference endpoints it is compared with.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
-import datetime as dt
+import contextlib
+import json
 import os
+import random
+import re
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import pg_cluster
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+PYTHON = sys.executable
+SECRET = "bench-only-secret-" + "Qm7rT2xV" * 6
 
 
-def timed(fn, rounds: int) -> list[float]:
-    samples = []
-    for i in range(rounds):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: bytes = b""
+    headers: dict[str, str] | None = None
 
 
-def report(label: str, samples: list[float]) -> None:
-    samples = sorted(samples)
-    p95 = samples[int(len(samples) * 0.95) - 1]
-    print(
-        f"{label:<44} n={len(samples):<5} median={statistics.median(samples):7.2f} ms"
-        f"  p95={p95:7.2f} ms  {1000 / statistics.mean(samples):8.1f}/s"
+@dataclass
+class Figures:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    statements: float
+    errors: int
+    statuses: dict[int, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(int(len(ordered) * p), len(ordered) - 1)] * 1000
+
+
+# --- the load generator -----------------------------------------------------------------------
+
+
+async def _one(port: int, raw: bytes) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+    return int(data[9:12])
+
+
+def _raw(request: Request, port: int) -> bytes:
+    headers = {
+        "Host": f"127.0.0.1:{port}",
+        "X-Forwarded-Proto": "https",  # as behind the load balancer that terminates TLS
+        "Connection": "close",
+        **(request.headers or {}),
+    }
+    if request.body:
+        headers["Content-Type"] = "application/json"
+        headers["Content-Length"] = str(len(request.body))
+    head = f"{request.method} {request.path} HTTP/1.1\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()
     )
+    return head.encode() + b"\r\n" + request.body
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=2000, help="sessions in the event")
-    parser.add_argument("--rounds", type=int, default=200, help="timed calls per figure")
-    args = parser.parse_args()
+async def _drive(port, make: Callable[[int], Request], connections: int, seconds: float):
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(10**9))
+    stop_at = time.perf_counter() + seconds
 
-    import django
+    async def worker() -> None:
+        while time.perf_counter() < stop_at:
+            raw = _raw(make(next(counter)), port)
+            started = time.perf_counter()
+            status = await _one(port, raw)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return latencies, statuses, time.perf_counter() - started
 
 
-def run(args) -> None:
-    from django.test import Client
+# --- the database side ----------------------------------------------------------------------
 
-    from sessions_app import services
-    from sessions_app.models import ApiClient, Session
-    from tests import factories as f
 
-    event = f.event(start_date=dt.date(2030, 6, 10), end_date=dt.date(2030, 6, 12))
-    rooms = [f.location(event=event) for _ in range(20)]
-    tracks = [f.track(event=event) for _ in range(5)]
-    per_room_day = -(-args.sessions // (len(rooms) * 3))  # ceil: every session its own slot
-    sessions = []
-    for i in range(args.sessions):
-        room = rooms[i % len(rooms)]
-        day, slot = divmod((i // len(rooms)) % (per_room_day * 3), per_room_day)
-        minutes = 8 * 60 + slot * 15
-        start = dt.time(minutes // 60 % 24, minutes % 60)
-        end_minutes = minutes + 10
-        sessions.append(
-            Session(
-                event=event,
-                name=f"Session {i}",
-                location=room,
-                track=tracks[i % 5],
-                date=event.start_date + dt.timedelta(days=day % 3),
-                start_time=start,
-                end_time=dt.time(end_minutes // 60 % 24, end_minutes % 60),
-                session_status="approved",
-            )
+class Database:
+    def __init__(self, cluster):
+        import psycopg
+
+        self.conn = psycopg.connect(
+            host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname="postgres",
+            autocommit=True,
+        )  # fmt: skip
+
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        return self.conn.execute(sql, params or None).fetchall()
+
+    def reset_statements(self) -> None:
+        self.conn.execute("SELECT pg_stat_statements_reset()")
+
+    def statements(self) -> int:
+        # Everything the server ran since the reset, less this connection's own look-ups.
+        [(count,)] = self.rows(
+            "SELECT COALESCE(SUM(calls), 0) FROM pg_stat_statements "
+            "WHERE query NOT ILIKE '%pg_stat_statements%'"
         )
-    for s in sessions:
-        s.compute_instants()
-    Session.objects.bulk_create(sessions, batch_size=500)
-    ids = list(Session.objects.values_list("pk", flat=True))
-    print(
-        f"database: {os.environ.get('DATABASE_URL', 'sqlite (test)')!s:.40}  "
-        f"sessions: {len(ids)}  rooms: {len(rooms)}"
-    )
+        return int(count)
 
-    report(
-        "service session_update (rename)",
-        timed(
-            lambda i: services.session_update(
-                session_id=ids[i % len(ids)], data={"name": f"Renamed {i}"}, actor=services.SYSTEM
-            ),
-            args.rounds,
+
+def measure(db, port, make, *, connections, seconds) -> Figures:
+    asyncio.run(_drive(port, make, connections, min(1.0, seconds / 3)))  # warm-up
+    db.reset_statements()
+    latencies, statuses, elapsed = asyncio.run(_drive(port, make, connections, seconds))
+    statements = db.statements() / max(len(latencies), 1)
+    errors = sum(n for status, n in statuses.items() if status >= 400)
+    return Figures(len(latencies), elapsed, latencies, statements, errors, statuses)
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args) -> str:
+    done = subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def http(port: int, method: str, path: str, body: bytes = b"", headers=None):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body, {"X-Forwarded-Proto": "https", **(headers or {})})
+    response = conn.getresponse()
+    return response.status, response.headers, response.read()
+
+
+def token(port: int, client: dict) -> str:
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    status, _, body = http(
+        port, "POST", "/oauth2/token", b"grant_type=client_credentials",
+        {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert status == 200, body
+    return json.loads(body)["access_token"]
+
+
+def admin_cookie(port: int) -> str:
+    """Log the demo superuser in; the session cookie a browser would send."""
+    status, headers, body = http(port, "GET", "/admin/login/")
+    cookies = {c.split("=", 1)[0]: c.split(";")[0] for c in headers.get_all("Set-Cookie")}
+    csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)[1].decode()
+    form = f"csrfmiddlewaretoken={csrf}&username=admin&password=admin-demo-pass&next=/admin/"
+    status, headers, _ = http(
+        port, "POST", "/admin/login/", form.encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies["csrftoken"],
+            "Origin": f"https://127.0.0.1:{port}",
+            "Referer": f"https://127.0.0.1:{port}/admin/login/",
+        },
+    )  # fmt: skip
+    assert status == 302, status
+    session = [c for c in headers.get_all("Set-Cookie") if c.startswith("sessionid=")]
+    return session[0].split(";")[0]
+
+
+def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int], Request]]:
+    held = db.rows(
+        "SELECT s.id, s.start_time, s.end_time FROM sessions_app_session s "
+        "JOIN sessions_app_event e ON e.id = s.event_id WHERE e.slug LIKE 'load-%%' "
+        "AND s.session_status IN ('approved', 'converted', 'live') ORDER BY s.id"
+    )
+    random.Random(7).shuffle(held)  # noqa: S311 - a repeatable order, not a secret
+    [(event_id, day)] = db.rows(
+        "SELECT e.id, e.start_date + 2 FROM sessions_app_event e WHERE e.slug = 'load-3'"
+    )
+    auth = {"Authorization": f"Bearer {bearer}"}
+    admin = {"Cookie": cookie}
+
+    def pick(i: int):
+        return held[i % len(held)]
+
+    def rename(i: int) -> Request:
+        return Request(
+            "PATCH", f"/api/v1/sessions/{pick(i)[0]}", b'{"name": "Renamed %d"}' % i, auth
+        )
+
+    def move(i: int) -> Request:
+        # Ten-minute slots back to back: end a minute early, then on time again. The
+        # session keeps holding its room, so the write locks it and checks for clashes.
+        pk, start, _ = pick(i)
+        minutes = start.hour * 60 + start.minute + (9 if (i // len(held)) % 2 == 0 else 10)
+        body = json.dumps({"end_time": f"{minutes // 60:02}:{minutes % 60:02}"}).encode()
+        return Request("PATCH", f"/api/v1/sessions/{pk}", body, auth)
+
+    def reference(kind: str):
+        return lambda i: Request(
+            "PATCH", f"/bench/{kind}/{pick(i)[0]}", b'{"name": "Renamed %d"}' % i, auth
+        )
+
+    def get(path: str, headers=auth):
+        return lambda i: Request("GET", path, headers=headers)
+
+    return {
+        "reference view (token SELECT + UPDATE)": reference("bare"),
+        "reference, DRF APIView": reference("drf"),
+        "PATCH /sessions/{id} (rename)": rename,
+        "PATCH /sessions/{id} (move in time)": move,
+        "GET /sessions/{id}": lambda i: Request(
+            "GET", f"/api/v1/sessions/{pick(i)[0]}", headers=auth
         ),
-    )
-    starts = dict(Session.objects.values_list("pk", "start_time"))
+        "GET /sessions (default sort)": get("/api/v1/sessions"),
+        "GET /sessions?event_id": get(f"/api/v1/sessions?event_id={event_id}"),
+        "GET /sessions?session_status&date": get(
+            f"/api/v1/sessions?session_status=live,approved&date={day.isoformat()}"
+        ),
+        "GET /sessions?search=word": get("/api/v1/sessions?search=observability"),
+        "admin session list": get("/admin/sessions_app/session/", admin),
+        "admin session list, searched": get("/admin/sessions_app/session/?q=observability", admin),
+        "admin session list, one event": get(
+            f"/admin/sessions_app/session/?event={event_id}", admin
+        ),
+        "admin schedule grid, one day": get(
+            f"/admin/sessions_app/session/schedule/?event={event_id}&day={day.isoformat()}", admin
+        ),
+    }
 
-    def move(i: int) -> None:
-        # Stretch the session by 1-2 minutes within its free 15-minute slot: a real clash check.
-        pk = ids[i % len(ids)]
-        start = dt.datetime.combine(event.start_date, starts[pk])
-        end = (start + dt.timedelta(minutes=11 + i % 2)).time()
-        services.session_update(session_id=pk, data={"end_time": end}, actor=services.SYSTEM)
 
-    report("service session_update (move, clash check)", timed(move, args.rounds))
-
-    client_record = ApiClient(
-        organisation=event.organisation,
-        name="bench",
-        client_type=ApiClient.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=ApiClient.GRANT_CLIENT_CREDENTIALS,
-        client_secret="bench-secret",
-        hash_client_secret=True,
-    )
-    client_record.save()
-    http = Client()
-    basic = base64.b64encode(f"{client_record.client_id}:bench-secret".encode()).decode()
-    token_response = http.post(
-        "/oauth2/token",
-        {"grant_type": "client_credentials"},
-        HTTP_AUTHORIZATION=f"Basic {basic}",
-    )
-    if token_response.status_code != 200:
-        print(f"API figures skipped: token endpoint answered {token_response.status_code}")
-        return
-    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token_response.json()['access_token']}"}
-    from django.test import override_settings
-
-    with override_settings(
-        API_RATE_LIMIT={"REQUESTS": 10**9, "WINDOW_SECONDS": 600, "LIST_COST": 10}
-    ):
-        report(
-            "API PATCH /sessions/{id}",
-            timed(
-                lambda i: http.patch(
-                    f"/api/v1/sessions/{ids[i % len(ids)]}",
-                    data=f'{{"description": "bench {i}"}}',
-                    content_type="application/json",
-                    **bearer,
-                ),
-                args.rounds,
-            ),
+def print_table(size: int, results: dict[str, Figures]) -> None:
+    floor = results["reference view (token SELECT + UPDATE)"].rps
+    print(f"\n### {size:,} sessions\n")
+    print("| scenario | req/s | p50 ms | p99 ms | statements/req | x reference | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, f in results.items():
+        print(
+            f"| {name} | {f.rps:,.0f} | {f.percentile(0.5):.1f} | {f.percentile(0.99):.1f} | "
+            f"{f.statements:.1f} | {f.rps / floor:.2f} | {f.errors} |"
         )
-        report(
-            "API GET /sessions?per-page=200",
-            timed(
-                lambda i: http.get(f"/api/v1/sessions?per-page=200&page={i % 5 + 1}", **bearer),
-                max(10, args.rounds // 10),
-            ),
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000", help="load sessions, comma list")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per scenario")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--only", default="", help="run only scenarios containing this text")
+    args = parser.parse_args()
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+
+    bindir = pg_cluster.find_bindir()
+    if bindir is None:
+        sys.exit("make bench needs the PostgreSQL server binaries (initdb, pg_ctl, postgres).")
+    extra = {"shared_preload_libraries": "'pg_stat_statements'", "max_connections": "50"}
+    with pg_cluster.cluster(bindir, extra_settings=extra) as cluster:
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+            "DJANGO_SECRET_KEY": SECRET,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_STATIC_ROOT": str(cluster.root / "static"),
+            "DJANGO_API_RATE_LIMIT_REQUESTS": str(10**9),
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": cluster.url,
+            "WEB_CONCURRENCY": str(args.workers),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+        db = Database(cluster)
+        db.conn.execute("CREATE EXTENSION pg_stat_statements")
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        client = json.loads(
+            manage(env, "create_api_client", "--organisation", "demo", "--name", "bench")
         )
-        report(
-            "API GET /sessions/{id}",
-            timed(
-                lambda i: http.get(f"/api/v1/sessions/{ids[i % len(ids)]}", **bearer), args.rounds
-            ),
-        )
+        log = (cluster.root / "gunicorn.log").open("w")
+        server = subprocess.Popen(  # noqa: S603
+            [str(Path(PYTHON).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
+            cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            for _ in range(300):
+                with contextlib.suppress(OSError):
+                    if http(port, "GET", "/healthz")[0] == 200:
+                        break
+                time.sleep(0.1)
+            seeded = 0
+            all_results: dict[int, dict[str, Figures]] = {}
+            for size in sizes:
+                started = time.perf_counter()
+                manage(env, "seed_demo", "--sessions", str(size - seeded))
+                print(
+                    f"seed_demo --sessions {size - seeded}: {time.perf_counter() - started:.1f} s"
+                )
+                seeded = size
+                db.conn.execute("VACUUM ANALYZE")
+                plan = scenarios(db, token(port, client), admin_cookie(port))
+                results = {}
+                for name, make in plan.items():
+                    if args.only and args.only not in name and "reference view" not in name:
+                        continue
+                    results[name] = measure(
+                        db, port, make, connections=args.connections, seconds=args.seconds
+                    )
+                all_results[size] = results
+                print_table(size, results)
+            if len(sizes) > 1:
+                small, large = all_results[sizes[0]], all_results[sizes[-1]]
+                print(f"\n### p50 at {sizes[-1]:,} over p50 at {sizes[0]:,}\n")
+                print("| scenario | ratio |")
+                print("| --- | ---: |")
+                for name in large:
+                    if name in small:
+                        ratio = statistics.median(large[name].latencies) / statistics.median(
+                            small[name].latencies
+                        )
+                        print(f"| {name} | {ratio:.2f} |")
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+            db.conn.close()
+            log.close()
+            errors = [
+                line
+                for line in (cluster.root / "gunicorn.log").read_text().splitlines()
+                if '"level": "ERROR"' in line or "Traceback" in line
+            ]
+            if errors:
+                print("\nThe server logged errors:\n" + "\n".join(errors[:20]))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -128,8 +128,11 @@ def _kill_postmaster(data: Path) -> None:
 
 
 @contextlib.contextmanager
-def cluster(bindir: Path) -> Iterator[Cluster]:
-    """Create and start a cluster; stop it and delete every file of it on the way out."""
+def cluster(bindir: Path, extra_settings: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """Create and start a cluster; stop it and delete every file of it on the way out.
+
+    ``extra_settings`` are added to postgresql.conf (values as written there).
+    """
     user = _service_user()
     # /tmp rather than $TMPDIR when dropping privileges: the server user must reach the dir.
     # mkdtemp makes it unique and private, which is what S108 worries about.
@@ -154,6 +157,7 @@ def cluster(bindir: Path) -> Iterator[Cluster]:
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
+            **(extra_settings or {}),
         }
         with (data / "postgresql.conf").open("a") as conf:
             conf.write("\n# throwaway test cluster\n")

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from sessions_app import services
@@ -15,6 +15,7 @@ from sessions_app.api.clients import (
     known_scopes,
 )
 from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
+from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
     ApiClient,
     CustomField,
@@ -109,6 +110,14 @@ class Command(BaseCommand):
             help="Where the server will run, for the printed curl examples "
             "(default: http://127.0.0.1:8000).",
         )
+        parser.add_argument(
+            "--sessions",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also add N valid, non-clashing sessions in bulk over ten load test events "
+            "of the demo organisation (for scale tests; each run adds N more).",
+        )
 
     def handle(self, *args, **options):
         with transaction.atomic():
@@ -120,6 +129,13 @@ class Command(BaseCommand):
             if created:
                 self._sessions(event, users["organiser"], users["reviewer"])
             self._api_client(organisation)
+        if options["sessions"] < 0:
+            raise CommandError("--sessions takes a number of sessions, 0 or more.")
+        if options["sessions"]:
+            total = add_load_sessions(organisation=organisation, count=options["sessions"])
+            self.stdout.write(
+                f"Added {options['sessions']} sessions; the load test events hold {total}."
+            )
         self._report(event)
         self._report_api_client(options["base_url"].rstrip("/"))
 

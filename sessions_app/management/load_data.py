@@ -1,0 +1,135 @@
+"""Bulk sessions for scale tests: ``seed_demo --sessions N``.
+
+Spreads N sessions over ten load events of the demo organisation, each session in a slot
+of its own (a room, a day and ten minutes), so they are valid and never clash by
+construction; the PostgreSQL exclusion constraint would refuse any that did. Written with
+``bulk_create`` (one ``session.create`` history entry each, as the services write) because
+a service call per row would take minutes for 100,000 rows. Running it again adds N more
+in the next free slots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app import history
+from sessions_app.enums import HistoryAction, SessionStatus
+from sessions_app.models import Event, Location, Organisation, Session, SessionChange, Track
+
+EVENTS = 10
+ROOMS = 20
+TRACKS = 5
+DAYS = 7
+FIRST_SLOT = dt.time(6, 0)
+SLOT_MINUTES = 10  # back to back: half-open intervals do not clash
+SLOTS_PER_DAY = 17 * 60 // SLOT_MINUTES  # 06:00 to 23:00
+SLOTS_PER_EVENT = ROOMS * DAYS * SLOTS_PER_DAY
+# Mostly sessions that hold their room, as in a planned event.
+STATUSES = [
+    SessionStatus.APPROVED,
+    SessionStatus.LIVE,
+    SessionStatus.APPROVED,
+    SessionStatus.SUBMITTED,
+    SessionStatus.CONVERTED,
+    SessionStatus.LIVE,
+    SessionStatus.REJECTED,
+]
+WORDS = [
+    "django", "postgres", "scaling", "design", "community", "security", "testing",
+    "keynote", "workshop", "python", "caching", "search", "accessibility", "release",
+    "observability", "migrations", "async", "forms", "admin", "deployment",
+]  # fmt: skip
+BATCH = 5000
+
+
+def _events(organisation: Organisation) -> list[Event]:
+    first_day = timezone.localdate() + dt.timedelta(days=90)
+    events = []
+    for n in range(1, EVENTS + 1):
+        start = first_day + dt.timedelta(days=(n - 1) * DAYS)
+        event, created = Event.objects.get_or_create(
+            organisation=organisation,
+            slug=f"load-{n}",
+            defaults={
+                "name": f"Load test event {n}",
+                "timezone": "Europe/Berlin",
+                "start_date": start,
+                "end_date": start + dt.timedelta(days=DAYS - 1),
+            },
+        )
+        if created:
+            Location.objects.bulk_create(
+                Location(event=event, name=f"Room {r + 1}") for r in range(ROOMS)
+            )
+            Track.objects.bulk_create(
+                Track(event=event, name=f"Track {t + 1}", color=f"#{(t * 0x2F3A5B) % 0xFFFFFF:06x}")
+                for t in range(TRACKS)
+            )
+        events.append(event)
+    return events
+
+
+def _session(event: Event, slot: int, rooms: list[Location], tracks: list[Track]) -> Session:
+    room, rest = divmod(slot, DAYS * SLOTS_PER_DAY)
+    day, index = divmod(rest, SLOTS_PER_DAY)
+    start = dt.datetime.combine(event.start_date, FIRST_SLOT) + dt.timedelta(
+        minutes=index * SLOT_MINUTES
+    )
+    end = start + dt.timedelta(minutes=SLOT_MINUTES)
+    words = f"{WORDS[slot % len(WORDS)]} {WORDS[(slot // len(WORDS)) % len(WORDS)]}"
+    session = Session(
+        event=event,
+        name=f"Session {slot + 1} on {words}",
+        description=f"A load test session about {words}.",
+        date=event.start_date + dt.timedelta(days=day),
+        start_time=start.time(),
+        end_time=end.time(),
+        location=rooms[room],
+        track=tracks[slot % len(tracks)],
+        session_status=STATUSES[slot % len(STATUSES)],
+    )
+    session.compute_instants()
+    return session
+
+
+@transaction.atomic
+def add_load_sessions(*, organisation: Organisation, count: int) -> int:
+    """Add ``count`` sessions over the load events; returns how many load sessions exist."""
+    events = _events(organisation)
+    plan = []
+    for event in events:
+        taken = event.sessions.count()
+        plan.append([event, taken, 0])
+    # Fill the emptiest event first so they grow evenly.
+    for _ in range(count):
+        entry = min(plan, key=lambda e: e[1] + e[2])
+        entry[2] += 1
+    now = timezone.now()
+    total = 0
+    for event, taken, extra in plan:
+        if taken + extra > SLOTS_PER_EVENT:
+            raise ValueError(f"{event.name} has room for {SLOTS_PER_EVENT} sessions.")
+        rooms = list(event.locations.order_by("pk"))
+        tracks = list(event.tracks.order_by("pk"))
+        slots = iter(range(taken, taken + extra))
+        while batch := [_session(event, s, rooms, tracks) for s in itertools.islice(slots, BATCH)]:
+            created = Session.objects.bulk_create(batch)
+            SessionChange.objects.bulk_create(
+                SessionChange(
+                    session_id=session.pk,
+                    event_id=event.pk,
+                    action=HistoryAction.CREATE.value,
+                    changes=history.diff({}, history.snapshot(session)),
+                    note="Load test data (seed_demo --sessions).",
+                    version=session.version,
+                    actor_label="system",
+                    created_at=now,
+                )
+                for session in created
+            )
+        total += taken + extra
+    return total
