@@ -56,3 +56,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
         for field in sorted(before.keys() | after.keys())
         if before.get(field) != after.get(field)
     }
+
+
+def changed_attributes(changes: dict[str, Any]) -> set[str]:
+    """The model attributes behind the fields of a ``diff()`` (``custom_fields.c_N`` → one)."""
+    return {TRACKED_FIELDS.get(field, field.partition(".")[0]) for field in changes}

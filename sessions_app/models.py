@@ -244,6 +244,10 @@ class ApiClient(AbstractApplication):
         return self.scopes.split()
 
 
+# What held_slot() reads; a session loaded without them is always checked for clashes.
+_SLOT_ATTRS = frozenset({"session_status", "location_id", "starts_at", "ends_at"})
+
+
 def new_secure_id() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
@@ -343,16 +347,18 @@ class Session(models.Model):
         self._remember_stored()
 
     def _remember_stored(self) -> None:
-        # What is stored now, so clean() can refuse event moves and illegal status moves.
+        # What is stored now, so clean() can refuse event moves and illegal status moves,
+        # and check for a clash only when the slot the session holds is new.
         self._stored_event_id = self.event_id
         self._stored_status = self.session_status
         custom = self.custom_fields
         self._stored_custom_values = dict(custom) if isinstance(custom, dict) else {}
+        self._stored_slot = self.held_slot() if self.__dict__.keys() >= _SLOT_ATTRS else None
 
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        if {"event_id", "session_status", "custom_fields"} <= set(instance.__dict__):
+        if {"event_id", "session_status", "custom_fields"} <= instance.__dict__.keys():
             instance._remember_stored()
         return instance
 
@@ -392,6 +398,12 @@ class Session(models.Model):
         return validators.holds_location(
             status=self.session_status, location_id=self.location_id, starts_at=self.starts_at
         )
+
+    def held_slot(self) -> tuple[int, dt.datetime, dt.datetime] | None:
+        """``(location_id, starts_at, ends_at)`` while the session holds its location."""
+        if not self.holds_location:
+            return None
+        return (self.location_id, self.starts_at, self.ends_at)
 
     def clean(self) -> None:
         errors: dict[str, list[ValidationError]] = {}
@@ -477,7 +489,10 @@ class Session(models.Model):
 
         if not errors:
             self.compute_instants()
-            if self.holds_location:
+            slot = self.held_slot()
+            # A slot the session already held was checked when it was taken, and on
+            # PostgreSQL the exclusion constraint keeps it so: only a new slot can clash.
+            if slot is not None and slot != getattr(self, "_stored_slot", None):
                 check(
                     validators.validate_no_overlap,
                     conflicts=selectors.session_conflicts(

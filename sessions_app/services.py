@@ -32,9 +32,25 @@ EXCLUSION_VIOLATION = "23P01"
 # Fields a caller may write; ``custom_fields`` is a patch merged by key.
 SESSION_WRITABLE_FIELDS = frozenset(history.TRACKED_FIELDS) | {"custom_fields"}
 EVENT_WRITABLE_FIELDS = frozenset({"name", "slug", "timezone", "start_date", "end_date"})
+# What the location's rules depend on (its slots, its capacity): a write that sends any of
+# these locks the location first.
+_LOCATION_RULE_FIELDS = frozenset(
+    {
+        "location_id",
+        "date",
+        "start_time",
+        "end_time",
+        "use_event_timezone",
+        "timezone",
+        "session_status",
+        "capacity",
+    }
+)
 # Checked by Session.clean() itself (related rows already locked; capacity's whole range by
 # validate_capacity, which would otherwise repeat the field's min/max errors).
 _CLEANED_IN_MODEL = ["event", "location", "track", "capacity"]
+# Saved with every change besides the changed fields (Session.save adds the instants).
+_ALWAYS_SAVED = ("version", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -164,9 +180,10 @@ def _overlap_error(session: Session) -> ValidationError:
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
     """Lock the session; with ``organisation_id``, one of another organisation is DoesNotExist."""
-    # The track comes along so that validating an unchanged track costs no query.
+    # Event, track and location come along (unlocked) so that validating what did not
+    # change costs no query; _lock_location locks the location when the write needs it.
     sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "event", "track"
+        "event", "track", "location"
     )
     if organisation_id is not None:
         sessions = sessions.filter(event__organisation_id=organisation_id)
@@ -192,7 +209,8 @@ def _write(
                 raise StaleVersionError(expected=expected_version, current=session.version)
             before = history.snapshot(session)
             _apply(session, data)
-            _lock_location(session)
+            if not _LOCATION_RULE_FIELDS.isdisjoint(data):
+                _lock_location(session)
             _validate(session)
             changes = history.diff(before, history.snapshot(session))
             if not changes:
@@ -207,7 +225,7 @@ def _write(
             session.updated_at = timezone.now()
             if validate_only:
                 return session
-            session.save()
+            session.save(update_fields={*history.changed_attributes(changes), *_ALWAYS_SAVED})
             _record(session, actor=actor, action=action, changes=changes, note=note)
             _announce(session, action)
     except IntegrityError as exc:

@@ -6,6 +6,7 @@ The ``*Body`` serializers exist so the schema documents exactly what ``wire`` ac
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from drf_spectacular.utils import extend_schema_field
@@ -120,7 +121,19 @@ class CustomValuesField(serializers.Field):
         return dict(value or {})
 
 
-class SessionSerializer(serializers.Serializer):
+class FlatOutputSerializer(serializers.Serializer):
+    """An answer-only serializer of flat fields, bound from shallow copies of the declared ones.
+
+    DRF deep-copies (re-instantiates) every declared field for every serializer instance,
+    which was most of the cost of answering one session. Output fields keep no state but
+    their binding, so a shallow copy per instance is enough. Not for nested serializers.
+    """
+
+    def get_fields(self):
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+
+class SessionSerializer(FlatOutputSerializer):
     id = serializers.IntegerField(help_text="Unique identifier for the session.")
     event_id = serializers.IntegerField(help_text="ID of the event of this session.")
     name = serializers.CharField(help_text="Title or name of the session, 1-255 characters.")
