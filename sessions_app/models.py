@@ -253,7 +253,10 @@ def new_secure_id() -> str:
 
 
 class Session(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="sessions")
+    # Indexed as (event, id) in Meta.indexes: an event's sessions in id order (API lists).
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="sessions", db_index=False
+    )
     name = models.CharField(max_length=255, validators=[_no_nul])
     admin_short_name = models.CharField(max_length=100, blank=True, validators=[_no_nul])
     badge_name = models.CharField(max_length=100, blank=True, validators=[_no_nul])
@@ -270,7 +273,7 @@ class Session(models.Model):
         max_length=64, blank=True, help_text="IANA time zone, used when not following the event's."
     )
     # Absolute instants computed from date, times and the effective zone; what clashes compare.
-    starts_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    starts_at = models.DateTimeField(null=True, blank=True, editable=False)
     ends_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     capacity = models.PositiveIntegerField(
@@ -312,7 +315,16 @@ class Session(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         permissions = [("review_session", "Can move sessions through the review workflow")]
-        indexes = [models.Index(fields=["location", "starts_at"], name="session_location_start")]
+        indexes = [
+            models.Index(fields=["event", "id"], name="session_event_id"),
+            models.Index(fields=["location", "starts_at"], name="session_location_start"),
+            # The admin's session list order, whole and per event (also the schedule grid's).
+            models.Index(fields=["starts_at", "name", "id"], name="session_start_order"),
+            models.Index(fields=["event", "starts_at", "name", "id"], name="session_event_start"),
+            models.Index(fields=["date"], name="session_date"),
+        ]
+        # On PostgreSQL migration 0008 adds a trigram index for the search (substring) on
+        # name, admin_short_name, badge_name and description.
         constraints = [
             models.CheckConstraint(
                 condition=Q(start_time__isnull=True)

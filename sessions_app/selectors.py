@@ -7,6 +7,12 @@ from django.db.models import QuerySet
 
 from .enums import HOLDING_STATUSES
 
+# A session lies within its date (the end time after the start time), so it lasts less
+# than a day: 26 hours even across a daylight saving change. Anything overlapping it
+# therefore starts after its start minus this, which bounds the clash queries on both
+# sides so that the (location, starts_at) index reads about one day, not the whole room.
+MAX_SESSION_LENGTH = dt.timedelta(hours=26)
+
 
 def sessions_overlapping(
     *,
@@ -22,6 +28,7 @@ def sessions_overlapping(
         location_id=location_id,
         session_status__in=HOLDING_STATUSES,
         starts_at__lt=ends_at,
+        starts_at__gt=starts_at - MAX_SESSION_LENGTH,
         ends_at__gt=starts_at,
     )
     if exclude_id is not None:

@@ -2,9 +2,10 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
+from sessions_app import selectors
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Event, Session, SessionChange
 
@@ -45,3 +46,37 @@ def test_seed_demo_sessions_pass_every_rule():
     call_command("seed_demo", stdout=StringIO())
     for session in Session.objects.select_related("event"):
         session.full_clean()
+    location_ids = list(Session.objects.values_list("location_id", flat=True).distinct())
+    assert selectors.holders_clashing_in_locations(location_ids=location_ids) == []
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_load_sessions_in_bulk_that_pass_every_rule():
+    out = StringIO()
+    call_command("seed_demo", sessions=300, stdout=out)
+    load = Session.objects.filter(event__slug__startswith="load-")
+    assert load.count() == 300
+    assert load.values("event").distinct().count() == 10
+    call_command("seed_demo", sessions=250, stdout=StringIO())  # more, in the next free slots
+    assert load.count() == 550
+
+    for session in load.select_related("event"):
+        session.full_clean()
+    location_ids = list(load.values_list("location_id", flat=True).distinct())
+    assert len(location_ids) > 1
+    assert selectors.holders_clashing_in_locations(location_ids=location_ids) == []
+    assert set(load.values_list("session_status", flat=True)) >= {"approved", "live", "submitted"}
+    # One session.create entry each, as the services write, and the ids line up.
+    changes = SessionChange.objects.filter(session__in=load)
+    assert changes.count() == 550
+    assert set(changes.values_list("action", flat=True)) == {"session.create"}
+    session = load.order_by("pk").last()
+    assert session.changes.get().changes["name"] == {"old": None, "new": session.name}
+    assert "Added 300 sessions in " in out.getvalue()
+    assert "the load test events hold 300." in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_negative_count():
+    with pytest.raises(CommandError, match="sessions"):
+        call_command("seed_demo", sessions=-1, stdout=StringIO())

@@ -70,12 +70,16 @@ class DayFilter(admin.SimpleListFilter):
     UNSCHEDULED = "none"
 
     def lookups(self, request, model_admin):
-        sessions = model_admin.scoped_queryset(request).filter(date__isnull=False)
+        # The days of the visible events (of the chosen one, if any), read from the events:
+        # the distinct dates of their sessions would mean reading every session.
+        events = events_for(request)
         event_id = _selected_event_id(request)
         if event_id is not None:
-            sessions = sessions.filter(event_id=event_id)
-        days = sessions.order_by("date").values_list("date", flat=True).distinct()
-        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in days] + [
+            events = events.filter(pk=event_id)
+        days: set[dt.date] = set()
+        for start, end in events.values_list("start_date", "end_date"):
+            days.update(start + dt.timedelta(days=n) for n in range((end - start).days + 1))
+        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in sorted(days)] + [
             (self.UNSCHEDULED, "Not scheduled")
         ]
 

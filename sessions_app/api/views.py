@@ -136,6 +136,17 @@ class SessionScopedMixin:
             "event"
         )
 
+    def listed_sessions(self) -> QuerySet:
+        """``sessions()`` for a list: scoped by the list of the organisation's event ids.
+
+        Counting 100,000 sessions by ``event_id IN (1, 2, ...)`` reads only the event id
+        index; through the join to the events it also hashes every row, several times slower.
+        """
+        event_ids = Event.objects.filter(organisation_id=self.organisation_id).values_list(
+            "pk", flat=True
+        )
+        return Session.objects.filter(event_id__in=list(event_ids)).select_related("event")
+
     def stored_session(self, pk: int) -> Session:
         session = self.sessions().filter(pk=pk).first()
         if session is None:
@@ -167,7 +178,7 @@ class SessionCollectionView(SessionScopedMixin, ApiView):
     )
     def get(self, request):
         query = self.query()
-        queryset = self.sessions().filter(session_filters(query))
+        queryset = self.listed_sessions().filter(session_filters(query))
         order = query.sort("sort", SESSION_SORTS)
         return self.listing(queryset.order_by(*order), s.SessionSerializer, query)
 

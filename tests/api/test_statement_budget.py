@@ -1,0 +1,149 @@
+"""The hot path's statements, pinned at what the benchmark (``make bench``) reached.
+
+Counted as a real request runs (autocommit, so BEGIN and COMMIT are real statements), with
+the rate limit in the database as a server without REDIS_URL counts it. A change that adds
+a statement to these requests fails here first; raise a number only with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sessions_app.enums import SessionStatus
+from sessions_app.models import Session, SessionChange
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URL = "/api/v1/sessions/{}"
+
+
+def _locked(kind: str) -> str:
+    """SQLite has no row locks (its write transaction locks the database)."""
+    return kind + " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else kind
+
+
+@pytest.fixture
+def room_with_neighbours(event):
+    """A held session among 30 others holding the same room on other slots."""
+    room = factories.location(event=event)
+    track = factories.track(event=event)
+    session = factories.scheduled(
+        event=event, location=room, track=track, session_status=SessionStatus.APPROVED
+    )
+    for n in range(30):
+        day, hour = divmod(n, 6)
+        factories.scheduled(
+            event=event,
+            day=day,
+            start=f"{12 + hour:02}:00",
+            end=f"{12 + hour:02}:30",
+            location=room,
+            session_status=SessionStatus.APPROVED,
+        )
+    return session
+
+
+def _kind(sql: str) -> str:
+    """A statement's shape: its verb and table, plus FOR NO KEY UPDATE when it locks."""
+    sql = sql.strip()
+    verb = sql.split(None, 1)[0].upper()
+    if verb in {"BEGIN", "COMMIT"}:
+        return verb
+    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    kind = f"{verb} {table[1] if table else '?'}"
+    return kind + " FOR NO KEY UPDATE" if "FOR NO KEY UPDATE" in sql else kind
+
+
+def _statements(callable_):
+    with CaptureQueriesContext(connection) as captured:
+        response = callable_()
+    return response, [_kind(query["sql"]) for query in captured.captured_queries]
+
+
+def _begin_commit(kinds: list[str]) -> list[str]:
+    # SQLite starts its write transactions with BEGIN IMMEDIATE, which Django logs too.
+    return ["BEGIN" if kind.startswith("BEGIN") else kind for kind in kinds]
+
+
+def test_name_patch_sends_seven_statements(api, room_with_neighbours, database_rate_limit):
+    session = room_with_neighbours
+
+    response, kinds = _statements(lambda: api.patch(URL.format(session.pk), {"name": "Renamed"}))
+
+    assert response.status_code == 200, response.content
+    assert _begin_commit(kinds) == [
+        "SELECT oauth2_provider_accesstoken",  # the token with its client
+        "INSERT sessions_app_apiratecounter",  # the rate limit's one upsert
+        "BEGIN",
+        _locked("SELECT sessions_app_session"),  # with its event, track and location
+        "UPDATE sessions_app_session",
+        "INSERT sessions_app_sessionchange",
+        "COMMIT",
+    ]
+    assert SessionChange.objects.filter(session_id=session.pk).count() == 1
+
+
+def test_name_patch_updates_only_what_changed(api, room_with_neighbours, database_rate_limit):
+    session = room_with_neighbours
+
+    with CaptureQueriesContext(connection) as captured:
+        api.patch(URL.format(session.pk), {"name": "Renamed"})
+
+    (update,) = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assigned = set(re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0]))
+    # The instants always go along (Session.save recomputes them): unchanged here.
+    assert assigned == {"name", "version", "updated_at", "starts_at", "ends_at"}
+
+
+def test_move_in_time_locks_the_room_and_checks_for_a_clash(
+    api, room_with_neighbours, database_rate_limit
+):
+    session = room_with_neighbours
+
+    response, kinds = _statements(lambda: api.patch(URL.format(session.pk), {"end_time": "10:50"}))
+
+    assert response.status_code == 200, response.content
+    assert _begin_commit(kinds) == [
+        "SELECT oauth2_provider_accesstoken",
+        "INSERT sessions_app_apiratecounter",
+        "BEGIN",
+        _locked("SELECT sessions_app_session"),
+        _locked("SELECT sessions_app_location"),
+        "SELECT sessions_app_session",  # sessions holding the room in the new slot
+        "UPDATE sessions_app_session",
+        "INSERT sessions_app_sessionchange",
+        "COMMIT",
+    ]
+
+
+def test_a_move_onto_a_held_slot_is_still_refused(api, room_with_neighbours):
+    """Skipping the clash check for an unchanged slot must not skip it for a new one."""
+    session = room_with_neighbours
+    neighbour = Session.objects.exclude(pk=session.pk).order_by("starts_at").first()
+    slot = {"start_time": "12:00", "end_time": "12:30"}  # the first neighbour's slot
+    assert neighbour.start_time.isoformat(timespec="minutes") == slot["start_time"]
+
+    response = api.patch(URL.format(session.pk), slot)
+
+    assert response.status_code == 409
+    assert [c["id"] for c in response.json()["conflicts"]] == [neighbour.pk]
+    session.refresh_from_db()
+    assert session.version == 1
+
+
+def test_get_one_sends_three_statements(api, room_with_neighbours, database_rate_limit):
+    session = room_with_neighbours
+
+    response, kinds = _statements(lambda: api.get(URL.format(session.pk)))
+
+    assert response.status_code == 200
+    assert kinds == [
+        "SELECT oauth2_provider_accesstoken",
+        "INSERT sessions_app_apiratecounter",
+        "SELECT sessions_app_session",
+    ]
