@@ -80,6 +80,10 @@ class Event(models.Model):
     # CustomField and CustomFieldChoice by sessions_app.receivers. Every write already reads
     # the event row, so this saves it a query; build_custom_field_schema() is the source.
     custom_field_schema = models.JSONField(default=dict, blank=True, editable=False)
+    # How many sessions the event has, kept by database triggers (migration 0009) on every
+    # insert and delete of a session, whichever way it comes: lists answer their total from
+    # here instead of counting up to 100,000 rows. A session never changes event.
+    session_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["start_date", "name"]
@@ -284,8 +288,14 @@ class Session(models.Model):
     )
     # Seats already taken by attendees; capacity may not drop below it.
     seats_taken = models.PositiveIntegerField(default=0, editable=False)
+    # Indexed as (location, starts_at) in Meta.indexes, which serves the clash checks too.
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        db_index=False,
     )
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
@@ -298,7 +308,6 @@ class Session(models.Model):
         max_length=20,
         choices=SessionStatus.choices,
         default=SessionStatus.SUBMITTED,
-        db_index=True,
     )
     locked_when_saved = models.BooleanField(default=False)
     selection_control = models.CharField(
@@ -322,6 +331,9 @@ class Session(models.Model):
             models.Index(fields=["starts_at", "name", "id"], name="session_start_order"),
             models.Index(fields=["event", "starts_at", "name", "id"], name="session_event_start"),
             models.Index(fields=["date"], name="session_date"),
+            # Declared here rather than db_index=True, which on PostgreSQL adds a second,
+            # LIKE-pattern index that no query uses and every write would maintain.
+            models.Index(fields=["session_status"], name="session_status"),
         ]
         # On PostgreSQL migration 0008 adds a trigram index for the search (substring) on
         # name, admin_short_name, badge_name and description.

@@ -3,10 +3,11 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 
 def _on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return connection.vendor == "postgresql"
 
 
 def _has_redis() -> bool:

@@ -28,3 +28,22 @@ def test_migrations_unapply_and_reapply():
     assert executor.migration_plan(latest) == []
     with connection.cursor() as cursor:
         assert "sessions_app_session" in connection.introspection.table_names(cursor)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_session_count_follows_every_insert_and_delete():
+    """The triggers of 0009 survive the whole history (SQLite drops a rebuilt table's)."""
+    from sessions_app import services
+    from sessions_app.models import Event, Session
+    from tests import factories
+
+    event, other = factories.event(), factories.event()
+    created = [factories.session(event=event) for _ in range(3)]  # plain ORM saves
+    Session.objects.bulk_create([Session(event=other, name=f"Bulk {n}") for n in range(4)])
+    services.session_create(event=other, data={"name": "Through the service"}, actor=services.SYSTEM)
+    created[0].delete()
+    Session.objects.filter(event=other, name__startswith="Bulk").exclude(name="Bulk 0").delete()
+
+    counts = dict(Event.objects.values_list("pk", "session_count"))
+    assert counts[event.pk] == Session.objects.filter(event=event).count() == 2
+    assert counts[other.pk] == Session.objects.filter(event=other).count() == 2

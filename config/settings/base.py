@@ -83,14 +83,17 @@ def database_config(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail.
 
     A server database keeps its connections open between requests (``CONN_MAX_AGE``) and
-    checks one before reusing it, so a database restart costs one failed request per
-    connection instead of a new connection for every request. ``connect_timeout`` keeps a
-    request from hanging on a database that does not answer.
+    checks one before reusing it, unless a request used it without an error in the last
+    ``DB_HEALTH_CHECK_DELAY`` seconds (config.postgresql), so a busy connection costs no
+    extra round trip and a database restart at most one 503 per connection.
+    ``connect_timeout`` keeps a request from hanging on a database that does not answer.
     """
     db = environ.Env.db_url_config(url)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
     else:
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db["ENGINE"] = "config.postgresql"
         db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
         db["CONN_HEALTH_CHECKS"] = True
         db.setdefault("OPTIONS", {}).setdefault(
@@ -103,6 +106,9 @@ DATABASES = {
     "default": database_config(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds a connection that a request used without an error is reused unchecked (0: check
+# before every request, as Django's CONN_HEALTH_CHECKS alone does).
+DB_HEALTH_CHECK_DELAY = env.float("DJANGO_DB_HEALTH_CHECK_DELAY", default=5.0)
 
 # --- Shared state: the cache and the rate limits -----------------------------------------
 # Without REDIS_URL both live in the database, so one app server or many share them with

@@ -70,16 +70,19 @@ class DayFilter(admin.SimpleListFilter):
     UNSCHEDULED = "none"
 
     def lookups(self, request, model_admin):
-        # The days of the visible events (of the chosen one, if any), read from the events:
-        # the distinct dates of their sessions would mean reading every session.
+        # The days of the chosen event (or of the only one), read from the event: the
+        # distinct dates of the sessions would mean reading every session, and the days of
+        # many events at once would be a list too long to use.
         events = events_for(request)
         event_id = _selected_event_id(request)
         if event_id is not None:
             events = events.filter(pk=event_id)
-        days: set[dt.date] = set()
-        for start, end in events.values_list("start_date", "end_date"):
-            days.update(start + dt.timedelta(days=n) for n in range((end - start).days + 1))
-        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in sorted(days)] + [
+        dates = list(events.values_list("start_date", "end_date")[:2])
+        days = []
+        if len(dates) == 1:
+            start, end = dates[0]
+            days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in days] + [
             (self.UNSCHEDULED, "Not scheduled")
         ]
 

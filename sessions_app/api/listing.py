@@ -205,9 +205,19 @@ def _link(request, page: int) -> dict[str, str]:
     return {"href": request.build_absolute_uri(f"{request.path}?{params.urlencode()}")}
 
 
-def envelope(request, queryset: QuerySet, serializer_class, *, page: int, per_page: int) -> dict:
-    """One page of ``queryset`` in the list envelope (two queries: count and page)."""
-    total = queryset.count()
+def envelope(
+    request,
+    queryset: QuerySet,
+    serializer_class,
+    *,
+    page: int,
+    per_page: int,
+    total: int | None = None,
+) -> dict:
+    """One page of ``queryset`` in the list envelope: the count (unless ``total`` is known)
+    and the page."""
+    if total is None:
+        total = queryset.count()
     page_count = math.ceil(total / per_page)
     offset = (page - 1) * per_page
     rows = list(queryset[offset : offset + per_page]) if offset < total else []

@@ -1,8 +1,11 @@
 """Bulk sessions for scale tests: ``seed_demo --sessions N``.
 
 Spreads N sessions over ten load events of the demo organisation, each session in a slot
-of its own (a room, a day and ten minutes), so they are valid and never clash by
-construction; the PostgreSQL exclusion constraint would refuse any that did. Written in
+of its own (a room, a day and an hour), so they are valid and never clash by construction.
+Days fill one after the other, a full day being ten rooms from 08:00 to 18:00, so a day
+looks the same at 1,000 sessions as at 100,000 (the schedule grid of a day is the same
+page); what grows is the number of days and events. The PostgreSQL exclusion constraint
+would refuse a clash; the PostgreSQL exclusion constraint would refuse any that did. Written in
 bulk (one ``session.create`` history entry each, as the services write) because a service
 call per row would take minutes for 100,000 rows: PostgreSQL's COPY there, ``bulk_create``
 elsewhere. Running it again adds N more in the next free slots.
@@ -21,13 +24,14 @@ from sessions_app.enums import HistoryAction, SessionStatus
 from sessions_app.models import Event, Location, Organisation, Session, SessionChange, Track
 
 EVENTS = 10
-ROOMS = 20
+ROOMS = 10
 TRACKS = 5
-DAYS = 7
-FIRST_SLOT = dt.time(6, 0)
-SLOT_MINUTES = 10  # back to back: half-open intervals do not clash
-SLOTS_PER_DAY = 17 * 60 // SLOT_MINUTES  # 06:00 to 23:00
-SLOTS_PER_EVENT = ROOMS * DAYS * SLOTS_PER_DAY
+DAYS = 150  # a long season, so that ten events can hold 150,000 sessions
+FIRST_SLOT = dt.time(8, 0)
+SLOT_MINUTES = 60  # back to back: half-open intervals do not clash
+SLOTS_PER_DAY = 10  # 08:00 to 18:00
+SESSIONS_PER_DAY = ROOMS * SLOTS_PER_DAY
+SLOTS_PER_EVENT = DAYS * SESSIONS_PER_DAY
 # Mostly sessions that hold their room, as in a planned event.
 STATUSES = [
     SessionStatus.APPROVED,
@@ -121,8 +125,8 @@ def _events(organisation: Organisation) -> list[Event]:
 
 
 def _session(event: Event, slot: int, rooms: list[Location], tracks: list[Track]) -> Session:
-    room, rest = divmod(slot, DAYS * SLOTS_PER_DAY)
-    day, index = divmod(rest, SLOTS_PER_DAY)
+    day, rest = divmod(slot, SESSIONS_PER_DAY)
+    room, index = divmod(rest, SLOTS_PER_DAY)
     start = dt.datetime.combine(event.start_date, FIRST_SLOT) + dt.timedelta(
         minutes=index * SLOT_MINUTES
     )

@@ -208,8 +208,8 @@ def test_list_query_count_does_not_grow(
     for _ in range(count):
         factories.scheduled(event=event, track=track, custom_fields={"c_1": "x"})
 
-    # token, rate limit, the organisation's event ids, count, page
-    with django_assert_num_queries(5):
+    # token, rate limit, the organisation's events with their session counts, page
+    with django_assert_num_queries(4):
         response = api.get("/api/v1/sessions", {"per-page": 200})
 
     assert len(response.json()["items"]) == count
@@ -308,3 +308,42 @@ def test_list_request_costs_ten_of_the_rate_budget(api, event):
     listing = api.get("/api/v1/sessions")
 
     assert int(single["X-Rate-Limit-Remaining"]) - int(listing["X-Rate-Limit-Remaining"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("params", "expected", "queries"),
+    [
+        # token, rate limit, the events with their counts, page: no COUNT(*)
+        ({}, 5, 4),
+        ({"event_id": "{event}"}, 3, 4),
+        ({"event_id": "{other}"}, 0, 3),  # nothing to page through
+    ],
+)
+def test_total_of_a_list_by_event_or_unfiltered_comes_from_the_event_counts(
+    api, event, params, expected, queries, django_assert_num_queries, database_rate_limit
+):
+    for _ in range(3):
+        factories.scheduled(event=event)
+    second = factories.event(organisation=event.organisation)
+    for _ in range(2):
+        factories.scheduled(event=second)
+    elsewhere = factories.event()  # another organisation's sessions are never counted
+    factories.scheduled(event=elsewhere)
+    query = {k: v.format(event=event.pk, other=elsewhere.pk) for k, v in params.items()}
+
+    with django_assert_num_queries(queries):
+        response = api.get("/api/v1/sessions", {**query, "per-page": 2})
+
+    body = response.json()
+    assert body["_meta"]["totalCount"] == expected
+    assert body["_meta"]["pageCount"] == -(-expected // 2)
+    assert len(body["items"]) == min(expected, 2)
+
+
+def test_a_filtered_list_still_counts(api, event):
+    factories.scheduled(event=event, name="Alpha talk")
+    factories.scheduled(event=event, name="Beta talk")
+
+    body = api.get("/api/v1/sessions", {"event_id": event.pk, "search": "alpha"}).json()
+
+    assert body["_meta"]["totalCount"] == 1

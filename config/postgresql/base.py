@@ -1,0 +1,45 @@
+"""Django's PostgreSQL backend whose health check skips a connection it has just used.
+
+With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of every
+request on a persistent connection: one more round trip on every request, however busy
+the connection is. Like PgBouncer's ``server_check_delay``, this backend trusts a
+connection that a request used without an error less than ``DB_HEALTH_CHECK_DELAY``
+seconds ago, and checks it as Django does once it has been idle for longer. A database
+restart inside that window costs the next request on each connection a 503 (the outage
+answer, see ``sessions_app.availability``), after which Django's own check of a
+connection that saw an error replaces it; ``0`` checks before every request.
+"""
+
+import time
+
+from django.conf import settings
+from django.db.backends.postgresql import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.last_used_at: float | None = None
+
+    def close_if_unusable_or_obsolete(self):
+        # Called as a request starts and as it ends; ``health_check_done`` is True only at
+        # the end of a request that used the connection (the start resets it).
+        used = self.health_check_done
+        super().close_if_unusable_or_obsolete()
+        if used and self.connection is not None and not self.errors_occurred:
+            self.last_used_at = time.monotonic()
+
+    def close_if_health_check_failed(self):
+        delay = getattr(settings, "DB_HEALTH_CHECK_DELAY", 0)
+        if (
+            self.connection is not None
+            and self.last_used_at is not None
+            and time.monotonic() - self.last_used_at < delay
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+
+    def close(self):
+        super().close()
+        self.last_used_at = None
