@@ -10,8 +10,8 @@ What it does, all on this machine:
    (``config.settings.bench``: production plus two reference endpoints);
 3. for each size, drives every scenario from 8 concurrent connections for ``--seconds``
    and prints requests per second, p50 and p99 latency, and the SQL statements each request
-   sent to PostgreSQL (pg_stat_statements, BEGIN/COMMIT and the connection health check
-   included);
+   sent to PostgreSQL (pg_stat_statements: BEGIN/COMMIT and any connection health check
+   included, PostgreSQL's own foreign-key checks at COMMIT left out);
 4. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
    floor of a write on this stack) and each scenario's p50 at the largest size over the
    smallest.
