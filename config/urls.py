@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sessions_app.api.urls")),
+    path("attend/", include("sessions_app.attend")),
     path("", include("sessions_app.urls")),
 ]
 

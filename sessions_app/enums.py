@@ -72,6 +72,11 @@ class HistoryAction(models.TextChoices):
     STATUS_CONVERTED = "session.status.converted", "Converted"
     STATUS_LIVE = "session.status.live", "Published (live)"
     RESCHEDULE = "session.reschedule", "Rescheduled by event time zone change"
+    SELECTION_CREATED = "selection.created", "Seat taken"
+    SELECTION_WAITLISTED = "selection.waitlisted", "Joined the waitlist"
+    SELECTION_DELETED = "selection.deleted", "Seat or waitlist place given up"
+    SELECTION_PROMOTED = "selection.promoted", "Seated from the waitlist"
+    SELECTION_INCLUDED = "selection.included", "Every registrant seated (included)"
 
 
 def status_action(status: str) -> str:

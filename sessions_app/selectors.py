@@ -3,7 +3,8 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from .enums import HOLDING_STATUSES
 
@@ -12,6 +13,19 @@ from .enums import HOLDING_STATUSES
 # therefore starts after its start minus this, which bounds the clash queries on both
 # sides so that the (location, starts_at) index reads about one day, not the whole room.
 MAX_SESSION_LENGTH = dt.timedelta(hours=26)
+
+
+def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: str = "") -> Q:
+    """Sessions whose half-open interval meets [starts_at, ends_at): ``start < ends_at`` and
+    ``end > starts_at``, bounded below by the longest session so an index on the start reads
+    about a day. ``prefix`` reaches the session from another model (``"session__"``)."""
+    return Q(
+        **{
+            f"{prefix}starts_at__lt": ends_at,
+            f"{prefix}starts_at__gt": starts_at - MAX_SESSION_LENGTH,
+            f"{prefix}ends_at__gt": starts_at,
+        }
+    )
 
 
 def sessions_overlapping(
@@ -25,11 +39,9 @@ def sessions_overlapping(
     from .models import Session
 
     qs = Session.objects.filter(
+        overlap_condition(starts_at=starts_at, ends_at=ends_at),
         location_id=location_id,
         session_status__in=HOLDING_STATUSES,
-        starts_at__lt=ends_at,
-        starts_at__gt=starts_at - MAX_SESSION_LENGTH,
-        ends_at__gt=starts_at,
     )
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
@@ -82,6 +94,47 @@ def session_conflicts(
     ]
 
 
+def selection_conflicts(
+    *, registrant_id: int, session: Any, exclude_session_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Sessions the registrant holds or waits for that overlap ``session`` and may not: one
+    of the two has ``prevent_session_conflicts``. As ``conflict_summary`` names them."""
+    from .models import Session
+
+    if session.starts_at is None or session.ends_at is None:
+        return []
+    others = Session.objects.filter(
+        overlap_condition(starts_at=session.starts_at, ends_at=session.ends_at),
+        selections__registrant_id=registrant_id,
+    ).exclude(pk=exclude_session_id or session.pk)
+    if not session.prevent_session_conflicts:
+        others = others.filter(prevent_session_conflicts=True)
+    return [
+        conflict_summary(other)
+        for other in others.select_related("event").only(*_SUMMARY_FIELDS).order_by("starts_at")
+    ]
+
+
+def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:
+    """``{session id: [overlapping sessions]}`` among the registrant's selections (any flag):
+    what a reschedule may have made overlap, for the registrant's page to point out."""
+    from .models import Session
+
+    held = list(
+        Session.objects.filter(selections__registrant_id=registrant_id, starts_at__isnull=False)
+        .only("id", "name", "starts_at", "ends_at", "prevent_session_conflicts")
+        .order_by("starts_at", "id")
+    )
+    overlaps: dict[int, list[Any]] = {}
+    for index, session in enumerate(held):
+        for other in held[index + 1 :]:
+            if other.starts_at >= session.ends_at:
+                break
+            overlaps.setdefault(session.pk, []).append(other)
+            overlaps.setdefault(other.pk, []).append(session)
+    return overlaps
+
+
 def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any, Any]]:
     """Pairs of holding sessions that overlap within the given locations (one query)."""
     from .models import Session
@@ -118,4 +171,30 @@ def agenda_sessions() -> QuerySet:
         Session.objects.filter(session_status=SessionStatus.LIVE)
         .select_related("location", "track")
         .order_by("starts_at", "location__name", "id")
+    )
+
+
+def with_waitlist_position(selections: QuerySet) -> QuerySet:
+    """Annotate ``waitlist_position`` (1 = next to be seated; None for a seat): how many
+    wait before each one in its session, first come first served, in one query."""
+    from .models import Selection, SelectionState
+
+    waiting = SelectionState.WAITLISTED
+    ahead = (
+        Selection.objects.filter(session_id=OuterRef("session_id"), state=waiting)
+        .filter(
+            Q(saved_at__lt=OuterRef("saved_at"))
+            | Q(saved_at=OuterRef("saved_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return selections.annotate(
+        waitlist_position=Case(
+            When(state=waiting, then=Coalesce(Subquery(ahead), 0) + 1),
+            default=None,
+            output_field=IntegerField(),
+        )
     )

@@ -24,8 +24,12 @@ from .enums import (
 CAPACITY_MAX = 1_000_000
 TEXT_MAX = 255
 TEXTAREA_MAX = 20_000
+# Refusals of a selection (API.md "Registrants and session selection"), answered 409.
+SELECTION_CODES = frozenset(
+    {"sold_out", "included", "locked", "not_selectable", "selection_conflict"}
+)
 # Codes the API answers with 409 instead of 422.
-CONFLICT_CODES = frozenset({"conflict", "invalid_transition", "live_delete"})
+CONFLICT_CODES = frozenset({"conflict", "invalid_transition", "live_delete"}) | SELECTION_CODES
 
 
 def _literal(message: str, params: dict | None) -> str:
@@ -220,6 +224,64 @@ def validate_no_null_characters(*, values: Mapping[str, Any]) -> None:
     }
     if errors:
         raise ValidationError(errors)
+
+
+# --- Selections ---------------------------------------------------------------------------
+# Each refusal names the field ``session_id``: the session the registrant asked about.
+
+
+def validate_selectable(*, status: str) -> None:
+    if status != SessionStatus.LIVE:
+        raise _error(
+            "session_id",
+            "Only sessions on the agenda (live) can be selected.",
+            "not_selectable",
+        )
+
+
+def validate_seat_free(*, capacity: int | None, seats_taken: int, sold_out_message: str) -> None:
+    """A seat is free unless ``capacity`` seats are taken; the refusal carries the message."""
+    if capacity is None or seats_taken < capacity:
+        return
+    message = sold_out_message or "This session is sold out."
+    raise _error(
+        "session_id",
+        message,
+        "sold_out",
+        {"sold_out_message": sold_out_message},
+    )
+
+
+def validate_can_give_up(*, included: bool, locked: bool, override: bool) -> None:
+    """A held seat of an included session, or of a locked one once saved, stays (staff may
+    override)."""
+    if override:
+        return
+    if included:
+        raise _error(
+            "session_id",
+            "This session is included for every registrant and cannot be given up.",
+            "included",
+        )
+    if locked:
+        raise _error(
+            "session_id",
+            "This session is locked once saved and cannot be given up; ask the organiser.",
+            "locked",
+        )
+
+
+def validate_no_selection_conflict(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
+    """``conflicts``: overlapping sessions the registrant has, where either forbids it."""
+    if not conflicts:
+        return
+    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
+    raise _error(
+        "session_id",
+        f"This session overlaps with {names}, which you already have.",
+        "selection_conflict",
+        {"conflicts": list(conflicts)},
+    )
 
 
 # --- Custom fields -----------------------------------------------------------------------

@@ -106,3 +106,24 @@ def api_client(*, organisation, **kwargs):
             **kwargs,
         },
     )
+
+
+def registrant(*, event, **kwargs):
+    """A registrant saved directly (no service: no included or default seats)."""
+    from sessions_app.models import Registrant
+
+    n = next(_seq)
+    return Registrant.objects.create(
+        event=event,
+        **{
+            "first_name": f"Ada{n}",
+            "last_name": "Lovelace",
+            "email": f"ada{n}@example.org",
+            **kwargs,
+        },
+    )
+
+
+def live(*, event, day=0, start="10:00", end="11:00", **kwargs) -> Session:
+    """A live (selectable) session."""
+    return scheduled(event=event, day=day, start=start, end=end, session_status="live", **kwargs)

@@ -40,7 +40,9 @@ def test_event_session_count_follows_every_insert_and_delete():
     event, other = factories.event(), factories.event()
     created = [factories.session(event=event) for _ in range(3)]  # plain ORM saves
     Session.objects.bulk_create([Session(event=other, name=f"Bulk {n}") for n in range(4)])
-    services.session_create(event=other, data={"name": "Through the service"}, actor=services.SYSTEM)
+    services.session_create(
+        event=other, data={"name": "Through the service"}, actor=services.SYSTEM
+    )
     created[0].delete()
     Session.objects.filter(event=other, name__startswith="Bulk").exclude(name="Bulk 0").delete()
 

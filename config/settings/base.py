@@ -143,6 +143,8 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
 # Seconds a client is told to wait (Retry-After) while the database is unreachable.
 UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("DJANGO_UNAVAILABLE_RETRY_AFTER", default=5)
 READINESS_TIMEOUT_SECONDS = env.float("DJANGO_READINESS_TIMEOUT", default=2.0)
+# Where the site is reached, for links made outside a request (seed_demo, CSV imports).
+SITE_URL = env("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -169,6 +171,8 @@ OAUTH2_PROVIDER = {
     "SCOPES": {
         "sessions:read": "Read sessions, events, tracks, locations and custom fields",
         "sessions:write": "Create, update, delete sessions and change their status",
+        "registrants:read": "Read registrants and their session selections",
+        "registrants:write": "Create, update, delete registrants and select sessions for them",
     },
     "DEFAULT_SCOPES": ["sessions:read"],
     # Tokens are stored as a SHA-256 checksum only (RFC 9700); client secrets are hashed.

@@ -50,6 +50,10 @@ if it is lost, issue a new one.</p>
 """
 
 
+# A new client reads and writes sessions; registrants (personal data) only when ticked.
+DEFAULT_SCOPES = ["sessions:read", "sessions:write"]
+
+
 class ApiClientForm(forms.ModelForm):
     scope_list = forms.MultipleChoiceField(
         label="Scopes",
@@ -65,7 +69,7 @@ class ApiClientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["scope_list"].choices = [(scope, scope) for scope in known_scopes()]
         self.fields["scope_list"].initial = (
-            self.instance.allowed_scopes if self.instance.pk else known_scopes()
+            self.instance.allowed_scopes if self.instance.pk else DEFAULT_SCOPES
         )
         self.fields["name"].required = True
         self.fields["name"].help_text = "How you recognise the client, e.g. 'CRM sync'."

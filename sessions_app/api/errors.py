@@ -179,6 +179,8 @@ def translate_validation_error(
                     extra["conflicts"] = params["conflicts"]
                 if "allowed" in params:
                     extra["allowed"] = params["allowed"]
+                if "sold_out_message" in params:
+                    extra["sold_out_message"] = params["sold_out_message"]
             entry = FieldError(field, code, message)
             if entry not in errors:
                 errors.append(entry)

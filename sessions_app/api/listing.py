@@ -223,7 +223,7 @@ def envelope(
     rows = list(queryset[offset : offset + per_page]) if offset < total else []
     last = max(page_count, 1)
     return {
-        "items": serializer_class(rows, many=True).data,
+        "items": serializer_class(rows, many=True, context={"request": request}).data,
         "_meta": {
             "totalCount": total,
             "pageCount": page_count,

@@ -29,13 +29,16 @@ class InsufficientScope(PermissionDenied):
 
 
 class HasScopeForMethod(TokenHasResourceScope):
-    """``sessions:read`` for reads, ``sessions:write`` for every write (status included).
+    """``sessions:read`` for reads, ``sessions:write`` for every write (status included);
+    a view with ``scope_family = "registrants"`` needs ``registrants:read``/``:write``.
 
     Subclasses DOT's ``TokenHasResourceScope`` so the OpenAPI generator lists the scopes.
     """
 
     def get_scopes(self, request, view):
-        return [SCOPE_FOR_METHOD.get(request.method.upper(), WRITE_SCOPE)]
+        scope = SCOPE_FOR_METHOD.get(request.method.upper(), WRITE_SCOPE)
+        family = getattr(view, "scope_family", "sessions")
+        return [scope.replace("sessions:", f"{family}:", 1)]
 
     def has_permission(self, request, view):
         token = request.auth

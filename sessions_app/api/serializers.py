@@ -161,7 +161,11 @@ class SessionSerializer(FlatOutputSerializer):
     selected_by_default = FlagField()
     prevent_session_conflicts = FlagField()
     custom_fields = CustomValuesField()
-    version = serializers.IntegerField(help_text="Goes up by one on every change.")
+    seats_taken = serializers.IntegerField(help_text="Registrants holding a seat.")
+    waitlist_count = serializers.IntegerField(help_text="Registrants waiting for a seat.")
+    version = serializers.IntegerField(
+        help_text="Goes up by one on every change of the session's fields (not on selections)."
+    )
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
 

@@ -7,7 +7,7 @@ never redirects (a 301 on POST would lose the body).
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import oauth, views
+from . import oauth, registrants, views
 
 app_name = "api"
 
@@ -29,6 +29,31 @@ urlpatterns = [
         rf"^api/v1/sessions/{ID}/history/?$",
         views.SessionHistoryView.as_view(),
         name="session-history",
+    ),
+    re_path(
+        rf"^api/v1/sessions/{ID}/registrants/?$",
+        registrants.SessionRegistrantsView.as_view(),
+        name="session-registrants",
+    ),
+    re_path(
+        r"^api/v1/registrants/?$",
+        registrants.RegistrantCollectionView.as_view(),
+        name="registrant-list",
+    ),
+    re_path(
+        rf"^api/v1/registrants/{ID}/?$",
+        registrants.RegistrantItemView.as_view(),
+        name="registrant-detail",
+    ),
+    re_path(
+        rf"^api/v1/registrants/{ID}/sessions/?$",
+        registrants.RegistrantSelectionsView.as_view(),
+        name="registrant-sessions",
+    ),
+    re_path(
+        rf"^api/v1/registrants/{ID}/sessions/(?P<session_id>[0-9]{{1,30}})/?$",
+        registrants.RegistrantSelectionItemView.as_view(),
+        name="registrant-session",
     ),
     re_path(r"^api/v1/events/?$", views.EventCollectionView.as_view(), name="event-list"),
     re_path(rf"^api/v1/events/{ID}/?$", views.EventItemView.as_view(), name="event-detail"),

@@ -25,6 +25,8 @@ MAX_INT = 2**31 - 1
 READ_ONLY_FIELDS = (
     "id",
     "secure_id",
+    "seats_taken",
+    "waitlist_count",
     "starts_at",
     "ends_at",
     "version",
@@ -201,7 +203,13 @@ def _instant(value: Any) -> dt.datetime | None:
 
 
 def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> bool:
-    stored = {"id": session.pk, "secure_id": session.secure_id, "version": session.version}
+    stored = {
+        "id": session.pk,
+        "secure_id": session.secure_id,
+        "version": session.version,
+        "seats_taken": session.seats_taken,
+        "waitlist_count": session.waitlist_count,
+    }
     if name in stored:
         if form:  # every form value is a string: "12" is the id 12
             return value == str(stored[name])

@@ -85,7 +85,10 @@ def test_seed_demo_prints_working_demo_credentials_every_run():
 
         response = request_token(Client(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
         assert response.status_code == 200
-        assert response.json()["scope"] == "sessions:read sessions:write"
+        assert (
+            response.json()["scope"]
+            == "sessions:read sessions:write registrants:read registrants:write"
+        )
     client = ApiClient.objects.get(client_id=DEMO_CLIENT_ID)
     assert client.organisation.slug == "demo"
     http = Client()

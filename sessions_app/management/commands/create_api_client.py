@@ -31,10 +31,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--scopes",
-            default=" ".join(known_scopes()),
+            default="sessions:read sessions:write",
             help=(
                 "Space-separated scopes the client may ask for (default: %(default)r). "
-                "sessions:read reads; sessions:write is needed for every write."
+                "sessions:read reads; sessions:write is needed for every write; "
+                "registrants:read and registrants:write reach registrants and their seats "
+                "(personal data: ask for them only where needed). Known: "
+                + ", ".join(known_scopes())
+                + "."
             ),
         )
         parser.add_argument(

@@ -269,7 +269,9 @@ class Command(BaseCommand):
     def _report_api_client(self, base_url: str):
         self.stdout.write("")
         self.stdout.write(
-            "Demo API client (organisation 'demo', scopes sessions:read sessions:write):"
+            "Demo API client (organisation 'demo', scopes "
+            + " ".join(known_scopes())
+            + "):"
         )
         self.stdout.write(f"  client_id     {DEMO_CLIENT_ID}")
         self.stdout.write(f"  client_secret {DEMO_CLIENT_SECRET}")

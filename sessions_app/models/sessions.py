@@ -1,252 +1,21 @@
-"""Thin models: fields, database constraints, and ``clean()`` that gathers the validators."""
+"""Sessions and their history."""
 
 import datetime as dt
 import secrets
 import zoneinfo
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import (
-    MaxLengthValidator,
-    MaxValueValidator,
-    ProhibitNullCharactersValidator,
-    RegexValidator,
-)
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone as django_timezone
-from oauth2_provider.models import AbstractApplication
 
-from . import selectors, validators
-from .enums import (
-    CHOICE_FIELD_TYPES,
-    CustomFieldType,
-    MemberRole,
-    SelectionControl,
-    SessionStatus,
-)
+from sessions_app import selectors, validators
+from sessions_app.enums import SelectionControl, SessionStatus
 
-_no_nul = ProhibitNullCharactersValidator()
-
-
-class Organisation(models.Model):
-    name = models.CharField(max_length=200, validators=[_no_nul])
-    slug = models.SlugField(max_length=100, unique=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    """A user's role in an organisation; a user may hold both roles."""
-
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=20, choices=MemberRole.choices)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "user", "role"], name="membership_unique_role"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} - {self.get_role_display()} of {self.organisation}"
-
-
-class Event(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="events")
-    name = models.CharField(max_length=255, validators=[_no_nul])
-    slug = models.SlugField(max_length=100)
-    timezone = models.CharField(
-        max_length=64, default="UTC", help_text="IANA time zone, e.g. Europe/Berlin."
-    )
-    start_date = models.DateField()
-    end_date = models.DateField()
-    # The custom field definitions that session writes validate against, kept in step with
-    # CustomField and CustomFieldChoice by sessions_app.receivers. Every write already reads
-    # the event row, so this saves it a query; build_custom_field_schema() is the source.
-    custom_field_schema = models.JSONField(default=dict, blank=True, editable=False)
-    # How many sessions the event has, kept by database triggers (migration 0009) on every
-    # insert and delete of a session, whichever way it comes: lists answer their total from
-    # here instead of counting up to 100,000 rows. A session never changes event.
-    session_count = models.PositiveIntegerField(default=0, editable=False)
-
-    class Meta:
-        ordering = ["start_date", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "slug"], name="event_unique_slug"),
-            models.CheckConstraint(
-                condition=Q(end_date__gte=F("start_date")), name="event_dates_in_order"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        errors: dict[str, list] = {}
-        if not validators.is_valid_timezone(self.timezone):
-            errors["timezone"] = [
-                ValidationError(
-                    f"{self.timezone!r} is not a known IANA time zone.", code="invalid_timezone"
-                )
-            ]
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors["end_date"] = [
-                ValidationError(
-                    "The end date cannot be before the start date.", code="invalid_date_range"
-                )
-            ]
-        if errors:
-            raise ValidationError(errors)
-
-    @property
-    def session_field_definitions(self) -> dict[str, dict[str, Any]]:
-        """``{"c_<id>": {"type", "required", "label", "choice_ids"}}`` for validation."""
-        return self.custom_field_schema
-
-    def build_custom_field_schema(self) -> dict[str, dict[str, Any]]:
-        """The definitions as stored in ``custom_field_schema``, read from the rows (one query)."""
-        definitions: dict[str, dict[str, Any]] = {}
-        rows = (
-            CustomField.objects.filter(event_id=self.pk)
-            .order_by("sort_order", "id", "choices__sort_order", "choices__id")
-            .values_list("id", "field_type", "required", "label", "choices__id")
-        )
-        for field_id, field_type, required, label, choice_id in rows:
-            definition = definitions.setdefault(
-                f"c_{field_id}",
-                {"type": field_type, "required": required, "label": label, "choice_ids": []},
-            )
-            if choice_id is not None:
-                definition["choice_ids"].append(choice_id)
-        return definitions
-
-
-class Track(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tracks")
-    name = models.CharField(max_length=255, validators=[_no_nul])
-    color = models.CharField(
-        max_length=7,
-        default="#3b82f6",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}\Z", "Enter a colour as #rrggbb.")],
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Location(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="locations")
-    name = models.CharField(max_length=255, validators=[_no_nul])
-    capacity = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        validators=[MaxValueValidator(validators.CAPACITY_MAX)],
-        help_text="Leave empty for no limit.",
-    )
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(capacity__isnull=True) | Q(capacity__gte=0),
-                name="location_capacity_non_negative",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        if self.pk and self.capacity is not None:
-            over = self.sessions.filter(capacity__gt=self.capacity).order_by("capacity").last()
-            if over is not None:
-                raise ValidationError(
-                    {
-                        "capacity": ValidationError(
-                            f'Session "{over.name}" (#{over.pk}) already has a capacity of '
-                            f"{over.capacity}; lower it first.",
-                            code="below_session_capacity",
-                        )
-                    }
-                )
-
-
-class CustomField(models.Model):
-    """A session field that an event defines for itself; on the wire it is ``c_<id>``."""
-
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="custom_fields")
-    label = models.CharField(max_length=255, validators=[_no_nul])
-    field_type = models.CharField(max_length=20, choices=CustomFieldType.choices)
-    required = models.BooleanField(default=False)
-    sort_order = models.PositiveIntegerField(default=0)
-    help_text = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["sort_order", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.label} ({self.key})"
-
-    @property
-    def key(self) -> str:
-        return f"c_{self.pk}"
-
-    @property
-    def has_choices(self) -> bool:
-        return self.field_type in CHOICE_FIELD_TYPES
-
-
-class CustomFieldChoice(models.Model):
-    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="choices")
-    label = models.CharField(max_length=255, validators=[_no_nul])
-    sort_order = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["sort_order", "id"]
-
-    def __str__(self) -> str:
-        return self.label
-
-
-class ApiClient(AbstractApplication):
-    """An OAuth2 client (django-oauth-toolkit application) that belongs to one organisation."""
-
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="api_clients"
-    )
-    scopes = models.CharField(
-        max_length=255,
-        default="sessions:read sessions:write",
-        help_text="Space-separated scopes this client may ask for.",
-    )
-
-    class Meta(AbstractApplication.Meta):
-        verbose_name = "API client"
-        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
-
-    @property
-    def allowed_scopes(self) -> list[str]:
-        return self.scopes.split()
-
+from .events import Event, Location, Track
+from .fields import no_nul as _no_nul
 
 # What held_slot() reads; a session loaded without them is always checked for clashes.
 _SLOT_ATTRS = frozenset({"session_status", "location_id", "starts_at", "ends_at"})
@@ -286,8 +55,12 @@ class Session(models.Model):
         validators=[MaxValueValidator(validators.CAPACITY_MAX)],
         help_text="Leave empty for unlimited.",
     )
-    # Seats already taken by attendees; capacity may not drop below it.
+    # Registrants holding a seat (Selection.state "selected") and waiting for one. Kept by
+    # the selection service under the session's row lock, in the transaction that changes
+    # the selections, so lists answer them without counting; capacity may not drop below
+    # seats_taken.
     seats_taken = models.PositiveIntegerField(default=0, editable=False)
+    waitlist_count = models.PositiveIntegerField(default=0, editable=False)
     # Indexed as (location, starts_at) in Meta.indexes, which serves the clash checks too.
     location = models.ForeignKey(
         Location,
@@ -416,6 +189,17 @@ class Session(models.Model):
         zone = zoneinfo.ZoneInfo(zone_name)
         self.starts_at = dt.datetime.combine(self.date, self.start_time, tzinfo=zone)
         self.ends_at = dt.datetime.combine(self.date, self.end_time, tzinfo=zone)
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, or None when the capacity is unlimited."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_sold_out(self) -> bool:
+        return self.capacity is not None and self.seats_taken >= self.capacity
 
     @property
     def holds_location(self) -> bool:
@@ -574,6 +358,14 @@ class SessionChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="session_changes",
     )
+    actor_registrant = models.ForeignKey(
+        "Registrant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="session_changes",
+    )
     # Kept as text so the entry still says who it was after the user or client is deleted.
     actor_label = models.CharField(max_length=255)
     action = models.CharField(max_length=64, db_index=True)
@@ -589,7 +381,12 @@ class SessionChange(models.Model):
             models.CheckConstraint(
                 condition=Q(actor_user__isnull=True) | Q(actor_client__isnull=True),
                 name="change_single_actor",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(actor_registrant__isnull=True)
+                | Q(actor_user__isnull=True, actor_client__isnull=True),
+                name="change_registrant_alone",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -597,24 +394,6 @@ class SessionChange(models.Model):
 
     @property
     def action_label(self) -> str:
-        from .enums import ACTION_LABELS
+        from sessions_app.enums import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
-
-
-class ApiRateCounter(models.Model):
-    """Requests counted for one API caller in its current fixed window.
-
-    One row per caller (``client:<pk>`` or ``ip:<address>``). The API bumps it with a
-    single atomic upsert, so every worker process shares the count.
-    """
-
-    key = models.CharField(max_length=100, unique=True)
-    window_start = models.BigIntegerField(help_text="Unix time the current window began.")
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "API rate counter"
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.count} since {self.window_start}"

@@ -8,23 +8,19 @@ A refused write raises and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import history, selectors, validators
-from .enums import HistoryAction, status_action
-from .exceptions import StaleVersionError
-from .models import Event, Location, Session, SessionChange
-from .signals import session_changed
+from sessions_app import history, selectors, validators
+from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus, status_action
+from sessions_app.exceptions import StaleVersionError
+from sessions_app.models import Event, Location, Session, SessionChange
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    from .models import ApiClient
+from . import journal, selection
+from .actors import Actor
 
 OVERLAP_CONSTRAINT = "session_no_location_overlap"
 EXCLUSION_VIOLATION = "23P01"
@@ -46,37 +42,13 @@ _LOCATION_RULE_FIELDS = frozenset(
         "capacity",
     }
 )
+# A write that sends these may make the session live and included: it seats everyone.
+_SEATING_FIELDS = frozenset({"session_status", "selection_control"})
 # Checked by Session.clean() itself (related rows already locked; capacity's whole range by
 # validate_capacity, which would otherwise repeat the field's min/max errors).
 _CLEANED_IN_MODEL = ["event", "location", "track", "capacity"]
 # Saved with every change besides the changed fields (Session.save adds the instants).
 _ALWAYS_SAVED = ("version", "updated_at")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change: a user, an API client, or the system (neither)."""
-
-    user: AbstractBaseUser | None = None
-    client: ApiClient | None = None
-
-    def __post_init__(self) -> None:
-        if self.user is not None and self.client is not None:
-            raise ValueError("An actor is a user or an API client, not both.")
-
-    @property
-    def label(self) -> str:
-        if self.user is not None:
-            return self.user.get_username()
-        if self.client is not None:
-            return f"API client {self.client.name or self.client.client_id}"
-        return "system"
-
-    def history_fields(self) -> dict[str, Any]:
-        return {"actor_user": self.user, "actor_client": self.client, "actor_label": self.label}
-
-
-SYSTEM = Actor()
 
 
 def merge_custom_values(*, current: Mapping[str, Any], patch: Any) -> Any:
@@ -127,30 +99,6 @@ def _validate(session: Session) -> None:
     session.full_clean(exclude=_CLEANED_IN_MODEL, validate_unique=False, validate_constraints=False)
 
 
-def _record(
-    session: Session, *, actor: Actor, action: str, changes: dict, note: str = ""
-) -> SessionChange:
-    return SessionChange.objects.create(
-        session_id=session.pk,
-        event_id=session.event_id,
-        action=action,
-        changes=changes,
-        note=note,
-        version=session.version,
-        **actor.history_fields(),
-    )
-
-
-def _announce(session: Session, action: str) -> None:
-    payload = {
-        "session_id": session.pk,
-        "event_id": session.event_id,
-        "action": action,
-        "status": session.session_status,
-    }
-    transaction.on_commit(lambda: session_changed.send(sender=Session, **payload))
-
-
 def _is_overlap_violation(exc: IntegrityError) -> bool:
     cause = exc.__cause__
     if getattr(cause, "sqlstate", None) != EXCLUSION_VIOLATION:
@@ -176,6 +124,31 @@ def _overlap_error(session: Session) -> ValidationError:
     except ValidationError as exc:
         return exc
     raise AssertionError("unreachable")
+
+
+def _lock_event_of(session_id: int) -> None:
+    """Lock the session's event before the session: making a session live and included
+    seats every registrant, and registrant_create (which locks the event first) must not
+    add one meanwhile."""
+    list(
+        Event.objects.select_for_update(of=("self",), no_key=True)
+        .filter(sessions__id=session_id)
+        .values_list("pk", flat=True)
+    )
+
+
+def _reseat(session: Session, changes: dict, *, actor: Actor) -> None:
+    """What a committed change means for the seats: more room seats the waiting, a live
+    included session seats everyone."""
+    if "capacity" in changes:
+        selection.promote_waiting(session, actor=actor)
+    included = session.selection_control == SelectionControl.INCLUDED
+    if (
+        included
+        and session.session_status == SessionStatus.LIVE
+        and not _SEATING_FIELDS.isdisjoint(changes)
+    ):
+        selection.seat_everyone_included(session, actor=actor)
 
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
@@ -204,6 +177,8 @@ def _write(
     session = None
     try:
         with transaction.atomic():
+            if not _SEATING_FIELDS.isdisjoint(data):
+                _lock_event_of(session_id)
             session = _lock_session(session_id, organisation_id)
             if expected_version is not None and expected_version != session.version:
                 raise StaleVersionError(expected=expected_version, current=session.version)
@@ -226,8 +201,9 @@ def _write(
             if validate_only:
                 return session
             session.save(update_fields={*history.changed_attributes(changes), *_ALWAYS_SAVED})
-            _record(session, actor=actor, action=action, changes=changes, note=note)
-            _announce(session, action)
+            journal.record(session, actor=actor, action=action, changes=changes, note=note)
+            journal.announce(session, action)
+            _reseat(session, changes, actor=actor)
     except IntegrityError as exc:
         if session is not None and _is_overlap_violation(exc):
             raise _overlap_error(session) from exc
@@ -318,8 +294,8 @@ def session_create(
                 return session
             session.save()
             changes = history.diff({}, history.snapshot(session))
-            _record(session, actor=actor, action=HistoryAction.CREATE.value, changes=changes)
-            _announce(session, HistoryAction.CREATE.value)
+            journal.record(session, actor=actor, action=HistoryAction.CREATE.value, changes=changes)
+            journal.announce(session, HistoryAction.CREATE.value)
     except IntegrityError as exc:
         if _is_overlap_violation(exc):
             raise _overlap_error(session) from exc
@@ -341,8 +317,10 @@ def session_delete(
         session = _lock_session(session_id, organisation_id)
         validators.validate_not_live_for_delete(status=session.session_status)
         changes = history.diff(history.snapshot(session), {})
-        _record(session, actor=actor, action=HistoryAction.DELETE.value, changes=changes, note=note)
-        _announce(session, HistoryAction.DELETE.value)
+        journal.record(
+            session, actor=actor, action=HistoryAction.DELETE.value, changes=changes, note=note
+        )
+        journal.announce(session, HistoryAction.DELETE.value)
         session.delete()
 
 
@@ -469,4 +447,4 @@ def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> No
         _check_overlap_now()
     SessionChange.objects.bulk_create(entries)
     for session in moved:
-        _announce(session, HistoryAction.RESCHEDULE.value)
+        journal.announce(session, HistoryAction.RESCHEDULE.value)

@@ -1,0 +1,5 @@
+"""Validators shared by the models' fields."""
+
+from django.core.validators import ProhibitNullCharactersValidator
+
+no_nul = ProhibitNullCharactersValidator()

@@ -1,0 +1,56 @@
+"""Every write goes through here, whichever door it comes from.
+
+One module per concern: ``sessions`` (sessions and events), ``selection`` (registrants and
+their seats). Each service runs in one transaction: lock what its rule depends on, apply,
+validate the merged object, save, write one history entry, and announce only on commit.
+A refused write raises and changes nothing.
+"""
+
+from .actors import SYSTEM, Actor
+from .selection import (
+    REGISTRANT_WRITABLE_FIELDS,
+    PageOutcome,
+    SelectionResult,
+    registrant_create,
+    registrant_delete,
+    registrant_reset_link,
+    registrant_save_page,
+    registrant_update,
+    selection_add,
+    selection_remove,
+)
+from .sessions import (
+    EVENT_WRITABLE_FIELDS,
+    SESSION_WRITABLE_FIELDS,
+    event_refresh_custom_field_schema,
+    event_update,
+    merge_custom_values,
+    session_create,
+    session_delete,
+    session_set_status,
+    session_update,
+)
+
+__all__ = [
+    "EVENT_WRITABLE_FIELDS",
+    "REGISTRANT_WRITABLE_FIELDS",
+    "SESSION_WRITABLE_FIELDS",
+    "SYSTEM",
+    "Actor",
+    "PageOutcome",
+    "SelectionResult",
+    "event_refresh_custom_field_schema",
+    "event_update",
+    "merge_custom_values",
+    "registrant_create",
+    "registrant_delete",
+    "registrant_reset_link",
+    "registrant_save_page",
+    "registrant_update",
+    "selection_add",
+    "selection_remove",
+    "session_create",
+    "session_delete",
+    "session_set_status",
+    "session_update",
+]

@@ -1,0 +1,544 @@
+"""Registrants and the sessions they select: every rule about seats lives here.
+
+One service for every door (API, admin, the registrant's own page). Each call runs in one
+transaction and locks what its rules depend on, always in the same order: the event (only
+when registrants are created or an included session goes live), the registrant, then the
+session. Holding the session's row lock while counting its seats is what keeps 200
+concurrent selections of 150 seats at exactly 150; holding the registrant's keeps two
+overlapping sessions from both being taken by one registrant. A refusal raises
+``ValidationError`` (codes in ``validators.SELECTION_CODES``) before anything is written.
+
+What happens to selections when the session changes:
+
+- unpublished (live → approved): they stay, seats and waitlist, and count again when it is
+  live again; nobody can take a new seat meanwhile, and a seat can still be given up;
+- rescheduled so that two of a registrant's sessions now overlap: the organiser's schedule
+  wins and both selections stay; the registrant's page points the overlap out;
+- deleted (only possible when not live): its selections go with it;
+- capacity raised (or made unlimited): the first waiting registrants take the new seats in
+  the same transaction;
+- included and live: every registrant of the event is seated, beyond capacity if need be,
+  because the organiser decided that everyone attends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sessions_app import selectors, validators
+from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus
+from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
+
+from . import journal
+from .actors import Actor
+
+REGISTRANT_WRITABLE_FIELDS = frozenset({"first_name", "last_name", "email"})
+SELECTED = SelectionState.SELECTED
+WAITLISTED = SelectionState.WAITLISTED
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    selection: Selection
+    created: bool  # False: the registrant already held the session this way
+
+
+# --- Locks ---------------------------------------------------------------------------------
+
+
+def _lock_registrant(registrant_id: int, organisation_id: int | None = None) -> Registrant:
+    registrants = Registrant.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "event"
+    )
+    if organisation_id is not None:
+        registrants = registrants.filter(event__organisation_id=organisation_id)
+    return registrants.get(pk=registrant_id)
+
+
+def _lock_session(*, event_id: int, session_id: int) -> Session:
+    session = (
+        Session.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("event")
+        .filter(pk=session_id, event_id=event_id)
+        .first()
+    )
+    if session is None:
+        raise ValidationError(
+            {
+                "session_id": ValidationError(
+                    "There is no session with this id in the registrant's event.",
+                    code="does_not_exist",
+                )
+            }
+        )
+    return session
+
+
+# --- Counters and history ------------------------------------------------------------------
+
+
+def _count(session: Session, *, seats: int = 0, waiting: int = 0) -> dict[str, Any]:
+    """Move the session's counters (row already locked); the history ``changes`` for it."""
+    changes = {}
+    if seats:
+        changes["seats_taken"] = {"old": session.seats_taken, "new": session.seats_taken + seats}
+        session.seats_taken += seats
+    if waiting:
+        changes["waitlist_count"] = {
+            "old": session.waitlist_count,
+            "new": session.waitlist_count + waiting,
+        }
+        session.waitlist_count += waiting
+    session.updated_at = timezone.now()
+    Session.objects.filter(pk=session.pk).update(
+        seats_taken=F("seats_taken") + seats,
+        waitlist_count=F("waitlist_count") + waiting,
+        updated_at=session.updated_at,
+    )
+    return changes
+
+
+def _registrant_change(registrant: Registrant, old: str | None, new: str | None) -> dict:
+    return {f"registrant.{registrant.pk}": {"old": old, "new": new}}
+
+
+def _log(session: Session, actor: Actor, action: str, changes: dict, note: str = "") -> None:
+    journal.record(session, actor=actor, action=action, changes=changes, note=note)
+    journal.announce(session, action)
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def _decide(
+    registrant: Registrant,
+    session: Session,
+    existing: Selection | None,
+    *,
+    waitlist: bool,
+    override_capacity: bool,
+) -> str | None:
+    """The state the selection should take, or None when the registrant already has it."""
+    validators.validate_selectable(status=session.session_status)
+    if existing is not None and existing.state == SELECTED:
+        return None
+    if existing is None:
+        validators.validate_no_selection_conflict(
+            conflicts=selectors.selection_conflicts(registrant_id=registrant.pk, session=session)
+        )
+    try:
+        if not override_capacity:
+            validators.validate_seat_free(
+                capacity=session.capacity,
+                seats_taken=session.seats_taken,
+                sold_out_message=session.sold_out_message,
+            )
+    except ValidationError:
+        if not waitlist:
+            raise
+        return None if existing is not None else WAITLISTED
+    return SELECTED
+
+
+def _add(
+    registrant: Registrant,
+    session: Session,
+    *,
+    actor: Actor,
+    waitlist: bool = False,
+    override_capacity: bool = False,
+    validate_only: bool = False,
+) -> SelectionResult:
+    existing = Selection.objects.filter(registrant=registrant, session=session).first()
+    state = _decide(
+        registrant, session, existing, waitlist=waitlist, override_capacity=override_capacity
+    )
+    if state is None:
+        return SelectionResult(existing, created=False)
+    now = timezone.now()
+    if validate_only:
+        return SelectionResult(
+            Selection(registrant=registrant, session=session, state=state, saved_at=now),
+            created=True,
+        )
+    old_state = existing.state if existing is not None else None
+    if existing is not None:  # a waiting registrant seated by staff
+        existing.state, existing.saved_at = state, now
+        existing.save(update_fields=["state", "saved_at"])
+        selection = existing
+    else:
+        selection = Selection.objects.create(
+            registrant=registrant, session=session, state=state, saved_at=now
+        )
+    seated = state == SELECTED
+    waiting = (0 if seated else 1) - (1 if old_state == WAITLISTED else 0)
+    changes = _count(session, seats=1 if seated else 0, waiting=waiting)
+    changes.update(_registrant_change(registrant, old_state, state))
+    action = HistoryAction.SELECTION_CREATED if seated else HistoryAction.SELECTION_WAITLISTED
+    note = "Seated beyond capacity by staff." if override_capacity and seated else ""
+    _log(session, actor, action.value, changes, note)
+    return SelectionResult(selection, created=True)
+
+
+def promote_waiting(session: Session, *, actor: Actor) -> list[Selection]:
+    """Seat the first waiting registrants while seats are free (session row locked).
+
+    Called by every write that frees a seat or adds seats; each promotion is one history
+    entry. Waiting places were checked for conflicts when they were taken.
+    """
+    if session.waitlist_count <= 0:
+        return []
+    free = None if session.capacity is None else session.capacity - session.seats_taken
+    if free is not None and free <= 0:
+        return []
+    queue = (
+        Selection.objects.filter(session=session, state=WAITLISTED)
+        .select_related("registrant")
+        .order_by("saved_at", "id")
+    )
+    promoted = list(queue if free is None else queue[:free])
+    if not promoted:
+        return []
+    now = timezone.now()
+    Selection.objects.filter(pk__in=[s.pk for s in promoted]).update(state=SELECTED, saved_at=now)
+    for selection in promoted:
+        selection.state, selection.saved_at = SELECTED, now
+        changes = _count(session, seats=1, waiting=-1)
+        changes.update(_registrant_change(selection.registrant, WAITLISTED, SELECTED))
+        _log(session, actor, HistoryAction.SELECTION_PROMOTED.value, changes)
+    return promoted
+
+
+def _remove(registrant: Registrant, session: Session, *, actor: Actor, override_lock: bool) -> None:
+    selection = Selection.objects.filter(registrant=registrant, session=session).first()
+    if selection is None:
+        raise Selection.DoesNotExist(
+            f"Registrant {registrant.pk} has no seat or waitlist place in session {session.pk}."
+        )
+    if selection.state == SELECTED:
+        validators.validate_can_give_up(
+            included=session.selection_control == SelectionControl.INCLUDED,
+            locked=session.locked_when_saved,
+            override=override_lock and actor.is_staff,
+        )
+    selection.delete()
+    seated = selection.state == SELECTED
+    changes = _count(session, seats=-1 if seated else 0, waiting=0 if seated else -1)
+    changes.update(_registrant_change(registrant, selection.state, None))
+    note = "Lock overridden by staff." if override_lock and actor.is_staff and seated else ""
+    _log(session, actor, HistoryAction.SELECTION_DELETED.value, changes, note)
+    if seated:
+        promote_waiting(session, actor=actor)
+
+
+# --- Services ------------------------------------------------------------------------------
+
+
+def selection_add(
+    *,
+    registrant_id: int,
+    session_id: int,
+    actor: Actor,
+    waitlist: bool = False,
+    override_capacity: bool = False,
+    validate_only: bool = False,
+    organisation_id: int | None = None,
+) -> SelectionResult:
+    """Give the registrant a seat in the session, or a place on its waitlist.
+
+    Side effects, in order: locks the registrant (``Registrant.DoesNotExist`` if not in
+    ``organisation_id``, when given) and the session (``ValidationError`` ``does_not_exist``
+    if not in the registrant's event); refuses ``not_selectable`` (not live),
+    ``selection_conflict`` (overlap with a held or awaited session where either forbids it)
+    and ``sold_out`` (full, unless ``waitlist``: then the registrant waits, or
+    ``override_capacity`` by staff); saves the selection, moves the session's counters and
+    ``updated_at`` (not its version: attendance is not an edit of the session), writes one
+    history entry (``selection.created`` or ``selection.waitlisted``) and announces on
+    commit. Asking again for what the registrant already has changes nothing
+    (``created`` False). ``validate_only`` runs every check and writes nothing.
+    """
+    override_capacity = override_capacity and actor.is_staff
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id, organisation_id)
+        session = _lock_session(event_id=registrant.event_id, session_id=session_id)
+        return _add(
+            registrant,
+            session,
+            actor=actor,
+            waitlist=waitlist,
+            override_capacity=override_capacity,
+            validate_only=validate_only,
+        )
+
+
+def selection_remove(
+    *,
+    registrant_id: int,
+    session_id: int,
+    actor: Actor,
+    override_lock: bool = False,
+    organisation_id: int | None = None,
+) -> None:
+    """Give up a seat or a waitlist place.
+
+    Side effects, in order: locks the registrant and the session; refuses ``included`` and
+    ``locked`` seats (staff may ``override_lock`` both); deletes the selection, moves the
+    counters, writes ``selection.deleted``; a freed seat goes to the first waiting
+    registrant (``selection.promoted``); announces on commit. ``Selection.DoesNotExist``
+    when the registrant has neither.
+    """
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id, organisation_id)
+        session = _lock_session(event_id=registrant.event_id, session_id=session_id)
+        _remove(registrant, session, actor=actor, override_lock=override_lock)
+
+
+def _lock_sessions(session_ids: Iterable[int], *, event_id: int) -> list[Session]:
+    return list(
+        Session.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("event")
+        .filter(pk__in=list(session_ids), event_id=event_id)
+        .order_by("pk")
+    )
+
+
+def _clean_registrant(registrant: Registrant) -> None:
+    validators.validate_no_null_characters(
+        values={"first_name": registrant.first_name, "last_name": registrant.last_name}
+    )
+    registrant.email = (registrant.email or "").strip()
+    registrant.full_clean(exclude=["event"], validate_constraints=False)
+    taken = (
+        Registrant.objects.filter(event_id=registrant.event_id, email__iexact=registrant.email)
+        .exclude(pk=registrant.pk)
+        .exists()
+    )
+    if taken:
+        raise _email_taken()
+
+
+def _email_taken() -> ValidationError:
+    return ValidationError(
+        {
+            "email": ValidationError(
+                "This event already has a registrant with this email.", code="email_taken"
+            )
+        }
+    )
+
+
+def _save_registrant(registrant: Registrant, **kwargs) -> None:
+    try:
+        with transaction.atomic():
+            registrant.save(**kwargs)
+    except IntegrityError as exc:  # the unique email, taken by a concurrent write
+        raise _email_taken() from exc
+
+
+def registrant_create(
+    *,
+    event_id: int,
+    data: Mapping[str, Any],
+    actor: Actor,
+    session_ids: list[int] | None = None,
+    organisation_id: int | None = None,
+) -> Registrant:
+    """Register someone for an event and give them their first sessions.
+
+    Side effects, in order: locks the event (``Event.DoesNotExist`` if not in
+    ``organisation_id``), validates (``email_taken`` for an email the event has, in any
+    case) and saves the registrant; seats them in every live included session (beyond
+    capacity, no conflict check); then, with ``session_ids``, selects those sessions by the
+    usual rules (a refusal refuses the whole registration), or without it, the live
+    sessions ``selected_by_default`` that have a free seat and no conflict (the others are
+    skipped). Each selection writes its history entry and announces on commit.
+    """
+    unknown = set(data) - REGISTRANT_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not writable registrant fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        events = Event.objects.select_for_update(no_key=True)
+        if organisation_id is not None:
+            events = events.filter(organisation_id=organisation_id)
+        event = events.get(pk=event_id)
+        registrant = Registrant(event=event, **data)
+        _clean_registrant(registrant)
+        _save_registrant(registrant)
+        live = Session.objects.filter(event_id=event.pk, session_status=SessionStatus.LIVE)
+        included = live.filter(selection_control=SelectionControl.INCLUDED)
+        for session in _lock_sessions(included.values_list("pk", flat=True), event_id=event.pk):
+            _seat_included(registrant, session, actor=actor)
+        if session_ids is None:
+            defaults = live.filter(
+                selection_control=SelectionControl.OPTIONAL, selected_by_default=True
+            ).values_list("pk", flat=True)
+            for session in _lock_sessions(defaults, event_id=event.pk):
+                try:
+                    _add(registrant, session, actor=actor)
+                except ValidationError:
+                    continue  # full or in conflict: the default is skipped, not an error
+        else:
+            for session_id in dict.fromkeys(session_ids):
+                session = _lock_session(event_id=event.pk, session_id=session_id)
+                _add(registrant, session, actor=actor)
+    return registrant
+
+
+def _seat_included(registrant: Registrant, session: Session, *, actor: Actor) -> None:
+    existing = Selection.objects.filter(registrant=registrant, session=session).first()
+    if existing is not None and existing.state == SELECTED:
+        return
+    now = timezone.now()
+    if existing is not None:
+        existing.state, existing.saved_at = SELECTED, now
+        existing.save(update_fields=["state", "saved_at"])
+    else:
+        Selection.objects.create(
+            registrant=registrant, session=session, state=SELECTED, saved_at=now
+        )
+    old = existing.state if existing is not None else None
+    changes = _count(session, seats=1, waiting=-1 if old == WAITLISTED else 0)
+    changes.update(_registrant_change(registrant, old, SELECTED))
+    _log(session, actor, HistoryAction.SELECTION_CREATED.value, changes, "Included session.")
+
+
+def seat_everyone_included(session: Session, *, actor: Actor) -> int:
+    """Seat every registrant of the event in ``session`` (locked; live and included).
+
+    Called by the session service when a session becomes live and included; the caller
+    holds the event's lock, so no registrant is created meanwhile. One history entry.
+    """
+    waiting = Selection.objects.filter(session=session, state=WAITLISTED)
+    promoted = waiting.update(state=SELECTED, saved_at=timezone.now())
+    missing = Registrant.objects.filter(event_id=session.event_id).exclude(
+        selections__session=session
+    )
+    new = Selection.objects.bulk_create(
+        Selection(registrant_id=pk, session=session, state=SELECTED)
+        for pk in missing.values_list("pk", flat=True)
+    )
+    seated = promoted + len(new)
+    if seated:
+        changes = _count(session, seats=seated, waiting=-promoted)
+        _log(
+            session,
+            actor,
+            HistoryAction.SELECTION_INCLUDED.value,
+            changes,
+            f"{seated} registrant(s) seated: the session is included for everyone.",
+        )
+    return seated
+
+
+def registrant_update(
+    *,
+    registrant_id: int,
+    data: Mapping[str, Any],
+    actor: Actor,
+    organisation_id: int | None = None,
+) -> Registrant:
+    """Change a registrant's names or email (validated as on create). No selection changes."""
+    unknown = set(data) - REGISTRANT_WRITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Not writable registrant fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id, organisation_id)
+        for name, value in data.items():
+            setattr(registrant, name, value)
+        _clean_registrant(registrant)
+        registrant.updated_at = timezone.now()
+        _save_registrant(registrant, update_fields=[*data, "updated_at"])
+    return registrant
+
+
+def registrant_delete(
+    *, registrant_id: int, actor: Actor, organisation_id: int | None = None
+) -> None:
+    """Delete a registrant: each seat is given up (locks overridden), waiting registrants
+    take the freed seats, and each session's history says so; then the row goes."""
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id, organisation_id)
+        held = registrant.selections.values_list("session_id", flat=True)
+        for session in _lock_sessions(held, event_id=registrant.event_id):
+            _remove(registrant, session, actor=actor, override_lock=True)
+        registrant.delete()
+
+
+def registrant_reset_link(*, registrant_id: int, organisation_id: int | None = None) -> Registrant:
+    """A new page link for the registrant; the old one stops working."""
+    from sessions_app.models.attendance import new_access_key
+
+    with transaction.atomic():
+        registrant = _lock_registrant(registrant_id, organisation_id)
+        registrant.access_key = new_access_key()
+        registrant.updated_at = timezone.now()
+        registrant.save(update_fields=["access_key", "updated_at"])
+    return registrant
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    session: Session
+    ok: bool
+    message: str
+
+
+def registrant_save_page(
+    *,
+    registrant: Registrant,
+    wanted: set[int],
+    shown: set[int],
+    waitlist: set[int] = frozenset(),
+) -> list[PageOutcome]:
+    """What the registrant's page posts: the ticked sessions among those it showed.
+
+    Each change is its own service call (a refused one leaves the others done), with the
+    registrant as the actor. Returns one outcome per change, in session order.
+    """
+    actor = Actor(registrant=registrant)
+    current = dict(
+        Selection.objects.filter(registrant=registrant).values_list("session_id", "state")
+    )
+    sessions = {
+        s.pk: s
+        for s in Session.objects.filter(event_id=registrant.event_id, pk__in=shown | waitlist)
+    }
+    outcomes: list[PageOutcome] = []
+    for pk in sorted(
+        sessions, key=lambda pk: (sessions[pk].starts_at is None, sessions[pk].starts_at, pk)
+    ):
+        session = sessions[pk]
+        state = current.get(pk)
+        try:
+            if pk in waitlist and state is None:
+                result = selection_add(
+                    registrant_id=registrant.pk, session_id=pk, actor=actor, waitlist=True
+                )
+                where = result.selection.state
+                message = "You have a seat." if where == SELECTED else "You are on the waitlist."
+            elif pk in wanted and state is None:
+                selection_add(registrant_id=registrant.pk, session_id=pk, actor=actor)
+                message = "You have a seat."
+            elif pk in shown and pk not in wanted and pk not in waitlist and state is not None:
+                selection_remove(registrant_id=registrant.pk, session_id=pk, actor=actor)
+                message = "Seat given up." if state == SELECTED else "You left the waitlist."
+            else:
+                continue
+        except ValidationError as exc:
+            messages = [m for errors in exc.message_dict.values() for m in errors]
+            outcomes.append(PageOutcome(session, False, " ".join(messages)))
+            continue
+        except Selection.DoesNotExist:
+            continue
+        outcomes.append(PageOutcome(session, True, message))
+    Registrant.objects.filter(pk=registrant.pk, page_saved_at__isnull=True).update(
+        page_saved_at=timezone.now()
+    )
+    return outcomes
