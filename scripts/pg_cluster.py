@@ -157,6 +157,8 @@ def cluster(bindir: Path, extra_settings: dict[str, str] | None = None) -> Itera
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
+            # The concurrency tests open 200 connections at once (200 racing registrants).
+            "max_connections": "260",
             **(extra_settings or {}),
         }
         with (data / "postgresql.conf").open("a") as conf:
