@@ -22,7 +22,7 @@ def race(calls, *, timeout=60):
         try:
             barrier.wait(timeout=timeout)
             results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - the test inspects every outcome
+        except BaseException as exc:
             results[index] = exc
         finally:
             connections.close_all()
