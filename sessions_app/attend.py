@@ -122,7 +122,9 @@ def page(request, pk: int, token: str):
         "general": reports.get("general", []),
     }
     response = render(request, "attend/page.html", context)
-    response["Referrer-Policy"] = "no-referrer"  # the link is the key: never leak it onwards
+    # The link is the key: never send it to another site (same-origin keeps the Origin
+    # header that CSRF checks; no-referrer would make form posts "Origin: null").
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

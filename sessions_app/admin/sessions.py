@@ -27,6 +27,7 @@ from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
 from sessions_app.selectors import MAX_SESSION_LENGTH
 
+from . import attendance
 from . import events as _events  # noqa: F401  (registers the event-side admins)
 from .display import history_rows, local_moment, move_label, status_badge, time_range
 from .filters import DayFilter, EventFilter, LocationFilter, TrackFilter
@@ -100,6 +101,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         "track",
         "status_display",
         "capacity_display",
+        "seats_display",
     ]
     list_display_links = ["name"]
     list_select_related = ["event", "location", "track"]
@@ -194,6 +196,13 @@ class SessionAdmin(OrganisationScopedAdmin):
         if obj.capacity is None:
             return format_html('<span class="sm-muted">{}</span>', "unlimited")
         return obj.capacity
+
+    @admin.display(description="seats taken / left", ordering="seats_taken")
+    def seats_display(self, obj):
+        url = reverse("admin:sessions_app_session_attendees", args=[obj.pk])
+        left = "" if obj.capacity is None else f" / {obj.seats_left} left"
+        waiting = f", {obj.waitlist_count} waiting" if obj.waitlist_count else ""
+        return format_html('<a href="{}">{}{}{}</a>', url, obj.seats_taken, left, waiting)
 
     @admin.display(description="clash")
     def clash_display(self, obj):
@@ -391,6 +400,11 @@ class SessionAdmin(OrganisationScopedAdmin):
                 view(self.status_view),
                 name="sessions_app_session_status",
             ),
+            path(
+                "<path:object_id>/attendees/",
+                view(self.attendees_view),
+                name="sessions_app_session_attendees",
+            ),
             *super().get_urls(),
         ]
 
@@ -402,6 +416,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)
+
+    def attendees_view(self, request, object_id):
+        return attendance.session_attendees_view(self, request, object_id)
 
     def review_view(self, request):
         """The submitted sessions, oldest first: the list page with a fixed filter."""
@@ -451,6 +468,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             "status_badge": status_badge(obj.session_status),
             "status_moves": moves,
             "status_url": reverse("admin:sessions_app_session_status", args=[obj.pk]),
+            "attendees_url": reverse("admin:sessions_app_session_attendees", args=[obj.pk]),
             "session_version": obj.version,
             "history": history_rows(obj, entries),
             "clashes_held": obj.session_status == SessionStatus.SUBMITTED

@@ -70,7 +70,10 @@ def login(page, username: str, password: str = PASSWORD) -> None:
 def role_groups() -> None:
     """The groups migration 0004 makes; a transactional test's flush removed them."""
     migration = importlib.import_module("sessions_app.migrations.0004_role_groups")
-    for name, codenames in migration.GROUPS.items():
+    attendance = importlib.import_module("sessions_app.migrations.0011_registrant_permissions")
+    groups = {**migration.GROUPS}
+    groups["Organisers"] = [*groups["Organisers"], *attendance.ORGANISER_PERMS]
+    for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.filter(

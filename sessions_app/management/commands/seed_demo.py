@@ -87,6 +87,15 @@ SESSIONS = [
     (0, "16:00", "17:00", 2, 1, "Security office hours", "submitted"),
     (2, "09:00", "10:00", 2, 2, "Volunteer briefing", "converted"),
 ]
+# Registrants of the demo event (first name, last name); emails are first@example.com.
+DEMO_REGISTRANTS = [
+    ("Ada", "Lovelace"),
+    ("Grace", "Hopper"),
+    ("Alan", "Turing"),
+    ("Katherine", "Johnson"),
+    ("Linus", "Torvalds"),
+    ("Margaret", "Hamilton"),
+]
 # How each target status is reached from ``submitted``, one allowed move at a time.
 PATHS = {
     SessionStatus.SUBMITTED: [],
@@ -131,6 +140,8 @@ class Command(BaseCommand):
             event, created = self._event(organisation)
             if created:
                 self._sessions(event, users["organiser"], users["reviewer"])
+            if not event.registrants.exists():
+                self._attendance(event, users["organiser"])
             self._api_client(organisation)
         if options["sessions"]:
             started = time.monotonic()
@@ -143,6 +154,7 @@ class Command(BaseCommand):
                 f"the load test events hold {total}."
             )
         self._report(event)
+        self._report_registrant(event, options["base_url"].rstrip("/"))
         self._report_api_client(options["base_url"].rstrip("/"))
 
     def _users(self, organisation):
@@ -246,6 +258,63 @@ class Command(BaseCommand):
                     note="Demo data.",
                 )
 
+    def _attendance(self, event, organiser):
+        """Registrants whose seats show every rule: an included keynote, a default session,
+        a full session with a waitlist, a locked one, and a conflict-guarded pair."""
+        staff = services.Actor(user=organiser)
+        by_name = {s.name: s for s in event.sessions.all()}
+        settings = {
+            "Opening keynote": {"selection_control": "included"},
+            "Final day kickoff": {"selected_by_default": True},
+            "Pricing experiments": {
+                "capacity": 3,
+                "sold_out_message": "Full: the recording is online on Friday.",
+            },
+            "Day two welcome": {"locked_when_saved": True},
+            "Roadmap 2027": {"prevent_session_conflicts": True},
+            "Scaling Django at the edge": {"prevent_session_conflicts": True},
+        }
+        for name, data in settings.items():
+            if name in by_name:
+                services.session_update(session_id=by_name[name].pk, data=data, actor=staff)
+        people = {}
+        for first, last in DEMO_REGISTRANTS:
+            email = f"{first.lower()}@example.com"
+            people[first] = services.registrant_create(
+                event_id=event.pk,
+                data={"first_name": first, "last_name": last, "email": email},
+                actor=staff,
+            )
+        picks = [
+            ("Grace", "Pricing experiments", False),
+            ("Alan", "Pricing experiments", False),
+            ("Katherine", "Pricing experiments", False),
+            ("Linus", "Pricing experiments", True),
+            ("Margaret", "Pricing experiments", True),
+            ("Ada", "Day two welcome", False),
+            ("Ada", "Roadmap 2027", False),
+            ("Grace", "Scaling Django at the edge", False),
+        ]
+        for first, session_name, waitlist in picks:
+            if session_name in by_name:
+                services.selection_add(
+                    registrant_id=people[first].pk,
+                    session_id=by_name[session_name].pk,
+                    actor=services.Actor(registrant=people[first]),
+                    waitlist=waitlist,
+                )
+
+    def _report_registrant(self, event, base_url: str):
+        registrant = event.registrants.filter(email="ada@example.com").first()
+        if registrant is None:
+            return
+        count = event.registrants.count()
+        self.stdout.write("")
+        self.stdout.write(
+            f"{count} demo registrants. Ada's own page, where she picks sessions (no login):"
+        )
+        self.stdout.write(f"  {base_url}{registrant.get_selection_path()}")
+
     def _api_client(self, organisation):
         client = ApiClient.objects.filter(client_id=DEMO_CLIENT_ID).first()
         if client is None:
@@ -269,9 +338,7 @@ class Command(BaseCommand):
     def _report_api_client(self, base_url: str):
         self.stdout.write("")
         self.stdout.write(
-            "Demo API client (organisation 'demo', scopes "
-            + " ".join(known_scopes())
-            + "):"
+            "Demo API client (organisation 'demo', scopes " + " ".join(known_scopes()) + "):"
         )
         self.stdout.write(f"  client_id     {DEMO_CLIENT_ID}")
         self.stdout.write(f"  client_secret {DEMO_CLIENT_SECRET}")

@@ -1,0 +1,340 @@
+"""Registrants of an event, their seats, CSV import, and each session's attendee list.
+
+Every write is a call to ``services.selection`` (registrant_create, selection_add, ...):
+the same rules, errors and history as the API and the registrant's own page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from sessions_app import selectors, services
+from sessions_app.enums import MemberRole
+from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
+
+from .filters import EventFilter
+from .forms import ServiceErrorsMixin
+from .scoping import OrganisationScopedAdmin, events_for, has_role
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_ROWS = 10_000
+IMPORT_COLUMNS = ("first_name", "last_name", "email")
+
+
+def _sentences(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(
+            f"{field}: {message}" if field != "__all__" else message
+            for field, messages_ in exc.message_dict.items()
+            for message in messages_
+        )
+    return " ".join(exc.messages)
+
+
+class RegistrantAdminForm(ServiceErrorsMixin, forms.ModelForm):
+    """Saved by the service during validation, so its refusals land on the fields."""
+
+    actor: services.Actor
+
+    class Meta:
+        model = Registrant
+        fields = ["event", "first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields.pop("event", None)
+
+    def _post_clean(self) -> None:
+        if self._errors:
+            return
+        data = {
+            name: self.cleaned_data[name]
+            for name in ("first_name", "last_name", "email")
+            if name in self.cleaned_data
+        }
+        try:
+            if self.instance.pk is None:
+                self.instance = services.registrant_create(
+                    event_id=self.cleaned_data["event"].pk, data=data, actor=self.actor
+                )
+            elif self.changed_data:
+                self.instance = services.registrant_update(
+                    registrant_id=self.instance.pk,
+                    data={k: v for k, v in data.items() if k in self.changed_data},
+                    actor=self.actor,
+                )
+        except ValidationError as exc:
+            self.add_service_errors(exc)
+
+
+class ImportForm(forms.Form):
+    event = forms.ModelChoiceField(queryset=Event.objects.none())
+    file = forms.FileField(
+        help_text=(
+            "CSV with a header row: first_name, last_name, email (UTF-8). Each row is "
+            "registered as if added by hand: included sessions and defaults are selected."
+        )
+    )
+
+    def __init__(self, *args, events=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].queryset = events
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None
+        if "\x00" in text:
+            raise ValidationError("The file is not a CSV text file.")
+        reader = csv.DictReader(io.StringIO(text))
+        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+        missing = {"first_name", "email"} - set(header)
+        if missing:
+            raise ValidationError(
+                f"The header row needs the columns {', '.join(IMPORT_COLUMNS)} "
+                f"(missing: {', '.join(sorted(missing))})."
+            )
+        reader.fieldnames = header
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            raise ValidationError(f"The file is not valid CSV: {exc}.") from None
+        if len(rows) > IMPORT_MAX_ROWS:
+            raise ValidationError(f"At most {IMPORT_MAX_ROWS:,} rows per file.")
+        return rows
+
+
+@admin.register(Registrant)
+class RegistrantAdmin(OrganisationScopedAdmin):
+    form = RegistrantAdminForm
+    list_display = ["full_name_display", "email", "event", "seats_display", "created_at"]
+    list_select_related = ["event"]
+    list_filter = [EventFilter]
+    search_fields = ["first_name", "last_name", "email"]
+    list_per_page = 100
+    show_full_result_count = False
+    ordering = ["event", "last_name", "first_name", "id"]
+    readonly_fields = ["page_link", "selections_display", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("selections")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = type(
+            "RegistrantAdminForm", (self.form,), {"actor": services.Actor(user=request.user)}
+        )
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["event", "first_name", "last_name", "email"]
+        return ["first_name", "last_name", "email", *self.readonly_fields]
+
+    def save_form(self, request, form, change):
+        return form.instance  # written by the service during validation
+
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no many-to-many fields or inlines; the service saved everything
+
+    def delete_model(self, request, obj):
+        services.registrant_delete(registrant_id=obj.pk, actor=services.Actor(user=request.user))
+
+    def delete_queryset(self, request, queryset):
+        for registrant in queryset:
+            self.delete_model(request, registrant)
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name_display(self, obj):
+        return obj.full_name
+
+    @admin.display(description="sessions")
+    def seats_display(self, obj):
+        states = [s.state for s in obj.selections.all()]
+        seats = states.count(SelectionState.SELECTED)
+        waiting = states.count(SelectionState.WAITLISTED)
+        return f"{seats} seat(s)" + (f", {waiting} waiting" if waiting else "")
+
+    @admin.display(description="own page")
+    def page_link(self, obj):
+        url = obj.selection_url()
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.display(description="seats and waitlist places")
+    def selections_display(self, obj):
+        rows = selectors.with_waitlist_position(
+            Selection.objects.filter(registrant=obj).select_related("session")
+        ).order_by("session__starts_at", "session_id")
+        if not rows:
+            return "None yet."
+        return format_html_join(
+            "",
+            '<div><a href="{}">{}</a>: {}</div>',
+            (
+                (
+                    reverse("admin:sessions_app_session_attendees", args=[s.session_id]),
+                    s.session.name,
+                    "seat"
+                    if s.state == SelectionState.SELECTED
+                    else f"waitlist, number {s.waitlist_position}",
+                )
+                for s in rows
+            ),
+        )
+
+    # --- CSV import ---------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="sessions_app_registrant_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "import_url": reverse("admin:sessions_app_registrant_import"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        events = events_for(request, MemberRole.ORGANISER)
+        report = None
+        form = ImportForm(request.POST or None, request.FILES or None, events=events)
+        if request.method == "POST" and form.is_valid():
+            report = self._import(request, form.cleaned_data["event"], form.cleaned_data["file"])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import registrants from CSV",
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/sessions_app/registrant/import.html", context)
+
+    def _import(self, request, event: Event, rows: list[dict]) -> dict:
+        actor = services.Actor(user=request.user)
+        created, refused = 0, []
+        for number, row in enumerate(rows, start=2):  # row 1 is the header
+            data = {name: (row.get(name) or "").strip() for name in IMPORT_COLUMNS}
+            try:
+                services.registrant_create(event_id=event.pk, data=data, actor=actor)
+            except ValidationError as exc:
+                refused.append({"row": number, "email": data["email"], "why": _sentences(exc)})
+            else:
+                created += 1
+        return {"event": event, "created": created, "refused": refused, "total": len(rows)}
+
+
+# --- a session's attendees --------------------------------------------------------------------
+
+
+class AddAttendeeForm(forms.Form):
+    email = forms.EmailField(help_text="A registrant of the session's event.")
+    waitlist = forms.BooleanField(required=False, label="Waitlist when full")
+    override_capacity = forms.BooleanField(required=False, label="Seat even when full")
+
+
+def session_attendees_view(model_admin, request, object_id):
+    """Seats and waitlist of one session; staff add and remove through the service."""
+    session = model_admin.get_object(request, object_id)
+    if session is None:
+        raise Http404("No such session.")
+    if not model_admin.has_view_permission(request, session):
+        raise PermissionDenied
+    may_edit = has_role(
+        request, MemberRole.ORGANISER, session.event.organisation_id
+    ) and request.user.has_perm("sessions_app.change_selection")
+    actor = services.Actor(user=request.user)
+    url = reverse("admin:sessions_app_session_attendees", args=[session.pk])
+    form = AddAttendeeForm()
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        if "remove" in request.POST:
+            _remove(request, session, actor)
+            return HttpResponseRedirect(url)
+        form = AddAttendeeForm(request.POST)
+        if form.is_valid() and _add(request, session, actor, form):
+            return HttpResponseRedirect(url)
+    selections = list(
+        selectors.with_waitlist_position(Selection.objects.filter(session=session))
+        .select_related("registrant")
+        .order_by("state", "saved_at", "id")
+    )
+    session = Session.objects.select_related("event").get(pk=session.pk)  # fresh counters
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": session,
+        "title": f"Attendees: {session.name}",
+        "seated": [s for s in selections if s.state == SelectionState.SELECTED],
+        "waiting": [s for s in selections if s.state == SelectionState.WAITLISTED],
+        "form": form,
+        "may_edit": may_edit,
+    }
+    return TemplateResponse(request, "admin/sessions_app/session/attendees.html", context)
+
+
+def _add(request, session: Session, actor: services.Actor, form: AddAttendeeForm) -> bool:
+    registrant = Registrant.objects.filter(
+        event_id=session.event_id, email__iexact=form.cleaned_data["email"]
+    ).first()
+    if registrant is None:
+        form.add_error("email", "This event has no registrant with this email.")
+        return False
+    try:
+        result = services.selection_add(
+            registrant_id=registrant.pk,
+            session_id=session.pk,
+            actor=actor,
+            waitlist=form.cleaned_data["waitlist"],
+            override_capacity=form.cleaned_data["override_capacity"],
+        )
+    except ValidationError as exc:
+        form.add_error(None, _sentences(exc).removeprefix("session_id: "))
+        return False
+    state = result.selection.state
+    messages.success(
+        request,
+        f"{registrant.full_name} "
+        + ("already had this session." if not result.created else f"is {state}."),
+    )
+    return True
+
+
+def _remove(request, session: Session, actor: services.Actor) -> None:
+    raw = request.POST.get("remove", "")
+    registrant_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+    try:
+        services.selection_remove(
+            registrant_id=registrant_id,
+            session_id=session.pk,
+            actor=actor,
+            override_lock=request.POST.get("override_lock") == "1",
+        )
+    except ValidationError as exc:
+        messages.error(request, _sentences(exc).removeprefix("session_id: "))
+    except (Selection.DoesNotExist, Registrant.DoesNotExist):
+        messages.error(request, "That registrant has no seat or place in this session.")
+    else:
+        messages.success(request, "Removed; a freed seat went to the first on the waitlist.")
