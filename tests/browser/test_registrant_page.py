@@ -120,7 +120,8 @@ def test_unticking_a_saved_locked_session_is_not_possible(new_page, attendance):
     expect(box(page, s["locked"])).to_be_disabled()
     # Even a forged form cannot: enable the box in the page, untick it and save.
     page.evaluate(
-        "id => { const b = document.querySelector(`li[data-session-id='${id}'] input[type=checkbox]`);"
+        "id => { const b = document.querySelector("
+        "`li[data-session-id='${id}'] input[type=checkbox]`);"
         " b.disabled = false; b.checked = false;"
         " const h = document.createElement('input'); h.type = 'hidden'; h.name = 'shown';"
         " h.value = id; b.form.appendChild(h); }",
