@@ -72,3 +72,22 @@ def test_agenda_query_count_does_not_grow(client, django_assert_num_queries, cou
 def test_home_links_to_the_three_doors(client):
     html = client.get("/").content.decode()
     assert all(link in html for link in ['href="/admin/"', 'href="/agenda/"', 'href="/api/docs/"'])
+
+
+def test_agenda_shows_seats_left_or_the_sold_out_message_and_follows_selections(client):
+    event = f.event()
+    roomy = f.live(event=event, name="Roomy", capacity=2, start="09:00", end="10:00")
+    full = f.live(event=event, name="Full", capacity=0, sold_out_message="See the recording")
+    unlimited = f.live(event=event, name="Open", start="12:00", end="13:00")
+    html = client.get(agenda_url(event)).content.decode()
+
+    assert "2 seats left" in html
+    assert "See the recording" in html
+    assert html.count('class="seats') == 2  # nothing for an unlimited session
+    assert unlimited.name in html and full.name in html
+
+    ada = f.registrant(event=event)
+    services.selection_add(
+        registrant_id=ada.pk, session_id=roomy.pk, actor=services.Actor(registrant=ada)
+    )
+    assert "1 seat left" in client.get(agenda_url(event)).content.decode()

@@ -1,10 +1,12 @@
 """The registrant's own page: the link is the key, and every change goes through the service."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client
 
+from sessions_app import services
 from sessions_app.models import Registrant, Selection, Session, SessionChange
 from tests import factories as f
 
@@ -200,3 +202,23 @@ def test_page_query_count_does_not_grow(event, count, django_assert_num_queries)
 
     assert response.status_code == 200
     assert len(rows(response)) == count
+
+
+def test_a_reschedule_into_an_overlap_keeps_both_seats_and_says_so(event):
+    first = f.live(event=event, start="09:00", end="10:00", name="Morning talk")
+    second = f.live(event=event, start="11:00", end="12:00", prevent_session_conflicts=True)
+    ada = f.registrant(event=event)
+    for session in (first, second):
+        services.selection_add(
+            registrant_id=ada.pk, session_id=session.pk, actor=services.Actor(registrant=ada)
+        )
+
+    services.session_update(
+        session_id=second.pk,
+        data={"start_time": dt.time(9, 30), "end_time": dt.time(10, 30)},
+        actor=services.SYSTEM,
+    )
+
+    assert ada.selections.count() == 2
+    page = rows(Client().get(ada.get_selection_path()))
+    assert "Now overlaps with “Morning talk” (the schedule changed)" in page[second.pk]["text"]

@@ -80,3 +80,34 @@ def test_seed_demo_adds_load_sessions_in_bulk_that_pass_every_rule():
 def test_seed_demo_refuses_a_negative_count():
     with pytest.raises(CommandError, match="sessions"):
         call_command("seed_demo", sessions=-1, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_seed_demo_registrants_show_every_selection_rule(client):
+    from sessions_app.models import Registrant, Selection
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=StringIO())  # idempotent: nobody registered twice
+
+    event = Event.objects.get(organisation__slug="demo")
+    assert event.registrants.count() == 6
+    sessions = {s.name: s for s in event.sessions.all()}
+    full = sessions["Pricing experiments"]
+    assert (full.seats_taken, full.capacity, full.waitlist_count) == (3, 3, 2)
+    keynote = sessions["Opening keynote"]
+    assert keynote.selection_control == "included" and keynote.seats_taken == 6
+    assert sessions["Day two welcome"].locked_when_saved
+    assert sessions["Final day kickoff"].selected_by_default
+    assert sessions["Final day kickoff"].seats_taken == 6
+    guarded = [s for s in sessions.values() if s.prevent_session_conflicts]
+    assert len(guarded) == 2
+    assert guarded[0].starts_at < guarded[1].ends_at and guarded[1].starts_at < guarded[0].ends_at
+    assert Selection.objects.filter(session=full, state="waitlisted").count() == 2
+
+    ada = Registrant.objects.get(event=event, email="ada@example.com")
+    path = ada.get_selection_path()
+    assert path in out.getvalue()
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Join the waitlist" in page.content.decode()

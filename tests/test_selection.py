@@ -461,3 +461,16 @@ def test_page_link_is_an_hmac_that_a_new_key_revokes(event):
     assert not ada.page_token_matches(token[:-1] + ("0" if token[-1] != "0" else "1"))
     renewed = services.registrant_reset_link(registrant_id=ada.pk)
     assert not renewed.page_token_matches(token)
+
+
+def test_page_link_survives_a_key_rotation_through_the_fallbacks(event, settings):
+    ada = f.registrant(event=event)
+    old_token = ada.page_token()
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-" + "z" * 40
+
+    assert ada.page_token() != old_token
+    assert ada.page_token_matches(old_token)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert not ada.page_token_matches(old_token)

@@ -11,6 +11,8 @@ env = environ.Env()
 env.prefix = ""
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# Old keys still accepted after a rotation (sessions, registrant page links), newest first.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 

@@ -129,6 +129,7 @@ class RegistrantAdmin(OrganisationScopedAdmin):
     show_full_result_count = False
     ordering = ["event", "last_name", "first_name", "id"]
     readonly_fields = ["page_link", "selections_display", "created_at", "updated_at"]
+    actions = ["reset_page_links"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("selections")
@@ -159,6 +160,16 @@ class RegistrantAdmin(OrganisationScopedAdmin):
     def delete_queryset(self, request, queryset):
         for registrant in queryset:
             self.delete_model(request, registrant)
+
+    @admin.action(description="Reset the page link of the selected registrants")
+    def reset_page_links(self, request, queryset):
+        for registrant in queryset:
+            services.registrant_reset_link(registrant_id=registrant.pk)
+        self.message_user(
+            request,
+            f"{queryset.count()} new link(s); the old ones no longer open the page.",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="name", ordering="last_name")
     def full_name_display(self, obj):

@@ -66,13 +66,15 @@ class Registrant(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
-    def page_token(self) -> str:
+    def page_token(self, secret: str | None = None) -> str:
         return salted_hmac(
-            _PAGE_KEY_SALT, f"{self.pk}:{self.access_key}", algorithm="sha256"
+            _PAGE_KEY_SALT, f"{self.pk}:{self.access_key}", secret=secret, algorithm="sha256"
         ).hexdigest()[:40]
 
     def page_token_matches(self, token: str) -> bool:
-        return constant_time_compare(self.page_token(), token)
+        """With the current ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS`` (rotation)."""
+        secrets_ = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        return any(constant_time_compare(self.page_token(secret), token) for secret in secrets_)
 
     def get_selection_path(self) -> str:
         return reverse("attend:page", args=[self.pk, self.page_token()])

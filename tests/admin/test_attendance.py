@@ -198,3 +198,18 @@ def test_session_list_shows_seats_without_a_query_per_row(acme, django_assert_ma
         response = client.get("/admin/sessions_app/session/")
 
     assert "10 left" in response.content.decode()
+
+
+def test_reset_page_link_action_revokes_the_old_link(acme):
+    ada = f.registrant(event=acme.event)
+    old_path = ada.get_selection_path()
+    client = logged_in(acme.organiser)
+
+    client.post(
+        "/admin/sessions_app/registrant/",
+        {"action": "reset_page_links", "_selected_action": [ada.pk]},
+    )
+
+    assert Client().get(old_path).status_code == 404
+    fresh = Registrant.objects.get(pk=ada.pk)
+    assert Client().get(fresh.get_selection_path()).status_code == 200
