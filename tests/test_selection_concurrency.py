@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connection, connections
 
 from sessions_app import services
 from sessions_app.models import Selection, Session, SessionChange
@@ -16,10 +16,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def race(calls, *, timeout=60):
     """Run each callable in its own thread at the same moment; their results or errors."""
     barrier = threading.Barrier(len(calls))
+    # 200 connections opened at the same instant can outlast the connect timeout on a
+    # small machine; they are opened 20 at a time, then all wait for the start together.
+    connecting = threading.Semaphore(20)
     results: list = [None] * len(calls)
 
     def run(index, call):
         try:
+            # Connect first: the race is for the seats, not for PostgreSQL's connection slots.
+            with connecting:
+                connection.ensure_connection()
             barrier.wait(timeout=timeout)
             results[index] = call()
         except BaseException as exc:

@@ -121,7 +121,13 @@ def _parse_instant(raw: str) -> dt.datetime:
     if len(raw) > 40:
         raise ValueError(raw)
     value = dt.datetime.fromisoformat(raw)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python accepts (up to 23:59).
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # e.g. year 1 with a positive offset
+        raise ValueError(raw) from None
 
 
 def _parse_flag(raw: str) -> bool:

@@ -347,3 +347,16 @@ def test_a_filtered_list_still_counts(api, event):
     body = api.get("/api/v1/sessions", {"event_id": event.pk, "search": "alpha"}).json()
 
     assert body["_meta"]["totalCount"] == 1
+
+
+def test_list_updated_since_with_an_offset_postgresql_has_no_room_for(api, event):
+    """Python accepts offsets up to 23:59, PostgreSQL only to 15:59 (found by the fuzz run)."""
+    session = factories.scheduled(event=event)
+
+    response = api.get("/api/v1/sessions", {"updated_since": "0412-02-18T03:49:50+20:45"})
+    too_early = api.get("/api/v1/sessions", {"updated_since": "0001-01-01T00:00:00+05:00"})
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [session.pk]
+    assert too_early.status_code == 400
+    assert too_early.json()["errors"][0]["field"] == "updated_since"
