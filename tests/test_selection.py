@@ -1,5 +1,7 @@
 """The selection service: every rule of API.md "Registrants and session selection"."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -474,3 +476,22 @@ def test_page_link_survives_a_key_rotation_through_the_fallbacks(event, settings
     assert ada.page_token_matches(old_token)
     settings.SECRET_KEY_FALLBACKS = []
     assert not ada.page_token_matches(old_token)
+
+
+def test_a_session_created_live_and_included_seats_every_registrant(event, staff):
+    people = [f.registrant(event=event) for _ in range(2)]
+
+    session = services.session_create(
+        event=event,
+        data={
+            "name": "All hands",
+            "date": event.start_date,
+            "start_time": dt.time(9),
+            "end_time": dt.time(10),
+            "session_status": "live",
+            "selection_control": "included",
+        },
+        actor=staff,
+    )
+
+    assert held(session)["states"] == {p.pk: "selected" for p in people}

@@ -107,9 +107,16 @@ _REGISTRANT_READ_ONLY = ("id", "selection_url", "created_at", "updated_at")
 
 
 def _registrant_input(
-    payload: dict[str, Any], *, form: bool, current: Registrant | None
+    payload: dict[str, Any],
+    *,
+    form: bool,
+    current: Registrant | None,
+    answered: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int | None, list[int] | None]:
-    """``(data, event_id, session_ids)`` for the services; ``PayloadInvalid`` otherwise."""
+    """``(data, event_id, session_ids)`` for the services; ``PayloadInvalid`` otherwise.
+
+    ``answered`` is the registrant as the API answers it: a read-only field sent with that
+    value is accepted and ignored."""
     errors: list[FieldError] = []
     data: dict[str, Any] = {}
     event_id = session_ids = None
@@ -126,7 +133,8 @@ def _registrant_input(
                     raise _Invalid("invalid_type", "Send a list of session ids.")
                 session_ids = [_integer(item, form=False) for item in raw]
             elif name in _REGISTRANT_READ_ONLY:
-                if current is None or str(raw) != str(getattr(current, name, None)):
+                stored = (answered or {}).get(name)
+                if current is None or raw != (str(stored) if form else stored):
                     raise _Invalid("read_only", f"{name} is read-only and cannot be changed.")
             else:
                 raise _Invalid("unknown_field", f"{name[:100]!r} is not a field of a registrant.")
@@ -286,7 +294,8 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
         self.query().check()
         current = self.registrant(pk)
         payload, form = self.body()
-        data, _, _ = _registrant_input(payload, form=form, current=current)
+        answered = RegistrantSerializer(current, context={"request": request}).data
+        data, _, _ = _registrant_input(payload, form=form, current=current, answered=answered)
         registrant = services.registrant_update(
             registrant_id=current.pk,
             data=data,

@@ -282,10 +282,16 @@ def session_create(
     writes one ``session.create`` entry with every field's initial value; announces on commit.
     """
     # The caller's event object may predate a change of its custom fields: read it afresh.
-    session = Session(event=Event.objects.get(pk=event.pk))
+    session = None
     data = {key: value for key, value in data.items() if key != "event_id"}
     try:
         with transaction.atomic():
+            # A session created live and included seats every registrant: hold the event
+            # (as registrant_create does) so that none registers meanwhile.
+            events = Event.objects.all()
+            if not _SEATING_FIELDS.isdisjoint(data) and not validate_only:
+                events = events.select_for_update(no_key=True)
+            session = Session(event=events.get(pk=event.pk))
             _apply(session, data)
             _lock_location(session)
             _validate(session)
@@ -296,8 +302,9 @@ def session_create(
             changes = history.diff({}, history.snapshot(session))
             journal.record(session, actor=actor, action=HistoryAction.CREATE.value, changes=changes)
             journal.announce(session, HistoryAction.CREATE.value)
+            _reseat(session, changes, actor=actor)
     except IntegrityError as exc:
-        if _is_overlap_violation(exc):
+        if session is not None and _is_overlap_violation(exc):
             raise _overlap_error(session) from exc
         raise
     return session

@@ -346,3 +346,16 @@ def test_attendee_list_query_count_does_not_grow(
         response = api.get(f"/api/v1/sessions/{session.pk}/registrants", {"per-page": 200})
 
     assert len(response.json()["items"]) == count
+
+
+def test_patch_with_the_answered_read_only_values_is_accepted(api, event):
+    ada_id = create(api, event).json()["id"]
+    answered = api.get(f"/api/v1/registrants/{ada_id}").json()
+
+    response = api.patch(f"/api/v1/registrants/{ada_id}", {**answered, "first_name": "Augusta"})
+    changed = api.patch(f"/api/v1/registrants/{ada_id}", {"selection_url": "http://x/"})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["first_name"] == "Augusta"
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["code"] == "read_only"
