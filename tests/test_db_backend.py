@@ -87,3 +87,23 @@ def test_a_connection_that_saw_an_error_is_checked_and_replaced(settings, health
 
     assert len(calls) == 1
     assert connection.connection is not first
+
+
+def test_a_busy_connection_the_server_terminated_is_checked_and_replaced(settings, health_checks):
+    """A restart (or pg_terminate_backend from elsewhere) inside the delay costs no request."""
+    settings.DB_HEALTH_CHECK_DELAY = 5
+    calls, now = health_checks
+    _request()
+    first = connection.connection
+    pid = first.info.backend_pid
+    with connection._nodb_cursor() as other:  # a second connection does the terminating
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    import time
+
+    time.sleep(0.2)  # the server's goodbye reaches the idle socket
+    now[0] += 1
+
+    _request()  # would raise if the dead connection were trusted
+
+    assert len(calls) == 1
+    assert connection.connection is not first

@@ -4,12 +4,16 @@ With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of 
 request on a persistent connection: one more round trip on every request, however busy
 the connection is. Like PgBouncer's ``server_check_delay``, this backend trusts a
 connection that a request used without an error less than ``DB_HEALTH_CHECK_DELAY``
-seconds ago, and checks it as Django does once it has been idle for longer. A database
-restart inside that window costs the next request on each connection a 503 (the outage
-answer, see ``sessions_app.availability``), after which Django's own check of a
-connection that saw an error replaces it; ``0`` checks before every request.
+seconds ago, and checks it as Django does once it has been idle for longer, or at once
+when the server has written to the idle connection: a server that shuts down or
+terminates the backend sends a last message and closes the socket, which a zero-timeout
+``select()`` sees without a round trip. So a database restart costs no request. A
+connection cut without a word (a network partition) still costs the next request on it a
+503 (the outage answer, see ``sessions_app.availability``), after which Django's own check
+of a connection that saw an error replaces it; ``0`` checks before every request.
 """
 
+import select
 import time
 
 from django.conf import settings
@@ -35,10 +39,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection is not None
             and self.last_used_at is not None
             and time.monotonic() - self.last_used_at < delay
+            and not self._server_wrote_while_idle()
         ):
             self.health_check_done = True
             return
         super().close_if_health_check_failed()
+
+    def _server_wrote_while_idle(self) -> bool:
+        """Data (or end of file) waiting on an idle connection: the server said goodbye.
+
+        Nothing here LISTENs, so an idle connection never has anything to read otherwise.
+        """
+        try:
+            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def close(self):
         super().close()
