@@ -53,7 +53,10 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     "If-Match",
     str,
     OpenApiParameter.HEADER,
-    description="Write only if the session's ETag is still this one (else 412).",
+    description=(
+        "Write only if the session is still at the version of this ETag (else 412). Seats "
+        "taken or given up since do not count: attendance is not an edit of the session."
+    ),
 )
 IF_NONE_MATCH_PARAMETER = OpenApiParameter(
     "If-None-Match",

@@ -359,3 +359,20 @@ def test_patch_with_the_answered_read_only_values_is_accepted(api, event):
     assert response.json()["first_name"] == "Augusta"
     assert changed.status_code == 422
     assert changed.json()["errors"][0]["code"] == "read_only"
+
+
+def test_a_seat_taken_changes_the_etag_but_does_not_make_if_match_stale(api, event):
+    session = f.live(event=event, capacity=5)
+    ada = f.registrant(event=event)
+    etag = api.get(f"/api/v1/sessions/{session.pk}")["ETag"]
+
+    select(api, ada, session)
+    fresh = api.get(f"/api/v1/sessions/{session.pk}", HTTP_IF_NONE_MATCH=etag)
+    renamed = api.patch(f"/api/v1/sessions/{session.pk}", {"name": "Renamed"}, HTTP_IF_MATCH=etag)
+
+    assert etag == f'"{session.pk}-1.0.0"'
+    assert fresh.status_code == 200  # not a 304 with the old seat count
+    assert fresh.json()["seats_taken"] == 1
+    assert fresh["ETag"] == f'"{session.pk}-1.1.0"'
+    assert renamed.status_code == 200
+    assert renamed["ETag"] == f'"{session.pk}-2.1.0"'

@@ -29,7 +29,7 @@ def test_create_is_201_with_location_and_etag_and_history(api, event):
     session = Session.objects.get()
     body = response.json()
     assert response["Location"] == f"http://testserver/api/v1/sessions/{session.pk}"
-    assert response["ETag"] == f'"{session.pk}-1"'
+    assert response["ETag"] == f'"{session.pk}-1.0.0"'
     assert body == api.get(f"/api/v1/sessions/{session.pk}").json()
     assert body == {
         **body,
@@ -119,7 +119,7 @@ def test_retrieve_with_stale_etag_is_200(api, event):
 
     assert response.status_code == 200
     assert response.json()["name"] == "Changed"
-    assert response["ETag"] == f'"{session.pk}-2"'
+    assert response["ETag"] == f'"{session.pk}-2.0.0"'
 
 
 def test_delete_is_204_and_history_stays(api, event):

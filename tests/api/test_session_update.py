@@ -113,7 +113,7 @@ def test_patch_valid_field_changes_exactly_it(
     }
     assert after["updated_at"] > before["updated_at"]
     assert all(after[name] != before[name] for name in follows)
-    assert response["ETag"] == f'"{session.pk}-2"'
+    assert response["ETag"] == f'"{session.pk}-2.0.0"'
     assert api.get(URL.format(session.pk)).json() == after
     session.refresh_from_db()
     assert getattr(session, attribute) == (sent if stored is None else stored)
