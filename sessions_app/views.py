@@ -1,13 +1,21 @@
-"""The public agenda: what attendees see. Only live sessions; read straight from the database,
-so a change to a live session shows on the next page load."""
+"""The public agenda: what attendees see. Only live sessions, read straight from the database,
+so a change to a live session shows on the next load; the page, the session pages and the
+feeds answer an ETag of their content and 304 to a client that has it."""
 
+import datetime as dt
+import hashlib
+import json
 import zoneinfo
 from itertools import groupby
 
-from django.db.models import Prefetch
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import quote_etag
 
-from . import selectors
+from . import feeds, selectors
 from .models import Event
 
 
@@ -20,18 +28,122 @@ def agenda_index(request):
     return render(request, "agenda/index.html", {"events": events})
 
 
-def agenda_event(request, organisation_slug: str, event_slug: str):
-    event = get_object_or_404(
-        Event.objects.select_related("organisation").prefetch_related(
-            Prefetch("sessions", queryset=selectors.agenda_sessions(), to_attr="live_sessions")
-        ),
+def _event(organisation_slug: str, event_slug: str) -> Event:
+    return get_object_or_404(
+        Event.objects.select_related("organisation"),
         organisation__slug=organisation_slug,
         slug=event_slug,
     )
+
+
+def _live(event: Event):
+    return selectors.agenda_sessions().filter(event_id=event.pk)
+
+
+def conditional(request, response):
+    """ETag from the body; 304 when the client has it. Clients revalidate every time
+    (``no-cache``), so a change shows at once and an unchanged feed costs no body."""
+    etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+    response["ETag"] = etag
+    patch_cache_control(response, no_cache=True)
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+def _day(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw and len(raw) == 10 else None
+    except ValueError:
+        return None
+
+
+def agenda_event(request, organisation_slug: str, event_slug: str):
+    event = _event(organisation_slug, event_slug)
     zone = zoneinfo.ZoneInfo(event.timezone)
+    sessions = _live(event)
+    track_raw = request.GET.get("track", "")
+    track_id = int(track_raw) if track_raw.isascii() and track_raw.isdigit() else None
+    if track_id is not None and len(track_raw) < 19:
+        sessions = sessions.filter(track_id=track_id)
+    search = request.GET.get("q", "").strip().replace("\x00", "")[:200]
+    if search:
+        sessions = sessions.filter(
+            Q(name__icontains=search)
+            | Q(description__icontains=search)
+            | Q(badge_name__icontains=search)
+        )
+    chosen_day = _day(request.GET.get("day"))
+    scheduled = [s for s in sessions if s.starts_at is not None]
     days = []
-    scheduled = [s for s in event.live_sessions if s.starts_at is not None]
-    for day, sessions in groupby(scheduled, key=lambda s: s.starts_at.astimezone(zone).date()):
-        days.append({"date": day, "sessions": list(sessions)})
-    context = {"event": event, "days": days, "zone": zone}
-    return render(request, "agenda/event.html", context)
+    for day, group in groupby(scheduled, key=lambda s: s.starts_at.astimezone(zone).date()):
+        if chosen_day is None or day == chosen_day:
+            days.append({"date": day, "sessions": list(group)})
+    all_days = [
+        event.start_date + dt.timedelta(days=n)
+        for n in range((event.end_date - event.start_date).days + 1)
+    ]
+    context = {
+        "event": event,
+        "days": days,
+        "zone": zone,
+        "all_days": all_days,
+        "tracks": list(event.tracks.order_by("name")),
+        "chosen_day": chosen_day,
+        "chosen_track": track_id,
+        "search": search,
+        "filtered": bool(chosen_day or track_id or search),
+        "ics_url": reverse("agenda:ics", args=[organisation_slug, event_slug]),
+        "schedule_url": reverse("agenda:schedule", args=[organisation_slug, event_slug]),
+    }
+    return conditional(request, render(request, "agenda/event.html", context))
+
+
+def agenda_session(request, organisation_slug: str, event_slug: str, pk: int):
+    """A live session's own page: its ``direct_link``."""
+    event = _event(organisation_slug, event_slug)
+    session = _live(event).filter(pk=pk).first()
+    if session is None:
+        raise Http404("No such session on the agenda.")
+    context = {
+        "event": event,
+        "session": session,
+        "agenda_url": reverse("agenda:event", args=[organisation_slug, event_slug]),
+    }
+    return conditional(request, render(request, "agenda/session.html", context))
+
+
+def session_url(request, event: Event):
+    def url_for(session) -> str:
+        return request.build_absolute_uri(
+            reverse("agenda:session", args=[event.organisation.slug, event.slug, session.pk])
+        )
+
+    return url_for
+
+
+def agenda_ics(request, organisation_slug: str, event_slug: str):
+    event = _event(organisation_slug, event_slug)
+    body = feeds.event_calendar(event, _live(event), url_for=session_url(request, event))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{event.slug}.ics"'
+    return conditional(request, response)
+
+
+def agenda_schedule(request, organisation_slug: str, event_slug: str):
+    event = _event(organisation_slug, event_slug)
+    sessions = list(_live(event))
+    newest = max((s.updated_at for s in sessions), default=None)
+    version = newest.strftime("%Y%m%dT%H%M%S.%f") if newest else "empty"
+    document = feeds.schedule_document(
+        event,
+        sessions,
+        agenda_url=request.build_absolute_uri(
+            reverse("agenda:event", args=[organisation_slug, event_slug])
+        ),
+        url_for=session_url(request, event),
+        version=version,
+    )
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+    return conditional(request, response)

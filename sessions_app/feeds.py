@@ -1,0 +1,179 @@
+"""The agenda as documents other programs read: iCalendar (RFC 5545) and the frab/pretalx
+schedule JSON that conference apps import (https://c3voc.de/schedule/schema.json).
+
+Both hold the event's live sessions only, as the agenda page does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import icalendar
+from django.utils.text import slugify
+
+from .models import Event, Session
+
+PRODID = "-//Sessions Manager//Agenda//EN"
+GENERATOR = {"name": "sessions-manager", "version": "0.1.0"}
+NO_ROOM = "No room"
+
+
+def session_uid(session: Session, event: Event) -> str:
+    """Stable for the session's whole life: calendars update the entry instead of adding one."""
+    return f"session-{session.pk}@{event.organisation.slug}.sessions-manager"
+
+
+def event_calendar(
+    event: Event, sessions: Iterable[Session], *, url_for: Callable[[Session], str]
+) -> bytes:
+    """One VEVENT per live session; SEQUENCE is the session's version, so a calendar that
+    already has it takes the newer one; times carry their zone (with its VTIMEZONE)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", event.name)
+    calendar.add("x-wr-timezone", event.timezone)
+    for session in sessions:
+        if session.starts_at is None:
+            continue
+        entry = icalendar.Event()
+        entry.add("uid", session_uid(session, event))
+        entry.add("sequence", session.version)
+        entry.add("dtstamp", session.updated_at.astimezone(dt.UTC))
+        entry.add("last-modified", session.updated_at.astimezone(dt.UTC))
+        entry.add("dtstart", session.in_effective_zone(session.starts_at))
+        entry.add("dtend", session.in_effective_zone(session.ends_at))
+        entry.add("summary", session.name)
+        if session.description:
+            entry.add("description", session.description)
+        if session.location is not None:
+            entry.add("location", session.location.name)
+        if session.track is not None:
+            entry.add("categories", [session.track.name])
+        entry.add("url", url_for(session))
+        entry.add("status", "CONFIRMED")
+        calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _acronym(event: Event) -> str:
+    """The schema's acronym: lower case, digits and "_" after the first character."""
+    acronym = re.sub(r"[^a-z0-9_]", "_", event.slug.lower())
+    return acronym if len(acronym) >= 4 else f"{acronym}_event"[:8]
+
+
+def _hh_mm(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _guid(url: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, url))
+
+
+def schedule_document(
+    event: Event,
+    sessions: list[Session],
+    *,
+    agenda_url: str,
+    url_for: Callable[[Session], str],
+    version: str,
+) -> dict[str, Any]:
+    """The schedule in the frab/pretalx JSON format: days, rooms, and each live session."""
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    acronym = _acronym(event)
+    rooms: dict[str, dict[str, Any]] = {}
+    for location in sorted(event.locations.all(), key=lambda room: (room.name, room.pk)):
+        rooms.setdefault(
+            location.name,
+            {
+                "name": location.name,
+                "guid": _guid(f"{agenda_url}#room-{location.pk}"),
+                "description": None,
+                "capacity": location.capacity,
+            },
+        )
+    days = []
+    count = (event.end_date - event.start_date).days + 1
+    for index in range(count):
+        date = event.start_date + dt.timedelta(days=index)
+        start = dt.datetime.combine(date, dt.time(0), tzinfo=zone)
+        days.append(
+            {
+                "index": index + 1,
+                "date": date.isoformat(),
+                "day_start": start.isoformat(),
+                "day_end": (start + dt.timedelta(hours=23, minutes=59)).isoformat(),
+                "rooms": {},
+            }
+        )
+    by_date = {day["date"]: day for day in days}
+    for session in sessions:
+        if session.starts_at is None:
+            continue
+        local = session.starts_at.astimezone(zone)
+        day = by_date.get(local.date().isoformat())
+        if day is None:
+            continue
+        room = session.location.name if session.location is not None else NO_ROOM
+        if room == NO_ROOM and NO_ROOM not in rooms:
+            rooms[NO_ROOM] = {"name": NO_ROOM, "guid": _guid(f"{agenda_url}#no-room")}
+        url = url_for(session)
+        slug = f"{acronym}-{session.pk}-{slugify(session.name)}".strip("-_")[:120].rstrip("-_")
+        day["rooms"].setdefault(room, []).append(
+            {
+                "id": session.pk,
+                "guid": _guid(url),
+                "date": local.isoformat(),
+                "start": local.strftime("%H:%M"),
+                "duration": _hh_mm(session.ends_at - session.starts_at),
+                "room": room,
+                "slug": slug,
+                "url": url,
+                "title": session.name,
+                "subtitle": session.badge_name or "",
+                "track": session.track.name if session.track is not None else None,
+                "type": "Session",
+                "language": "en",
+                "abstract": session.admin_short_name or "",
+                "description": session.description,
+                "recording_license": "",
+                "do_not_record": None,
+                "persons": [],
+                "links": [{"url": session.webinar_url, "title": "Join online"}]
+                if session.webinar_url
+                else [],
+                "attachments": [],
+            }
+        )
+    return {
+        "$schema": "https://c3voc.de/schedule/schema.json",
+        "generator": GENERATOR,
+        "schedule": {
+            "version": version,
+            "base_url": agenda_url,
+            "conference": {
+                "acronym": acronym,
+                "title": event.name,
+                "start": event.start_date.isoformat(),
+                "end": event.end_date.isoformat(),
+                "daysCount": count,
+                "timeslot_duration": "00:05",
+                "time_zone_name": event.timezone,
+                "url": agenda_url,
+                "tracks": [
+                    {"name": track.name, "color": track.color}
+                    for track in sorted(event.tracks.all(), key=lambda t: (t.name, t.pk))
+                ],
+                "rooms": list(rooms.values()),
+                "days": days,
+            },
+        },
+    }

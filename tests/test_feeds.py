@@ -1,0 +1,170 @@
+"""The agenda's filters, session pages and feeds (.ics, schedule.json), with ETags and 304."""
+
+import datetime as dt
+import json
+import uuid
+import zoneinfo
+from pathlib import Path
+
+import icalendar
+import jsonschema
+import pytest
+
+from sessions_app import services
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+SCHEMA = json.loads((Path(__file__).parent / "data" / "c3voc-schedule-schema.json").read_text())
+
+
+@pytest.fixture
+def world():
+    organisation = f.organisation(slug="acme")
+    event = f.event(organisation=organisation, slug="summit-2030", timezone="Europe/Berlin")
+    hall, lab = f.location(event=event, name="Hall"), f.location(event=event, name="Lab")
+    track = f.track(event=event, name="Engineering", color="#16a34a")
+    keynote = f.live(event=event, name="Keynote", location=hall, track=track, description="Hi")
+    workshop = f.live(
+        event=event,
+        name="Workshop: Django",
+        location=lab,
+        day=1,
+        start="14:00",
+        end="15:30",
+        use_event_timezone=False,
+        timezone="Europe/London",
+    )
+    hidden = f.scheduled(event=event, name="Approved, not live", session_status="approved")
+    return {
+        "event": event,
+        "keynote": keynote,
+        "workshop": workshop,
+        "hidden": hidden,
+        "track": track,
+        "base": "/agenda/acme/summit-2030",
+    }
+
+
+def test_ics_parses_and_holds_the_live_sessions_with_their_instants(client, world):
+    response = client.get(world["base"] + ".ics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    calendar = icalendar.Calendar.from_ical(response.content)
+    entries = {str(e["summary"]): e for e in calendar.walk("VEVENT")}
+    assert set(entries) == {"Keynote", "Workshop: Django"}
+    keynote = entries["Keynote"]
+    assert keynote.decoded("dtstart") == world["keynote"].starts_at
+    assert keynote.decoded("dtstart").tzinfo.key == "Europe/Berlin"
+    assert keynote.decoded("dtend") == world["keynote"].ends_at
+    assert str(keynote["location"]) == "Hall"
+    assert int(keynote["sequence"]) == world["keynote"].version
+    workshop = entries["Workshop: Django"]
+    assert workshop.decoded("dtstart") == world["workshop"].starts_at
+    assert workshop.decoded("dtstart").tzinfo.key == "Europe/London"  # the session's own zone
+    assert {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")} == {
+        "Europe/Berlin",
+        "Europe/London",
+    }
+    assert str(keynote["url"]).endswith(f"/agenda/acme/summit-2030/sessions/{world['keynote'].pk}/")
+
+
+def test_ics_uid_is_stable_and_sequence_grows_with_the_version(client, world):
+    def keynote_entry():
+        calendar = icalendar.Calendar.from_ical(client.get(world["base"] + ".ics").content)
+        return next(e for e in calendar.walk("VEVENT") if "Keynote" in str(e["summary"]))
+
+    before = keynote_entry()
+    services.session_update(
+        session_id=world["keynote"].pk,
+        data={"start_time": dt.time(11), "end_time": dt.time(12), "name": "Keynote (moved)"},
+        actor=services.SYSTEM,
+    )
+    after = keynote_entry()
+
+    assert after["uid"] == before["uid"]
+    assert int(after["sequence"]) == int(before["sequence"]) + 1
+    assert after.decoded("dtstart").hour == 11
+
+
+def test_schedule_json_validates_against_the_published_schema(client, world):
+    response = client.get(world["base"] + "/schedule.json")
+
+    assert response.status_code == 200
+    document = response.json()
+    jsonschema.Draft6Validator(SCHEMA).validate(document)
+    conference = document["schedule"]["conference"]
+    assert (conference["acronym"], conference["time_zone_name"]) == ("summit_2030", "Europe/Berlin")
+    assert conference["daysCount"] == 3
+    assert [room["name"] for room in conference["rooms"]] == ["Hall", "Lab"]
+    first_day, second_day = conference["days"][0], conference["days"][1]
+    (keynote,) = first_day["rooms"]["Hall"]
+    assert keynote["title"] == "Keynote"
+    assert (keynote["start"], keynote["duration"]) == ("10:00", "01:00")
+    assert (
+        keynote["date"]
+        == world["keynote"]
+        .starts_at.astimezone(dt.UTC)
+        .astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+        .isoformat()
+    )
+    assert keynote["track"] == "Engineering"
+    uuid.UUID(keynote["guid"])
+    (workshop,) = second_day["rooms"]["Lab"]
+    assert (workshop["start"], workshop["duration"]) == ("15:00", "01:30")  # Berlin time
+    titles = [
+        e["title"] for day in conference["days"] for room in day["rooms"].values() for e in room
+    ]
+    assert "Approved, not live" not in titles
+
+
+@pytest.mark.parametrize("suffix", [".ics", "/schedule.json", "/", "/sessions/{keynote}/"])
+def test_etag_and_304_then_a_change_gives_a_new_body(client, world, suffix):
+    url = world["base"] + suffix.format(keynote=world["keynote"].pk)
+    first = client.get(url)
+    etag = first["ETag"]
+
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    services.session_update(
+        session_id=world["keynote"].pk, data={"name": "Renamed keynote"}, actor=services.SYSTEM
+    )
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+
+    assert first.status_code == 200 and "no-cache" in first["Cache-Control"]
+    assert (again.status_code, again.content) == (304, b"")
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert "Renamed keynote" in changed.content.decode()
+
+
+def test_session_page_shows_a_live_session_and_404s_for_others(client, world):
+    page = client.get(f"{world['base']}/sessions/{world['keynote'].pk}/")
+    hidden = client.get(f"{world['base']}/sessions/{world['hidden'].pk}/")
+    elsewhere = f.live(event=f.event())
+    other = client.get(f"{world['base']}/sessions/{elsewhere.pk}/")
+
+    assert page.status_code == 200
+    assert "Keynote" in page.content.decode() and "Hall" in page.content.decode()
+    assert (hidden.status_code, other.status_code) == (404, 404)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, {"keynote", "workshop"}),
+        ({"day": "2030-06-11"}, {"workshop"}),
+        ({"track": "TRACK"}, {"keynote"}),
+        ({"q": "django"}, {"workshop"}),
+        ({"day": "not-a-day", "track": "x"}, {"keynote", "workshop"}),
+    ],
+    ids=["all", "day", "track", "search", "malformed"],
+)
+def test_agenda_filters_by_day_track_and_search(client, world, params, expected):
+    params = {k: str(world["track"].pk) if v == "TRACK" else v for k, v in params.items()}
+
+    html = client.get(world["base"] + "/", params).content.decode()
+
+    shown = {
+        name for name in ("keynote", "workshop") if f'data-session-id="{world[name].pk}"' in html
+    }
+    assert shown == expected
