@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import live, views
 
 app_name = "agenda"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path(f"{EVENT}/", views.agenda_event, name="event"),
     path(f"{EVENT}.ics", views.agenda_ics, name="ics"),
     path(f"{EVENT}/schedule.json", views.agenda_schedule, name="schedule"),
+    path(f"{EVENT}/stream", live.agenda_stream, name="stream"),
     path(f"{EVENT}/sessions/<int:pk>/", views.agenda_session, name="session"),
 ]

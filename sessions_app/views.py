@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 
-from . import feeds, selectors
+from . import feeds, live, selectors
 from .models import Event
 
 
@@ -93,6 +93,8 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
         "filtered": bool(chosen_day or track_id or search),
         "ics_url": reverse("agenda:ics", args=[organisation_slug, event_slug]),
         "schedule_url": reverse("agenda:schedule", args=[organisation_slug, event_slug]),
+        "stream_url": reverse("agenda:stream", args=[organisation_slug, event_slug])
+        + f"?last_id={live.latest_change_id(event.pk)}",
     }
     return conditional(request, render(request, "agenda/event.html", context))
 

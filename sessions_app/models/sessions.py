@@ -343,7 +343,11 @@ class SessionChange(models.Model):
         db_constraint=False,
         related_name="changes",
     )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="session_changes")
+    # Indexed as (event, id) in Meta.indexes: an event's changes in order, what the live
+    # agenda's stream reads after the last id it sent.
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="session_changes", db_index=False
+    )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -376,7 +380,10 @@ class SessionChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["session", "-created_at"], name="change_session_recent")]
+        indexes = [
+            models.Index(fields=["session", "-created_at"], name="change_session_recent"),
+            models.Index(fields=["event", "id"], name="change_event_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(actor_user__isnull=True) | Q(actor_client__isnull=True),

@@ -1,0 +1,111 @@
+"""The agenda open in a browser follows changes without a reload: from the API and the admin."""
+
+import base64
+import json
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from sessions_app.api.clients import api_client_create
+from sessions_app.enums import MemberRole
+from tests import factories
+
+from .conftest import login, member, role_groups
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def agenda(transactional_db, settings):
+    settings.AGENDA_STREAM_POLL_SECONDS = 0.2
+    # A closed page is noticed at the next write: keep-alives often, so that every stream
+    # ends (and gives its connection back) before the test's database goes away.
+    settings.AGENDA_STREAM_HEARTBEAT_SECONDS = 0.3
+    role_groups()
+    organisation = factories.organisation(name="Acme", slug="acme")
+    event = factories.event(organisation=organisation, slug="summit", timezone="Europe/Berlin")
+    hall = factories.location(event=event, name="Hall")
+    keynote = factories.live(event=event, name="Keynote", location=hall)
+    later = factories.live(event=event, name="Closing", location=hall, start="16:00", end="17:00")
+    client, secret = api_client_create(
+        organisation=organisation, name="Sync", scopes=["sessions:read", "sessions:write"]
+    )
+    return {
+        "event": event,
+        "keynote": keynote,
+        "later": later,
+        "client": client,
+        "secret": secret,
+        "organiser": member(organisation, "organiser", MemberRole.ORGANISER, MemberRole.REVIEWER),
+    }
+
+
+def api_patch(base_url, agenda, session, body):
+    basic = base64.b64encode(f"{agenda['client'].client_id}:{agenda['secret']}".encode()).decode()
+    token_request = urllib.request.Request(
+        f"{base_url}/oauth2/token",
+        data=b"grant_type=client_credentials",
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    with urllib.request.urlopen(token_request, timeout=10) as answer:
+        token = json.load(answer)["access_token"]
+    patch = urllib.request.Request(
+        f"{base_url}/api/v1/sessions/{session.pk}",
+        data=json.dumps(body).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(patch, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def close_all(*pages):
+    for page in pages:
+        page.context.close()
+    time.sleep(1)  # the streams see the closed sockets at their next keep-alive
+
+
+def item(page, session):
+    return page.locator(f'li.session[data-session-id="{session.pk}"]')
+
+
+def test_agenda_shows_an_api_change_within_two_seconds(new_page, agenda, live_server):
+    page = new_page()
+    page.goto("/agenda/acme/summit/")
+    expect(page.locator("#live-status")).to_contain_text("Live", timeout=5000)
+    expect(item(page, agenda["keynote"]).locator(".time")).to_have_text("10:00\u201311:00")
+
+    api_patch(
+        live_server.url, agenda, agenda["keynote"], {"start_time": "17:30", "end_time": "18:30"}
+    )
+
+    moved = item(page, agenda["keynote"])
+    expect(moved.locator(".time")).to_have_text("17:30\u201318:30", timeout=2000)
+    # Moved after "Closing" (16:00) in the day's order, without a reload.
+    expect(page.locator("li.session").last).to_have_attribute(
+        "data-session-id", str(agenda["keynote"].pk)
+    )
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    close_all(page)
+
+
+def test_agenda_shows_an_admin_change_and_an_unpublished_session_leaves(
+    new_page, agenda, live_server
+):
+    page = new_page()
+    page.goto("/agenda/acme/summit/")
+    expect(page.locator("#live-status")).to_contain_text("Live", timeout=5000)
+
+    admin = new_page()
+    login(admin, "organiser")
+    admin.goto(f"/admin/sessions_app/session/{agenda['later'].pk}/change/")
+    admin.fill("#id_name", "Closing party")
+    admin.click("input[name=_save]")
+    expect(item(page, agenda["later"]).locator("h3")).to_have_text("Closing party", timeout=2000)
+
+    admin.goto(f"/admin/sessions_app/session/{agenda['later'].pk}/change/")
+    admin.get_by_role("button", name="Unpublish").click()
+    expect(item(page, agenda["later"])).to_have_count(0, timeout=2000)
+    close_all(page, admin)

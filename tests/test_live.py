@@ -1,0 +1,98 @@
+"""The live agenda's stream: each change of a live session, read from the history (outbox)."""
+
+import json
+
+import pytest
+
+from sessions_app import live, services
+from sessions_app.models import SessionChange
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event():
+    organisation = f.organisation(slug="acme")
+    return f.event(organisation=organisation, slug="summit")
+
+
+def parse(chunks) -> list[dict]:
+    """SSE messages as dicts: id, event, data (decoded JSON)."""
+    messages = []
+    for block in "".join(chunks).split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            messages.append(
+                {
+                    "id": int(fields["id"]),
+                    "event": fields["event"],
+                    "data": json.loads(fields["data"]),
+                }
+            )
+    return messages
+
+
+def test_a_change_to_a_live_session_is_sent_with_its_agenda_html(event):
+    session = f.live(event=event, name="Keynote")
+    cursor = live.latest_change_id(event.pk)
+
+    services.session_update(
+        session_id=session.pk, data={"name": "Keynote, moved"}, actor=services.SYSTEM
+    )
+    new_cursor, messages = live.changes_since(event, cursor)
+
+    (message,) = parse(messages)
+    change = SessionChange.objects.get(session_id=session.pk)
+    assert (message["id"], message["event"], new_cursor) == (change.pk, "session", change.pk)
+    assert message["data"]["id"] == session.pk
+    assert "Keynote, moved" in message["data"]["html"]
+    assert message["data"]["date"] == event.start_date.isoformat()
+    assert live.changes_since(event, new_cursor) == (new_cursor, [])
+
+
+def test_unpublishing_sends_a_removal_and_other_events_are_not_sent(event):
+    session = f.live(event=event)
+    elsewhere = f.live(event=f.event())
+    cursor = live.latest_change_id(event.pk)
+
+    services.session_set_status(session_id=session.pk, status="approved", actor=services.SYSTEM)
+    services.session_update(session_id=elsewhere.pk, data={"name": "X"}, actor=services.SYSTEM)
+
+    assert [(m["event"], m["data"]) for m in parse(live.changes_since(event, cursor)[1])] == [
+        ("remove", {"id": session.pk})
+    ]
+
+
+def test_a_seat_taken_is_sent_with_the_seats_left(event):
+    session = f.live(event=event, capacity=3)
+    ada = f.registrant(event=event)
+    cursor = live.latest_change_id(event.pk)
+
+    services.selection_add(
+        registrant_id=ada.pk, session_id=session.pk, actor=services.Actor(registrant=ada)
+    )
+
+    (message,) = parse(live.changes_since(event, cursor)[1])
+    assert "2 seats left" in message["data"]["html"]
+
+
+def test_stream_endpoint_resumes_after_last_event_id(client, event, settings):
+    settings.AGENDA_STREAM_POLL_SECONDS = 0.05
+    settings.AGENDA_STREAM_MAX_SECONDS = 0.3
+    session = f.live(event=event)
+    seen = live.latest_change_id(event.pk)
+    services.session_update(session_id=session.pk, data={"name": "Missed"}, actor=services.SYSTEM)
+
+    response = client.get("/agenda/acme/summit/stream", HTTP_LAST_EVENT_ID=str(seen))
+
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    body = [chunk.decode() for chunk in response.streaming_content]
+    assert body[0] == "retry: 1000\n\n"
+    (message,) = parse(body)
+    assert "Missed" in message["data"]["html"]
+
+
+def test_stream_of_an_unknown_event_is_404(client):
+    assert client.get("/agenda/nobody/nothing/stream").status_code == 404
