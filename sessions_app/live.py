@@ -8,8 +8,12 @@ change id, so a client that reconnects with ``Last-Event-ID`` (browsers do it by
 themselves) gets what it missed. It works whichever app server made the change, on
 SQLite and PostgreSQL alike, because it reads the shared database.
 
-Under an ASGI server (``make serve``) a stream is a coroutine and holds no thread; under
-WSGI (``runserver``, tests) it is a generator that holds its worker thread.
+Under an ASGI server a stream is a coroutine that stays open (up to
+``AGENDA_STREAM_MAX_SECONDS``) and holds no thread. Under WSGI (gunicorn's sync workers in
+``make serve``, ``runserver``) an open stream would hold a whole worker, so there it sends
+what is new and ends (``AGENDA_STREAM_WSGI_SECONDS``, default 0: one look); the browser's
+EventSource comes back after the ``retry`` of 1 s with ``Last-Event-ID``, so a change still
+shows within about a second, at the cost of one short request per second per open agenda.
 """
 
 from __future__ import annotations
@@ -34,11 +38,16 @@ from .models import Event, SessionChange
 BATCH = 200
 
 
-def _settings() -> tuple[float, float, float]:
+def _settings(*, held: bool) -> tuple[float, float, float]:
+    lifetime = (
+        getattr(settings, "AGENDA_STREAM_MAX_SECONDS", 300.0)
+        if held
+        else getattr(settings, "AGENDA_STREAM_WSGI_SECONDS", 0.0)
+    )
     return (
         getattr(settings, "AGENDA_STREAM_POLL_SECONDS", 0.5),
         getattr(settings, "AGENDA_STREAM_HEARTBEAT_SECONDS", 15.0),
-        getattr(settings, "AGENDA_STREAM_MAX_SECONDS", 300.0),
+        lifetime,
     )
 
 
@@ -108,11 +117,11 @@ def _start_cursor(request, event: Event) -> int:
 
 
 def _sync_stream(event: Event, cursor: int) -> Iterator[str]:
-    poll, heartbeat, lifetime = _settings()
+    poll, heartbeat, lifetime = _settings(held=False)
     started = last_sent = time.monotonic()
     yield "retry: 1000\n\n"
     try:
-        while time.monotonic() - started < lifetime:
+        while True:
             cursor, messages = changes_since(event, cursor)
             if messages:
                 yield "".join(messages)
@@ -120,13 +129,15 @@ def _sync_stream(event: Event, cursor: int) -> Iterator[str]:
             elif time.monotonic() - last_sent >= heartbeat:
                 yield ": keep-alive\n\n"
                 last_sent = time.monotonic()
+            if time.monotonic() - started >= lifetime:
+                break
             time.sleep(poll)
     finally:
         close_old_connections()
 
 
 async def _async_stream(event: Event, cursor: int) -> AsyncIterator[str]:
-    poll, heartbeat, lifetime = _settings()
+    poll, heartbeat, lifetime = _settings(held=True)
     started = last_sent = time.monotonic()
     yield "retry: 1000\n\n"
     read = sync_to_async(changes_since)

@@ -77,9 +77,7 @@ def test_a_seat_taken_is_sent_with_the_seats_left(event):
     assert "2 seats left" in message["data"]["html"]
 
 
-def test_stream_endpoint_resumes_after_last_event_id(client, event, settings):
-    settings.AGENDA_STREAM_POLL_SECONDS = 0.05
-    settings.AGENDA_STREAM_MAX_SECONDS = 0.3
+def test_stream_endpoint_resumes_after_last_event_id(client, event):
     session = f.live(event=event)
     seen = live.latest_change_id(event.pk)
     services.session_update(session_id=session.pk, data={"name": "Missed"}, actor=services.SYSTEM)
@@ -96,3 +94,39 @@ def test_stream_endpoint_resumes_after_last_event_id(client, event, settings):
 
 def test_stream_of_an_unknown_event_is_404(client):
     assert client.get("/agenda/nobody/nothing/stream").status_code == 404
+
+
+def test_under_wsgi_a_stream_can_stay_open_for_a_while_when_configured(client, event, settings):
+    settings.AGENDA_STREAM_POLL_SECONDS = 0.05
+    settings.AGENDA_STREAM_WSGI_SECONDS = 0.3
+    settings.AGENDA_STREAM_HEARTBEAT_SECONDS = 0.1
+    seen = live.latest_change_id(event.pk)
+
+    response = client.get("/agenda/acme/summit/stream", {"last_id": seen})
+    body = "".join(chunk.decode() for chunk in response.streaming_content)
+
+    assert body.startswith("retry: 1000\n\n")
+    assert ": keep-alive\n\n" in body  # it stayed open, and said so while nothing changed
+
+
+def test_under_asgi_the_stream_stays_open_and_sends_what_changed(event, settings):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    settings.AGENDA_STREAM_POLL_SECONDS = 0.05
+    settings.AGENDA_STREAM_MAX_SECONDS = 0.4
+    session = f.live(event=event)
+    seen = live.latest_change_id(event.pk)
+    services.session_update(session_id=session.pk, data={"name": "Async"}, actor=services.SYSTEM)
+
+    async def read():
+        response = await AsyncClient().get(
+            "/agenda/acme/summit/stream", headers={"Last-Event-ID": str(seen)}
+        )
+        assert response["Content-Type"] == "text/event-stream"
+        return [chunk.decode() async for chunk in response.streaming_content]
+
+    chunks = async_to_sync(read)()
+
+    (message,) = parse(chunks)
+    assert "Async" in message["data"]["html"]

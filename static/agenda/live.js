@@ -60,5 +60,11 @@
   });
   source.addEventListener("remove", (message) => removeItem(JSON.parse(message.data).id));
   source.addEventListener("open", () => { if (status) status.textContent = "Live: changes show here as they happen."; });
-  source.addEventListener("error", () => { if (status) status.textContent = "Reconnecting…"; });
+  // A stream that ends is normal (the server answers what is new and closes; EventSource
+  // comes back by itself): only a source that gave up is worth saying.
+  source.addEventListener("error", () => {
+    if (status && source.readyState === EventSource.CLOSED) {
+      status.textContent = "Live updates stopped: reload the page to see changes.";
+    }
+  });
 })();

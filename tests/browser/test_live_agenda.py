@@ -19,10 +19,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def agenda(transactional_db, settings):
-    settings.AGENDA_STREAM_POLL_SECONDS = 0.2
-    # A closed page is noticed at the next write: keep-alives often, so that every stream
-    # ends (and gives its connection back) before the test's database goes away.
-    settings.AGENDA_STREAM_HEARTBEAT_SECONDS = 0.3
+    # The live server is WSGI, as gunicorn's sync workers are: each stream request looks
+    # once and ends, and EventSource comes back a second later with Last-Event-ID.
     role_groups()
     organisation = factories.organisation(name="Acme", slug="acme")
     event = factories.event(organisation=organisation, slug="summit", timezone="Europe/Berlin")
@@ -64,7 +62,7 @@ def api_patch(base_url, agenda, session, body):
 def close_all(*pages):
     for page in pages:
         page.context.close()
-    time.sleep(1)  # the streams see the closed sockets at their next keep-alive
+    time.sleep(1.5)  # no stream request of theirs is left when the test database goes
 
 
 def item(page, session):
