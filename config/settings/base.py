@@ -42,6 +42,8 @@ MIDDLEWARE = [
     "sessions_app.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # The vendor's paths (.json suffix, /api/v1/oauth2/token) routed as the canonical ones.
+    "sessions_app.api.middleware.VendorPathMiddleware",
     # Problem+json for Django's own errors under /api/ and /oauth2/ (404, 405, 413, 500).
     "sessions_app.api.middleware.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

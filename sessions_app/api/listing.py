@@ -1,6 +1,8 @@
 """Query parameters of list endpoints, and the ``items/_meta/_links`` envelope.
 
-A parameter of the wrong form is a 400 naming it; unknown parameters are ignored.
+A parameter of the wrong form is a 400 naming it, and so is one the endpoint does not know
+(a misspelt filter must not silently answer everything): ``check()`` refuses every name no
+accessor has read. ``fields``, ``expand`` and ``ids`` are read by every endpoint.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .errors import FieldError, QueryInvalid
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
+MAX_IDS = 100
+_ID_LIST = re.compile(r"[0-9]{1,18}(,[0-9]{1,18})*\Z")
 MAX_PAGE = 10**9
 _ID = re.compile(r"[0-9]{1,18}\Z")
 _POSITIVE = re.compile(r"[0-9]{1,10}\Z")
@@ -42,6 +46,7 @@ class Query:
     def __init__(self, params) -> None:
         self.params = params
         self.errors: list[FieldError] = []
+        self.known: set[str] = set()
         for name, values in params.lists():
             if "\x00" in name or any("\x00" in value for value in values):
                 self.errors.append(
@@ -49,6 +54,7 @@ class Query:
                 )
 
     def _get(self, name: str, parse: Callable[[str], Any], message: str) -> Any:
+        self.known.add(name)
         raw = self.params.get(name)
         if raw is None or raw == "" or any(e.field == name for e in self.errors):
             return None
@@ -99,9 +105,51 @@ class Query:
         )
         return page or 1, per_page or DEFAULT_PER_PAGE
 
+    def names(self, name: str) -> list[str]:
+        """``fields=a,b`` or ``expand=a,b``: the names, in order, without repeats."""
+        parsed = self._get(
+            name, _parse_names, f"{name} must be a comma list of names, e.g. id,name."
+        )
+        return parsed or []
+
+    def ids(self) -> list[int] | None:
+        return self._get(
+            "ids",
+            _parse_ids,
+            f"ids must be a comma list of at most {MAX_IDS} ids, e.g. ids=1,2,3.",
+        )
+
     def check(self) -> None:
+        """Raise one 400 for every malformed and every unknown parameter."""
+        for name in ("fields", "expand"):
+            if name not in self.known:
+                self.names(name)
+        for name in self.params:
+            if name not in self.known and not any(e.field == name[:100] for e in self.errors):
+                self.errors.append(
+                    FieldError(
+                        name[:100],
+                        "unknown_parameter",
+                        f"{name[:100]!r} is not a parameter of this endpoint.",
+                    )
+                )
         if self.errors:
             raise QueryInvalid(self.errors)
+
+
+def _parse_names(raw: str) -> list[str]:
+    # Never a 400: a name the object does not have (whatever its spelling) is left out.
+    return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
+def _parse_ids(raw: str) -> list[int]:
+    raw = raw.replace(" ", "")
+    if not _ID_LIST.match(raw):
+        raise ValueError(raw)
+    values = list(dict.fromkeys(int(part) for part in raw.split(",")))
+    if len(values) > MAX_IDS:
+        raise ValueError(raw)
+    return values
 
 
 def _parse_id(raw: str) -> int:
@@ -208,7 +256,8 @@ def session_filters(query: Query) -> Q:
 def _link(request, page: int) -> dict[str, str]:
     params = request.GET.copy()
     params["page"] = str(page)
-    return {"href": request.build_absolute_uri(f"{request.path}?{params.urlencode()}")}
+    path = getattr(request, "original_path", request.path)  # the client's form (.json)
+    return {"href": request.build_absolute_uri(f"{path}?{params.urlencode()}")}
 
 
 def envelope(
@@ -219,28 +268,36 @@ def envelope(
     page: int,
     per_page: int,
     total: int | None = None,
+    shape: Callable[[Any, dict], dict] | None = None,
 ) -> dict:
     """One page of ``queryset`` in the list envelope: the count (unless ``total`` is known)
-    and the page."""
+    and the page. ``shape(row, item)`` gives each item its final form (fields, expand).
+    ``next`` and ``prev`` are left out at the ends, as the vendor's clients expect."""
     if total is None:
         total = queryset.count()
     page_count = math.ceil(total / per_page)
     offset = (page - 1) * per_page
     rows = list(queryset[offset : offset + per_page]) if offset < total else []
     last = max(page_count, 1)
+    items = serializer_class(rows, many=True, context={"request": request}).data
+    if shape is not None:
+        items = [shape(row, item) for row, item in zip(rows, items, strict=True)]
+    links = {
+        "self": _link(request, page),
+        "first": _link(request, 1),
+        "last": _link(request, last),
+    }
+    if page < page_count:
+        links["next"] = _link(request, page + 1)
+    if page > 1:
+        links["prev"] = _link(request, min(page - 1, last))
     return {
-        "items": serializer_class(rows, many=True, context={"request": request}).data,
+        "items": items,
         "_meta": {
             "totalCount": total,
             "pageCount": page_count,
             "currentPage": page,
             "perPage": per_page,
         },
-        "_links": {
-            "self": _link(request, page),
-            "first": _link(request, 1),
-            "last": _link(request, last),
-            "next": _link(request, page + 1) if page < page_count else None,
-            "prev": _link(request, min(page - 1, last)) if page > 1 else None,
-        },
+        "_links": links,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
@@ -36,6 +37,36 @@ DEFAULT_DETAILS = {
     411: "Send the body with a Content-Length header.",
     500: "Something went wrong on our side; it has been logged.",
 }
+
+
+_JSON_SUFFIX = re.compile(r"^(/api/v1/.*?)\.json/?$")
+_VENDOR_TOKEN_PATHS = ("/api/v1/oauth2/token", "/api/v1/oauth2/token/")
+
+
+class VendorPathMiddleware:
+    """The paths the vendor's clients use, answered by the canonical endpoints.
+
+    Every ``/api/v1/...`` path also answers with a ``.json`` suffix, and the token endpoint
+    also at ``/api/v1/oauth2/token(.json)`` (API.md "Endpoints"). The request is routed as
+    the canonical path; ``request.original_path`` keeps what the client sent, so the list
+    links it follows keep its form.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith("/api/v1/"):
+            match = _JSON_SUFFIX.match(path)
+            canonical = match.group(1) if match else path
+            if canonical in _VENDOR_TOKEN_PATHS:
+                canonical = "/oauth2/token"
+            if canonical != path:
+                request.original_path = request.path
+                request.path_info = canonical
+                request.path = request.META.get("SCRIPT_NAME", "") + canonical
+        return self.get_response(request)
 
 
 def is_api_path(path: str) -> bool:

@@ -26,7 +26,13 @@ from sessions_app import selectors, services
 from sessions_app.models import Event, Registrant, Selection, SelectionState
 
 from .errors import FieldError, PayloadInvalid
-from .schema import ID_PARAMETER, LIST_PARAMETERS, VALIDATE_ONLY_PARAMETER, problems
+from .schema import (
+    ID_PARAMETER,
+    LIST_PARAMETERS,
+    SHAPE_PARAMETERS,
+    VALIDATE_ONLY_PARAMETER,
+    problems,
+)
 from .serializers import FlatOutputSerializer, UtcDateTimeField, envelope_serializer
 from .views import ApiView, SessionScopedMixin, _pk
 from .wire import MAX_ID, _integer, _Invalid, to_flag, to_text
@@ -284,11 +290,11 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
         operation_id="registrants_retrieve",
         summary="Get a registrant",
         tags=["registrants"],
-        parameters=REGISTRANT_ITEM,
-        responses={200: RegistrantSerializer, **problems(401, 403, 404, 429)},
+        parameters=[*REGISTRANT_ITEM, *SHAPE_PARAMETERS],
+        responses={200: RegistrantSerializer, **problems(400, 401, 403, 404, 429)},
     )
     def get(self, request, pk: str):
-        return self.answer(self.registrant(pk))
+        return self.item(self.registrant(pk), RegistrantSerializer)
 
     def _update(self, request, pk: str):
         self.query().check()
@@ -339,10 +345,11 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
         parameters=REGISTRANT_ITEM,
         responses={
             204: OpenApiResponse(description="Deleted; their seats went to the waitlists."),
-            **problems(401, 403, 404, 429),
+            **problems(400, 401, 403, 404, 429),
         },
     )
     def delete(self, request, pk: str):
+        self.query().check()
         registrant = self.registrant(pk)
         services.registrant_delete(
             registrant_id=registrant.pk, actor=self.actor, organisation_id=self.organisation_id
@@ -368,6 +375,7 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
     """A registrant's seats and waitlist places."""
 
     list_methods = frozenset({"GET", "HEAD"})
+    ids_field = "session_id"  # a selection is named by its session
 
     @extend_schema(
         operation_id="registrant_sessions_list",
@@ -489,6 +497,8 @@ class SessionRegistrantsView(SessionScopedMixin, ApiView):
     scope_family = "registrants"
     required_scopes = ["registrants"]
     list_methods = frozenset({"GET", "HEAD"})
+    expansions = {}
+    ids_field = "registrant_id"  # a selection is named by its registrant here
 
     @extend_schema(
         operation_id="sessions_registrants",

@@ -64,10 +64,48 @@ IF_NONE_MATCH_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="304 Not Modified when the session's ETag is still this one.",
 )
+SHAPE_PARAMETERS = [
+    OpenApiParameter(
+        "fields",
+        str,
+        description=(
+            "Comma list of the fields to answer, e.g. id,name,date. A name the object does "
+            "not have is left out, as the vendor's framework does."
+        ),
+    ),
+    OpenApiParameter(
+        "expand",
+        str,
+        description=(
+            "Comma list of related objects to embed beside their ids: event, track, location "
+            "(sessions). A name that cannot be expanded here is left out."
+        ),
+    ),
+]
+IDS_PARAMETER = OpenApiParameter(
+    "ids",
+    str,
+    description="Comma list of at most 100 ids: only these (more is 400).",
+    pattern=r"^[0-9]{1,18}(,[0-9]{1,18}){0,99}$",
+)
 LIST_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number from 1 (default 1)."),
     OpenApiParameter("per-page", int, description="Items per page, 1-200 (default 20)."),
+    *SHAPE_PARAMETERS,
+    IDS_PARAMETER,
 ]
+# Objects that ``fields`` can cut down: their answers document no required property.
+SHAPED_COMPONENTS = (
+    "Session",
+    "Event",
+    "Track",
+    "Location",
+    "CustomField",
+    "SessionChange",
+    "Registrant",
+    "Selection",
+    "SessionAttendee",
+)
 SESSION_LIST_PARAMETERS = [
     OpenApiParameter("event_id", int, description="Only this event's sessions."),
     OpenApiParameter("track_id", int),
@@ -324,9 +362,10 @@ def complete_schema(result, generator, request, public):
                     headers["Retry-After"] = _header("Seconds to wait.", "integer")
                 if path in SESSION_ITEM_PATHS and status in ("200", "304"):
                     headers["ETag"] = _header("The session's version tag for If-Match.")
-                if method == "post" and status == "201":
-                    headers["Location"] = _header("URL of the new session.")
-                    headers["ETag"] = _header("The session's version tag for If-Match.")
+                if method == "post" and status == "201" and "{id}" not in path:
+                    headers["Location"] = _header("URL of the new object.")
+                    if path == "/api/v1/sessions":
+                        headers["ETag"] = _header("The session's version tag for If-Match.")
     result["paths"].update(oauth_paths())
     for item in result["paths"].values():
         for operation in item.values():
@@ -344,6 +383,13 @@ def complete_schema(result, generator, request, public):
         "scheme": "basic",
         "description": "client_id and client_secret, for the /oauth2/ endpoints.",
     }
+    for name in SHAPED_COMPONENTS:
+        component = result["components"]["schemas"].get(name)
+        if component is not None:
+            component.pop("required", None)
+            component["description"] = (
+                component.get("description", "") + " With fields=, only the fields asked for."
+            ).strip()
     result["components"]["schemas"]["Problem"]["description"] = (
         "RFC 9457 problem details, served as application/problem+json."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -161,6 +162,12 @@ class SessionSerializer(FlatOutputSerializer):
     selected_by_default = FlagField()
     prevent_session_conflicts = FlagField()
     custom_fields = CustomValuesField()
+    times_with_timezone = serializers.SerializerMethodField(
+        help_text='e.g. "10:00 AM - 12:00 PM (CET)", in the effective zone; null unscheduled.'
+    )
+    direct_link = serializers.SerializerMethodField(
+        help_text="The session's public page on the agenda; null unless live."
+    )
     seats_taken = serializers.IntegerField(help_text="Registrants holding a seat.")
     waitlist_count = serializers.IntegerField(help_text="Registrants waiting for a seat.")
     version = serializers.IntegerField(
@@ -168,6 +175,30 @@ class SessionSerializer(FlatOutputSerializer):
     )
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
+
+    def get_times_with_timezone(self, session) -> str | None:
+        return times_with_timezone(session)
+
+    def get_direct_link(self, session) -> str | None:
+        if session.session_status != SessionStatus.LIVE or session.pk is None:
+            return None
+        event = session.event
+        path = reverse("agenda:session", args=[event.organisation.slug, event.slug, session.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.strftime("%I:%M %p").lstrip("0")
+
+
+def times_with_timezone(session) -> str | None:
+    """As the vendor answers it: ``"10:00 AM - 12:00 PM (CET)"``."""
+    starts_at = session.in_effective_zone(session.starts_at)
+    ends_at = session.in_effective_zone(session.ends_at)
+    if starts_at is None or ends_at is None:
+        return None
+    return f"{_clock(starts_at)} - {_clock(ends_at)} ({starts_at.strftime('%Z')})"
 
 
 class SessionPreviewSerializer(SessionSerializer):
@@ -384,7 +415,6 @@ class ProblemSerializer(serializers.Serializer):
 def link_schema():
     return {
         "type": "object",
-        "nullable": True,
         "properties": {"href": {"type": "string", "format": "uri"}},
         "required": ["href"],
     }
@@ -401,7 +431,8 @@ class MetaSerializer(serializers.Serializer):
     {
         "type": "object",
         "properties": {name: link_schema() for name in ("self", "first", "last", "next", "prev")},
-        "required": ["self", "first", "last", "next", "prev"],
+        "required": ["self", "first", "last"],
+        "description": "next and prev are left out on the last and the first page.",
     }
 )
 class LinksField(serializers.Field):

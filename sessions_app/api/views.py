@@ -7,6 +7,7 @@ they did not exist, so the answer is the same 404 as for a missing id.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -36,6 +37,7 @@ from .schema import (
     IF_NONE_MATCH_PARAMETER,
     LIST_PARAMETERS,
     SESSION_LIST_PARAMETERS,
+    SHAPE_PARAMETERS,
     VALIDATE_ONLY_PARAMETER,
     problems,
 )
@@ -114,10 +116,41 @@ class ApiView(APIView):
             raise ApiError("The body must be a JSON object.", status=400)
         return body_as_dict(data)
 
+    # What ``expand=`` may embed in this endpoint's objects: name -> object -> dict or None.
+    expansions: dict[str, Callable[[Any], dict | None]] = {}
+    # The field ``ids=`` filters on (None: the endpoint's objects have no id of their own).
+    ids_field: str | None = "pk"
+
+    def shaper(self, query: Query) -> Callable[[Any, dict], dict]:
+        """Each object's final form: ``expand`` embeds related objects beside their ids,
+        ``fields`` keeps only the named fields (names it does not have are left out)."""
+        fields = set(query.names("fields"))
+        expand = [name for name in query.names("expand") if name in self.expansions]
+
+        def shape(obj, item: dict) -> dict:
+            for name in expand:
+                item[name] = self.expansions[name](obj)
+            if fields:
+                item = {key: value for key, value in item.items() if key in fields or key in expand}
+            return item
+
+        return shape
+
+    def expanded(self, queryset: QuerySet, query: Query) -> QuerySet:
+        """``queryset`` with what the asked expansions read, joined in (no query per row)."""
+        related = [name for name in query.names("expand") if name in self.expansions]
+        return queryset.select_related(*related) if related else queryset
+
     def listing(
         self, queryset: QuerySet, serializer_class, query: Query, *, total: int | None = None
     ) -> Response:
         page, per_page = query.page()
+        ids = query.ids() if self.ids_field else None
+        if ids is not None:
+            queryset = queryset.filter(**{f"{self.ids_field}__in": ids})
+            total = None
+        shape = self.shaper(query)
+        queryset = self.expanded(queryset, query)
         query.check()
         return Response(
             envelope(
@@ -127,8 +160,17 @@ class ApiView(APIView):
                 page=page,
                 per_page=per_page,
                 total=total,
+                shape=shape,
             )
         )
+
+    def item(self, obj, serializer_class, *, headers: dict | None = None) -> Response:
+        """One object as a GET answers it: ``fields`` and ``expand`` apply."""
+        query = self.query()
+        shape = self.shaper(query)
+        query.check()
+        data = serializer_class(obj, context={"request": self.request}).data
+        return Response(shape(obj, dict(data)), headers=headers)
 
 
 def _pk(value: str) -> int:
@@ -143,9 +185,17 @@ def _not_found(pk: int) -> NotFound:
 
 
 class SessionScopedMixin:
+    expansions = {
+        "event": lambda session: s.EventSerializer(session.event).data,
+        "track": lambda session: s.TrackSerializer(session.track).data if session.track else None,
+        "location": lambda session: (
+            s.LocationSerializer(session.location).data if session.location else None
+        ),
+    }
+
     def sessions(self) -> QuerySet:
         return Session.objects.filter(event__organisation_id=self.organisation_id).select_related(
-            "event"
+            "event__organisation"
         )
 
     def listed_sessions(self) -> tuple[QuerySet, dict[int, int]]:
@@ -161,7 +211,9 @@ class SessionScopedMixin:
                 "pk", "session_count"
             )
         )
-        sessions = Session.objects.filter(event_id__in=list(counts)).select_related("event")
+        sessions = Session.objects.filter(event_id__in=list(counts)).select_related(
+            "event__organisation"
+        )
         return sessions, counts
 
     def stored_session(self, pk: int) -> Session:
@@ -172,7 +224,8 @@ class SessionScopedMixin:
 
     def session_response(self, session: Session, *, status: int = 200, etag: bool = True):
         headers = {"ETag": session_etag(session)} if etag else {}
-        return Response(s.SessionSerializer(session).data, status=status, headers=headers)
+        data = s.SessionSerializer(session, context={"request": self.request}).data
+        return Response(data, status=status, headers=headers)
 
 
 SESSION_WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 411, 412, 413, 415, 422, 429)
@@ -322,21 +375,27 @@ class SessionItemView(SessionUpdateMixin, ApiView):
         operation_id="sessions_retrieve",
         summary="Get a session",
         tags=["sessions"],
-        parameters=[ID_PARAMETER, IF_NONE_MATCH_PARAMETER],
+        parameters=[ID_PARAMETER, IF_NONE_MATCH_PARAMETER, *SHAPE_PARAMETERS],
         responses={
             200: s.SessionSerializer,
             304: OpenApiResponse(description="Not modified: If-None-Match holds the ETag."),
-            **problems(401, 403, 404, 429),
+            **problems(400, 401, 403, 404, 429),
         },
     )
     def get(self, request, pk: str):
-        session = self.stored_session(_pk(pk))
+        query = self.query()
+        shape = self.shaper(query)
+        query.check()
+        session = self.expanded(self.sessions(), query).filter(pk=_pk(pk)).first()
+        if session is None:
+            raise _not_found(_pk(pk))
         etag = session_etag(session)
         if_none_match = request.META.get("HTTP_IF_NONE_MATCH", "")
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         if etag in tags or "*" in tags:
             return Response(status=http.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return self.session_response(session)
+        data = s.SessionSerializer(session, context={"request": request}).data
+        return Response(shape(session, dict(data)), headers={"ETag": etag})
 
     @extend_schema(
         operation_id="sessions_partial_update", summary="Update a session", **UPDATE_SCHEMA
@@ -359,12 +418,13 @@ class SessionItemView(SessionUpdateMixin, ApiView):
         parameters=[ID_PARAMETER],
         responses={
             204: OpenApiResponse(description="Deleted; the history stays."),
-            **problems(401, 403, 404, 409, 429),
+            **problems(400, 401, 403, 404, 409, 429),
         },
         description="A live session is 409 until it is unpublished (moved to approved).",
     )
     def delete(self, request, pk: str):
         pk = _pk(pk)
+        self.query().check()
         try:
             services.session_delete(
                 session_id=pk, actor=self.actor, organisation_id=self.organisation_id
@@ -390,6 +450,7 @@ class SessionHistoryView(SessionScopedMixin, ApiView):
     """Who changed what and when, newest first."""
 
     list_methods = frozenset({"GET", "HEAD"})
+    expansions = {}
 
     @extend_schema(
         operation_id="sessions_history",
@@ -444,8 +505,8 @@ class EventItemView(ApiView):
         operation_id="events_retrieve",
         summary="Get an event",
         tags=["events"],
-        parameters=[ID_PARAMETER],
-        responses={200: s.EventSerializer, **problems(401, 403, 404, 429)},
+        parameters=[ID_PARAMETER, *SHAPE_PARAMETERS],
+        responses={200: s.EventSerializer, **problems(400, 401, 403, 404, 429)},
     )
     def get(self, request, pk: str):
         number = int(pk)
@@ -456,7 +517,7 @@ class EventItemView(ApiView):
         )
         if event is None:
             raise NotFound(f"There is no event with id {pk[:30]}.")
-        return Response(s.EventSerializer(event).data)
+        return self.item(event, s.EventSerializer)
 
 
 def _event_scoped_list(kind: str, serializer, operation_id: str):

@@ -27,6 +27,8 @@ READ_ONLY_FIELDS = (
     "secure_id",
     "seats_taken",
     "waitlist_count",
+    "times_with_timezone",
+    "direct_link",
     "starts_at",
     "ends_at",
     "version",
@@ -214,6 +216,21 @@ def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> b
         if form:  # every form value is a string: "12" is the id 12
             return value == str(stored[name])
         return type(value) is type(stored[name]) and value == stored[name]
+    if name == "times_with_timezone":
+        from .serializers import times_with_timezone
+
+        return value == times_with_timezone(session) or (
+            form and value == "" and session.starts_at is None
+        )
+    if name == "direct_link":
+        # The link is answered absolute; any host with the session's own path is the same.
+        if value is None or (form and value == ""):
+            return session.session_status != "live"
+        return (
+            isinstance(value, str)
+            and session.session_status == "live"
+            and value.endswith(f"/sessions/{session.pk}/")
+        )
     if form and value == "":
         value = None  # as for the nullable writable fields
     current = getattr(session, name)

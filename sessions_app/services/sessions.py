@@ -156,7 +156,7 @@ def _lock_session(session_id: int, organisation_id: int | None = None) -> Sessio
     # Event, track and location come along (unlocked) so that validating what did not
     # change costs no query; _lock_location locks the location when the write needs it.
     sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "event", "track", "location"
+        "event__organisation", "track", "location"
     )
     if organisation_id is not None:
         sessions = sessions.filter(event__organisation_id=organisation_id)

@@ -191,10 +191,13 @@ def test_accept_html_still_answers_json(api, session):
     assert response["Content-Type"] == "application/json"
 
 
-def test_query_string_format_does_not_change_the_answer(api, session):
+def test_query_string_format_is_not_a_parameter(api, session):
+    """The answer is JSON whatever is asked; ``format`` is unknown like any misspelling."""
     response = api.get(f"/api/v1/sessions/{session.pk}", {"format": "xml"})
 
-    assert response.status_code == 200
+    body = assert_problem(response, 400, "bad-request")
+    assert body["errors"][0]["field"] == "format"
+    assert body["errors"][0]["code"] == "unknown_parameter"
 
 
 def test_bad_validate_only_value_is_400(api, session):

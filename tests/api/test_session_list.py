@@ -31,8 +31,6 @@ def test_list_answers_the_envelope(api, event):
             "self": self_link,
             "first": self_link,
             "last": self_link,
-            "next": None,
-            "prev": None,
         },
     }
 
@@ -70,7 +68,7 @@ def test_list_page_past_the_end_is_empty(api, event):
     response = api.get("/api/v1/sessions", {"page": 5})
 
     assert response.json()["items"] == []
-    assert response.json()["_links"]["next"] is None
+    assert "next" not in response.json()["_links"]  # left out at the end, as the vendor does
 
 
 @pytest.fixture

@@ -67,15 +67,16 @@ def assert_nothing_changed(api, session, before):
 def _valid_cases():
     # (field, value sent, value answered, other answered fields that follow, db attribute, db value)
     schedule = ("starts_at", "ends_at")
+    times = "times_with_timezone"
     return [
         ("name", "Renamed", "Renamed", (), "name", "Renamed"),
         ("admin_short_name", "Short", "Short", (), "admin_short_name", "Short"),
         ("badge_name", "Badge", "Badge", (), "badge_name", "Badge"),
         ("description", "A long text.", "A long text.", (), "description", "A long text."),
         ("date", "2030-06-11", "2030-06-11", schedule, "date", dt.date(2030, 6, 11)),
-        ("start_time", "09:30", "09:30:00", ("starts_at",), "start_time", dt.time(9, 30)),
-        ("end_time", "11:30:00", "11:30:00", ("ends_at",), "end_time", dt.time(11, 30)),
-        ("use_event_timezone", 0, 0, schedule, "use_event_timezone", False),
+        ("start_time", "09:30", "09:30:00", ("starts_at", times), "start_time", dt.time(9, 30)),
+        ("end_time", "11:30:00", "11:30:00", ("ends_at", times), "end_time", dt.time(11, 30)),
+        ("use_event_timezone", 0, 0, (*schedule, times), "use_event_timezone", False),
         ("timezone", "Europe/Paris", "Europe/Paris", (), "timezone", "Europe/Paris"),
         ("capacity", 60, 60, (), "capacity", 60),
         ("capacity", None, None, (), "capacity", None),
