@@ -1,5 +1,6 @@
 """The live agenda's stream: each change of a live session, read from the history (outbox)."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -130,3 +131,36 @@ def test_under_asgi_the_stream_stays_open_and_sends_what_changed(event, settings
 
     (message,) = parse(chunks)
     assert "Async" in message["data"]["html"]
+
+
+def test_a_refused_write_sends_nothing_and_each_committed_change_sends_one(event):
+    """The outbox is the history: a refusal leaves no row, a write exactly one per change."""
+    from django.core.exceptions import ValidationError
+
+    room = f.location(event=event)
+    first = f.live(event=event, location=room, start="10:00", end="11:00")
+    second = f.live(event=event, location=room, start="12:00", end="13:00")
+    cursor = live.latest_change_id(event.pk)
+
+    with pytest.raises(ValidationError) as refused:  # a room clash
+        services.session_update(
+            session_id=second.pk,
+            data={"start_time": dt.time(10, 30), "end_time": dt.time(11, 30)},
+            actor=services.SYSTEM,
+        )
+    assert refused.value.error_dict["location"][0].code == "conflict"
+    assert live.changes_since(event, cursor) == (cursor, [])
+
+    services.session_update(session_id=first.pk, data={"name": "One"}, actor=services.SYSTEM)
+    services.session_update(session_id=second.pk, data={"name": "Two"}, actor=services.SYSTEM)
+    services.session_update(session_id=first.pk, data={"name": "Three"}, actor=services.SYSTEM)
+    rows = SessionChange.objects.filter(event_id=event.pk, id__gt=cursor)
+
+    assert rows.count() == 3
+    messages = parse(live.changes_since(event, cursor)[1])
+    # One message per changed session, carrying its latest state and latest change id.
+    assert [(m["data"]["id"], m["id"]) for m in messages] == [
+        (second.pk, rows.filter(session_id=second.pk).get().pk),
+        (first.pk, rows.filter(session_id=first.pk).order_by("-id").first().pk),
+    ]
+    assert "Three" in messages[1]["data"]["html"]
