@@ -491,11 +491,7 @@ class PageOutcome:
 
 
 def registrant_save_page(
-    *,
-    registrant: Registrant,
-    wanted: set[int],
-    shown: set[int],
-    waitlist: set[int] = frozenset(),
+    *, registrant: Registrant, wanted: set[int], shown: set[int]
 ) -> list[PageOutcome]:
     """What the registrant's page posts: the ticked sessions among those it showed.
 
@@ -506,38 +502,30 @@ def registrant_save_page(
     current = dict(
         Selection.objects.filter(registrant=registrant).values_list("session_id", "state")
     )
-    sessions = {
-        s.pk: s
-        for s in Session.objects.filter(event_id=registrant.event_id, pk__in=shown | waitlist)
-    }
+    sessions = {s.pk: s for s in Session.objects.filter(event_id=registrant.event_id, pk__in=shown)}
+
+    def order(pk: int):
+        return (sessions[pk].starts_at is None, sessions[pk].starts_at, pk)
+
     outcomes: list[PageOutcome] = []
-    for pk in sorted(
-        sessions, key=lambda pk: (sessions[pk].starts_at is None, sessions[pk].starts_at, pk)
-    ):
-        session = sessions[pk]
+    for pk in sorted(sessions, key=order):
         state = current.get(pk)
         try:
-            if pk in waitlist and state is None:
-                result = selection_add(
-                    registrant_id=registrant.pk, session_id=pk, actor=actor, waitlist=True
-                )
-                where = result.selection.state
-                message = "You have a seat." if where == SELECTED else "You are on the waitlist."
-            elif pk in wanted and state is None:
+            if pk in wanted and state is None:
                 selection_add(registrant_id=registrant.pk, session_id=pk, actor=actor)
                 message = "You have a seat."
-            elif pk in shown and pk not in wanted and pk not in waitlist and state is not None:
+            elif pk not in wanted and state is not None:
                 selection_remove(registrant_id=registrant.pk, session_id=pk, actor=actor)
                 message = "Seat given up." if state == SELECTED else "You left the waitlist."
             else:
                 continue
         except ValidationError as exc:
             messages = [m for errors in exc.message_dict.values() for m in errors]
-            outcomes.append(PageOutcome(session, False, " ".join(messages)))
+            outcomes.append(PageOutcome(sessions[pk], False, " ".join(messages)))
             continue
         except Selection.DoesNotExist:
             continue
-        outcomes.append(PageOutcome(session, True, message))
+        outcomes.append(PageOutcome(sessions[pk], True, message))
     Registrant.objects.filter(pk=registrant.pk, page_saved_at__isnull=True).update(
         page_saved_at=timezone.now()
     )
