@@ -203,17 +203,24 @@ def holds_location(*, status: str, location_id: int | None, starts_at: Any) -> b
     return status in HOLDING_STATUSES and location_id is not None and starts_at is not None
 
 
+def _conflict_error(
+    field: str, code: str, message: str, conflicts: Sequence[Mapping[str, Any]]
+) -> ValidationError:
+    """``message`` with ``{names}`` filled in from ``conflicts`` (conflict_summary dicts),
+    which the error also carries (the API answers them as ``conflicts``)."""
+    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
+    return _error(field, message.format(names=names), code, {"conflicts": list(conflicts)})
+
+
 def validate_no_overlap(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
     """``conflicts`` are the other sessions holding the room: {id, name, starts_at, ...}."""
-    if not conflicts:
-        return
-    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
-    raise _error(
-        "location",
-        f"This location is already booked at this time by {names}.",
-        "conflict",
-        {"conflicts": list(conflicts)},
-    )
+    if conflicts:
+        raise _conflict_error(
+            "location",
+            "conflict",
+            "This location is already booked at this time by {names}.",
+            conflicts,
+        )
 
 
 def validate_no_null_characters(*, values: Mapping[str, Any]) -> None:
@@ -273,15 +280,13 @@ def validate_can_give_up(*, included: bool, locked: bool, override: bool) -> Non
 
 def validate_no_selection_conflict(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
     """``conflicts``: overlapping sessions the registrant has, where either forbids it."""
-    if not conflicts:
-        return
-    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
-    raise _error(
-        "session_id",
-        f"This session overlaps with {names}, which you already have.",
-        "selection_conflict",
-        {"conflicts": list(conflicts)},
-    )
+    if conflicts:
+        raise _conflict_error(
+            "session_id",
+            "selection_conflict",
+            "This session overlaps with {names}, which you already have.",
+            conflicts,
+        )
 
 
 # --- Custom fields -----------------------------------------------------------------------
