@@ -7,12 +7,16 @@ its own persistent database connection (CONN_MAX_AGE), so the app is not preload
 import multiprocessing
 import os
 
-wsgi_app = "config.wsgi:application"
+# Sync workers (WSGI) by default. GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker serves
+# the ASGI application instead, where the live agenda's streams stay open without holding a
+# worker (README, "The public agenda, live"); the rest of the app runs as before.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+ASGI = "uvicorn" in worker_class.lower()
+wsgi_app = "config.asgi:application" if ASGI else "config.wsgi:application"
 bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
 
 # Sync workers: each answers one request at a time, so the count is the concurrency.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
 # A request that runs longer than this is killed (the worker restarts); on SIGTERM a worker
 # gets graceful_timeout seconds to finish the requests it has before it is stopped.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -8,6 +8,7 @@ outage is the cluster being stopped with pg_ctl while the server runs.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -72,6 +73,13 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture
 def production(tmp_path):
+    with serving(tmp_path) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(tmp_path, **extra_env: str):
+    """`make serve` on a cluster of its own: (server, db, API client, log path)."""
     bindir = pg_cluster.find_bindir()
     assert bindir is not None, "the PostgreSQL run has server binaries"
     port = _free_port()
@@ -93,6 +101,7 @@ def production(tmp_path):
             WEB_CONCURRENCY="2",
             HOST="127.0.0.1",
             PORT=str(port),
+            **extra_env,
         )
         log = (tmp_path / "serve.log").open("w+")
         proc = subprocess.Popen(
@@ -203,3 +212,46 @@ def test_make_serve_survives_a_database_outage(production):
     patches = [r for r in requests if r["method"] == "PATCH" and r["status"] == 200]
     assert [r["client"] for r in patches] == [client["client_id"]] * 2
     assert not [r for r in requests if r["status"] >= 500 and r["status"] != 503]
+
+
+def test_make_serve_with_uvicorn_workers_keeps_the_live_stream_open(tmp_path):
+    """GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker: the ASGI application, where a
+    stream stays open and a change made through the API arrives on it."""
+    with serving(tmp_path, GUNICORN_WORKER_CLASS="uvicorn_worker.UvicornWorker") as running:
+        server, _, client, log_path = running
+        bearer = {"Authorization": f"Bearer {_token(server, client)}"}
+        status, _, body = server.call(
+            "GET", "/api/v1/sessions?session_status=live&per-page=1", headers=bearer
+        )
+        assert status == 200, body
+        session = json.loads(body)["items"][0]
+        stream = urllib.request.urlopen(
+            urllib.request.Request(
+                server.base + "/agenda/demo/demo-conf/stream",
+                headers={"X-Forwarded-Proto": "https"},
+            ),
+            timeout=10,
+        )
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert stream.readline() == b"retry: 1000\n"
+
+        status, _, body = server.call(
+            "PATCH",
+            f"/api/v1/sessions/{session['id']}",
+            b'{"name": "Streamed under ASGI"}',
+            {**bearer, "Content-Type": "application/json"},
+        )
+        assert status == 200, body
+        started = time.monotonic()
+        received = b""
+        while b"Streamed under ASGI" not in received:
+            line = stream.readline()
+            assert line, "the stream ended instead of staying open"
+            received += line
+        stream.close()
+
+        assert time.monotonic() - started < 2
+        # The rest of the app answers as under the sync workers.
+        assert server.call("GET", "/readyz")[0] == 200
+        assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
+        assert "uvicorn" in log_path.read_text().lower()
