@@ -38,13 +38,7 @@ def _ids(values: list[str]) -> set[int]:
 
 def _overlaps(session, others) -> list:
     return [
-        other
-        for other in others
-        if other.pk != session.pk
-        and other.starts_at is not None
-        and session.starts_at is not None
-        and other.starts_at < session.ends_at
-        and other.ends_at > session.starts_at
+        other for other in others if other.pk != session.pk and selectors.overlap(session, other)
     ]
 
 

@@ -28,6 +28,13 @@ def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: s
     )
 
 
+def overlap(first: Any, second: Any) -> bool:
+    """Two scheduled sessions (in memory) meet, half-open as everywhere else."""
+    if None in (first.starts_at, first.ends_at, second.starts_at, second.ends_at):
+        return False
+    return first.starts_at < second.ends_at and first.ends_at > second.starts_at
+
+
 def sessions_overlapping(
     *,
     location_id: int,

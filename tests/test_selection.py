@@ -495,3 +495,26 @@ def test_a_session_created_live_and_included_seats_every_registrant(event, staff
     )
 
     assert held(session)["states"] == {p.pk: "selected" for p in people}
+
+
+def test_promotion_sends_the_same_statements_however_many_are_seated(event, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def raise_capacity(raised_by: int) -> int:
+        session = f.live(event=event, capacity=1, day=raised_by % 3)
+        add(f.registrant(event=event), session)
+        for _ in range(20):
+            add(f.registrant(event=event), session, waitlist=True)
+        with CaptureQueriesContext(connection) as queries:
+            services.session_update(
+                session_id=session.pk, data={"capacity": 1 + raised_by}, actor=staff
+            )
+        assert held(session)["seats_taken"] == 1 + raised_by
+        promoted = SessionChange.objects.filter(
+            session_id=session.pk, action="selection.promoted"
+        ).order_by("id")
+        assert [c.changes["seats_taken"]["new"] for c in promoted] == list(range(2, 2 + raised_by))
+        return len(queries.captured_queries)
+
+    assert raise_capacity(1) == raise_capacity(20)

@@ -18,6 +18,7 @@ from sessions_app import services, validators
 from sessions_app.models import Session
 
 from .errors import FieldError, PayloadInvalid, translate_validation_error
+from .serializers import times_with_timezone
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1
@@ -217,8 +218,6 @@ def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> b
             return value == str(stored[name])
         return type(value) is type(stored[name]) and value == stored[name]
     if name == "times_with_timezone":
-        from .serializers import times_with_timezone
-
         return value == times_with_timezone(session) or (
             form and value == "" and session.starts_at is None
         )

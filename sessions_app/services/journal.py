@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from sessions_app.models import Session, SessionChange
 from sessions_app.signals import session_changed
@@ -22,6 +23,23 @@ def record(
         note=note,
         version=session.version,
         **actor.history_fields(),
+    )
+
+
+def record_many(session: Session, *, actor: Actor, action: str, changes: list[dict]) -> None:
+    """One history row per item of ``changes``, in one insert."""
+    now = timezone.now()
+    SessionChange.objects.bulk_create(
+        SessionChange(
+            session_id=session.pk,
+            event_id=session.event_id,
+            action=action,
+            changes=change,
+            version=session.version,
+            created_at=now,
+            **actor.history_fields(),
+        )
+        for change in changes
     )
 
 

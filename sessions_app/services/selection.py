@@ -162,14 +162,33 @@ def _add(
     )
     if state is None:
         return SelectionResult(existing, created=False)
-    now = timezone.now()
     if validate_only:
         return SelectionResult(
-            Selection(registrant=registrant, session=session, state=state, saved_at=now),
+            Selection(registrant=registrant, session=session, state=state, saved_at=timezone.now()),
             created=True,
         )
+    seated = state == SELECTED
+    action = HistoryAction.SELECTION_CREATED if seated else HistoryAction.SELECTION_WAITLISTED
+    note = "Seated beyond capacity by staff." if override_capacity and seated else ""
+    selection = _place(registrant, session, existing, state, actor=actor, action=action, note=note)
+    return SelectionResult(selection, created=True)
+
+
+def _place(
+    registrant: Registrant,
+    session: Session,
+    existing: Selection | None,
+    state: str,
+    *,
+    actor: Actor,
+    action: HistoryAction,
+    note: str = "",
+) -> Selection:
+    """Write the registrant's new ``state`` (a new selection, or a waiting one seated),
+    move the session's counters and write the history entry."""
     old_state = existing.state if existing is not None else None
-    if existing is not None:  # a waiting registrant seated by staff
+    now = timezone.now()
+    if existing is not None:
         existing.state, existing.saved_at = state, now
         existing.save(update_fields=["state", "saved_at"])
         selection = existing
@@ -181,10 +200,8 @@ def _add(
     waiting = (0 if seated else 1) - (1 if old_state == WAITLISTED else 0)
     changes = _count(session, seats=1 if seated else 0, waiting=waiting)
     changes.update(_registrant_change(registrant, old_state, state))
-    action = HistoryAction.SELECTION_CREATED if seated else HistoryAction.SELECTION_WAITLISTED
-    note = "Seated beyond capacity by staff." if override_capacity and seated else ""
     _log(session, actor, action.value, changes, note)
-    return SelectionResult(selection, created=True)
+    return selection
 
 
 def promote_waiting(session: Session, *, actor: Actor) -> list[Selection]:
@@ -208,11 +225,22 @@ def promote_waiting(session: Session, *, actor: Actor) -> list[Selection]:
         return []
     now = timezone.now()
     Selection.objects.filter(pk__in=[s.pk for s in promoted]).update(state=SELECTED, saved_at=now)
-    for selection in promoted:
+    seats, waiting = session.seats_taken, session.waitlist_count
+    entries = []
+    for step, selection in enumerate(promoted):
         selection.state, selection.saved_at = SELECTED, now
-        changes = _count(session, seats=1, waiting=-1)
-        changes.update(_registrant_change(selection.registrant, WAITLISTED, SELECTED))
-        _log(session, actor, HistoryAction.SELECTION_PROMOTED.value, changes)
+        entries.append(
+            {
+                "seats_taken": {"old": seats + step, "new": seats + step + 1},
+                "waitlist_count": {"old": waiting - step, "new": waiting - step - 1},
+                **_registrant_change(selection.registrant, WAITLISTED, SELECTED),
+            }
+        )
+    # One counter update and one insert of the entries, however many are seated.
+    _count(session, seats=len(promoted), waiting=-len(promoted))
+    action = HistoryAction.SELECTION_PROMOTED.value
+    journal.record_many(session, actor=actor, action=action, changes=entries)
+    journal.announce(session, action)
     return promoted
 
 
@@ -392,21 +420,16 @@ def registrant_create(
 
 
 def _seat_included(registrant: Registrant, session: Session, *, actor: Actor) -> None:
-    existing = Selection.objects.filter(registrant=registrant, session=session).first()
-    if existing is not None and existing.state == SELECTED:
-        return
-    now = timezone.now()
-    if existing is not None:
-        existing.state, existing.saved_at = SELECTED, now
-        existing.save(update_fields=["state", "saved_at"])
-    else:
-        Selection.objects.create(
-            registrant=registrant, session=session, state=SELECTED, saved_at=now
-        )
-    old = existing.state if existing is not None else None
-    changes = _count(session, seats=1, waiting=-1 if old == WAITLISTED else 0)
-    changes.update(_registrant_change(registrant, old, SELECTED))
-    _log(session, actor, HistoryAction.SELECTION_CREATED.value, changes, "Included session.")
+    """Seat a registrant who has just been created (so holds nothing yet)."""
+    _place(
+        registrant,
+        session,
+        None,
+        SELECTED,
+        actor=actor,
+        action=HistoryAction.SELECTION_CREATED,
+        note="Included session.",
+    )
 
 
 def seat_everyone_included(session: Session, *, actor: Actor) -> int:
