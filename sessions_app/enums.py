@@ -85,3 +85,41 @@ def status_action(status: str) -> str:
 
 # Human labels for history actions, in one place for the admin and the API.
 ACTION_LABELS: dict[str, str] = dict(HistoryAction.choices)
+
+
+# --- Webhooks (API.md "Webhooks") --------------------------------------------------------
+# The event types a subscription may list; "session.*", "selection.*" and "*" name families.
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
+    "session.created",
+    "session.updated",
+    *(f"session.status.{status}" for status in SessionStatus.values),
+    "session.deleted",
+    "selection.created",
+    "selection.deleted",
+    "selection.promoted",
+)
+WEBHOOK_EVENT_PATTERNS: tuple[str, ...] = (
+    "*",
+    "session.*",
+    "session.status.*",
+    "selection.*",
+    *WEBHOOK_EVENT_TYPES,
+)
+_EVENT_TYPE_OF_ACTION = {
+    HistoryAction.CREATE: "session.created",
+    HistoryAction.UPDATE: "session.updated",
+    HistoryAction.RESCHEDULE: "session.updated",
+    HistoryAction.DELETE: "session.deleted",
+    HistoryAction.SELECTION_CREATED: "selection.created",
+    HistoryAction.SELECTION_WAITLISTED: "selection.created",
+    HistoryAction.SELECTION_INCLUDED: "selection.created",
+    HistoryAction.SELECTION_DELETED: "selection.deleted",
+    HistoryAction.SELECTION_PROMOTED: "selection.promoted",
+}
+
+
+def webhook_event_type(action: str) -> str | None:
+    """The webhook event a history action is (``session.status.live`` is itself)."""
+    if action.startswith("session.status."):
+        return action
+    return _EVENT_TYPE_OF_ACTION.get(action)

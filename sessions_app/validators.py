@@ -5,9 +5,10 @@ with a stable ``code``; nothing here touches the database.
 """
 
 import datetime as dt
+import ipaddress
 import math
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.core.validators import URLValidator
 from .enums import (
     CHOICE_FIELD_TYPES,
     HOLDING_STATUSES,
+    WEBHOOK_EVENT_PATTERNS,
     CustomFieldType,
     SessionStatus,
     allowed_transitions,
@@ -161,6 +163,59 @@ def is_http_url(value: str) -> bool:
 def validate_webinar_url(*, url: str) -> None:
     if url and not is_http_url(url):
         raise _error("webinar_url", "Enter a valid http or https URL.", "invalid_url")
+
+
+WEBHOOK_URL_MAX = 2000
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def validate_webhook_url(*, url: Any, address_allowed: Callable[[str], bool]) -> None:
+    """https; http only to a receiver on an address we may send to that is not public
+    (loopback in development, an allowed internal network). ``address_allowed`` is the
+    SSRF guard's verdict on an IP address; a name is judged again when it is resolved."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not url or len(url) > WEBHOOK_URL_MAX or not is_http_url(url):
+        raise _error("url", "Enter an https URL of at most 2,000 characters.", "invalid_url")
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise _error("url", "Put no user name or password in the URL.", "invalid_url")
+    host = (parts.hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    inside = address is not None and not address.is_global
+    if address is not None and not address_allowed(str(address)):
+        raise _error(
+            "url",
+            "Webhooks are not sent to private, loopback or link-local addresses.",
+            "address_not_allowed",
+        )
+    if host in _LOOPBACK_NAMES and not address_allowed("127.0.0.1"):
+        raise _error(
+            "url", "Webhooks are not sent to this server's own addresses.", "address_not_allowed"
+        )
+    if parts.scheme == "http" and not (inside or host in _LOOPBACK_NAMES):
+        raise _error(
+            "url",
+            "Use https; plain http is only for a receiver on loopback or an internal network.",
+            "https_required",
+        )
+
+
+def validate_webhook_events(*, events: Any) -> None:
+    """A non-empty list of known event types or families (``session.*``, ``*``)."""
+    if not isinstance(events, list) or not events or len(events) > 50:
+        raise _error("events", 'Send a list of event types, e.g. ["session.updated"].', "invalid")
+    unknown = [event for event in events if event not in WEBHOOK_EVENT_PATTERNS]
+    if unknown:
+        shown = ", ".join(repr(str(event)[:60]) for event in unknown[:5])
+        raise _error(
+            "events",
+            f"Unknown event type {shown}; known: {', '.join(WEBHOOK_EVENT_PATTERNS)}.",
+            "unknown_event_type",
+        )
 
 
 def validate_status_transition(*, current: str, target: str) -> None:

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "sessions_app",
 ]
 
@@ -177,6 +179,7 @@ OAUTH2_PROVIDER = {
         "sessions:write": "Create, update, delete sessions and change their status",
         "registrants:read": "Read registrants and their session selections",
         "registrants:write": "Create, update, delete registrants and select sessions for them",
+        "webhooks:write": "Manage webhook subscriptions and read their delivery log",
     },
     "DEFAULT_SCOPES": ["sessions:read"],
     # Tokens are stored as a SHA-256 checksum only (RFC 9700); client secrets are hashed.
@@ -254,6 +257,38 @@ SPECTACULAR_SETTINGS = {
 }
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
+
+# --- Background work and webhooks ---------------------------------------------------------
+# The task queue lives in the database (django-tasks with django-tasks-db), so one process,
+# `manage.py run_worker`, runs beside the app servers with nothing else to install.
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "webhooks"]}
+}
+WEBHOOKS = {
+    # One attempt: connecting and the answer together, in seconds. Redirects are failures.
+    "TIMEOUT_SECONDS": env.float("DJANGO_WEBHOOK_TIMEOUT", default=5.0),
+    # Waits before the 2nd, 3rd, ... attempt; the last repeats until RETRY_FOR_SECONDS after
+    # the first attempt, when the delivery is given up.
+    "RETRY_DELAYS": env.list(
+        "DJANGO_WEBHOOK_RETRY_DELAYS", cast=float, default=[10, 60, 300, 900, 1800, 3600]
+    ),
+    "RETRY_FOR_SECONDS": env.float("DJANGO_WEBHOOK_RETRY_FOR", default=24 * 3600),
+    # A subscription whose deliveries have all failed for this long is switched off.
+    "DISABLE_AFTER_SECONDS": env.float("DJANGO_WEBHOOK_DISABLE_AFTER", default=24 * 3600),
+    # An attempt that has not reported back after this long was lost with its worker and is
+    # made again. Longer than the timeout plus a slow name lookup.
+    "LEASE_SECONDS": env.float("DJANGO_WEBHOOK_LEASE", default=60.0),
+    # SSRF guard: receivers on private, loopback and link-local addresses are refused unless
+    # this is on (development, tests) or the address is in ALLOWED_NETWORKS (an internal
+    # receiver you trust, e.g. 10.1.2.0/24).
+    "ALLOW_PRIVATE_ADDRESSES": env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=False),
+    "ALLOWED_NETWORKS": env.list("DJANGO_WEBHOOK_ALLOWED_NETWORKS", default=[]),
+    # How often the worker reads the outbox for new changes to fan out.
+    "POLL_SECONDS": env.float("DJANGO_WEBHOOK_POLL", default=0.5),
+    # A missing outbox id younger than this may still be an open transaction: the worker
+    # reads past it again until it commits or this much time has passed.
+    "GAP_GRACE_SECONDS": env.float("DJANGO_WEBHOOK_GAP_GRACE", default=120.0),
+}
 
 # --- Admin login throttling (django-axes) -------------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is

@@ -1,8 +1,13 @@
 """Developer machine: debug on, a fixed throwaway secret."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import WEBHOOKS, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-" + "x" * 32)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+# Local webhook receivers (http://127.0.0.1:...) are fine on a developer's machine.
+WEBHOOKS = {
+    **WEBHOOKS,
+    "ALLOW_PRIVATE_ADDRESSES": env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=True),
+}

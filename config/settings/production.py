@@ -1,7 +1,7 @@
 """Production: everything from the environment, no default secret, HTTPS only."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -29,3 +29,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Webhook receivers on private or loopback addresses are refused here whatever the
+# environment says; DJANGO_WEBHOOK_ALLOWED_NETWORKS names the internal ones you trust.
+WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_ADDRESSES": False}

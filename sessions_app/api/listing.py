@@ -80,6 +80,14 @@ class Query:
     def text(self, name: str) -> str | None:
         return self._get(name, str, "")
 
+    def choice(self, name: str, options: list[str]) -> str | None:
+        def parse(raw: str) -> str:
+            if raw not in options:
+                raise ValueError(raw)
+            return raw
+
+        return self._get(name, parse, f"{name} must be one of: {', '.join(options)}.")
+
     def flag(self, name: str) -> bool:
         return bool(self._get(name, _parse_flag, f"{name} must be 0, 1, true or false."))
 

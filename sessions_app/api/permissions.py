@@ -30,12 +30,16 @@ class InsufficientScope(PermissionDenied):
 
 class HasScopeForMethod(TokenHasResourceScope):
     """``sessions:read`` for reads, ``sessions:write`` for every write (status included);
-    a view with ``scope_family = "registrants"`` needs ``registrants:read``/``:write``.
+    a view with ``scope_family = "registrants"`` needs ``registrants:read``/``:write``, and
+    one with ``fixed_scope`` needs that scope for every method.
 
     Subclasses DOT's ``TokenHasResourceScope`` so the OpenAPI generator lists the scopes.
     """
 
     def get_scopes(self, request, view):
+        fixed = getattr(view, "fixed_scope", None)
+        if fixed:
+            return [fixed]  # e.g. webhooks:write for reads and writes alike
         scope = SCOPE_FOR_METHOD.get(request.method.upper(), WRITE_SCOPE)
         family = getattr(view, "scope_family", "sessions")
         return [scope.replace("sessions:", f"{family}:", 1)]

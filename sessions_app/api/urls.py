@@ -7,7 +7,7 @@ never redirects (a 301 on POST would lose the body).
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import oauth, registrants, views
+from . import oauth, registrants, views, webhooks
 
 app_name = "api"
 
@@ -54,6 +54,15 @@ urlpatterns = [
         rf"^api/v1/registrants/{ID}/sessions/(?P<session_id>[0-9]{{1,30}})/?$",
         registrants.RegistrantSelectionItemView.as_view(),
         name="registrant-session",
+    ),
+    re_path(r"^api/v1/webhooks/?$", webhooks.WebhookCollectionView.as_view(), name="webhook-list"),
+    re_path(
+        rf"^api/v1/webhooks/{ID}/?$", webhooks.WebhookItemView.as_view(), name="webhook-detail"
+    ),
+    re_path(
+        rf"^api/v1/webhooks/{ID}/deliveries/?$",
+        webhooks.WebhookDeliveriesView.as_view(),
+        name="webhook-deliveries",
     ),
     re_path(r"^api/v1/events/?$", views.EventCollectionView.as_view(), name="event-list"),
     re_path(rf"^api/v1/events/{ID}/?$", views.EventItemView.as_view(), name="event-detail"),

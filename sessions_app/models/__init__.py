@@ -7,21 +7,33 @@ from .attendance import Registrant, Selection, SelectionState
 from .clients import ApiClient, ApiRateCounter
 from .events import CustomField, CustomFieldChoice, Event, Location, Membership, Organisation, Track
 from .sessions import Session, SessionChange, new_secure_id
+from .webhooks import (
+    DeliveryState,
+    OutboxCursor,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiClient",
     "ApiRateCounter",
     "CustomField",
     "CustomFieldChoice",
+    "DeliveryState",
     "Event",
     "Location",
     "Membership",
     "Organisation",
+    "OutboxCursor",
     "Registrant",
     "Selection",
     "SelectionState",
     "Session",
     "SessionChange",
     "Track",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "new_secure_id",
 ]

@@ -1,8 +1,9 @@
 """Every write goes through here, whichever door it comes from.
 
 One module per concern: ``sessions`` (sessions and events), ``selection`` (registrants and
-their seats). Each service runs in one transaction: lock what its rule depends on, apply,
-validate the merged object, save, write one history entry, and announce only on commit.
+their seats), ``webhooks`` (subscriptions and delivery attempts). Each service runs in one
+transaction: lock what its rule depends on, apply, validate the merged object, save, write
+one history entry, and announce only on commit.
 A refused write raises and changes nothing.
 """
 
@@ -30,15 +31,26 @@ from .sessions import (
     session_set_status,
     session_update,
 )
+from .webhooks import (
+    WEBHOOK_WRITABLE_FIELDS,
+    delivery_attempt,
+    delivery_retry,
+    webhook_create,
+    webhook_delete,
+    webhook_update,
+)
 
 __all__ = [
     "EVENT_WRITABLE_FIELDS",
     "REGISTRANT_WRITABLE_FIELDS",
     "SESSION_WRITABLE_FIELDS",
     "SYSTEM",
+    "WEBHOOK_WRITABLE_FIELDS",
     "Actor",
     "PageOutcome",
     "SelectionResult",
+    "delivery_attempt",
+    "delivery_retry",
     "event_refresh_custom_field_schema",
     "event_update",
     "merge_custom_values",
@@ -53,4 +65,7 @@ __all__ = [
     "session_delete",
     "session_set_status",
     "session_update",
+    "webhook_create",
+    "webhook_delete",
+    "webhook_update",
 ]

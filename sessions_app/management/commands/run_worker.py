@@ -1,0 +1,90 @@
+"""The background worker: the outbox read into webhook deliveries, and the task queue run."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections, connections
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+
+from sessions_app import outbox
+
+logger = logging.getLogger("sessions_app.worker")
+
+
+def _outbox_loop(stop: threading.Event, poll: float) -> None:
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            outbox.recover_lost_attempts()
+            while outbox.fan_out():
+                pass  # a full batch may have more behind it
+        except DatabaseError as exc:
+            # The database is away (an outage, a restart): keep trying, lose nothing.
+            logger.warning("worker: outbox not read (%s); trying again", exc)
+            connections.close_all()
+            stop.wait(max(poll, 2.0))
+        except Exception:
+            logger.exception("worker: reading the outbox failed; trying again")
+            stop.wait(max(poll, 2.0))
+        stop.wait(poll)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background worker: read the outbox (the history every change writes) into "
+        "webhook deliveries and run the queued tasks (each webhook attempt, with its retries). "
+        "Run one or more beside the app servers; they share the work through the database. "
+        "SIGTERM or Ctrl-C stops it after the attempt it is making."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=settings.WEBHOOKS["POLL_SECONDS"],
+            help="Seconds between looks at the outbox and the task queue (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--worker-id",
+            default=None,
+            help="A name for this worker in the task results, unique in the pool "
+            "(default: made up).",
+        )
+
+    def handle(self, *args, interval: float, worker_id: str | None, **options):
+        worker_id = (worker_id or f"worker-{get_random_string(12)}")[:64]
+        stop = threading.Event()
+        reader = threading.Thread(
+            target=_outbox_loop, args=(stop, interval), name="outbox", daemon=True
+        )
+        reader.start()
+        self.stdout.write(f"Worker {worker_id}: outbox every {interval:g} s, queues *")
+        tasks = Worker(
+            queue_names=["*"],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
+        tasks.configure_signals()
+        try:
+            while True:
+                try:
+                    tasks.run()
+                    return
+                except DatabaseError as exc:
+                    logger.warning("worker: task queue not read (%s); trying again", exc)
+                    connections.close_all()
+                    time.sleep(2.0)
+                    tasks.running = True
+        finally:
+            stop.set()

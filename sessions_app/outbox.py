@@ -1,0 +1,209 @@
+"""The outbox: history rows (``SessionChange``) turned into webhook deliveries.
+
+Every service that changes a session or a selection writes its history row in the
+transaction of the change, so a refused or rolled-back write leaves no row and a committed
+one is never lost, whatever happens to the process after the commit. The worker
+(``manage.py run_worker``) calls ``fan_out`` every ``WEBHOOKS["POLL_SECONDS"]``: it reads
+the rows after the ``webhooks`` cursor, makes one delivery per row and subscription that
+wants its event type (each with its first attempt queued as a task, in the same
+transaction), and moves the cursor on.
+
+Ids are handed out when a row is inserted, not when it is committed, so on PostgreSQL a
+row may become visible after a higher one. The cursor therefore stops before a missing id
+until the row after it is ``GAP_GRACE_SECONDS`` old (by then the missing id was rolled
+back), reading the rows past it again meanwhile; a delivery is made once per row and
+subscription all the same (``delivery_once_per_change``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .enums import webhook_event_type
+from .models import (
+    DeliveryState,
+    OutboxCursor,
+    Session,
+    SessionChange,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+CURSOR = "webhooks"
+BATCH = 500
+
+
+def _utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _session_data(session: Session | None) -> dict[str, Any] | None:
+    if session is None:
+        return None
+    from .api.serializers import SessionSerializer
+
+    data = dict(SessionSerializer(session).data)
+    if isinstance(data.get("direct_link"), str) and data["direct_link"].startswith("/"):
+        data["direct_link"] = settings.SITE_URL.rstrip("/") + data["direct_link"]
+    return data
+
+
+def _registrants(changes: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for key, value in changes.items():
+        prefix, _, number = key.partition(".")
+        if prefix == "registrant" and number.isdigit() and isinstance(value, dict):
+            found.append(
+                {"registrant_id": int(number), "old": value.get("old"), "new": value.get("new")}
+            )
+    return found
+
+
+def event_body(change: SessionChange, event_type: str, session: Session | None) -> str:
+    """The JSON every subscriber of this change receives, signed as it is."""
+    data: dict[str, Any] = {
+        "session_id": change.session_id,
+        "event_id": change.event_id,
+        "actor": change.actor_label,
+        "note": change.note,
+        "changes": change.changes,
+    }
+    if event_type.startswith("selection."):
+        counts = change.changes
+        data["registrants"] = _registrants(counts)
+        for name in ("seats_taken", "waitlist_count"):
+            if isinstance(counts.get(name), dict):
+                data[name] = counts[name].get("new")
+    else:
+        data["version"] = change.version
+        data["session"] = None if event_type == "session.deleted" else _session_data(session)
+    return json.dumps(
+        {
+            "id": change.pk,
+            "type": event_type,
+            "created_at": _utc(change.created_at),
+            "data": data,
+        },
+        separators=(",", ":"),
+        sort_keys=False,
+    )
+
+
+def _settled(cursor: int, rows: list[SessionChange], now: dt.datetime) -> int:
+    """How far the cursor may move: up to the first missing id that may still commit."""
+    grace = dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
+    settled = cursor
+    for row in rows:
+        if row.pk != settled + 1 and row.created_at > now - grace:
+            break
+        settled = row.pk
+    return settled
+
+
+def fan_out(*, batch: int = BATCH) -> int:
+    """Deliveries for the outbox rows after the cursor; the number made."""
+    latest = SessionChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    known = OutboxCursor.objects.filter(name=CURSOR).values_list("last_id", flat=True).first()
+    if known is not None and known >= latest:
+        return 0  # nothing new: no write, no lock (the common case, every poll)
+    from . import tasks
+
+    made: list[WebhookDelivery] = []
+    with transaction.atomic():
+        cursor, _ = OutboxCursor.objects.select_for_update().get_or_create(name=CURSOR)
+        if not WebhookSubscription.objects.filter(active=True).exists():
+            # Nobody to tell: skip ahead. A subscription made later starts after its own
+            # since_change_id, so no row is owed to it from here.
+            cursor.last_id = max(cursor.last_id, latest)
+            cursor.save(update_fields=["last_id", "updated_at"])
+            return 0
+        rows = list(
+            SessionChange.objects.filter(id__gt=cursor.last_id)
+            .select_related("event")
+            .order_by("id")[:batch]
+        )
+        if not rows:
+            return 0
+        subscriptions = defaultdict(list)
+        for subscription in WebhookSubscription.objects.filter(
+            active=True, organisation_id__in={row.event.organisation_id for row in rows}
+        ):
+            subscriptions[subscription.organisation_id].append(subscription)
+        wanted = [
+            (row, event_type, subscription)
+            for row in rows
+            if (event_type := webhook_event_type(row.action))
+            for subscription in subscriptions.get(row.event.organisation_id, ())
+            if subscription.since_change_id < row.pk and subscription.wants(event_type)
+        ]
+        if wanted:
+            done = set(
+                WebhookDelivery.objects.filter(
+                    change_id__gte=rows[0].pk, change_id__lte=rows[-1].pk
+                ).values_list("subscription_id", "change_id")
+            )
+            wanted = [item for item in wanted if (item[2].pk, item[0].pk) not in done]
+        if wanted:
+            sessions = Session.objects.select_related("event__organisation").in_bulk(
+                {row.session_id for row, _, _ in wanted}
+            )
+            now = timezone.now()
+            bodies: dict[int, str] = {}
+            made = WebhookDelivery.objects.bulk_create(
+                WebhookDelivery(
+                    subscription=subscription,
+                    change_id=row.pk,
+                    event_type=event_type,
+                    body=bodies.setdefault(
+                        row.pk, event_body(row, event_type, sessions.get(row.session_id))
+                    ),
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for row, event_type, subscription in wanted
+            )
+            for delivery in made:
+                tasks.deliver_webhook.enqueue(delivery.pk)
+        cursor.last_id = _settled(cursor.last_id, rows, timezone.now())
+        cursor.save(update_fields=["last_id", "updated_at"])
+    if made:
+        logger.info("webhooks: %d deliveries queued", len(made))
+    return len(made)
+
+
+def recover_lost_attempts() -> int:
+    """Attempts whose worker died (their lease ran out): logged as lost and queued again."""
+    from . import tasks
+
+    now = timezone.now()
+    with transaction.atomic():
+        lost = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(state=DeliveryState.PENDING, locked_until__lt=now)
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not lost:
+            return 0
+        WebhookAttempt.objects.filter(delivery_id__in=lost, finished_at__isnull=True).update(
+            finished_at=now, error="The worker stopped during this attempt; it is made again."
+        )
+        WebhookDelivery.objects.filter(pk__in=lost).update(
+            locked_until=None,
+            next_attempt_at=now,
+            last_error="The worker stopped during the last attempt.",
+        )
+        for pk in lost:
+            tasks.deliver_webhook.enqueue(pk)
+    logger.warning("webhooks: %d attempts lost with their worker, queued again", len(lost))
+    return len(lost)

@@ -1,0 +1,14 @@
+"""Background tasks (django-tasks, queued in the database by default).
+
+The worker that runs them is ``manage.py run_worker``.
+"""
+
+from django_tasks import task
+
+from .services import webhooks
+
+
+@task(queue_name="webhooks")
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt of a webhook delivery (it re-queues itself after a failure)."""
+    return webhooks.delivery_attempt(delivery_id=delivery_id)
