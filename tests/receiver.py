@@ -41,7 +41,7 @@ def receiver(script=None, *, headers: dict[str, str] | None = None):
     state: Receiver
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802  (http.server's name)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             number = len(state.requests)
             state.requests.append(Received(self.path, dict(self.headers), body, time.monotonic()))

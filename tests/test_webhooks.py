@@ -93,7 +93,7 @@ def verify(secret: str, received) -> bool:
 def test_a_change_is_delivered_signed_with_the_secret(hooks, event):
     session = f.scheduled(event=event, name="Before")
     with receiver() as rx:
-        subscription, secret = subscribe(event, rx.url)
+        _, secret = subscribe(event, rx.url)
         rename(session, "After")
         drain(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists())
 
@@ -313,7 +313,7 @@ def test_only_the_organisations_changes_from_the_subscription_on(hooks, event):
 
 
 def test_the_secret_is_stored_encrypted_and_survives_a_key_rotation(hooks, event, settings):
-    subscription, secret = subscribe(event, "https://hooks.example.com/in")
+    _, secret = subscribe(event, "https://hooks.example.com/in")
 
     stored = WebhookSubscription.objects.values_list("sealed_secret", flat=True).get()
     assert secret.startswith("whsec_") and len(secret) > 40
