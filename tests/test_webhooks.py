@@ -148,9 +148,7 @@ def test_each_committed_change_is_one_event(hooks, event):
         subscribe(event, rx.url)
         session = f.create_via_service(event=event, name="Talk")
         rename(session, "Talk 2")
-        services.session_set_status(
-            session_id=session.pk, status="approved", actor=services.SYSTEM
-        )
+        services.session_set_status(session_id=session.pk, status="approved", actor=services.SYSTEM)
         services.session_delete(session_id=session.pk, actor=services.SYSTEM)
         drain(lambda: len(rx.requests) == 4)
         run_worker_once()  # nothing more comes

@@ -250,6 +250,10 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_TOKEN_URL": "/oauth2/token",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "ENUM_NAME_OVERRIDES": {
+        "SelectionStateEnum": "sessions_app.models.attendance.SelectionState",
+        "DeliveryStateEnum": "sessions_app.models.webhooks.DeliveryState",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sessions_app.api.schema.complete_schema",

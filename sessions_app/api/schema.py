@@ -105,6 +105,8 @@ SHAPED_COMPONENTS = (
     "Registrant",
     "Selection",
     "SessionAttendee",
+    "Webhook",
+    "WebhookDelivery",
 )
 SESSION_LIST_PARAMETERS = [
     OpenApiParameter("event_id", int, description="Only this event's sessions."),

@@ -74,6 +74,13 @@ class UtcDateTimeField(serializers.Field):
 
 
 @extend_schema_field(
+    {"type": "string", "format": "date-time", "nullable": True, "example": "2030-06-10T08:00:00Z"}
+)
+class NullableUtcDateTimeField(UtcDateTimeField):
+    """A UTC instant that may be unset (null)."""
+
+
+@extend_schema_field(
     {
         "type": "string",
         "format": "date-time",

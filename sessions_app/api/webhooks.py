@@ -10,7 +10,12 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework import status as http
 from rest_framework.exceptions import NotFound
@@ -22,7 +27,13 @@ from sessions_app.models import DeliveryState, WebhookAttempt, WebhookDelivery, 
 
 from .errors import FieldError, PayloadInvalid
 from .schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
-from .serializers import FlagField, FlatOutputSerializer, UtcDateTimeField, envelope_serializer
+from .serializers import (
+    FlagField,
+    FlatOutputSerializer,
+    NullableUtcDateTimeField,
+    UtcDateTimeField,
+    envelope_serializer,
+)
 from .views import ApiView
 from .wire import MAX_ID, _Invalid, to_flag, to_text
 
@@ -30,6 +41,8 @@ from .wire import MAX_ID, _Invalid, to_flag, to_text
 
 
 class WebhookSerializer(FlatOutputSerializer):
+    """A webhook subscription: where the organisation's changes are POSTed."""
+
     id = serializers.IntegerField()
     url = serializers.CharField(help_text="Where deliveries are POSTed.")
     events = serializers.ListField(
@@ -41,7 +54,7 @@ class WebhookSerializer(FlatOutputSerializer):
     disabled_reason = serializers.CharField(
         help_text="Why it was switched off after a day of failed deliveries; empty otherwise."
     )
-    failing_since = UtcDateTimeField(
+    failing_since = NullableUtcDateTimeField(
         help_text="The first failed attempt since the last success; null when all is well."
     )
     created_at = UtcDateTimeField()
@@ -49,21 +62,27 @@ class WebhookSerializer(FlatOutputSerializer):
 
 
 class WebhookWithSecretSerializer(WebhookSerializer):
+    """A new subscription, with its signing secret (this once)."""
+
     secret = serializers.CharField(
         help_text="Signs each delivery (X-Webhook-Signature). Shown this once: keep it."
     )
 
 
-class AttemptSerializer(FlatOutputSerializer):
+class WebhookAttemptSerializer(FlatOutputSerializer):
+    """One POST of a delivery."""
+
     number = serializers.IntegerField()
     started_at = UtcDateTimeField()
-    finished_at = UtcDateTimeField(help_text="null while the attempt runs.")
+    finished_at = NullableUtcDateTimeField(help_text="null while the attempt runs.")
     response_code = serializers.IntegerField(source="status_code", allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(help_text="Empty for a 2xx answer.")
 
 
-class DeliverySerializer(FlatOutputSerializer):
+class WebhookDeliverySerializer(FlatOutputSerializer):
+    """One event for one subscription, and where its attempts stand."""
+
     id = serializers.IntegerField()
     webhook_id = serializers.IntegerField(source="subscription_id")
     message_id = serializers.IntegerField(
@@ -75,13 +94,14 @@ class DeliverySerializer(FlatOutputSerializer):
     response_code = serializers.IntegerField(source="last_status_code", allow_null=True)
     duration_ms = serializers.IntegerField(source="last_duration_ms", allow_null=True)
     error = serializers.CharField(source="last_error")
-    next_attempt_at = UtcDateTimeField(help_text="When it is tried next; null when done.")
+    next_attempt_at = NullableUtcDateTimeField(help_text="When it is tried next; null when done.")
     created_at = UtcDateTimeField()
-    delivered_at = UtcDateTimeField()
+    delivered_at = NullableUtcDateTimeField()
     attempts = serializers.SerializerMethodField()
 
+    @extend_schema_field(WebhookAttemptSerializer(many=True))
     def get_attempts(self, delivery) -> list[dict]:
-        return [AttemptSerializer(attempt).data for attempt in delivery.attempts.all()]
+        return [WebhookAttemptSerializer(attempt).data for attempt in delivery.attempts.all()]
 
 
 class WebhookCreateBody(serializers.Serializer):
@@ -300,7 +320,7 @@ class WebhookDeliveriesView(WebhookScopedMixin, ApiView):
             *LIST_PARAMETERS,
         ],
         responses={
-            200: envelope_serializer(DeliverySerializer, "WebhookDeliveryList"),
+            200: envelope_serializer(WebhookDeliverySerializer, "WebhookDeliveryList"),
             **problems(400, 401, 403, 404, 429),
         },
     )
@@ -313,7 +333,7 @@ class WebhookDeliveriesView(WebhookScopedMixin, ApiView):
         state = query.choice("state", DeliveryState.values)
         if state:
             deliveries = deliveries.filter(state=state)
-        return self.listing(deliveries.order_by("-id"), DeliverySerializer, query)
+        return self.listing(deliveries.order_by("-id"), WebhookDeliverySerializer, query)
 
 
 __all__ = [

@@ -3,11 +3,18 @@ list"), the vendor's paths, and the session's derived fields."""
 
 import pytest
 
+from sessions_app import services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-ALL = ["sessions:read", "sessions:write", "registrants:read", "registrants:write"]
+ALL = [
+    "sessions:read",
+    "sessions:write",
+    "registrants:read",
+    "registrants:write",
+    "webhooks:write",
+]
 
 
 @pytest.fixture
@@ -32,7 +39,12 @@ def world(event):
     ]
     registrant = f.registrant(event=event)
     f.custom_field(event=event, label="Level")
+    webhook, _ = services.webhook_create(
+        organisation_id=event.organisation_id,
+        data={"url": "https://hooks.example.com/in", "events": ["*"]},
+    )
     return {
+        "webhook": webhook,
         "event": event,
         "track": track,
         "room": room,
@@ -48,6 +60,7 @@ LIST_ENDPOINTS = [
     "/api/v1/locations",
     "/api/v1/sessions/fields",
     "/api/v1/registrants",
+    "/api/v1/webhooks",
 ]
 
 
@@ -74,11 +87,16 @@ def test_an_unknown_parameter_is_400_naming_it(api, world, path):
         "/api/v1/sessions/{session}/history",
         "/api/v1/sessions/{session}/registrants",
         "/api/v1/registrants/{registrant}/sessions",
+        "/api/v1/webhooks/{webhook}",
+        "/api/v1/webhooks/{webhook}/deliveries",
     ],
 )
 def test_item_endpoints_refuse_unknown_parameters_too(api, world, path):
     url = path.format(
-        session=world["sessions"][0].pk, event=world["event"].pk, registrant=world["registrant"].pk
+        session=world["sessions"][0].pk,
+        event=world["event"].pk,
+        registrant=world["registrant"].pk,
+        webhook=world["webhook"].pk,
     )
 
     assert api.get(url).status_code == 200

@@ -19,10 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from sessions_app import services
+from sessions_app.api.clients import known_scopes
 from sessions_app.enums import CustomFieldType
 from tests import factories
-
-from .conftest import ALL_SCOPES
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,13 @@ OPERATIONS = {
     ("/api/v1/registrants/{id}/sessions", "post"),
     ("/api/v1/registrants/{id}/sessions/{session_id}", "delete"),
     ("/api/v1/sessions/{id}/registrants", "get"),
+    ("/api/v1/webhooks", "get"),
+    ("/api/v1/webhooks", "post"),
+    ("/api/v1/webhooks/{id}", "get"),
+    ("/api/v1/webhooks/{id}", "patch"),
+    ("/api/v1/webhooks/{id}", "put"),
+    ("/api/v1/webhooks/{id}", "delete"),
+    ("/api/v1/webhooks/{id}/deliveries", "get"),
     ("/oauth2/token", "post"),
     ("/oauth2/revoke_token", "post"),
     ("/oauth2/introspect", "post"),
@@ -91,6 +98,7 @@ def test_schema_has_the_client_credentials_flow(openapi):
                     "registrants:write": (
                         "Create, update, delete registrants and select sessions for them"
                     ),
+                    "webhooks:write": "Manage webhook subscriptions and read their delivery log",
                 },
             }
         },
@@ -109,6 +117,14 @@ def test_schema_has_the_client_credentials_flow(openapi):
     assert operations["/api/v1/sessions/{id}/registrants"]["get"]["security"] == [
         {"oauth2": ["registrants:read"]}
     ]
+    # One scope for a webhook's configuration and its log, read or written.
+    for method in ("get", "post"):
+        assert operations["/api/v1/webhooks"][method]["security"] == [
+            {"oauth2": ["webhooks:write"]}
+        ]
+    assert operations["/api/v1/webhooks/{id}/deliveries"]["get"]["security"] == [
+        {"oauth2": ["webhooks:write"]}
+    ]
 
 
 def test_schema_documents_problem_errors_for_every_api_operation(openapi):
@@ -120,8 +136,8 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
             if method in {"post", "put", "patch"}:
                 expected |= {"400", "411", "413", "415", "422"}
-                # Registrant edits refuse nothing with a 409; every other write can.
-                if path != "/api/v1/registrants/{id}":
+                # Registrant and webhook edits refuse nothing with a 409; other writes can.
+                if path != "/api/v1/registrants/{id}" and not path.startswith("/api/v1/webhooks"):
                     expected.add("409")
             assert expected <= set(responses), (method, path)
             for status in expected:
@@ -198,7 +214,12 @@ def api_schema(db, settings, make_caller):
             session_status=status,
         )
     factories.session(event=event)
-    caller = make_caller(organisation, scopes=ALL_SCOPES)
+    factories.registrant(event=event)
+    services.webhook_create(
+        organisation_id=organisation.pk,
+        data={"url": "https://hooks.example.com/in", "events": ["*"]},
+    )
+    caller = make_caller(organisation, scopes=known_scopes())
     # Raw WSGI calls, unlike Django's test client, would close the test's database connection
     # after each request; keep it open as the test client does.
     signals.request_started.disconnect(close_old_connections)
