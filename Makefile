@@ -15,8 +15,8 @@ MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 .PHONY: help install run serve migrate test bench fmt lint clean distclean
 
 help:
-	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/"
-	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT (README: Run in production)"
+	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
+	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT and the worker (WORKER=0: web only)"
 	@echo "make test       the suite on SQLite, then on a throwaway PostgreSQL (ARGS=... for pytest)"
 	@echo "make bench      figures: the API and admin under gunicorn on a throwaway PostgreSQL, 1k and 100k sessions"
 	@echo "make install    create $(VENV) and install the project with its dev tools"
@@ -43,16 +43,24 @@ run: migrate
 	@echo
 	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Worker     webhooks are delivered by the background worker started beside the server"
 	@echo
+	@# The worker (webhook deliveries) runs beside the server and stops with it.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) run_worker & worker=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Production settings: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL come from the
 # environment (README, "Run in production").
 PROD := DJANGO_SETTINGS_MODULE=config.settings.production
+# WORKER=0: the app server alone (run `manage.py run_worker` elsewhere; README).
+WORKER ?= 1
 serve: $(STAMP)
 	$(PROD) $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(PROD) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(PROD) $(BIN)/python manage.py migrate --noinput
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	if [ "$(WORKER)" != 0 ]; then $(PROD) $(BIN)/python manage.py run_worker & worker=$$!; fi; \
 	$(PROD) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py
 
 test: $(STAMP)

@@ -12,8 +12,10 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from sessions_app import outbox, sealing, services
 from sessions_app.models import (
@@ -29,20 +31,35 @@ from tests.receiver import receiver
 pytestmark = pytest.mark.django_db
 
 
+TASKS = Worker(
+    queue_names=["*"],
+    interval=0,
+    batch=True,
+    backend_name="default",
+    startup_delay=False,
+    max_tasks=None,
+    worker_id="test-worker",
+    excluded_queue_names=[],
+)
+
+
 def run_worker_once() -> None:
-    """What the worker does in one turn: read the outbox, run every task that is due."""
+    """What the worker does in one turn: read the outbox, run every task that is due.
+
+    The tasks run as django-tasks' own database worker runs them (claim, then run_task);
+    only its loop is left out, as that closes the database connection between tasks, which
+    would end the test's transaction on PostgreSQL.
+    """
     outbox.recover_lost_attempts()
     while outbox.fan_out():
         pass
-    call_command(
-        "db_worker",
-        batch=True,
-        queue_name="*",
-        startup_delay=False,
-        reload=False,
-        verbosity=0,
-        interval=0,
-    )
+    while True:
+        with transaction.atomic():
+            due = DBTaskResult.objects.ready().get_locked()
+            if due is None:
+                return
+            due.claim(TASKS.worker_id)
+        TASKS.run_task(due)
 
 
 def drain(until, *, timeout: float = 15.0) -> None:

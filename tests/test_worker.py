@@ -1,0 +1,148 @@
+"""The worker as it runs in production: ``manage.py run_worker`` in a process of its own,
+on the test run's PostgreSQL, delivering to a receiver on loopback, killed mid-delivery.
+
+At least once: a worker killed with SIGKILL while its POST is in flight loses nothing; the
+next worker takes the attempt for lost when its lease runs out and makes it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+
+from sessions_app import services
+from sessions_app.models import DeliveryState, SessionChange, WebhookAttempt, WebhookDelivery
+from tests import factories as f
+from tests.receiver import receiver
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _test_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+def start_worker(tmp_path, name: str, **env: str) -> subprocess.Popen:
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.2", "--worker-id", name],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _test_database_url(),
+            "DJANGO_LOG_LEVEL": "INFO",
+            **env,
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until(check, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(tmp_path):
+    event = f.event()
+    session = f.scheduled(event=event, name="Before")
+    settings_env = {"DJANGO_WEBHOOK_TIMEOUT": "30", "DJANGO_WEBHOOK_LEASE": "3"}
+    with receiver(["hang", 200]) as rx:
+        _, secret = services.webhook_create(
+            organisation_id=event.organisation_id, data={"url": rx.url, "events": ["*"]}
+        )
+        first = start_worker(tmp_path, "first", **settings_env)
+        second = None
+        try:
+            services.session_update(
+                session_id=session.pk, data={"name": "After"}, actor=services.SYSTEM
+            )
+            assert rx.got.wait(30), (tmp_path / "first.log").read_text()
+            # The POST is in flight, the receiver holds it: kill the worker outright.
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+
+            delivery = WebhookDelivery.objects.get()
+            assert delivery.state == DeliveryState.PENDING
+            assert delivery.locked_until is not None
+            (started,) = WebhookAttempt.objects.all()
+            assert started.finished_at is None  # it never came back
+
+            second = start_worker(tmp_path, "second", **settings_env)
+            wait_until(
+                lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists(),
+                what="the second worker's delivery",
+            )
+            assert stop(second) == 0, (tmp_path / "second.log").read_text()
+        finally:
+            for process in (first, second):
+                if process is not None and process.poll() is None:
+                    process.kill()
+
+        killed, redone = rx.wait_for(2)
+    change = SessionChange.objects.get(session_id=session.pk, action="session.update")
+    assert killed.body == redone.body
+    assert redone.headers["X-Webhook-Signature"] == services.webhooks.signature(secret, redone.body)
+    assert killed.headers["X-Webhook-Id"] == redone.headers["X-Webhook-Id"] == str(change.pk)
+    assert json.loads(redone.body)["data"]["changes"] == {"name": {"old": "Before", "new": "After"}}
+    lost, made = WebhookAttempt.objects.order_by("number")
+    assert (lost.number, lost.status_code, lost.finished_at is not None) == (1, None, True)
+    assert lost.error == "The worker stopped during this attempt; it is made again."
+    assert (made.number, made.status_code) == (2, 200)
+    assert len(rx.requests) == 2
+
+
+def test_two_workers_share_the_work_and_deliver_each_change_once(tmp_path):
+    event = f.event()
+    sessions = [
+        f.scheduled(event=event, start=f"{10 + n}:00", end=f"{10 + n}:30") for n in range(4)
+    ]
+    with receiver([200]) as rx:
+        services.webhook_create(
+            organisation_id=event.organisation_id, data={"url": rx.url, "events": ["*"]}
+        )
+        workers = [start_worker(tmp_path, f"w{n}") for n in range(2)]
+        try:
+            for round_ in range(5):
+                for session in sessions:
+                    services.session_update(
+                        session_id=session.pk,
+                        data={"name": f"{session.pk} round {round_}"},
+                        actor=services.SYSTEM,
+                    )
+            wait_until(
+                lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count() == 20,
+                what="20 deliveries",
+            )
+            time.sleep(1)  # anything extra would arrive now
+        finally:
+            for worker in workers:
+                assert stop(worker) == 0
+        ids = [got.headers["X-Webhook-Id"] for got in rx.requests]
+    assert len(ids) == 20
+    assert len(set(ids)) == 20
+    assert WebhookDelivery.objects.count() == 20
