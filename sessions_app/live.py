@@ -9,16 +9,19 @@ themselves) gets what it missed. It works whichever app server made the change, 
 SQLite and PostgreSQL alike, because it reads the shared database.
 
 Under an ASGI server a stream is a coroutine that stays open (up to
-``AGENDA_STREAM_MAX_SECONDS``) and holds no thread. Under WSGI (gunicorn's sync workers in
-``make serve``, ``runserver``) an open stream would hold a whole worker, so there it sends
-what is new and ends (``AGENDA_STREAM_WSGI_SECONDS``, default 0: one look); the browser's
-EventSource comes back after the ``retry`` of 1 s with ``Last-Event-ID``, so a change still
-shows within about a second, at the cost of one short request per second per open agenda.
+``AGENDA_STREAM_MAX_SECONDS``) and holds no thread; on PostgreSQL it sleeps until the
+database notifies that its event changed (``sessions_app.notify``), elsewhere it polls.
+Under WSGI (gunicorn's sync workers in ``make serve``, ``runserver``) an open stream would
+hold a whole worker, so there it sends what is new and ends (``AGENDA_STREAM_WSGI_SECONDS``,
+default 0: one look); the browser's EventSource comes back after the ``retry`` of 1 s with
+``Last-Event-ID``, so a change still shows within about a second, at the cost of one short
+request per second per open agenda.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import zoneinfo
@@ -32,7 +35,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 
-from . import selectors
+from . import notify, selectors
 from .models import Event, SessionChange
 
 BATCH = 200
@@ -138,18 +141,33 @@ def _sync_stream(event: Event, cursor: int) -> Iterator[str]:
 
 async def _async_stream(event: Event, cursor: int) -> AsyncIterator[str]:
     poll, heartbeat, lifetime = _settings(held=True)
+    fallback = getattr(settings, "AGENDA_STREAM_FALLBACK_SECONDS", 5.0)
     started = last_sent = time.monotonic()
-    yield "retry: 1000\n\n"
     read = sync_to_async(changes_since)
-    while time.monotonic() - started < lifetime:
-        cursor, messages = await read(event, cursor)
-        if messages:
-            yield "".join(messages)
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent >= heartbeat:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(poll)
+    listener = notify.bell()
+    with listener.subscribe(event.pk) if listener is not None else contextlib.nullcontext() as rung:
+        yield "retry: 1000\n\n"
+        while time.monotonic() - started < lifetime:
+            if rung is not None:
+                rung.clear()  # before the read: a change during it rings again
+            cursor, messages = await read(event, cursor)
+            if messages:
+                yield "".join(messages)
+                last_sent = time.monotonic()
+            elif time.monotonic() - last_sent >= heartbeat:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            if rung is None:
+                await asyncio.sleep(poll)
+                continue
+            # Until the listener is in, poll; it rings everyone once it is.
+            wait = min(
+                fallback if listener.listening else poll,
+                heartbeat,
+                max(lifetime - (time.monotonic() - started), 0),
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rung.wait(), timeout=wait)
 
 
 def agenda_stream(request, organisation_slug: str, event_slug: str):

@@ -2,10 +2,11 @@
 
 import datetime as dt
 import json
+import time
 
 import pytest
 
-from sessions_app import live, services
+from sessions_app import live, notify, services
 from sessions_app.models import SessionChange
 from tests import factories as f
 
@@ -164,3 +165,56 @@ def test_a_refused_write_sends_nothing_and_each_committed_change_sends_one(event
         (first.pk, rows.filter(session_id=first.pk).order_by("-id").first().pk),
     ]
     assert "Three" in messages[1]["data"]["html"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_an_open_stream_wakes_when_the_database_notifies(settings):
+    """Polling is set to 30 s here: a change shown within 2 s came by LISTEN/NOTIFY, from
+    a commit on another connection (as another app server's would)."""
+    import asyncio
+    import threading
+
+    from asgiref.sync import async_to_sync
+    from django.db import connection
+    from django.test import AsyncClient
+
+    settings.AGENDA_STREAM_POLL_SECONDS = 30
+    settings.AGENDA_STREAM_FALLBACK_SECONDS = 30
+    settings.AGENDA_STREAM_MAX_SECONDS = 10
+    organisation = f.organisation(slug="acme")
+    event = f.event(organisation=organisation, slug="summit")
+    session = f.live(event=event)
+    seen = live.latest_change_id(event.pk)
+
+    def rename_elsewhere():
+        try:
+            services.session_update(
+                session_id=session.pk, data={"name": "Pushed"}, actor=services.SYSTEM
+            )
+        finally:
+            connection.close()
+
+    async def read():
+        response = await AsyncClient().get(
+            "/agenda/acme/summit/stream", headers={"Last-Event-ID": str(seen)}
+        )
+        chunks = aiter(response.streaming_content)
+        assert await anext(chunks) == b"retry: 1000\n\n"
+        for _ in range(50):  # the listener connects and LISTENs
+            if notify.bell().listening:
+                break
+            await asyncio.sleep(0.1)
+        assert notify.bell().listening
+        started = time.monotonic()
+        writer = threading.Thread(target=rename_elsewhere)
+        writer.start()
+        message = await asyncio.wait_for(anext(chunks), timeout=2)
+        writer.join()
+        return message.decode(), time.monotonic() - started
+
+    message, elapsed = async_to_sync(read)()
+
+    (parsed,) = parse([message])
+    assert "Pushed" in parsed["data"]["html"]
+    assert elapsed < 2

@@ -262,6 +262,17 @@ SPECTACULAR_SETTINGS = {
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
 
+# --- The live agenda's stream (sessions_app.live) -----------------------------------------
+# How often a stream looks for changes when nothing tells it (SQLite, or while the
+# PostgreSQL listener reconnects); how often it looks all the same when notified.
+AGENDA_STREAM_POLL_SECONDS = env.float("DJANGO_AGENDA_STREAM_POLL", default=0.5)
+AGENDA_STREAM_FALLBACK_SECONDS = env.float("DJANGO_AGENDA_STREAM_FALLBACK", default=5.0)
+# How long a stream stays open under ASGI, and under WSGI (0: one look, then the browser
+# comes back after a second).
+AGENDA_STREAM_MAX_SECONDS = env.float("DJANGO_AGENDA_STREAM_MAX", default=300.0)
+AGENDA_STREAM_WSGI_SECONDS = env.float("DJANGO_AGENDA_STREAM_WSGI", default=0.0)
+AGENDA_STREAM_HEARTBEAT_SECONDS = 15.0
+
 # --- Background work and webhooks ---------------------------------------------------------
 # The task queue lives in the database (django-tasks with django-tasks-db), so one process,
 # `manage.py run_worker`, runs beside the app servers with nothing else to install.
