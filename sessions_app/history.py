@@ -25,6 +25,7 @@ TRACKED_FIELDS: dict[str, str] = {
     "selection_control": "selection_control",
     "selected_by_default": "selected_by_default",
     "prevent_session_conflicts": "prevent_session_conflicts",
+    "speaker_ids": "speaker_ids",
 }
 
 
@@ -40,6 +41,7 @@ def snapshot(session: Any) -> dict[str, Any]:
     """Tracked values, JSON-ready; custom fields flattened to ``custom_fields.c_N``."""
     values = {wire: _json_value(getattr(session, attr)) for wire, attr in TRACKED_FIELDS.items()}
     values["timezone"] = values["timezone"] or None
+    values["speaker_ids"] = list(values["speaker_ids"] or [])
     for key, value in (session.custom_fields or {}).items():
         values[f"custom_fields.{key}"] = value
     return values

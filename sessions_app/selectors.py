@@ -101,6 +101,36 @@ def session_conflicts(
     ]
 
 
+def speaker_conflicts(
+    *,
+    speaker_ids: list[int],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Held sessions meeting [starts_at, ends_at) that have one of ``speaker_ids``, as
+    ``conflict_summary`` names them, each with the shared ``speakers`` ({id, name})."""
+    from .models import SessionSpeaker
+
+    links = (
+        SessionSpeaker.objects.filter(
+            overlap_condition(starts_at=starts_at, ends_at=ends_at, prefix="session__"),
+            session__session_status__in=HOLDING_STATUSES,
+            speaker_id__in=speaker_ids,
+        )
+        .exclude(session_id=exclude_id)
+        .select_related("session__event", "speaker")
+        .order_by("session__starts_at", "session_id", "position")
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for link in links:
+        entry = found.get(link.session_id)
+        if entry is None:
+            entry = found[link.session_id] = {**conflict_summary(link.session), "speakers": []}
+        entry["speakers"].append({"id": link.speaker_id, "name": link.speaker.full_name})
+    return list(found.values())
+
+
 def selection_conflicts(
     *, registrant_id: int, session: Any, exclude_session_id: int | None = None
 ) -> list[dict[str, Any]]:

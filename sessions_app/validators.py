@@ -31,7 +31,10 @@ SELECTION_CODES = frozenset(
     {"sold_out", "included", "locked", "not_selectable", "selection_conflict"}
 )
 # Codes the API answers with 409 instead of 422.
-CONFLICT_CODES = frozenset({"conflict", "invalid_transition", "live_delete"}) | SELECTION_CODES
+CONFLICT_CODES = (
+    frozenset({"conflict", "invalid_transition", "live_delete", "speaker_in_sessions"})
+    | SELECTION_CODES
+)
 
 
 def _literal(message: str, params: dict | None) -> str:
@@ -274,6 +277,42 @@ def validate_no_overlap(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
             "location",
             "conflict",
             "This location is already booked at this time by {names}.",
+            conflicts,
+        )
+
+
+SPEAKERS_MAX = 50
+
+
+def validate_speaker_ids(*, speaker_ids: Any, known_ids: Iterable[int]) -> None:
+    """A list of distinct speaker ids, each one of the session's event (``known_ids``)."""
+    if not isinstance(speaker_ids, list) or len(speaker_ids) > SPEAKERS_MAX:
+        raise _error(
+            "speaker_ids", f"Send a list of at most {SPEAKERS_MAX} speaker ids.", "invalid"
+        )
+    if len(set(speaker_ids)) != len(speaker_ids):
+        raise _error("speaker_ids", "A speaker can be listed once.", "duplicate")
+    unknown = [pk for pk in speaker_ids if pk not in set(known_ids)]
+    if unknown:
+        raise _error(
+            "speaker_ids",
+            f"The event has no speaker with id {', '.join(map(str, unknown[:10]))}.",
+            "does_not_exist",
+        )
+
+
+def validate_speakers_free(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
+    """``conflicts``: held sessions overlapping this one that share a speaker with it, each
+    with ``speakers`` (the shared ones, ``{"id", "name"}``)."""
+    if conflicts:
+        speakers = ", ".join(
+            dict.fromkeys(s["name"] for c in conflicts for s in c.get("speakers", []))
+        )
+        speakers = (speakers or "A speaker").replace("{", "{{").replace("}", "}}")
+        raise _conflict_error(
+            "speaker_ids",
+            "conflict",
+            speakers + " already speaks at this time in {names}.",
             conflicts,
         )
 

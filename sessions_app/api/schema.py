@@ -77,8 +77,9 @@ SHAPE_PARAMETERS = [
         "expand",
         str,
         description=(
-            "Comma list of related objects to embed beside their ids: event, track, location "
-            "(sessions). A name that cannot be expanded here is left out."
+            "Comma list of related objects to embed beside their ids: event, track, location, "
+            "speakers (sessions); sessions (speakers). A name that cannot be expanded here is "
+            "left out."
         ),
     ),
 ]
@@ -107,6 +108,7 @@ SHAPED_COMPONENTS = (
     "SessionAttendee",
     "Webhook",
     "WebhookDelivery",
+    "Speaker",
 )
 SESSION_LIST_PARAMETERS = [
     OpenApiParameter("event_id", int, description="Only this event's sessions."),

@@ -123,6 +123,22 @@ class TimeOfDayField(serializers.Field):
         return value.strftime("%H:%M:%S") if value is not None else None
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer"},
+        "description": "The session's speakers (of its event), in billing order.",
+        "example": [3, 7],
+    }
+)
+class SpeakerIdsField(serializers.Field):
+    def get_attribute(self, instance):
+        return list(instance.speaker_ids or [])
+
+    def to_representation(self, value):
+        return value
+
+
 @extend_schema_field(CUSTOM_FIELDS_SCHEMA)
 class CustomValuesField(serializers.Field):
     def to_representation(self, value):
@@ -169,6 +185,7 @@ class SessionSerializer(FlatOutputSerializer):
     selected_by_default = FlagField()
     prevent_session_conflicts = FlagField()
     custom_fields = CustomValuesField()
+    speaker_ids = SpeakerIdsField()
     times_with_timezone = serializers.SerializerMethodField(
         help_text='e.g. "10:00 AM - 12:00 PM (CET)", in the effective zone; null unscheduled.'
     )
@@ -262,6 +279,15 @@ class SessionBodyBase(serializers.Serializer):
     selected_by_default = FlagInputField(required=False)
     prevent_session_conflicts = FlagInputField(required=False)
     custom_fields = CustomValuesField(required=False)
+    speaker_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=50,
+        help_text=(
+            "Speakers of the session's event in billing order; replaces the list (JSON only). "
+            "A speaker already in a held session overlapping this one is 409 conflict."
+        ),
+    )
 
 
 class SessionUpdateBody(SessionBodyBase):

@@ -7,7 +7,7 @@ never redirects (a 301 on POST would lose the body).
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import oauth, registrants, views, webhooks
+from . import oauth, registrants, speakers, views, webhooks
 
 app_name = "api"
 
@@ -54,6 +54,10 @@ urlpatterns = [
         rf"^api/v1/registrants/{ID}/sessions/(?P<session_id>[0-9]{{1,30}})/?$",
         registrants.RegistrantSelectionItemView.as_view(),
         name="registrant-session",
+    ),
+    re_path(r"^api/v1/speakers/?$", speakers.SpeakerCollectionView.as_view(), name="speaker-list"),
+    re_path(
+        rf"^api/v1/speakers/{ID}/?$", speakers.SpeakerItemView.as_view(), name="speaker-detail"
     ),
     re_path(r"^api/v1/webhooks/?$", webhooks.WebhookCollectionView.as_view(), name="webhook-list"),
     re_path(

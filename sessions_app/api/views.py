@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,7 +22,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app import services
-from sessions_app.models import CustomField, Event, Location, Session, SessionChange, Track
+from sessions_app.models import (
+    CustomField,
+    Event,
+    Location,
+    Session,
+    SessionChange,
+    SessionSpeaker,
+    Track,
+)
 
 from . import ratelimit
 from . import serializers as s
@@ -136,10 +144,18 @@ class ApiView(APIView):
 
         return shape
 
+    # Expansions fetched by prefetches (a query or two for the page) instead of a join.
+    prefetched_expansions: dict[str, list[Prefetch]] = {}
+
     def expanded(self, queryset: QuerySet, query: Query) -> QuerySet:
-        """``queryset`` with what the asked expansions read, joined in (no query per row)."""
+        """``queryset`` with what the asked expansions read, joined in or prefetched for the
+        whole page (no query per row)."""
         related = [name for name in query.names("expand") if name in self.expansions]
-        return queryset.select_related(*related) if related else queryset
+        joined = [name for name in related if name not in self.prefetched_expansions]
+        if joined:
+            queryset = queryset.select_related(*joined)
+        prefetches = [p for n in related if n not in joined for p in self.prefetched_expansions[n]]
+        return queryset.prefetch_related(*prefetches) if prefetches else queryset
 
     def listing(
         self, queryset: QuerySet, serializer_class, query: Query, *, total: int | None = None
@@ -184,6 +200,12 @@ def _not_found(pk: int) -> NotFound:
     return NotFound(f"There is no session with id {pk}.")
 
 
+def _session_speakers(session: Session) -> list[dict]:
+    from .speakers import SpeakerSerializer
+
+    return [SpeakerSerializer(link.speaker).data for link in session.speaker_links.all()]
+
+
 class SessionScopedMixin:
     expansions = {
         "event": lambda session: s.EventSerializer(session.event).data,
@@ -191,6 +213,21 @@ class SessionScopedMixin:
         "location": lambda session: (
             s.LocationSerializer(session.location).data if session.location else None
         ),
+        "speakers": _session_speakers,
+    }
+    # Expansions read through a prefetch (one query for the page), not a join.
+    prefetched_expansions = {
+        "speakers": [
+            Prefetch(
+                "speaker_links",
+                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
+            ),
+            # Each speaker answers its session_ids.
+            Prefetch(
+                "speaker_links__speaker__session_links",
+                queryset=SessionSpeaker.objects.order_by("session_id"),
+            ),
+        ]
     }
 
     def sessions(self) -> QuerySet:

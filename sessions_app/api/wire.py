@@ -179,6 +179,21 @@ def to_custom_fields(value: Any, *, form: bool = False) -> dict[str, Any]:
     return value
 
 
+def to_speaker_ids(value: Any, *, form: bool = False) -> list[int]:
+    if form:
+        raise _Invalid("invalid_type", "speaker_ids can be sent only in a JSON body.")
+    if not isinstance(value, list) or len(value) > validators.SPEAKERS_MAX:
+        raise _Invalid(
+            "invalid_type", f"Send speaker_ids as a list of at most {validators.SPEAKERS_MAX} ids."
+        )
+    ids = []
+    for item in value:
+        if type(item) is not int or not 0 < item <= MAX_ID:
+            raise _Invalid("invalid_type", "Each speaker id is a positive whole number.")
+        ids.append(item)
+    return ids
+
+
 CONVERTERS: dict[str, Callable[..., Any]] = {
     **dict.fromkeys(FLAG_FIELDS, to_flag),
     **dict.fromkeys(TEXT_FIELDS, to_text),
@@ -191,6 +206,7 @@ CONVERTERS: dict[str, Callable[..., Any]] = {
     "track_id": _reference("track"),
     "event_id": to_event_id,
     "custom_fields": to_custom_fields,
+    "speaker_ids": to_speaker_ids,
 }
 assert set(CONVERTERS) == set(services.SESSION_WRITABLE_FIELDS)
 

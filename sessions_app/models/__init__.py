@@ -6,6 +6,7 @@ One module per concern; every model is importable from ``sessions_app.models``.
 from .attendance import Registrant, Selection, SelectionState
 from .clients import ApiClient, ApiRateCounter
 from .events import CustomField, CustomFieldChoice, Event, Location, Membership, Organisation, Track
+from .people import SessionSpeaker, Speaker
 from .sessions import Session, SessionChange, new_secure_id
 from .webhooks import (
     DeliveryState,
@@ -31,6 +32,8 @@ __all__ = [
     "SelectionState",
     "Session",
     "SessionChange",
+    "SessionSpeaker",
+    "Speaker",
     "Track",
     "WebhookAttempt",
     "WebhookDelivery",

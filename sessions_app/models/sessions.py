@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone as django_timezone
 
 from sessions_app import selectors, validators
-from sessions_app.enums import SelectionControl, SessionStatus
+from sessions_app.enums import HOLDING_STATUSES, SelectionControl, SessionStatus
 
 from .events import Event, Location, Track
 from .fields import no_nul as _no_nul
@@ -89,6 +89,13 @@ class Session(models.Model):
     selected_by_default = models.BooleanField(default=False)
     prevent_session_conflicts = models.BooleanField(default=False)
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Speakers in billing order. The ids are kept here too (null: none yet), written with
+    # the links in one transaction by the services, so a session is answered and its rules
+    # judged without a query for them.
+    speakers = models.ManyToManyField(
+        "Speaker", through="SessionSpeaker", related_name="sessions", blank=True
+    )
+    speaker_ids = models.JSONField(null=True, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False, db_index=True)
@@ -151,6 +158,11 @@ class Session(models.Model):
         custom = self.custom_fields
         self._stored_custom_values = dict(custom) if isinstance(custom, dict) else {}
         self._stored_slot = self.held_slot() if self.__dict__.keys() >= _SLOT_ATTRS else None
+        self._stored_speaker_slot = (
+            self.speaker_slot() if self.__dict__.keys() >= _SLOT_ATTRS else None
+        )
+        if "speaker_ids" in self.__dict__:
+            self._stored_speaker_ids = list(self.speaker_ids or [])
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -212,6 +224,13 @@ class Session(models.Model):
         if not self.holds_location:
             return None
         return (self.location_id, self.starts_at, self.ends_at)
+
+    def speaker_slot(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """``(starts_at, ends_at)`` while the session takes its speakers' time: a holding
+        status and a schedule (with or without a location: a webinar's speaker is busy)."""
+        if self.session_status not in HOLDING_STATUSES or self.starts_at is None:
+            return None
+        return (self.starts_at, self.ends_at)
 
     def clean(self) -> None:
         errors: dict[str, list[ValidationError]] = {}
@@ -310,8 +329,27 @@ class Session(models.Model):
                         exclude_id=self.pk,
                     ),
                 )
+            self._check_speakers(check)
         if errors:
             raise ValidationError(errors)
+
+    def _check_speakers(self, check) -> None:
+        """A speaker is in one place at a time: only a new slot, or a speaker new to a slot
+        already held, can clash (the service holds the speakers' rows meanwhile)."""
+        slot = self.speaker_slot()
+        speakers = list(self.speaker_ids or [])
+        if slot is None or not speakers:
+            return
+        if slot == getattr(self, "_stored_speaker_slot", None):
+            known = set(getattr(self, "_stored_speaker_ids", ()))
+            speakers = [pk for pk in speakers if pk not in known]
+        if speakers:
+            check(
+                validators.validate_speakers_free,
+                conflicts=selectors.speaker_conflicts(
+                    speaker_ids=speakers, starts_at=slot[0], ends_at=slot[1], exclude_id=self.pk
+                ),
+            )
 
     def _related_or_error(self, name: str, model, errors: dict):
         """The related row, or None with a field error when its id does not exist."""

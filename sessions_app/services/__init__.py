@@ -31,6 +31,7 @@ from .sessions import (
     session_set_status,
     session_update,
 )
+from .speakers import SPEAKER_WRITABLE_FIELDS, speaker_create, speaker_delete, speaker_update
 from .webhooks import (
     WEBHOOK_WRITABLE_FIELDS,
     delivery_attempt,
@@ -44,6 +45,7 @@ __all__ = [
     "EVENT_WRITABLE_FIELDS",
     "REGISTRANT_WRITABLE_FIELDS",
     "SESSION_WRITABLE_FIELDS",
+    "SPEAKER_WRITABLE_FIELDS",
     "SYSTEM",
     "WEBHOOK_WRITABLE_FIELDS",
     "Actor",
@@ -65,6 +67,9 @@ __all__ = [
     "session_delete",
     "session_set_status",
     "session_update",
+    "speaker_create",
+    "speaker_delete",
+    "speaker_update",
     "webhook_create",
     "webhook_delete",
     "webhook_update",

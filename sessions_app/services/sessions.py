@@ -17,7 +17,7 @@ from django.utils import timezone
 from sessions_app import history, selectors, validators
 from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus, status_action
 from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import Event, Location, Session, SessionChange
+from sessions_app.models import Event, Location, Session, SessionChange, SessionSpeaker, Speaker
 
 from . import journal, selection
 from .actors import Actor
@@ -40,6 +40,19 @@ _LOCATION_RULE_FIELDS = frozenset(
         "timezone",
         "session_status",
         "capacity",
+    }
+)
+# What decides whether the session takes its speakers' time: a write that sends any of
+# these locks the session's speakers (the new ones when it sends speaker_ids).
+_SPEAKER_RULE_FIELDS = frozenset(
+    {
+        "date",
+        "start_time",
+        "end_time",
+        "use_event_timezone",
+        "timezone",
+        "session_status",
+        "speaker_ids",
     }
 )
 # A write that sends these may make the session live and included: it seats everyone.
@@ -91,6 +104,40 @@ def _lock_location(session: Session) -> None:
     )
     if location is not None:
         session.location = location
+
+
+def _hold_speakers(session: Session, data: Mapping[str, Any]) -> None:
+    """Lock the speakers whose time the write may take, in id order, so that two writes
+    placing one speaker queue up and the second sees the first; a new list must name
+    distinct speakers of the session's event."""
+    if _SPEAKER_RULE_FIELDS.isdisjoint(data):
+        return
+    ids = session.speaker_ids
+    if "speaker_ids" in data and not (
+        isinstance(ids, list) and all(type(pk) is int and 0 < pk < 2**63 for pk in ids)
+    ):
+        raise ValidationError(
+            {"speaker_ids": ValidationError("Send a list of speaker ids.", code="invalid")}
+        )
+    if not ids:
+        return
+    found = list(
+        Speaker.objects.select_for_update(no_key=True)
+        .filter(event_id=session.event_id, pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if "speaker_ids" in data:
+        validators.validate_speaker_ids(speaker_ids=ids, known_ids=found)
+
+
+def _link_speakers(session: Session) -> None:
+    """The SessionSpeaker rows as ``session.speaker_ids`` lists them, in that order."""
+    SessionSpeaker.objects.filter(session_id=session.pk).delete()
+    SessionSpeaker.objects.bulk_create(
+        SessionSpeaker(session_id=session.pk, speaker_id=pk, position=position)
+        for position, pk in enumerate(session.speaker_ids or [])
+    )
 
 
 def _validate(session: Session) -> None:
@@ -186,6 +233,7 @@ def _write(
             _apply(session, data)
             if not _LOCATION_RULE_FIELDS.isdisjoint(data):
                 _lock_location(session)
+            _hold_speakers(session, data)
             _validate(session)
             changes = history.diff(before, history.snapshot(session))
             if not changes:
@@ -201,6 +249,8 @@ def _write(
             if validate_only:
                 return session
             session.save(update_fields={*history.changed_attributes(changes), *_ALWAYS_SAVED})
+            if "speaker_ids" in changes:
+                _link_speakers(session)
             journal.record(session, actor=actor, action=action, changes=changes, note=note)
             journal.announce(session, action)
             _reseat(session, changes, actor=actor)
@@ -294,11 +344,14 @@ def session_create(
             session = Session(event=events.get(pk=event.pk))
             _apply(session, data)
             _lock_location(session)
+            _hold_speakers(session, data)
             _validate(session)
             if validate_only:
                 session.compute_instants()
                 return session
             session.save()
+            if session.speaker_ids:
+                _link_speakers(session)
             changes = history.diff({}, history.snapshot(session))
             journal.record(session, actor=actor, action=HistoryAction.CREATE.value, changes=changes)
             journal.announce(session, HistoryAction.CREATE.value)

@@ -44,6 +44,7 @@ def world(event):
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
     )
     return {
+        "speaker": services.speaker_create(event_id=event.pk, data={"first_name": "Ada"}),
         "webhook": webhook,
         "event": event,
         "track": track,
@@ -61,6 +62,7 @@ LIST_ENDPOINTS = [
     "/api/v1/sessions/fields",
     "/api/v1/registrants",
     "/api/v1/webhooks",
+    "/api/v1/speakers",
 ]
 
 
@@ -89,6 +91,7 @@ def test_an_unknown_parameter_is_400_naming_it(api, world, path):
         "/api/v1/registrants/{registrant}/sessions",
         "/api/v1/webhooks/{webhook}",
         "/api/v1/webhooks/{webhook}/deliveries",
+        "/api/v1/speakers/{speaker}",
     ],
 )
 def test_item_endpoints_refuse_unknown_parameters_too(api, world, path):
@@ -97,6 +100,7 @@ def test_item_endpoints_refuse_unknown_parameters_too(api, world, path):
         event=world["event"].pk,
         registrant=world["registrant"].pk,
         webhook=world["webhook"].pk,
+        speaker=world["speaker"].pk,
     )
 
     assert api.get(url).status_code == 200
@@ -130,7 +134,7 @@ def test_fields_and_expand_on_one_session(api, world):
 
     response = api.get(
         f"/api/v1/sessions/{session.pk}",
-        {"fields": "id,track_id", "expand": "track,location,speakers"},
+        {"fields": "id,track_id", "expand": "track,location,speakers,sponsors"},
     )
 
     assert response.json() == {
@@ -148,6 +152,7 @@ def test_fields_and_expand_on_one_session(api, world):
             "name": "Hall",
             "capacity": 100,
         },
+        "speakers": [],  # none yet; "sponsors" cannot be expanded and is left out
     }
 
 

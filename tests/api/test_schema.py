@@ -50,6 +50,12 @@ OPERATIONS = {
     ("/api/v1/registrants/{id}/sessions", "post"),
     ("/api/v1/registrants/{id}/sessions/{session_id}", "delete"),
     ("/api/v1/sessions/{id}/registrants", "get"),
+    ("/api/v1/speakers", "get"),
+    ("/api/v1/speakers", "post"),
+    ("/api/v1/speakers/{id}", "get"),
+    ("/api/v1/speakers/{id}", "patch"),
+    ("/api/v1/speakers/{id}", "put"),
+    ("/api/v1/speakers/{id}", "delete"),
     ("/api/v1/webhooks", "get"),
     ("/api/v1/webhooks", "post"),
     ("/api/v1/webhooks/{id}", "get"),
@@ -136,8 +142,11 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
             if method in {"post", "put", "patch"}:
                 expected |= {"400", "411", "413", "415", "422"}
-                # Registrant and webhook edits refuse nothing with a 409; other writes can.
-                if path != "/api/v1/registrants/{id}" and not path.startswith("/api/v1/webhooks"):
+                # Registrant, speaker and webhook edits refuse nothing with a 409; other
+                # writes can.
+                if path != "/api/v1/registrants/{id}" and not path.startswith(
+                    ("/api/v1/webhooks", "/api/v1/speakers")
+                ):
                     expected.add("409")
             assert expected <= set(responses), (method, path)
             for status in expected:
@@ -163,7 +172,7 @@ def test_schema_describes_the_session_fields(openapi):
         "capacity", "location_id", "track_id", "webinar_url", "sold_out_message", "secure_id",
         "session_status", "locked_when_saved", "selection_control", "selected_by_default",
         "prevent_session_conflicts", "custom_fields", "times_with_timezone", "direct_link",
-        "seats_taken", "waitlist_count",
+        "seats_taken", "waitlist_count", "speaker_ids",
         "version", "created_at", "updated_at",
     }  # fmt: skip
     problem = openapi["components"]["schemas"]["Problem"]["properties"]
@@ -215,6 +224,7 @@ def api_schema(db, settings, make_caller):
         )
     factories.session(event=event)
     factories.registrant(event=event)
+    services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
     services.webhook_create(
         organisation_id=organisation.pk,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
