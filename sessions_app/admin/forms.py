@@ -26,8 +26,8 @@ from sessions_app.models import CustomField, Event, Session
 CUSTOM_PREFIX = "cf_"
 # Model fields the form may send to the services, by form name → service name.
 SERVICE_NAMES = {
-    name: name for name in services.SESSION_WRITABLE_FIELDS if not name.endswith("_id")
-} | {"location": "location_id", "track": "track_id"}
+    name: name for name in services.SESSION_WRITABLE_FIELDS if not name.endswith(("_id", "_ids"))
+} | {"location": "location_id", "track": "track_id", "speakers": "speaker_ids"}
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -177,6 +177,8 @@ class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
         if self.instance.pk:
             self.initial["loaded_version"] = self.instance.version
             self.fields["loaded_version"].required = True
+            if "speakers" in self.fields:
+                self.initial["speakers"] = list(self.instance.speaker_ids or [])
             stored = self.instance.custom_fields or {}
             for definition in self.custom_definitions:
                 self.initial[custom_form_name(definition)] = custom_initial(
@@ -190,6 +192,8 @@ class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
             return name if name in self.fields else None
         if field == "session_status":
             return None
+        if field == "speaker_ids":
+            return "speakers" if "speakers" in self.fields else None
         return super().target_field(field, error)
 
     def service_data(self) -> dict[str, Any]:
@@ -204,6 +208,8 @@ class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
         for key in ("location_id", "track_id"):
             if key in data and data[key] is not None:
                 data[key] = data[key].pk
+        if creating and not data.get("speaker_ids"):
+            data.pop("speaker_ids", None)
         patch = {}
         for definition in self.custom_definitions:
             name = custom_form_name(definition)

@@ -48,6 +48,7 @@ from .scoping import (
     may_review,
     visible_event_ids,
 )
+from .speakers import SpeakerIdsField, speakers_list_html
 
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME
@@ -121,6 +122,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         "created_at",
         "updated_at",
         "custom_values_display",
+        "speakers_display",
     ]
 
     # --- queryset -----------------------------------------------------------------------------
@@ -226,6 +228,10 @@ class SessionAdmin(OrganisationScopedAdmin):
     def version_display(self, obj):
         return obj.version
 
+    @admin.display(description="speakers")
+    def speakers_display(self, obj):
+        return speakers_list_html(obj)
+
     @admin.display(description="custom fields")
     def custom_values_display(self, obj):
         stored = obj.custom_fields or {}
@@ -281,6 +287,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             ("admin_short_name", "badge_name"),
             "description",
             ("track", "location"),
+            "speakers" if editable else "speakers_display",
         ]
         if editable and obj is not None:
             metadata = ["loaded_version", *metadata]
@@ -348,6 +355,10 @@ class SessionAdmin(OrganisationScopedAdmin):
         event = self._form_event(request, obj)
         definitions = self._request_definitions(request, event) if event else []
         attrs = {custom_form_name(d): custom_formfield(d) for d in definitions}
+        if event is not None:
+            attrs["speakers"] = SpeakerIdsField(
+                event=event, initial_ids=list(obj.speaker_ids or []) if obj else []
+            )
         attrs.update(
             event=event,
             actor=services.Actor(user=request.user),
@@ -383,7 +394,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         pass  # see save_form: nothing left to write, and history is already recorded
 
     def save_related(self, request, form, formsets, change):
-        pass  # a session has no many-to-many or inline rows
+        pass  # the service wrote the speakers too; a session has no inline rows
 
     def delete_model(self, request, obj):
         services.session_delete(session_id=obj.pk, actor=services.Actor(user=request.user))
