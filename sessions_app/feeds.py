@@ -50,8 +50,10 @@ def event_calendar(
         entry.add("dtstart", session.in_effective_zone(session.starts_at))
         entry.add("dtend", session.in_effective_zone(session.ends_at))
         entry.add("summary", session.name)
-        if session.description:
-            entry.add("description", session.description)
+        speakers = ", ".join(link.speaker.full_name for link in session.speaker_links.all())
+        text = "\n\n".join(part for part in (speakers, session.description) if part)
+        if text:
+            entry.add("description", text)
         if session.location is not None:
             entry.add("location", session.location.name)
         if session.track is not None:
@@ -76,6 +78,19 @@ def _hh_mm(delta: dt.timedelta) -> str:
 
 def _guid(url: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, url))
+
+
+def _person(speaker, agenda_url: str) -> dict:
+    """A speaker as pretalx writes a person (the schema's guid from the email, as it says)."""
+    seed = (
+        f"acct:{speaker.email.lower()}" if speaker.email else f"{agenda_url}#speaker-{speaker.pk}"
+    )
+    return {
+        "code": f"SP{speaker.pk}",
+        "name": speaker.full_name,
+        "guid": _guid(seed),
+        "biography": speaker.bio,
+    }
 
 
 def schedule_document(
@@ -146,7 +161,9 @@ def schedule_document(
                 "description": session.description,
                 "recording_license": "",
                 "do_not_record": None,
-                "persons": [],
+                "persons": [
+                    _person(link.speaker, agenda_url) for link in session.speaker_links.all()
+                ],
                 "links": [{"url": session.webinar_url, "title": "Join online"}]
                 if session.webinar_url
                 else [],

@@ -201,12 +201,20 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
 
 def agenda_sessions() -> QuerySet:
     """Live sessions as attendees see them, in time order, with what the page shows."""
+    from django.db.models import Prefetch
+
     from .enums import SessionStatus
-    from .models import Session
+    from .models import Session, SessionSpeaker
 
     return (
         Session.objects.filter(session_status=SessionStatus.LIVE)
         .select_related("location", "track")
+        .prefetch_related(
+            Prefetch(
+                "speaker_links",
+                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
+            )
+        )
         .order_by("starts_at", "location__name", "id")
     )
 

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from sessions_app import services
+from sessions_app.models import SessionSpeaker, Speaker
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_agenda_query_count_does_not_grow(client, django_assert_num_queries, cou
     event = f.event()
     room, track = f.location(event=event), f.track(event=event)
     for i in range(count):
-        f.scheduled(
+        session = f.scheduled(
             event=event,
             session_status="live",
             location=room,
@@ -64,11 +65,15 @@ def test_agenda_query_count_does_not_grow(client, django_assert_num_queries, cou
             start=f"{8 + i // 6:02d}:{(i % 6) * 10:02d}",
             end=f"{8 + i // 6:02d}:{(i % 6) * 10 + 9:02d}",
         )
-    # the event, its live sessions (with rooms and tracks), the tracks for the filter, the
-    # last change id the live stream starts after
-    with django_assert_num_queries(4):
+        speaker = Speaker.objects.create(event=event, first_name=f"Speaker{i}")
+        SessionSpeaker.objects.create(session=session, speaker=speaker)
+    # the event, its live sessions (with rooms and tracks), their speakers, the tracks for
+    # the filter, the last change id the live stream starts after
+    with django_assert_num_queries(5):
         response = client.get(agenda_url(event))
-    assert response.content.decode().count('class="session"') == count
+    html = response.content.decode()
+    assert html.count('class="session"') == count
+    assert html.count('class="speaker"') == count
 
 
 def test_home_links_to_the_three_doors(client):

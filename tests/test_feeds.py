@@ -35,7 +35,21 @@ def world():
         timezone="Europe/London",
     )
     hidden = f.scheduled(event=event, name="Approved, not live", session_status="approved")
+    ada = services.speaker_create(
+        event_id=event.pk,
+        data={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.org",
+            "bio": "Notes.",
+        },
+    )
+    services.session_update(
+        session_id=keynote.pk, data={"speaker_ids": [ada.pk]}, actor=services.SYSTEM
+    )
+    keynote.refresh_from_db()
     return {
+        "ada": ada,
         "event": event,
         "keynote": keynote,
         "workshop": workshop,
@@ -58,6 +72,7 @@ def test_ics_parses_and_holds_the_live_sessions_with_their_instants(client, worl
     assert keynote.decoded("dtstart").tzinfo.key == "Europe/Berlin"
     assert keynote.decoded("dtend") == world["keynote"].ends_at
     assert str(keynote["location"]) == "Hall"
+    assert str(keynote["description"]) == "Ada Lovelace\n\nHi"
     assert int(keynote["sequence"]) == world["keynote"].version
     workshop = entries["Workshop: Django"]
     assert workshop.decoded("dtstart") == world["workshop"].starts_at
@@ -105,6 +120,14 @@ def test_schedule_json_validates_against_the_published_schema(client, world):
     assert keynote["date"] == world["keynote"].starts_at.astimezone(berlin).isoformat()
     assert keynote["track"] == "Engineering"
     uuid.UUID(keynote["guid"])
+    assert keynote["persons"] == [
+        {
+            "code": f"SP{world['ada'].pk}",
+            "name": "Ada Lovelace",
+            "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, "acct:ada@example.org")),
+            "biography": "Notes.",
+        }
+    ]
     (workshop,) = second_day["rooms"]["Lab"]
     assert (workshop["start"], workshop["duration"]) == ("15:00", "01:30")  # Berlin time
     titles = [
@@ -139,7 +162,11 @@ def test_session_page_shows_a_live_session_and_404s_for_others(client, world):
     other = client.get(f"{world['base']}/sessions/{elsewhere.pk}/")
 
     assert page.status_code == 200
-    assert "Keynote" in page.content.decode() and "Hall" in page.content.decode()
+    html = page.content.decode()
+    assert "Keynote" in html and "Hall" in html
+    assert "<h3>Ada Lovelace</h3>" in html and "<p>Notes.</p>" in html
+    agenda = client.get(world["base"] + "/").content.decode()
+    assert '<span class="speaker">Ada Lovelace</span>' in agenda
     assert (hidden.status_code, other.status_code) == (404, 404)
 
 

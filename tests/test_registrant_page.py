@@ -196,8 +196,9 @@ def test_page_query_count_does_not_grow(event, count, django_assert_num_queries)
             Selection.objects.create(registrant=ada, session=session, state="selected")
     client = Client()
 
-    # registrant with event, live sessions with rooms and tracks, selections with positions
-    with django_assert_num_queries(3):
+    # registrant with event, live sessions with rooms and tracks, their speakers, selections
+    # with positions
+    with django_assert_num_queries(4):
         response = client.get(ada.get_selection_path())
 
     assert response.status_code == 200
