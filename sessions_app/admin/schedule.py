@@ -1,18 +1,22 @@
 """The schedule grid of one event day: locations as columns, time as rows.
 
-Everything is computed from two queries (the day's sessions, the event's locations).
-Sessions that overlap in one location get side-by-side lanes, so a submitted proposal
-that clashes with a held slot is visible next to it and flagged.
+Everything is computed from three queries (the day's sessions, their speakers, the event's
+locations). Sessions that overlap in one location get side-by-side lanes, so a submitted
+proposal that clashes with a held slot is visible next to it and flagged; so is a speaker
+due in two places at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
+
 from sessions_app.enums import HOLDING_STATUSES, SessionStatus
-from sessions_app.models import Event, Location, Session
+from sessions_app.models import Event, Location, Session, SessionSpeaker
 
 from .display import text_colour_for
 
@@ -31,6 +35,8 @@ class Block:
     row_start: int = 0
     row_end: int = 0
     clashes_with: list[Session] = field(default_factory=list)
+    # (speaker's name, the other session) for each speaker who would be in two places.
+    speaker_clashes: list[tuple[str, Session]] = field(default_factory=list)
 
     @property
     def time_label(self) -> str:
@@ -51,7 +57,11 @@ class Block:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.clashes_with)
+        return bool(self.clashes_with or self.speaker_clashes)
+
+    @property
+    def speaker_names(self) -> list[str]:
+        return [link.speaker.full_name for link in self.session.speaker_links.all()]
 
 
 @dataclass
@@ -99,6 +109,12 @@ def day_sessions(event: Event, day: dt.date):
         )
         .exclude(session_status=SessionStatus.REJECTED)
         .select_related("track", "location")
+        .prefetch_related(
+            Prefetch(
+                "speaker_links",
+                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
+            )
+        )
         .order_by("starts_at", "id")
     )
 
@@ -127,6 +143,22 @@ def _flag_clashes(blocks: list[Block]) -> None:
         block.clashes_with = [
             h.session for h in holders if h.start < block.end and h.end > block.start
         ]
+
+
+def _flag_speaker_clashes(blocks: list[Block]) -> None:
+    """A speaker in two overlapping sessions of the day, one of which holds its time: the
+    other is refused when it is approved, or (for data older than the rule) both are."""
+    by_speaker: dict[int, list[tuple[Block, str]]] = defaultdict(list)
+    for block in blocks:
+        for link in block.session.speaker_links.all():
+            by_speaker[link.speaker_id].append((block, link.speaker.full_name))
+    for entries in by_speaker.values():
+        for index, (first, name) in enumerate(entries):
+            for second, _ in entries[index + 1 :]:
+                meet = first.start < second.end and first.end > second.start
+                if meet and (first.holds or second.holds):
+                    first.speaker_clashes.append((name, second.session))
+                    second.speaker_clashes.append((name, first.session))
 
 
 def build_grid(*, event: Event, day: dt.date, sessions, locations) -> Grid:
@@ -177,6 +209,7 @@ def build_grid(*, event: Event, day: dt.date, sessions, locations) -> Grid:
         )
         next_column += lanes
 
+    _flag_speaker_clashes(blocks)
     slots_per_hour = 60 // SLOT_MINUTES
     hours = [
         (2 + (hour - first_hour) * slots_per_hour, f"{hour:02d}:00")

@@ -161,3 +161,25 @@ def test_a_reviewer_sees_the_speakers_of_a_session(acme):
     page = logged_in(acme.reviewer).get(change_url(acme.held)).content.decode()
 
     assert f'href="/admin/sessions_app/speaker/{ada.pk}/change/">Ada Lovelace</a>' in page
+
+
+def test_the_schedule_grid_flags_a_speaker_in_two_places(acme):
+    ada = speaker(acme)
+    Session.objects.filter(pk=acme.held.pk).update(speaker_ids=[ada.pk])
+    SessionSpeaker.objects.create(session=acme.held, speaker=ada)
+    Session.objects.filter(pk=acme.proposal.pk).update(
+        location=acme.other_room, start_time="10:30", end_time="11:30"
+    )
+    proposal = Session.objects.get(pk=acme.proposal.pk)
+    proposal.save()  # recompute its instants
+    SessionSpeaker.objects.create(session=proposal, speaker=ada)
+    http = logged_in(acme.organiser)
+
+    html = http.get(
+        "/admin/sessions_app/session/schedule/",
+        {"event": acme.event.pk, "day": acme.event.start_date.isoformat()},
+    ).content.decode()
+
+    assert "2 sessions flagged" in html
+    assert "Ada Lovelace also speaks in" in html
+    assert html.count("sm-flagged") == 2
