@@ -2,12 +2,13 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from sessions_app import selectors
+from sessions_app import selectors, services
 from sessions_app.enums import SessionStatus
-from sessions_app.models import Event, Session, SessionChange
+from sessions_app.models import CustomField, Event, Session, SessionChange
 
 
 @pytest.mark.django_db
@@ -111,3 +112,49 @@ def test_seed_demo_registrants_show_every_selection_rule(client):
     page = client.get(path)
     assert page.status_code == 200
     assert "Join the waitlist" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_real_speakers_and_one_double_booked_proposal():
+    call_command("seed_demo", stdout=StringIO())
+    event = Event.objects.get(organisation__slug="demo")
+
+    assert event.speakers.count() == 12
+    assert not event.custom_fields.filter(label="Speaker").exists()
+    roundtable = event.sessions.get(name="Community organisers roundtable")
+    assert [s.full_name for s in roundtable.speakers.order_by("session_links__position")] == [
+        "Kenji Watanabe",
+        "Sofia Rossi",
+    ]
+    assert roundtable.speaker_ids == list(
+        roundtable.speakers.order_by("session_links__position").values_list("pk", flat=True)
+    )
+    # The async ORM proposal double-books Priya: approving it is refused for her too.
+    proposal = event.sessions.get(name="Clashing proposal: async ORM")
+    with pytest.raises(ValidationError) as refused:
+        services.session_set_status(
+            session_id=proposal.pk, status="approved", actor=services.SYSTEM
+        )
+    assert "Priya Raman" in " ".join(refused.value.message_dict["speaker_ids"])
+
+
+@pytest.mark.django_db
+def test_seed_demo_moves_speaker_names_from_the_old_custom_field():
+    call_command("seed_demo", stdout=StringIO())
+    event = Event.objects.get(organisation__slug="demo")
+    # Demo data as it was before speakers: names in a "Speaker" text field.
+    field = CustomField.objects.create(event=event, label="Speaker", field_type="text")
+    talk = event.sessions.get(name="Lightning talks")
+    Session.objects.filter(pk=talk.pk).update(custom_fields={field.key: "Dana Scully"})
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    talk.refresh_from_db()
+    dana = event.speakers.get(first_name="Dana", last_name="Scully")
+    assert talk.speaker_ids == [dana.pk]
+    assert field.key not in talk.custom_fields
+    assert not CustomField.objects.filter(pk=field.pk).exists()
+    change = SessionChange.objects.filter(session_id=talk.pk).order_by("-id").first()
+    assert change.changes["speaker_ids"] == {"old": [], "new": [dana.pk]}
+    assert "Moved 1 speaker name(s)" in out.getvalue()

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils.text import slugify
 
 from sessions_app import services
 from sessions_app.api.clients import (
@@ -87,6 +88,41 @@ SESSIONS = [
     (0, "16:00", "17:00", 2, 1, "Security office hours", "submitted"),
     (2, "09:00", "10:00", 2, 2, "Volunteer briefing", "converted"),
 ]
+# The demo's speakers (first, last, company, job title) and who speaks where, by session
+# name. Nobody is in two places at once among the held sessions; the async ORM proposal
+# double-books Priya (and her room), so approving it is refused and the grid flags it.
+SPEAKERS = [
+    ("Amara", "Okafor", "Northwind Events", "CEO"),
+    ("Priya", "Raman", "Northwind Events", "Head of Product"),
+    ("Jonas", "Berg", "Fjord Cloud", "Staff Engineer"),
+    ("Lucía", "Fernández", "Datawell", "Database Engineer"),
+    ("Kenji", "Watanabe", "Meetup Guild", "Community Lead"),
+    ("Sofia", "Rossi", "Meetup Guild", "Organiser"),
+    ("Tomás", "Silva", "QA Works", "Test Engineer"),
+    ("Hannah", "Schmidt", "Pricewise", "Growth Analyst"),
+    ("Omar", "Haddad", "Chronos Labs", "Backend Developer"),
+    ("Eleanor", "Price", "Identity Co", "Security Engineer"),
+    ("Mateo", "García", "Propertyful", "Developer Advocate"),
+    ("Grace", "Mwangi", "Open Source Fund", "Director"),
+]
+SESSION_SPEAKERS = {
+    "Opening keynote": [0],
+    "Roadmap 2027": [1],
+    "Scaling Django at the edge": [2],
+    "Database constraints that save you": [3],
+    "Community organisers roundtable": [4, 5],
+    "Hands-on: testing with real browsers": [6],
+    "Pricing experiments": [7],
+    "Clashing proposal: async ORM": [1, 2],
+    "Day two welcome": [0],
+    "Time zones are hard": [8],
+    "Half-open intervals explained": [8],
+    "Workshop: OAuth2 client credentials": [9],
+    "Final day kickoff": [0],
+    "Writing migrations that never lock": [3],
+    "Workshop: property-based testing": [10],
+    "Closing keynote": [11],
+}
 # Registrants of the demo event (first name, last name); emails are first@example.com.
 DEMO_REGISTRANTS = [
     ("Ada", "Lovelace"),
@@ -139,7 +175,10 @@ class Command(BaseCommand):
             users = self._users(organisation)
             event, created = self._event(organisation)
             if created:
+                self._speakers(event)
                 self._sessions(event, users["organiser"], users["reviewer"])
+            else:
+                self._speakers_from_custom_field(event, users["organiser"])
             if not event.registrants.exists():
                 self._attendance(event, users["organiser"])
             self._api_client(organisation)
@@ -203,7 +242,6 @@ class Command(BaseCommand):
     def _custom_fields(self, event):
         specs = [
             ("Level", CustomFieldType.DROPDOWN, True, ["Beginner", "Intermediate", "Advanced"]),
-            ("Speaker", CustomFieldType.TEXT, False, []),
             ("Recorded", CustomFieldType.CHECKBOX, False, []),
             ("Audience", CustomFieldType.MULTISELECT, False, ["Developers", "Managers", "Ops"]),
             ("Expected attendance", CustomFieldType.NUMBER, False, []),
@@ -222,16 +260,55 @@ class Command(BaseCommand):
             for choice_order, choice in enumerate(choices):
                 CustomFieldChoice.objects.create(field=field, label=choice, sort_order=choice_order)
 
+    def _speakers(self, event):
+        for first, last, company, job_title in SPEAKERS:
+            services.speaker_create(
+                event_id=event.pk,
+                data={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{slugify(first)}@speakers.example.com",
+                    "company": company,
+                    "job_title": job_title,
+                    "bio": f"{first} works on {company}'s {job_title.lower()} team.",
+                },
+            )
+
+    def _speakers_from_custom_field(self, event, organiser):
+        """Demo data from before speakers existed kept them in a "Speaker" text field: make
+        each name a speaker of the event, put them on their sessions (recorded in the
+        history), and retire the field."""
+        field = event.custom_fields.filter(label="Speaker", field_type=CustomFieldType.TEXT)
+        field = field.first()
+        if field is None:
+            return
+        actor = services.Actor(user=organiser)
+        made: dict[str, int] = {}
+        for session in event.sessions.order_by("pk"):
+            name = str((session.custom_fields or {}).get(field.key) or "").strip()
+            data = {"custom_fields": {field.key: None}}
+            if name:
+                if name not in made:
+                    first, _, last = name.partition(" ")
+                    made[name] = services.speaker_create(
+                        event_id=event.pk, data={"first_name": first, "last_name": last}
+                    ).pk
+                data["speaker_ids"] = [*(session.speaker_ids or []), made[name]]
+                data["speaker_ids"] = list(dict.fromkeys(data["speaker_ids"]))
+            services.session_update(session_id=session.pk, data=data, actor=actor)
+        field.delete()
+        self.stdout.write(f"Moved {len(made)} speaker name(s) from the custom field to speakers.")
+
     def _sessions(self, event, organiser, reviewer):
         tracks = list(event.tracks.order_by("pk"))
         locations = list(event.locations.order_by("pk"))
         fields = {f.label: f for f in event.custom_fields.prefetch_related("choices")}
+        speakers = list(event.speakers.order_by("pk"))
         level_choices = list(fields["Level"].choices.all())
         audience_choices = list(fields["Audience"].choices.all())
         for index, (day, start, end, loc, track, name, target) in enumerate(SESSIONS):
             custom = {
                 fields["Level"].key: [{"id": level_choices[index % 3].pk}],
-                fields["Speaker"].key: f"Speaker {index + 1}",
                 fields["Recorded"].key: index % 2,
                 fields["Audience"].key: [{"id": audience_choices[index % 3].pk}],
             }
@@ -242,6 +319,7 @@ class Command(BaseCommand):
                 "location_id": locations[loc].pk if loc is not None else None,
                 "capacity": 60 if loc == 1 else None,
                 "custom_fields": custom,
+                "speaker_ids": [speakers[n].pk for n in SESSION_SPEAKERS.get(name, [])],
             }
             if day is not None:
                 data["date"] = event.start_date + dt.timedelta(days=day)
