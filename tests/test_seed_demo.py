@@ -145,7 +145,9 @@ def test_seed_demo_moves_speaker_names_from_the_old_custom_field():
     # Demo data as it was before speakers: names in a "Speaker" text field.
     field = CustomField.objects.create(event=event, label="Speaker", field_type="text")
     talk = event.sessions.get(name="Lightning talks")
-    Session.objects.filter(pk=talk.pk).update(custom_fields={field.key: "Dana Scully"})
+    Session.objects.filter(pk=talk.pk).update(
+        custom_fields={**talk.custom_fields, field.key: "Dana Scully"}
+    )
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
