@@ -27,7 +27,7 @@ from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
 from sessions_app.selectors import MAX_SESSION_LENGTH
 
-from . import attendance
+from . import attendance, tables
 from . import events as _events  # noqa: F401  (registers the event-side admins)
 from .display import history_rows, local_moment, move_label, status_badge, time_range
 from .filters import DayFilter, EventFilter, LocationFilter, TrackFilter
@@ -407,6 +407,21 @@ class SessionAdmin(OrganisationScopedAdmin):
             path("review/", view(self.review_view), name="sessions_app_session_review"),
             path("schedule/", view(self.schedule_view), name="sessions_app_session_schedule"),
             path(
+                "export.csv",
+                view(lambda request: tables.export_view(self, request, "csv")),
+                name="sessions_app_session_export_csv",
+            ),
+            path(
+                "export.xlsx",
+                view(lambda request: tables.export_view(self, request, "xlsx")),
+                name="sessions_app_session_export_xlsx",
+            ),
+            path(
+                "import/",
+                view(lambda request: tables.import_view(self, request)),
+                name="sessions_app_session_import",
+            ),
+            path(
                 "<path:object_id>/status/",
                 view(self.status_view),
                 name="sessions_app_session_status",
@@ -424,6 +439,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             "review_queue": getattr(request, REVIEW_FLAG, False),
             "review_url": reverse("admin:sessions_app_session_review"),
             "schedule_url": reverse("admin:sessions_app_session_schedule"),
+            "export_csv_url": reverse("admin:sessions_app_session_export_csv"),
+            "export_xlsx_url": reverse("admin:sessions_app_session_export_xlsx"),
+            "import_url": reverse("admin:sessions_app_session_import"),
             **(extra_context or {}),
         }
         return super().changelist_view(request, extra_context)

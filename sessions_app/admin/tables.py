@@ -1,0 +1,85 @@
+"""The session list as CSV or Excel (what the list shows, with its filters and search),
+and CSV import through the session services with a report per row."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from sessions_app import services, tabular
+from sessions_app.enums import MemberRole
+from sessions_app.models import Event
+
+from .scoping import events_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_view(model_admin, request, fmt: str):
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    changelist = model_admin.get_changelist_instance(request)
+    sessions = changelist.get_queryset(request)
+    event_ids = sessions.order_by().values_list("event_id", flat=True).distinct()
+    definitions = tabular.custom_columns(event_ids)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        response = HttpResponse(tabular.xlsx_bytes(sessions, definitions), content_type=XLSX)
+    else:
+        response = StreamingHttpResponse(
+            tabular.csv_lines(sessions, definitions), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="sessions-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SessionImportForm(forms.Form):
+    event = forms.ModelChoiceField(queryset=Event.objects.none())
+    file = forms.FileField(
+        help_text=(
+            "A CSV as the export writes it (UTF-8, header row). Rows with an id update that "
+            "session of the event, rows without one create a session; an empty cell clears "
+            "the value. Every row is checked as if saved by hand."
+        )
+    )
+
+    def __init__(self, *args, events=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].queryset = events
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > tabular.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {tabular.IMPORT_MAX_BYTES // 1024 // 1024} MB."
+            )
+        try:
+            return tabular.read_csv(upload.read())
+        except tabular.FileRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def import_view(model_admin, request):
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    events = events_for(request, MemberRole.ORGANISER)
+    report = None
+    form = SessionImportForm(request.POST or None, request.FILES or None, events=events)
+    if request.method == "POST" and form.is_valid():
+        report = tabular.import_rows(
+            event=form.cleaned_data["event"],
+            rows=form.cleaned_data["file"],
+            actor=services.Actor(user=request.user),
+        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Import sessions from CSV",
+        "form": form,
+        "report": report,
+    }
+    return TemplateResponse(request, "admin/sessions_app/session/import.html", context)
