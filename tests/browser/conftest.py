@@ -71,8 +71,16 @@ def role_groups() -> None:
     """The groups migration 0004 makes; a transactional test's flush removed them."""
     migration = importlib.import_module("sessions_app.migrations.0004_role_groups")
     attendance = importlib.import_module("sessions_app.migrations.0011_registrant_permissions")
+    webhooks = importlib.import_module("sessions_app.migrations.0014_webhook_permissions")
+    speakers = importlib.import_module("sessions_app.migrations.0017_speaker_permissions")
     groups = {**migration.GROUPS}
-    groups["Organisers"] = [*groups["Organisers"], *attendance.ORGANISER_PERMS]
+    groups["Organisers"] = [
+        *groups["Organisers"],
+        *attendance.ORGANISER_PERMS,
+        *webhooks.ORGANISER_PERMS,
+        *speakers.GRANTS["Organisers"],
+    ]
+    groups["Reviewers"] = [*groups["Reviewers"], *speakers.GRANTS["Reviewers"]]
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
