@@ -175,8 +175,8 @@ def test_on_postgresql_an_open_stream_wakes_when_the_database_notifies(settings)
     import asyncio
     import threading
 
-    from asgiref.sync import async_to_sync
-    from django.db import connection
+    from asgiref.sync import sync_to_async
+    from django.db import connection, connections
     from django.test import AsyncClient
 
     settings.AGENDA_STREAM_POLL_SECONDS = 30
@@ -211,9 +211,26 @@ def test_on_postgresql_an_open_stream_wakes_when_the_database_notifies(settings)
         writer.start()
         message = await asyncio.wait_for(anext(chunks), timeout=2)
         writer.join()
+        await chunks.aclose()
+        await sync_to_async(connections.close_all)()
         return message.decode(), time.monotonic() - started
 
-    message, elapsed = async_to_sync(read)()
+    # A loop of its own in a thread of its own: the browser tests' Playwright keeps one
+    # running in this thread.
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = asyncio.run(read())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(timeout=30)
+    if "error" in outcome:
+        raise outcome["error"]
+    message, elapsed = outcome["value"]
 
     (parsed,) = parse([message])
     assert "Pushed" in parsed["data"]["html"]
