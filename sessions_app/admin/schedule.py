@@ -60,6 +60,18 @@ class Block:
         return bool(self.clashes_with or self.speaker_clashes)
 
     @property
+    def start_minutes(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_minutes(self) -> int:
+        return self.end.hour * 60 + self.end.minute
+
+    @property
+    def speaker_ids(self) -> str:
+        return " ".join(str(pk) for pk in self.session.speaker_ids or [])
+
+    @property
     def speaker_names(self) -> list[str]:
         return [link.speaker.full_name for link in self.session.speaker_links.all()]
 
@@ -86,8 +98,10 @@ class Grid:
     total_lanes: int
     blocks: list[Block]
     unplaced: list[Session]
+    first_hour: int = DEFAULT_HOURS[0]
 
     slots_per_hour: int = 60 // SLOT_MINUTES
+    slot_minutes: int = SLOT_MINUTES
 
     @property
     def flagged(self) -> list[Block]:
@@ -224,6 +238,7 @@ def build_grid(*, event: Event, day: dt.date, sessions, locations) -> Grid:
         total_lanes=next_column - 2,
         blocks=blocks,
         unplaced=unplaced,
+        first_hour=first_hour,
     )
 
 

@@ -19,15 +19,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from sessions_app import services, validators
-from sessions_app.enums import HOLDING_STATUSES, SessionStatus, allowed_transitions
+from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
 from sessions_app.selectors import MAX_SESSION_LENGTH
 
-from . import attendance, tables
+from . import attendance, planner, tables
 from . import events as _events  # noqa: F401  (registers the event-side admins)
 from .display import history_rows, local_moment, move_label, status_badge, time_range
 from .filters import DayFilter, EventFilter, LocationFilter, TrackFilter
@@ -43,6 +43,7 @@ from .schedule import build_grid, day_sessions, event_days
 from .scoping import (
     OrganisationScopedAdmin,
     events_for,
+    has_role,
     int_or_none,
     is_superuser,
     may_review,
@@ -407,6 +408,16 @@ class SessionAdmin(OrganisationScopedAdmin):
             path("review/", view(self.review_view), name="sessions_app_session_review"),
             path("schedule/", view(self.schedule_view), name="sessions_app_session_schedule"),
             path(
+                "schedule/move/",
+                view(require_POST(lambda request: planner.move_view(self, request))),
+                name="sessions_app_session_schedule_move",
+            ),
+            path(
+                "schedule/state/",
+                view(require_GET(lambda request: planner.state_view(self, request))),
+                name="sessions_app_session_schedule_state",
+            ),
+            path(
                 "export.csv",
                 view(lambda request: tables.export_view(self, request, "csv")),
                 name="sessions_app_session_export_csv",
@@ -705,5 +716,16 @@ class SessionAdmin(OrganisationScopedAdmin):
                 sessions=list(day_sessions(event, day)),
                 locations=list(event.locations.all()),
             )
-            context.update(days=days, day=day, grid=grid)
+            may_plan = request.user.has_perm("sessions_app.change_session") and has_role(
+                request, MemberRole.ORGANISER, event.organisation_id
+            )
+            context.update(
+                days=days,
+                day=day,
+                grid=grid,
+                may_plan=may_plan,
+                unscheduled=list(planner.unscheduled(event)),
+                move_url=reverse("admin:sessions_app_session_schedule_move"),
+                state_url=reverse("admin:sessions_app_session_schedule_state"),
+            )
         return TemplateResponse(request, "admin/sessions_app/session/schedule.html", context)
