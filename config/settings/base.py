@@ -273,6 +273,9 @@ AGENDA_STREAM_MAX_SECONDS = env.float("DJANGO_AGENDA_STREAM_MAX", default=300.0)
 AGENDA_STREAM_WSGI_SECONDS = env.float("DJANGO_AGENDA_STREAM_WSGI", default=0.0)
 AGENDA_STREAM_HEARTBEAT_SECONDS = 15.0
 
+# How often an open schedule grid looks for other people's changes (an ETag poll).
+SCHEDULE_GRID_POLL_SECONDS = env.float("DJANGO_SCHEDULE_GRID_POLL", default=4.0)
+
 # --- Background work and webhooks ---------------------------------------------------------
 # The task queue lives in the database (django-tasks with django-tasks-db), so one process,
 # `manage.py run_worker`, runs beside the app servers with nothing else to install.

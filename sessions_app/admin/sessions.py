@@ -727,5 +727,6 @@ class SessionAdmin(OrganisationScopedAdmin):
                 unscheduled=list(planner.unscheduled(event)),
                 move_url=reverse("admin:sessions_app_session_schedule_move"),
                 state_url=reverse("admin:sessions_app_session_schedule_state"),
+                poll_ms=int(settings.SCHEDULE_GRID_POLL_SECONDS * 1000),
             )
         return TemplateResponse(request, "admin/sessions_app/session/schedule.html", context)

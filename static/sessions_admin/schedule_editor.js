@@ -7,7 +7,6 @@
 // block where it was and says why next to it. Undo sends the move back. The grid polls
 // for other people's changes and redraws itself when there are any.
 (function () {
-  const POLL_MS = 4000;
   const DRAG_THRESHOLD = 4;
   let grid = document.getElementById('sm-schedule');
   if (!grid || !grid.dataset.moveUrl) return;
@@ -169,16 +168,16 @@
       const answer = await send(payload);
       if (answer.ok) {
         pushUndo({ id, version: answer.body.version, before, name: item.dataset.name });
+        await redraw();
         say(
           target === null
             ? item.dataset.name + ' is unscheduled.'
             : item.dataset.name + ' moved to ' + payload.start_time + '–' + payload.end_time + '.',
           'ok'
         );
-        await redraw();
       } else {
-        say(answer.body.message, 'refused');
         if (answer.status === 412) await redraw();
+        say(answer.body.message, 'refused');
         noteNextTo(id, answer.body.message);
       }
     } catch (e) {
@@ -218,18 +217,29 @@
     try {
       const answer = await send(payload);
       saveUndo(stack);
+      await redraw();
       if (answer.ok) {
         say('Undone: ' + last.name + ' is back where it was.', 'ok');
       } else {
         say('Could not undo: ' + answer.body.message, 'refused');
       }
-      await redraw();
+    } catch (e) {
+      say('The undo could not be sent: ' + e.message, 'refused');
     } finally {
       busy = false;
     }
   });
 
   // --- redrawing -------------------------------------------------------------------------------
+  async function rememberState() {
+    try {
+      const response = await fetch(grid.dataset.stateUrl, { credentials: 'same-origin' });
+      if (response.ok) stateTag = response.headers.get('ETag');
+    } catch (e) {
+      /* the next poll will tell */
+    }
+  }
+
   async function redraw() {
     const scroller = area.querySelector('.sm-schedule-scroll');
     const scroll = scroller ? [scroller.scrollLeft, scroller.scrollTop] : [0, 0];
@@ -243,6 +253,7 @@
     if (newScroller) [newScroller.scrollLeft, newScroller.scrollTop] = scroll;
     ghost = null;
     keyed = null;
+    await rememberState();
   }
 
   async function poll() {
@@ -384,5 +395,5 @@
   stepSelect.addEventListener('change', () => localStorage.setItem('sm-step', stepSelect.value));
   undoButton.disabled = undoStack().length === 0;
   poll();
-  setInterval(poll, POLL_MS);
+  setInterval(poll, parseInt(grid.dataset.pollMs, 10) || 4000);
 })();
