@@ -178,7 +178,13 @@ def validate_webhook_url(*, url: Any, address_allowed: Callable[[str], bool]) ->
     SSRF guard's verdict on an IP address; a name is judged again when it is resolved."""
     from urllib.parse import urlsplit
 
-    if not isinstance(url, str) or not url or len(url) > WEBHOOK_URL_MAX or not is_http_url(url):
+    if (
+        not isinstance(url, str)
+        or not url
+        or len(url) > WEBHOOK_URL_MAX
+        or "\x00" in url
+        or not is_http_url(url)
+    ):
         raise _error("url", "Enter an https URL of at most 2,000 characters.", "invalid_url")
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:

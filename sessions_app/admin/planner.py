@@ -47,7 +47,9 @@ def _move_data(body: dict, session: Session) -> dict:
     data = {}
     if "location_id" in body:
         location_id = body["location_id"]
-        if location_id is not None and (type(location_id) is not int or location_id < 1):
+        if location_id is not None and (
+            type(location_id) is not int or not 0 < location_id < 2**63
+        ):
             raise ValueError
         data["location_id"] = location_id
     data["date"] = dt.date.fromisoformat(body["date"])
@@ -72,6 +74,8 @@ def move_view(model_admin, request):
             raise ValueError
         session_id, version = body["id"], body["version"]
         if type(session_id) is not int or type(version) is not int or session_id < 1:
+            raise ValueError
+        if not 0 < version < 2**31:
             raise ValueError
     except (ValueError, KeyError, UnicodeDecodeError):
         return _problem(400, "Send the session's id and the version the grid shows.")
@@ -128,8 +132,9 @@ def state_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     raw = request.GET.get("event", "")
-    event = events_for(request).filter(pk=int(raw)).first() if raw.isdigit() else None
-    if event is None or len(raw) > 18:
+    valid = raw.isascii() and raw.isdigit() and len(raw) < 19
+    event = events_for(request).filter(pk=int(raw)).first() if valid else None
+    if event is None:
         raise Http404("No such event.")
     try:
         day = dt.date.fromisoformat(request.GET.get("day", ""))

@@ -192,3 +192,16 @@ def test_a_drop_costs_the_same_however_full_the_day(acme):
     acme.proposal.refresh_from_db()
 
     assert _move_queries(http, acme.proposal) == few
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"location_id": 2**64}, {"version": 2**40}],
+    ids=["huge-room", "huge-version"],
+)
+def test_out_of_range_numbers_are_400_not_a_database_error(acme, body):
+    response = post(logged_in(acme.organiser), {**drop(acme.held), **body})
+
+    assert response.status_code == 400
+    state = logged_in(acme.organiser).get(STATE, {"event": "9" * 30, "day": "2030-06-10"})
+    assert state.status_code == 404

@@ -81,6 +81,7 @@ def test_patch_changes_only_what_is_sent(api):
     [
         ({"url": "not a url"}, "url", "invalid_url"),
         ({"url": "http://hooks.example.com/in"}, "url", "https_required"),
+        ({"url": "https://hooks.example.com/in\x00"}, "url", "invalid_url"),
         ({"events": []}, "events", "invalid"),
         ({"events": "session.updated"}, "events", "invalid"),
         ({"events": ["session.renamed"]}, "events", "unknown_event_type"),
@@ -95,6 +96,7 @@ def test_patch_changes_only_what_is_sent(api):
     ids=[
         "bad-url",
         "plain-http",
+        "nul",
         "no-events",
         "events-not-a-list",
         "unknown-event",
