@@ -21,10 +21,12 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from .enums import webhook_event_type
@@ -111,30 +113,45 @@ def _settled(cursor: int, rows: list[SessionChange], now: dt.datetime) -> int:
     return settled
 
 
-def fan_out(*, batch: int = BATCH) -> int:
-    """Deliveries for the outbox rows after the cursor; the number made."""
+@dataclass
+class FanOut:
+    made: int = 0
+    # A full batch was read and the cursor moved on: more rows may be waiting.
+    more: bool = False
+
+    def __bool__(self) -> bool:
+        return self.more or self.made > 0
+
+
+def fan_out(*, batch: int = BATCH) -> FanOut:
+    """Deliveries for the outbox rows after the cursor; true while there may be more."""
     latest = SessionChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
     known = OutboxCursor.objects.filter(name=CURSOR).values_list("last_id", flat=True).first()
     if known is not None and known >= latest:
-        return 0  # nothing new: no write, no lock (the common case, every poll)
+        return FanOut()  # nothing new: no write, no lock (the common case, every poll)
     from . import tasks
 
     made: list[WebhookDelivery] = []
     with transaction.atomic():
         cursor, _ = OutboxCursor.objects.select_for_update().get_or_create(name=CURSOR)
-        if not WebhookSubscription.objects.filter(active=True).exists():
-            # Nobody to tell: skip ahead. A subscription made later starts after its own
-            # since_change_id, so no row is owed to it from here.
-            cursor.last_id = max(cursor.last_id, latest)
+        start = cursor.last_id
+        # Rows up to the oldest active subscription's start are owed to nobody (with none,
+        # to nobody at all): skip them without reading them.
+        floor = WebhookSubscription.objects.filter(active=True).aggregate(
+            floor=Min("since_change_id")
+        )["floor"]
+        cursor.last_id = max(cursor.last_id, latest if floor is None else floor)
+        if floor is None:
             cursor.save(update_fields=["last_id", "updated_at"])
-            return 0
+            return FanOut()
         rows = list(
             SessionChange.objects.filter(id__gt=cursor.last_id)
             .select_related("event")
             .order_by("id")[:batch]
         )
         if not rows:
-            return 0
+            cursor.save(update_fields=["last_id", "updated_at"])
+            return FanOut()
         subscriptions = defaultdict(list)
         for subscription in WebhookSubscription.objects.filter(
             active=True, organisation_id__in={row.event.organisation_id for row in rows}
@@ -159,15 +176,16 @@ def fan_out(*, batch: int = BATCH) -> int:
                 {row.session_id for row, _, _ in wanted}
             )
             now = timezone.now()
-            bodies: dict[int, str] = {}
+            bodies = {
+                row.pk: event_body(row, event_type, sessions.get(row.session_id))
+                for row, event_type, _ in wanted
+            }
             made = WebhookDelivery.objects.bulk_create(
                 WebhookDelivery(
                     subscription=subscription,
                     change_id=row.pk,
                     event_type=event_type,
-                    body=bodies.setdefault(
-                        row.pk, event_body(row, event_type, sessions.get(row.session_id))
-                    ),
+                    body=bodies[row.pk],
                     next_attempt_at=now,
                     created_at=now,
                 )
@@ -179,7 +197,7 @@ def fan_out(*, batch: int = BATCH) -> int:
         cursor.save(update_fields=["last_id", "updated_at"])
     if made:
         logger.info("webhooks: %d deliveries queued", len(made))
-    return len(made)
+    return FanOut(made=len(made), more=len(rows) == batch and cursor.last_id > start)
 
 
 def recover_lost_attempts() -> int:

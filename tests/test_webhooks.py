@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from sessions_app import outbox, sealing, services
 from sessions_app.models import (
     DeliveryState,
+    OutboxCursor,
     SessionChange,
     WebhookAttempt,
     WebhookDelivery,
@@ -451,3 +452,45 @@ def test_an_allowed_internal_network_may_receive(production_guard, event):
         subscribe(event, rx.url)
         rename(session, "Inside, allowed")
         drain(lambda: len(rx.requests) == 1)
+
+
+def test_the_cursor_skips_what_no_subscription_is_owed_and_reads_in_batches(hooks, event):
+    session = f.scheduled(event=event)
+    for n in range(6):
+        rename(session, f"Before {n}")  # history no subscription is owed
+    with receiver() as rx:
+        subscribe(event, rx.url)
+        latest = SessionChange.objects.order_by("-id").first().pk
+
+        assert not outbox.fan_out()  # nothing owed: one look, the cursor jumps
+        assert OutboxCursor.objects.get().last_id == latest
+
+        for n in range(5):
+            rename(session, f"After {n}")
+        first = outbox.fan_out(batch=2)
+        assert (first.made, first.more) == (2, True)
+        rest = []
+        while result := outbox.fan_out(batch=2):
+            rest.append(result.made)
+        assert sum(rest) == 3
+        assert WebhookDelivery.objects.count() == 5
+
+
+def test_a_subscription_switched_on_again_gets_the_changes_from_then_on(hooks, event):
+    session = f.scheduled(event=event)
+    with receiver() as rx:
+        subscription, _ = subscribe(event, rx.url)
+        organisation_id = event.organisation_id
+        services.webhook_update(
+            webhook_id=subscription.pk, organisation_id=organisation_id, data={"active": False}
+        )
+        rename(session, "While off")
+        services.webhook_update(
+            webhook_id=subscription.pk, organisation_id=organisation_id, data={"active": True}
+        )
+        rename(session, "Back on")
+        drain(lambda: len(rx.requests) == 1)
+        run_worker_once()
+
+        assert len(rx.requests) == 1
+    assert json.loads(rx.requests[0].body)["data"]["changes"]["name"]["new"] == "Back on"

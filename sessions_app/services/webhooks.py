@@ -61,6 +61,10 @@ def _validate_secret(value: Any) -> str:
     return value
 
 
+def _latest_change_id() -> int:
+    return SessionChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def _apply(subscription: WebhookSubscription, data: Mapping[str, Any]) -> str | None:
     """Set the sent fields; the new plain secret when one was set."""
     unknown = set(data) - WEBHOOK_WRITABLE_FIELDS
@@ -80,10 +84,12 @@ def _apply(subscription: WebhookSubscription, data: Mapping[str, Any]) -> str | 
                 plain = _validate_secret(value)
                 subscription.sealed_secret = sealing.seal(plain)
             elif name == "active":
-                if value and not subscription.active:
-                    # Switched on again: a clean slate for the failure clock.
+                if value and not subscription.active and subscription.pk is not None:
+                    # Switched on again: a clean slate for the failure clock, and the
+                    # changes from now on (not those made while it was off).
                     subscription.failing_since = subscription.disabled_at = None
                     subscription.disabled_reason = ""
+                    subscription.since_change_id = _latest_change_id()
                 subscription.active = bool(value)
             else:
                 subscription.description = value
@@ -110,11 +116,8 @@ def webhook_create(
         )
     subscription = WebhookSubscription(organisation_id=organisation_id)
     plain = _apply(subscription, {"secret": new_secret(), **data})
-    with transaction.atomic():
-        subscription.since_change_id = (
-            SessionChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        )
-        subscription.save()
+    subscription.since_change_id = _latest_change_id()
+    subscription.save()
     return subscription, plain
 
 
