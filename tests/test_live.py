@@ -235,3 +235,34 @@ def test_on_postgresql_an_open_stream_wakes_when_the_database_notifies(settings)
     (parsed,) = parse([message])
     assert "Pushed" in parsed["data"]["html"]
     assert elapsed < 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_only_what_the_agenda_shows_notifies():
+    import psycopg
+    from django.db import connection
+
+    event = f.event()
+    draft = f.scheduled(event=event, name="Draft")
+    published = f.live(event=event, name="Published", start="14:00", end="15:00")
+    params = connection.get_connection_params()
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+
+    with psycopg.connect(**params, autocommit=True) as listener:
+        listener.execute("LISTEN agenda_changes")
+
+        def heard() -> list[str]:
+            return [n.payload for n in listener.notifies(timeout=0.5)]
+
+        services.session_update(
+            session_id=draft.pk, data={"name": "Draft 2"}, actor=services.SYSTEM
+        )
+        assert heard() == []  # a submitted session: not on the agenda
+        services.session_update(
+            session_id=published.pk, data={"name": "Published 2"}, actor=services.SYSTEM
+        )
+        assert heard() == [str(event.pk)]
+        services.session_set_status(session_id=draft.pk, status="approved", actor=services.SYSTEM)
+        assert heard() == [str(event.pk)]  # a status move may publish or unpublish

@@ -1,12 +1,19 @@
-"""PostgreSQL: every history row notifies ``agenda_changes`` with its event id on commit,
-so open agenda streams wake at once (sessions_app.notify). Nothing on SQLite."""
+"""PostgreSQL: a history row that the agenda shows (a change of a live session, or a status
+move, which may publish or unpublish one) notifies ``agenda_changes`` with its event id on
+commit, so open agenda streams wake at once (sessions_app.notify). Other rows send nothing:
+a NOTIFY serialises the commits that send one. Nothing on SQLite."""
 
 from django.db import migrations
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION sessions_app_change_notify() RETURNS trigger AS $$
 BEGIN
-    PERFORM pg_notify('agenda_changes', NEW.event_id::text);
+    IF NEW.changes ? 'session_status' OR EXISTS (
+        SELECT 1 FROM sessions_app_session
+        WHERE id = NEW.session_id AND session_status = 'live'
+    ) THEN
+        PERFORM pg_notify('agenda_changes', NEW.event_id::text);
+    END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
