@@ -270,7 +270,7 @@ class Command(BaseCommand):
                     "email": f"{slugify(first)}@speakers.example.com",
                     "company": company,
                     "job_title": job_title,
-                    "bio": f"{first} works on {company}'s {job_title.lower()} team.",
+                    "bio": f"{first} {last} is {job_title} at {company}.",
                 },
             )
 
