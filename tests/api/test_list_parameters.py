@@ -200,6 +200,21 @@ def test_ids_of_the_wrong_form_or_over_100_is_400(api, world, value):
         assert response.json()["errors"][0]["field"] == "ids"
 
 
+@pytest.mark.parametrize("path", LIST_ENDPOINTS)
+def test_every_list_takes_ids_and_refuses_101_of_them(api, world, path):
+    everything = api.get(path, {"per-page": 200}).json()["items"]
+    first_id = everything[0]["id"]
+
+    only = api.get(path, {"ids": f"{first_id},999999999"})
+    too_many = api.get(path, {"ids": ",".join(str(n) for n in range(1, 102))})
+    expand = api.get(path, {"expand": "nothing_here", "ids": str(first_id)})
+
+    assert [item["id"] for item in only.json()["items"]] == [first_id]
+    assert too_many.status_code == 400
+    assert too_many.json()["errors"][0]["field"] == "ids"
+    assert expand.json()["items"] == [everything[0]]  # a name it cannot expand is left out
+
+
 def test_ids_of_100_is_fine(api, world):
     response = api.get("/api/v1/events", {"ids": ",".join(str(n) for n in range(1, 101))})
 
