@@ -200,11 +200,30 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
     return FanOut(made=len(made), more=len(rows) == batch and cursor.last_id > start)
 
 
+# A waiting delivery this late has lost its queued attempt (a task row removed by hand, a
+# queue pruned too eagerly): it is queued again. A duplicate task finds it done or leased.
+OVERDUE = dt.timedelta(minutes=10)
+
+
 def recover_lost_attempts() -> int:
-    """Attempts whose worker died (their lease ran out): logged as lost and queued again."""
+    """Attempts whose worker died (their lease ran out): logged as lost and queued again;
+    and deliveries long overdue, queued again."""
     from . import tasks
 
     now = timezone.now()
+    overdue = list(
+        WebhookDelivery.objects.filter(
+            state=DeliveryState.PENDING,
+            locked_until__isnull=True,
+            next_attempt_at__lt=now - OVERDUE,
+        ).values_list("pk", flat=True)[:BATCH]
+    )
+    if overdue:
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(pk__in=overdue).update(next_attempt_at=now)
+            for pk in overdue:
+                tasks.deliver_webhook.enqueue(pk)
+        logger.warning("webhooks: %d overdue deliveries queued again", len(overdue))
     with transaction.atomic():
         lost = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -212,7 +231,7 @@ def recover_lost_attempts() -> int:
             .values_list("pk", flat=True)[:BATCH]
         )
         if not lost:
-            return 0
+            return len(overdue)
         WebhookAttempt.objects.filter(delivery_id__in=lost, finished_at__isnull=True).update(
             finished_at=now, error="The worker stopped during this attempt; it is made again."
         )
@@ -224,4 +243,4 @@ def recover_lost_attempts() -> int:
         for pk in lost:
             tasks.deliver_webhook.enqueue(pk)
     logger.warning("webhooks: %d attempts lost with their worker, queued again", len(lost))
-    return len(lost)
+    return len(lost) + len(overdue)

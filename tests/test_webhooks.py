@@ -494,3 +494,17 @@ def test_a_subscription_switched_on_again_gets_the_changes_from_then_on(hooks, e
 
         assert len(rx.requests) == 1
     assert json.loads(rx.requests[0].body)["data"]["changes"]["name"]["new"] == "Back on"
+
+
+def test_a_delivery_whose_queued_attempt_was_lost_is_queued_again(hooks, event):
+    session = f.scheduled(event=event)
+    with receiver() as rx:
+        subscribe(event, rx.url)
+        rename(session, "Orphaned")
+        outbox.fan_out()
+        DBTaskResult.objects.all().delete()  # the queue lost its task
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(minutes=11))
+
+        drain(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists())
+
+        assert len(rx.requests) == 1

@@ -90,6 +90,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='webhookdelivery',
+            index=models.Index(condition=models.Q(('locked_until__isnull', True), ('state', 'pending')), fields=['next_attempt_at'], name='delivery_waiting'),
+        ),
+        migrations.AddIndex(
+            model_name='webhookdelivery',
             index=models.Index(fields=['subscription', '-id'], name='delivery_log'),
         ),
         migrations.AddConstraint(

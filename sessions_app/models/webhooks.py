@@ -96,6 +96,11 @@ class WebhookDelivery(models.Model):
                 name="delivery_running",
                 condition=Q(state="pending", locked_until__isnull=False),
             ),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_waiting",
+                condition=Q(state="pending", locked_until__isnull=True),
+            ),
             models.Index(fields=["subscription", "-id"], name="delivery_log"),
         ]
 
