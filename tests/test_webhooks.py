@@ -12,6 +12,7 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -508,3 +509,27 @@ def test_a_delivery_whose_queued_attempt_was_lost_is_queued_again(hooks, event):
         drain(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).exists())
 
         assert len(rx.requests) == 1
+
+
+def test_prune_webhook_deliveries_keeps_the_recent_and_the_pending(hooks, event):
+    from io import StringIO
+
+    session = f.scheduled(event=event)
+    subscribe(event, "https://hooks.example.com/in")
+    for n in range(3):
+        rename(session, f"R{n}")
+    outbox.fan_out()
+    old, pending_old, recent = WebhookDelivery.objects.order_by("id")
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    WebhookDelivery.objects.filter(pk=old.pk).update(state="delivered", created_at=long_ago)
+    WebhookDelivery.objects.filter(pk=pending_old.pk).update(created_at=long_ago)
+    WebhookDelivery.objects.filter(pk=recent.pk).update(state="failed")
+
+    out = StringIO()
+    call_command("prune_webhook_deliveries", "--days", "30", stdout=out)
+
+    assert sorted(WebhookDelivery.objects.values_list("pk", flat=True)) == [
+        pending_old.pk,
+        recent.pk,
+    ]
+    assert out.getvalue().strip() == "Deleted 1 webhook delivery older than 30 days."
