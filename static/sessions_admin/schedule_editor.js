@@ -276,8 +276,10 @@
 
   // --- pointer: move, resize, place, unschedule ----------------------------------------------
   function targetFor(state, event) {
+    // Over the visible part of the grid only (its content runs on under the list when wide).
+    const visible = grid.closest('.sm-schedule-scroll');
     const column = columnAt(event.clientX);
-    if (!column || !over(grid, event.clientX, event.clientY)) return null;
+    if (!column || !over(visible, event.clientX, event.clientY)) return null;
     const length = state.length;
     if (state.mode === 'resize') {
       const end = Math.max(state.start + step(), snap(minutesAt(event.clientY)));
@@ -287,6 +289,34 @@
     start = Math.max(0, Math.min(start, 24 * 60 - length - 1));
     return { location: column.dataset.location, start, end: start + length };
   }
+
+  // Held near an edge of the visible grid while dragging (for more than a moment), the grid
+  // scrolls that way, so a drop can reach any hour and any room.
+  let edge = null; // {dx, dy, since}
+  function autoScroll(event) {
+    const visible = grid.closest('.sm-schedule-scroll');
+    const box = visible.getBoundingClientRect();
+    const zone = 40;
+    let dx = 0;
+    let dy = 0;
+    if (over(visible, event.clientX, event.clientY)) {
+      if (event.clientY > box.bottom - zone) dy = 1;
+      else if (event.clientY < box.top + zone + headerHeight()) dy = -1;
+      if (event.clientX > box.right - zone) dx = 1;
+      else if (event.clientX < box.left + zone) dx = -1;
+    }
+    if (!dx && !dy) {
+      edge = null;
+      return;
+    }
+    if (!edge || edge.dx !== dx || edge.dy !== dy) edge = { dx, dy, since: Date.now() };
+  }
+  setInterval(() => {
+    if (!drag || !edge || Date.now() - edge.since < 400) return;
+    const visible = grid.closest('.sm-schedule-scroll');
+    visible.scrollTop += edge.dy * 15;
+    visible.scrollLeft += edge.dx * 15;
+  }, 50);
 
   document.addEventListener('pointerdown', (event) => {
     if (event.button !== 0 || busy) return;
@@ -317,6 +347,7 @@
       drag.started = true;
       drag.item.classList.add('sm-dragging');
     }
+    autoScroll(event);
     const target = targetFor(drag, event);
     if (target) showGhost(drag.item, target);
     else hideGhost();
@@ -328,6 +359,7 @@
     if (!drag) return;
     const current = drag;
     drag = null;
+    edge = null;
     current.item.classList.remove('sm-dragging');
     const aside = document.getElementById('sm-unscheduled');
     if (aside) aside.classList.remove('sm-drop-here');

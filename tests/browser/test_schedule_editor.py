@@ -28,11 +28,21 @@ def open_grid(new_page, world):
 
 
 def point(page, location: str, minutes: int) -> tuple[float, float]:
-    """Where on the screen ``location``'s column shows ``minutes`` past midnight."""
+    """Where on the screen ``location``'s column shows ``minutes`` past midnight, with the
+    grid scrolled so that it is in sight (as a person scrolls before they drop)."""
     return tuple(
         page.evaluate(
             """([name, minutes]) => {
                 const grid = document.getElementById('sm-schedule');
+                const scroller = grid.closest('.sm-schedule-scroll');
+                const rowTop = (m) => {
+                    const hour = grid.querySelector('.sm-hour').getBoundingClientRect().height;
+                    const header = grid.querySelector('.sm-corner').getBoundingClientRect().height;
+                    const first = parseInt(grid.dataset.firstHour, 10) * 60;
+                    return header + ((m - first) / 60) * hour;
+                };
+                const wanted = rowTop(minutes) - scroller.clientHeight / 2;
+                scroller.scrollTop = Math.max(0, wanted);
                 const col = Array.from(grid.querySelectorAll('.sm-loc'))
                     .find((c) => c.textContent.trim().startsWith(name));
                 const hour = grid.querySelector('.sm-hour').getBoundingClientRect().height;
