@@ -211,10 +211,8 @@ def test_the_keyboard_moves_a_block_too(new_page, world):
     assert page.url.endswith(grid_url(world))  # Enter saved the move, it did not open the link
 
 
-def test_a_drop_on_a_stale_grid_is_refused_and_the_grid_redrawn(
-    browser, live_server, world, settings
-):
-    settings.SCHEDULE_GRID_POLL_SECONDS = 300  # no poll comes to the rescue here
+def two_organisers(browser, live_server, world) -> list:
+    """The grid open in two browser contexts of their own, as two people would have it."""
     pages = []
     for _ in range(2):
         context = browser.new_context(
@@ -224,6 +222,14 @@ def test_a_drop_on_a_stale_grid_is_refused_and_the_grid_redrawn(
         login(page, "organiser")
         page.goto(grid_url(world))
         pages.append(page)
+    return pages
+
+
+def test_a_drop_on_a_stale_grid_is_refused_and_the_grid_redrawn(
+    browser, live_server, world, settings
+):
+    settings.SCHEDULE_GRID_POLL_SECONDS = 300  # no poll comes to the rescue here
+    pages = two_organisers(browser, live_server, world)
     first, second = pages
 
     drag_to(first, block(first, "Opening keynote"), "Lab", 16 * 60)
@@ -241,15 +247,7 @@ def test_a_drop_on_a_stale_grid_is_refused_and_the_grid_redrawn(
 
 def test_other_peoples_changes_appear_without_a_reload(browser, live_server, world, settings):
     settings.SCHEDULE_GRID_POLL_SECONDS = 0.5
-    pages = []
-    for _ in range(2):
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}
-        )
-        page = context.new_page()
-        login(page, "organiser")
-        page.goto(grid_url(world))
-        pages.append(page)
+    pages = two_organisers(browser, live_server, world)
     watcher, mover = pages
     page_id = watcher.evaluate("() => (window.__loaded = Math.random())")
 
