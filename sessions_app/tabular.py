@@ -22,6 +22,7 @@ from django.db.models import Prefetch, QuerySet
 from . import services
 from .api.errors import ApiError
 from .api.wire import FLAG_FIELDS, session_input
+from .csvfiles import MAX_BYTES, FileRefused, read_rows
 from .enums import CustomFieldType
 from .models import CustomField, Event, Session, SessionSpeaker
 
@@ -63,8 +64,7 @@ INFO_COLUMNS = [
 ]
 KEY_COLUMNS = ["id", "event_id"]
 _NOT_CLEARABLE = frozenset({*FLAG_FIELDS, "session_status", "selection_control"})
-IMPORT_MAX_ROWS = 10_000
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_BYTES = MAX_BYTES
 # A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice for
 # CSV injection); the import takes it off again.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -191,21 +191,7 @@ def xlsx_bytes(sessions: QuerySet, definitions: list[CustomField]) -> bytes:
 # --- import --------------------------------------------------------------------------------
 
 
-class FileRefused(ValueError):
-    """The file as a whole cannot be read (not CSV, too big, unknown columns)."""
-
-
-def read_csv(raw: bytes) -> list[dict[str, str]]:
-    if len(raw) > IMPORT_MAX_BYTES:
-        raise FileRefused(f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileRefused("The file is not UTF-8 text.") from None
-    if "\x00" in text:
-        raise FileRefused("The file is not a CSV text file.")
-    reader = csv.DictReader(io.StringIO(text))
-    names = [(name or "").strip() for name in reader.fieldnames or []]
+def _check_header(names: list[str]) -> None:
     known = set(KEY_COLUMNS) | set(WRITABLE_COLUMNS) | set(INFO_COLUMNS)
     unknown = [n for n in names if n not in known and not _is_custom_key(n)]
     if unknown:
@@ -214,14 +200,10 @@ def read_csv(raw: bytes) -> list[dict[str, str]]:
         )
     if "id" not in names and "name" not in names:
         raise FileRefused("The header row needs an id column (to update) or name (to create).")
-    reader.fieldnames = names
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise FileRefused(f"The file is not valid CSV: {exc}.") from None
-    if len(rows) > IMPORT_MAX_ROWS:
-        raise FileRefused(f"At most {IMPORT_MAX_ROWS:,} rows per file.")
-    return rows
+
+
+def read_csv(raw: bytes) -> list[dict[str, str]]:
+    return read_rows(raw, check_header=_check_header)
 
 
 def _is_custom_key(name: str) -> bool:

@@ -6,9 +6,6 @@ the same rules, errors and history as the API and the registrant's own page.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app import selectors, services
+from sessions_app.csvfiles import FileRefused, read_rows
 from sessions_app.enums import MemberRole
 from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
 
@@ -77,6 +75,15 @@ class RegistrantAdminForm(ServiceErrorsMixin, forms.ModelForm):
             self.add_service_errors(exc)
 
 
+def _check_header(names: list[str]) -> None:
+    missing = {"first_name", "email"} - set(names)
+    if missing:
+        raise FileRefused(
+            f"The header row needs the columns {', '.join(IMPORT_COLUMNS)} "
+            f"(missing: {', '.join(sorted(missing))})."
+        )
+
+
 class ImportForm(forms.Form):
     event = forms.ModelChoiceField(queryset=Event.objects.none())
     file = forms.FileField(
@@ -95,27 +102,15 @@ class ImportForm(forms.Form):
         if upload.size > IMPORT_MAX_BYTES:
             raise ValidationError(f"The file is larger than {IMPORT_MAX_BYTES // 1024 // 1024} MB.")
         try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError("The file is not UTF-8 text.") from None
-        if "\x00" in text:
-            raise ValidationError("The file is not a CSV text file.")
-        reader = csv.DictReader(io.StringIO(text))
-        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-        missing = {"first_name", "email"} - set(header)
-        if missing:
-            raise ValidationError(
-                f"The header row needs the columns {', '.join(IMPORT_COLUMNS)} "
-                f"(missing: {', '.join(sorted(missing))})."
+            return read_rows(
+                upload.read(),
+                check_header=_check_header,
+                lower=True,
+                max_bytes=IMPORT_MAX_BYTES,
+                max_rows=IMPORT_MAX_ROWS,
             )
-        reader.fieldnames = header
-        try:
-            rows = list(reader)
-        except csv.Error as exc:
-            raise ValidationError(f"The file is not valid CSV: {exc}.") from None
-        if len(rows) > IMPORT_MAX_ROWS:
-            raise ValidationError(f"At most {IMPORT_MAX_ROWS:,} rows per file.")
-        return rows
+        except FileRefused as exc:
+            raise ValidationError(str(exc)) from None
 
 
 @admin.register(Registrant)
