@@ -1,6 +1,6 @@
 """`make bench`: the API and the admin under gunicorn on a throwaway PostgreSQL, at two sizes.
 
-    .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--connections 8]
+    .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--rounds 5]
 
 What it does, all on this machine:
 
@@ -8,8 +8,9 @@ What it does, all on this machine:
    and seeds the demo plus ``--sessions`` load sessions (seed_demo);
 2. starts gunicorn with the repo's config, production settings and 2 sync workers
    (``config.settings.bench``: production plus two reference endpoints);
-3. for each size, drives every scenario from 8 concurrent connections for ``--seconds``
-   and prints requests per second, p50 and p99 latency, and the SQL statements each request
+3. for each size, drives every scenario from 8 concurrent connections for ``--seconds``,
+   in ``--rounds`` slices that take turns with the other scenarios' (interleaved), and
+   prints requests per second, p50 and p99 latency, and the SQL statements each request
    sent to PostgreSQL (pg_stat_statements: BEGIN/COMMIT and any connection health check
    included, PostgreSQL's own foreign-key checks at COMMIT left out);
 4. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
@@ -157,13 +158,40 @@ class Database:
         return int(count)
 
 
-def measure(db, port, make, *, connections, seconds) -> Figures:
-    asyncio.run(_drive(port, make, connections, min(1.0, seconds / 3)))  # warm-up
-    db.reset_statements()
-    latencies, statuses, elapsed = asyncio.run(_drive(port, make, connections, seconds))
-    statements = db.statements() / max(len(latencies), 1)
-    errors = sum(n for status, n in statuses.items() if status >= 400)
-    return Figures(len(latencies), elapsed, latencies, statements, errors, statuses)
+def measure(db, port, plan: dict[str, Callable[[int], Request]], *, connections, seconds, rounds):
+    """Each scenario for ``seconds`` in all, run in ``rounds`` interleaved slices.
+
+    Scenario after scenario, round after round: a drift of the machine's speed (another
+    tenant, autovacuum, a CPU frequency change) falls on every scenario alike rather than on
+    whichever ran at that moment, so the ratios to the reference hold up better than their
+    absolute figures.
+    """
+    for make in plan.values():
+        asyncio.run(_drive(port, make, connections, min(1.0, seconds / 3)))  # warm-up
+    latencies: dict[str, list[float]] = {name: [] for name in plan}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in plan}
+    elapsed = dict.fromkeys(plan, 0.0)
+    statements = dict.fromkeys(plan, 0)
+    for _ in range(rounds):
+        for name, make in plan.items():
+            db.reset_statements()
+            lat, st, took = asyncio.run(_drive(port, make, connections, seconds / rounds))
+            statements[name] += db.statements()
+            latencies[name] += lat
+            elapsed[name] += took
+            for status, n in st.items():
+                statuses[name][status] = statuses[name].get(status, 0) + n
+    return {
+        name: Figures(
+            len(latencies[name]),
+            elapsed[name],
+            latencies[name],
+            statements[name] / max(len(latencies[name]), 1),
+            sum(n for status, n in statuses[name].items() if status >= 400),
+            statuses[name],
+        )
+        for name in plan
+    }
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -304,6 +332,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured time per scenario")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved slices each scenario's time is cut into"
+    )
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
@@ -355,14 +386,15 @@ def main() -> int:
                 )
                 seeded = size
                 db.conn.execute("VACUUM ANALYZE")
-                plan = scenarios(db, token(port, client), admin_cookie(port))
-                results = {}
-                for name, make in plan.items():
-                    if args.only and args.only not in name and "reference view" not in name:
-                        continue
-                    results[name] = measure(
-                        db, port, make, connections=args.connections, seconds=args.seconds
-                    )
+                plan = {
+                    name: make
+                    for name, make in scenarios(db, token(port, client), admin_cookie(port)).items()
+                    if not args.only or args.only in name or "reference view" in name
+                }
+                results = measure(
+                    db, port, plan, connections=args.connections, seconds=args.seconds,
+                    rounds=args.rounds,
+                )  # fmt: skip
                 all_results[size] = results
                 print_table(size, results)
             if len(sizes) > 1:

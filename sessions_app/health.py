@@ -35,9 +35,12 @@ def _check_database() -> str | None:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 timeout_ms = int(settings.READINESS_TIMEOUT_SECONDS * 1000)
-                cursor.execute("SET statement_timeout = %s", [timeout_ms])
+                # set_config() rather than SET, which takes no bound parameter.
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, false)", [f"{timeout_ms}ms"]
+                )
                 cursor.execute("SELECT 1")
-                cursor.execute("SET statement_timeout = 0")
+                cursor.execute("RESET statement_timeout")
             else:
                 cursor.execute("SELECT 1")
     except UNAVAILABLE_ERRORS as exc:

@@ -15,6 +15,18 @@ from .enums import HOLDING_STATUSES
 MAX_SESSION_LENGTH = dt.timedelta(hours=26)
 
 
+def one_or_none(queryset: QuerySet) -> Any:
+    """The one row of a lookup by a unique key, or None.
+
+    ``first()`` orders by the primary key (or the model's ordering) for a single row: SQL
+    that costs compiling, and sorting, on every request. ``get()`` drops the ordering.
+    """
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
+
+
 def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: str = "") -> Q:
     """Sessions whose half-open interval meets [starts_at, ends_at): ``start < ends_at`` and
     ``end > starts_at``, bounded below by the longest session so an index on the start reads

@@ -107,3 +107,26 @@ def test_a_busy_connection_the_server_terminated_is_checked_and_replaced(setting
 
     assert len(calls) == 1
     assert connection.connection is not first
+
+
+def test_the_hot_statements_are_prepared_once_per_connection():
+    """Server-side binding with a prepare threshold: once a statement has run five times on
+    a connection it is prepared, so PostgreSQL no longer parses and plans it on each request."""
+    connection.close()
+    options = connection.settings_dict["OPTIONS"]
+    assert options["server_side_binding"] is True
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sessions_app_session WHERE id = %s", [7])
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if "sessions_app_session" in row[0]]
+
+    for _ in range(options["prepare_threshold"]):
+        run()
+    assert prepared() == []
+    run()
+    assert prepared() == ["SELECT count(*) FROM sessions_app_session WHERE id = $1"]

@@ -70,3 +70,19 @@ def test_production_serves_the_api_docs_assets_itself(tmp_path):
     served = run_manage("shell", "-c", script, **env)
     assert served.returncode == 0, served.stderr
     assert served.stdout.strip().splitlines()[-1] == '200 text/javascript; charset="utf-8"'
+
+
+def test_postgresql_prepares_statements_unless_switched_off(monkeypatch):
+    from config.settings.base import database_config
+
+    url = "postgres://app@db.internal/sessions"
+    options = database_config(url)["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+
+    # Behind a pooler in transaction mode that cannot keep prepared statements.
+    monkeypatch.setenv("DJANGO_DB_PREPARED_STATEMENTS", "0")
+    options = database_config(url)["OPTIONS"]
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
+    assert "server_side_binding" not in database_config("sqlite:///x.sqlite3")["OPTIONS"]

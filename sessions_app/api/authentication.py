@@ -14,6 +14,7 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_access_token_model
 
 from sessions_app.models import ApiClient
+from sessions_app.selectors import one_or_none
 
 REALM = "api"
 
@@ -50,11 +51,10 @@ def bearer_token(request) -> str | None:
 
 def load_access_token(raw: str):
     checksum = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
-    return (
+    return one_or_none(
         get_access_token_model()
         .objects.select_related("application")
         .filter(token_checksum=checksum)
-        .first()
     )
 
 

@@ -194,7 +194,11 @@ class RegistrantScopedMixin:
 
     def registrant(self, pk: str) -> Registrant:
         number = int(pk)
-        found = self.registrants().filter(pk=number).first() if number <= MAX_ID else None
+        found = (
+            selectors.one_or_none(self.registrants().filter(pk=number))
+            if number <= MAX_ID
+            else None
+        )
         if found is None:
             raise NotFound(f"There is no registrant with id {pk[:30]}.")
         return found
@@ -264,7 +268,9 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
         self.query().check()
         payload, form = self.body()
         data, event_id, session_ids = _registrant_input(payload, form=form, current=None)
-        event = Event.objects.filter(pk=event_id, organisation_id=self.organisation_id).first()
+        event = selectors.one_or_none(
+            Event.objects.filter(pk=event_id, organisation_id=self.organisation_id)
+        )
         if event is None:
             raise PayloadInvalid(
                 [FieldError("event_id", "does_not_exist", "There is no event with this id.")]

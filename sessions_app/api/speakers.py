@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from sessions_app import services
 from sessions_app.models import Event, SessionSpeaker, Speaker
+from sessions_app.selectors import one_or_none
 
 from . import serializers as s
 from .errors import FieldError, PayloadInvalid
@@ -133,7 +134,7 @@ class SpeakerScopedMixin:
     def speaker(self, pk: str) -> Speaker:
         number = int(pk)
         found = (
-            self.with_sessions(self.speakers()).filter(pk=number).first()
+            one_or_none(self.with_sessions(self.speakers()).filter(pk=number))
             if number <= MAX_ID
             else None
         )
@@ -199,7 +200,7 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
         self.query().check()
         payload, form = self.body()
         data, event_id = _speaker_input(payload, form=form, current=None, answered=None)
-        event = Event.objects.filter(pk=event_id, organisation_id=self.organisation_id).first()
+        event = one_or_none(Event.objects.filter(pk=event_id, organisation_id=self.organisation_id))
         if event is None:
             raise PayloadInvalid(
                 [FieldError("event_id", "does_not_exist", "There is no event with this id.")]

@@ -31,6 +31,7 @@ from sessions_app.models import (
     SessionSpeaker,
     Track,
 )
+from sessions_app.selectors import one_or_none
 
 from . import ratelimit
 from . import serializers as s
@@ -254,7 +255,7 @@ class SessionScopedMixin:
         return sessions, counts
 
     def stored_session(self, pk: int) -> Session:
-        session = self.sessions().filter(pk=pk).first()
+        session = one_or_none(self.sessions().filter(pk=pk))
         if session is None:
             raise _not_found(pk)
         return session
@@ -321,9 +322,9 @@ class SessionCollectionView(SessionScopedMixin, ApiView):
         query.check()
         payload, form = self.body()
         data = session_input(payload, form=form, creating=True)
-        event = Event.objects.filter(
-            pk=data.pop("event_id"), organisation_id=self.organisation_id
-        ).first()
+        event = one_or_none(
+            Event.objects.filter(pk=data.pop("event_id"), organisation_id=self.organisation_id)
+        )
         if event is None:
             raise PayloadInvalid(
                 [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
@@ -423,7 +424,7 @@ class SessionItemView(SessionUpdateMixin, ApiView):
         query = self.query()
         shape = self.shaper(query)
         query.check()
-        session = self.expanded(self.sessions(), query).filter(pk=_pk(pk)).first()
+        session = one_or_none(self.expanded(self.sessions(), query).filter(pk=_pk(pk)))
         if session is None:
             raise _not_found(_pk(pk))
         etag = session_etag(session)
@@ -548,7 +549,7 @@ class EventItemView(ApiView):
     def get(self, request, pk: str):
         number = int(pk)
         event = (
-            Event.objects.filter(pk=number, organisation_id=self.organisation_id).first()
+            one_or_none(Event.objects.filter(pk=number, organisation_id=self.organisation_id))
             if number <= MAX_ID
             else None
         )

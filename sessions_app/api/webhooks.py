@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from sessions_app import services
 from sessions_app.enums import WEBHOOK_EVENT_PATTERNS
 from sessions_app.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from sessions_app.selectors import one_or_none
 
 from .errors import FieldError, PayloadInvalid
 from .schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
@@ -173,7 +174,7 @@ class WebhookScopedMixin:
 
     def webhook(self, pk: str) -> WebhookSubscription:
         number = int(pk)
-        found = self.webhooks().filter(pk=number).first() if number <= MAX_ID else None
+        found = one_or_none(self.webhooks().filter(pk=number)) if number <= MAX_ID else None
         if found is None:
             raise NotFound(f"There is no webhook with id {pk[:30]}.")
         return found
