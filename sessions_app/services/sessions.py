@@ -12,9 +12,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from sessions_app import history, selectors, validators
+from sessions_app.compiled import CompiledRead
 from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus, status_action
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import Event, Location, Session, SessionChange, SessionSpeaker, Speaker
@@ -95,15 +97,33 @@ def _apply(session: Session, data: Mapping[str, Any]) -> None:
 # take at commit, which would let two writers deadlock on each other's referenced rows.
 
 
+def _locked_session(**filters) -> QuerySet:
+    # Event, track and location come along (unlocked) so that validating what did not
+    # change costs no query; _lock_location locks the location when the write needs it.
+    return (
+        Session.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("event__organisation", "track", "location")
+        .filter(**filters)
+    )
+
+
+# Every write reads these: compiled once (sessions_app.compiled), the same SQL and objects.
+_LOCKED_SESSION = CompiledRead(lambda pk: _locked_session(pk=pk))
+_LOCKED_SESSION_OF = CompiledRead(
+    lambda pk, organisation_id: _locked_session(pk=pk, event__organisation_id=organisation_id)
+)
+_LOCKED_LOCATION = CompiledRead(
+    lambda pk: Location.objects.select_for_update(no_key=True).filter(pk=pk)
+)
+
+
 def _lock_location(session: Session) -> None:
     """Lock the location so that writers competing for its slots queue up behind each other."""
     if session.location_id is None:
         return
-    location = (
-        Location.objects.select_for_update(no_key=True).filter(pk=session.location_id).first()
-    )
-    if location is not None:
-        session.location = location
+    found = _LOCKED_LOCATION.all(pk=session.location_id)
+    if found:
+        session.location = found[0]
 
 
 def _hold_speakers(session: Session, data: Mapping[str, Any]) -> None:
@@ -200,14 +220,9 @@ def _reseat(session: Session, changes: dict, *, actor: Actor) -> None:
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
     """Lock the session; with ``organisation_id``, one of another organisation is DoesNotExist."""
-    # Event, track and location come along (unlocked) so that validating what did not
-    # change costs no query; _lock_location locks the location when the write needs it.
-    sessions = Session.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "event__organisation", "track", "location"
-    )
-    if organisation_id is not None:
-        sessions = sessions.filter(event__organisation_id=organisation_id)
-    return sessions.get(pk=session_id)
+    if organisation_id is None:
+        return _LOCKED_SESSION.get(pk=session_id)
+    return _LOCKED_SESSION_OF.get(pk=session_id, organisation_id=organisation_id)
 
 
 def _write(
