@@ -11,6 +11,12 @@ terminates the backend sends a last message and closes the socket, which a zero-
 connection cut without a word (a network partition) still costs the next request on it a
 503 (the outage answer, see ``sessions_app.availability``), after which Django's own check
 of a connection that saw an error replaces it; ``0`` checks before every request.
+
+With prepared statements on (``DJANGO_DB_PREPARED_STATEMENTS``), a connection keeps up to
+``PREPARED_STATEMENTS_KEPT`` of them rather than psycopg's 100: the admin's lists and the
+API's filters have many shapes, and once more than 100 had been prepared since the hot
+path's last request, each new one evicted another with a ``DEALLOCATE`` round trip and the
+hot statements were planned again.
 """
 
 import select
@@ -19,11 +25,18 @@ import time
 from django.conf import settings
 from django.db.backends.postgresql import base
 
+PREPARED_STATEMENTS_KEPT = 500
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.last_used_at: float | None = None
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        connection.prepared_max = PREPARED_STATEMENTS_KEPT
+        return connection
 
     def close_if_unusable_or_obsolete(self):
         # Called as a request starts and as it ends; ``health_check_done`` is True only at
