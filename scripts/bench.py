@@ -149,11 +149,12 @@ class Database:
     def statements(self) -> int:
         # What the app sent since the reset: less this connection's own look-ups, and less
         # PostgreSQL's own checks of deferred foreign keys, which run at COMMIT as top-level
-        # statements ("SELECT 1 FROM ONLY ... FOR KEY SHARE OF x").
+        # statements ("SELECT 1 FROM ONLY ... FOR KEY SHARE OF x", its 1 sometimes recorded
+        # as a parameter: "SELECT $2 FROM ONLY ...").
         [(count,)] = self.rows(
             "SELECT COALESCE(SUM(calls), 0) FROM pg_stat_statements "
             "WHERE query NOT ILIKE '%pg_stat_statements%' "
-            "AND query NOT LIKE 'SELECT 1 FROM ONLY %FOR KEY SHARE OF x'"
+            "AND query NOT LIKE 'SELECT % FROM ONLY %FOR KEY SHARE OF x'"
         )
         return int(count)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import ClassVar
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from sessions_app.enums import ACTION_LABELS, SelectionControl, SessionStatus
 
@@ -146,15 +148,45 @@ class CustomValuesField(serializers.Field):
 
 
 class FlatOutputSerializer(serializers.Serializer):
-    """An answer-only serializer of flat fields, bound from shallow copies of the declared ones.
+    """An answer-only serializer of flat fields, its fields bound once per class.
 
-    DRF deep-copies (re-instantiates) every declared field for every serializer instance,
-    which was most of the cost of answering one session. Output fields keep no state but
-    their binding, so a shallow copy per instance is enough. Not for nested serializers.
+    DRF deep-copies (re-instantiates) and binds every declared field for every serializer
+    instance, and a list does so for every row: most of the cost of answering sessions.
+    Output fields keep no state but their binding, which is the same for every instance, so
+    each class binds its fields once and answers with them. A ``SerializerMethodField``
+    calls the method of the serializer answering now (whose context has the request). Not
+    for nested serializers.
     """
+
+    _bound_by_class: ClassVar[dict[type, list[tuple[str, serializers.Field, str | None]]]] = {}
 
     def get_fields(self):
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+    @classmethod
+    def _bound_fields(cls) -> list[tuple[str, serializers.Field, str | None]]:
+        bound = FlatOutputSerializer._bound_by_class.get(cls)
+        if bound is None:
+            bound = [
+                (name, field, getattr(field, "method_name", None))
+                for name, field in cls().fields.items()
+                if not field.write_only
+            ]
+            FlatOutputSerializer._bound_by_class[cls] = bound
+        return bound
+
+    def to_representation(self, instance):
+        answer = {}
+        for name, field, method_name in self._bound_fields():
+            if method_name is not None:
+                answer[name] = getattr(self, method_name)(instance)
+                continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            answer[name] = None if attribute is None else field.to_representation(attribute)
+        return answer
 
 
 class SessionSerializer(FlatOutputSerializer):
