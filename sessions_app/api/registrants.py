@@ -289,6 +289,18 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
         return response
 
 
+# PATCH and PUT (also partial) are one operation under two methods.
+REGISTRANT_UPDATE_SCHEMA = {
+    "tags": ["registrants"],
+    "parameters": REGISTRANT_ITEM,
+    "request": {"application/json": RegistrantUpdateBody},
+    "responses": {
+        200: RegistrantSerializer,
+        **problems(400, 401, 403, 404, 411, 413, 415, 422, 429),
+    },
+}
+
+
 class RegistrantItemView(RegistrantScopedMixin, ApiView):
     """One registrant."""
 
@@ -319,13 +331,7 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
     @extend_schema(
         operation_id="registrants_partial_update",
         summary="Update a registrant",
-        tags=["registrants"],
-        parameters=REGISTRANT_ITEM,
-        request={"application/json": RegistrantUpdateBody},
-        responses={
-            200: RegistrantSerializer,
-            **problems(400, 401, 403, 404, 411, 413, 415, 422, 429),
-        },
+        **REGISTRANT_UPDATE_SCHEMA,
     )
     def patch(self, request, pk: str):
         return self._update(request, pk)
@@ -333,13 +339,7 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
     @extend_schema(
         operation_id="registrants_update",
         summary="Update a registrant (PUT, also partial)",
-        tags=["registrants"],
-        parameters=REGISTRANT_ITEM,
-        request={"application/json": RegistrantUpdateBody},
-        responses={
-            200: RegistrantSerializer,
-            **problems(400, 401, 403, 404, 411, 413, 415, 422, 429),
-        },
+        **REGISTRANT_UPDATE_SCHEMA,
     )
     def put(self, request, pk: str):
         return self._update(request, pk)

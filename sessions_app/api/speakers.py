@@ -213,6 +213,18 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
         return response
 
 
+# PATCH and PUT (also partial) are one operation under two methods.
+SPEAKER_UPDATE_SCHEMA = {
+    "tags": ["speakers"],
+    "parameters": [ID_PARAMETER],
+    "request": {
+        "application/json": SpeakerUpdateBody,
+        "application/x-www-form-urlencoded": SpeakerUpdateBody,
+    },
+    "responses": {200: SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
+}
+
+
 class SpeakerItemView(SpeakerScopedMixin, ApiView):
     """One speaker."""
 
@@ -242,15 +254,7 @@ class SpeakerItemView(SpeakerScopedMixin, ApiView):
         return self.answer(speaker)
 
     @extend_schema(
-        operation_id="speakers_partial_update",
-        summary="Update a speaker",
-        tags=["speakers"],
-        parameters=[ID_PARAMETER],
-        request={
-            "application/json": SpeakerUpdateBody,
-            "application/x-www-form-urlencoded": SpeakerUpdateBody,
-        },
-        responses={200: SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
+        operation_id="speakers_partial_update", summary="Update a speaker", **SPEAKER_UPDATE_SCHEMA
     )
     def patch(self, request, pk: str):
         return self._update(request, pk)
@@ -258,13 +262,7 @@ class SpeakerItemView(SpeakerScopedMixin, ApiView):
     @extend_schema(
         operation_id="speakers_update",
         summary="Update a speaker (PUT, also partial)",
-        tags=["speakers"],
-        parameters=[ID_PARAMETER],
-        request={
-            "application/json": SpeakerUpdateBody,
-            "application/x-www-form-urlencoded": SpeakerUpdateBody,
-        },
-        responses={200: SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
+        **SPEAKER_UPDATE_SCHEMA,
     )
     def put(self, request, pk: str):
         return self._update(request, pk)

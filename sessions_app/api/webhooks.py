@@ -239,6 +239,15 @@ class WebhookCollectionView(WebhookScopedMixin, ApiView):
         return response
 
 
+# PATCH and PUT (also partial) are one operation under two methods.
+WEBHOOK_UPDATE_SCHEMA = {
+    "tags": ["webhooks"],
+    "parameters": [ID_PARAMETER],
+    "request": {"application/json": WebhookUpdateBody},
+    "responses": {200: WebhookSerializer, **WRITE_PROBLEMS},
+}
+
+
 class WebhookItemView(WebhookScopedMixin, ApiView):
     """One webhook subscription."""
 
@@ -266,10 +275,7 @@ class WebhookItemView(WebhookScopedMixin, ApiView):
     @extend_schema(
         operation_id="webhooks_partial_update",
         summary="Update a webhook subscription",
-        tags=["webhooks"],
-        parameters=[ID_PARAMETER],
-        request={"application/json": WebhookUpdateBody},
-        responses={200: WebhookSerializer, **WRITE_PROBLEMS},
+        **WEBHOOK_UPDATE_SCHEMA,
         description="active 1 switches a subscription on again after failures. A new secret "
         "sent here takes effect for every attempt from now on.",
     )
@@ -279,10 +285,7 @@ class WebhookItemView(WebhookScopedMixin, ApiView):
     @extend_schema(
         operation_id="webhooks_update",
         summary="Update a webhook subscription (PUT, also partial)",
-        tags=["webhooks"],
-        parameters=[ID_PARAMETER],
-        request={"application/json": WebhookUpdateBody},
-        responses={200: WebhookSerializer, **WRITE_PROBLEMS},
+        **WEBHOOK_UPDATE_SCHEMA,
     )
     def put(self, request, pk: str):
         return self._update(request, pk)
