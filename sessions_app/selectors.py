@@ -3,8 +3,21 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IContains
 
 from .enums import HOLDING_STATUSES
 
@@ -25,6 +38,34 @@ def one_or_none(queryset: QuerySet) -> Any:
         return queryset.get()
     except queryset.model.DoesNotExist:
         return None
+
+
+class SearchedText(Func):
+    """What a session search looks in: name, short name, badge name and description as one
+    text, each pair parted by the unit separator (U+001F), so that no match spans two.
+
+    On PostgreSQL the trigram index ``session_search_text_trgm`` (migration 0018) is on
+    ``UPPER()`` of exactly this SQL, which is what ``icontains`` makes of it: one index
+    scan and one recheck per row, not one of each per column. The separator is written
+    into the SQL, not bound: a prepared statement's generic plan matches the query with the
+    index by expression, and a parameter is not the constant the index holds.
+    """
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || CHR(31) || "
+    output_field = TextField()
+    FIELDS = ("name", "admin_short_name", "badge_name", "description")
+
+    def __init__(self) -> None:
+        super().__init__(*(F(name) for name in self.FIELDS))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, arg_joiner=" || char(31) || ", **extra_context)
+
+
+def text_search(term: str) -> Q:
+    """Sessions with ``term`` in their searched text, case-insensitively."""
+    return Q(IContains(SearchedText(), term))
 
 
 def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: str = "") -> Q:

@@ -77,6 +77,24 @@ def test_seed_demo_adds_load_sessions_in_bulk_that_pass_every_rule():
     assert "the load test events hold 300." in out.getvalue()
 
 
+@pytest.mark.parametrize("per_event", [100, 10_000])
+def test_load_session_topics_give_each_word_the_same_share_at_any_size(per_event):
+    """A word search finds about 2% of the sessions at 1,000 (100 an event) as at 100,000:
+    the benchmark's search at the small size is the large one made smaller."""
+    from collections import Counter
+
+    from sessions_app.management.load_data import WORDS, _topics
+
+    pairs = [_topics(slot).split() for slot in range(per_event)]
+    words = Counter(word for pair in pairs for word in pair)
+
+    assert all(first != second for first, second in pairs)
+    assert len({tuple(pair) for pair in pairs}) == per_event  # no two sessions alike
+    assert set(words) == set(WORDS)
+    share = 2 * per_event / len(WORDS)  # two topics a session
+    assert all(abs(n - share) <= 2 for n in words.values()), words.most_common(3)
+
+
 @pytest.mark.django_db
 def test_seed_demo_refuses_a_negative_count():
     with pytest.raises(CommandError, match="sessions"):

@@ -25,7 +25,7 @@ from sessions_app import services, validators
 from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
-from sessions_app.selectors import MAX_SESSION_LENGTH
+from sessions_app.selectors import MAX_SESSION_LENGTH, SearchedText
 
 from . import attendance, planner, tables
 from . import events as _events  # noqa: F401  (registers the event-side admins)
@@ -108,7 +108,9 @@ class SessionAdmin(OrganisationScopedAdmin):
     list_display_links = ["name"]
     list_select_related = ["event", "location", "track"]
     list_filter = [EventFilter, "session_status", TrackFilter, LocationFilter, DayFilter]
-    search_fields = ["name", "admin_short_name", "badge_name", "description"]
+    # The stock search (each word, or a quoted phrase, anywhere), in the one searched text
+    # that PostgreSQL's trigram index answers (get_search_results names it), as the API's.
+    search_fields = ["searched_text"]
     list_per_page = 50
     # One count (of what the filters select) per page, not a second one of everything.
     show_full_result_count = False
@@ -140,6 +142,10 @@ class SessionAdmin(OrganisationScopedAdmin):
         if getattr(request, REVIEW_FLAG, False):
             qs = qs.filter(session_status=SessionStatus.SUBMITTED)
         return qs
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset = queryset.alias(searched_text=SearchedText())
+        return super().get_search_results(request, queryset, search_term)
 
     def get_ordering(self, request):
         if getattr(request, REVIEW_FLAG, False):

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 
 from sessions_app.enums import SessionStatus
+from sessions_app.selectors import text_search
 
 from .errors import FieldError, QueryInvalid
 
@@ -252,12 +253,7 @@ def session_filters(query: Query) -> Q:
         condition &= Q(updated_at__gte=since)
     search = query.text("search")
     if search:
-        condition &= (
-            Q(name__icontains=search)
-            | Q(admin_short_name__icontains=search)
-            | Q(badge_name__icontains=search)
-            | Q(description__icontains=search)
-        )
+        condition &= text_search(search)
     return condition
 
 

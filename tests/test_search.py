@@ -1,0 +1,137 @@
+"""The session search of the API and the admin: one searched text, one trigram index.
+
+``selectors.SearchedText`` is what both search; on PostgreSQL the index of migration 0018 is
+on exactly its SQL, and a search that stopped matching it would still answer right, only by
+reading every row: the plan tests below are what notices.
+"""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin import ModelAdmin
+from django.db import connection
+from django.http import QueryDict
+from psycopg.sql import Literal as sql_literal
+
+from sessions_app.api.listing import Query, session_filters
+from sessions_app.models import Session
+from sessions_app.selectors import text_search
+from tests import factories
+
+INDEX = "session_search_text_trgm"
+
+
+@pytest.fixture
+def sessions(db):
+    event = factories.event()
+    return {
+        "name": factories.session(event=event, name="Observability for small teams"),
+        "short": factories.session(event=event, name="A", admin_short_name="OBS-101"),
+        "badge": factories.session(event=event, name="B", badge_name="Tracing clinic"),
+        "description": factories.session(event=event, name="C", description="About tracing."),
+        "wildcards": factories.session(event=event, name="100% coverage_report"),
+        "split": factories.session(event=event, name="foo", admin_short_name="bar"),
+    }
+
+
+def _found(term: str) -> set[int]:
+    return set(Session.objects.filter(text_search(term)).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("observab", {"name"}),  # a part of a word, any case
+        ("obs", {"name", "short"}),
+        ("TRACING", {"badge", "description"}),
+        ("100%", {"wildcards"}),  # LIKE's wildcards are plain characters here
+        ("0% c", {"wildcards"}),
+        ("e_r", {"wildcards"}),
+        ("%", {"wildcards"}),
+        ("_", {"wildcards"}),
+        ("foobar", set()),  # no match across two fields
+        ("foo", {"split"}),
+        ("nothing like it", set()),
+    ],
+)
+def test_text_search_finds_the_term_in_any_of_the_four_fields(sessions, term, expected):
+    assert _found(term) == {sessions[key].pk for key in expected}
+
+
+def test_admin_search_is_the_stock_search_over_the_searched_text(sessions, client):
+    """Each word anywhere, a quoted phrase whole, as Django's admin search is everywhere."""
+    client.force_login(factories.user(username="root", is_superuser=True))
+
+    def listed(q):
+        page = client.get("/admin/sessions_app/session/", {"q": q}).content.decode()
+        return {int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', page)}
+
+    assert listed("tracing") == {sessions["badge"].pk, sessions["description"].pk}
+    assert listed("tracing clinic") == {sessions["badge"].pk}  # both words
+    assert listed("clinic tracing") == {sessions["badge"].pk}
+    assert listed('"clinic tracing"') == set()  # the phrase as written
+    assert listed('"tracing clinic"') == {sessions["badge"].pk}
+    assert listed("foobar") == set()
+
+
+def test_row_checkbox_is_the_stock_html(db):
+    org = factories.organisation()
+    session = factories.session(event=factories.event(organisation=org), name='Q&A "live"')
+    ours = admin.site._registry[Session]
+
+    assert ours.action_checkbox(session) == ModelAdmin.action_checkbox(ours, session)
+
+
+# --- PostgreSQL: the index answers both searches -----------------------------------------------
+
+
+def _plan(sql: str, params, *, generic: bool) -> str:
+    """EXPLAIN of ``sql`` with sequential scans off, so the plan shows whether the index
+    can answer it at all (on a few rows a scan is cheaper and would be chosen anyway).
+    ``generic``: as a prepared statement's generic plan, the parameters unknown, which is
+    how a connection runs a statement it has prepared."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            if not generic:
+                cursor.execute("EXPLAIN " + sql, params)
+                return "\n".join(row[0] for row in cursor.fetchall())
+            numbered = iter(range(1, len(params) + 1))
+            statement = re.sub(r"%s", lambda _: f"${next(numbered)}", sql)
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"PREPARE search_plan AS {statement}")
+            raw = connection.connection  # EXECUTE takes literals, not bound parameters
+            literals = ", ".join(sql_literal(p).as_string(raw) for p in params)
+            cursor.execute(f"EXPLAIN EXECUTE search_plan({literals})")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE ALL")
+            cursor.execute("RESET plan_cache_mode")
+            cursor.execute("RESET enable_seqscan")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
+def test_api_search_uses_the_trigram_index(db, generic):
+    factories.session(event=factories.event(), name="Observability")
+    # The condition as session_filters() makes it, without the event scope (on a few rows,
+    # the event's index would answer the scope alone).
+    queryset = Session.objects.filter(session_filters(Query(QueryDict("search=observ"))))
+
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+
+    assert INDEX in _plan(sql, params, generic=generic)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
+def test_admin_search_uses_the_trigram_index(rf, generic, db):
+    ours = admin.site._registry[Session]
+    request = rf.get("/admin/sessions_app/session/", {"q": "observ"})
+    request.user = factories.user(username="root", is_superuser=True)
+    queryset, _ = ours.get_search_results(request, Session.objects.all(), "observ")
+
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+
+    assert INDEX in _plan(sql, params, generic=generic)
