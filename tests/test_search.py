@@ -76,8 +76,7 @@ def test_admin_search_is_the_stock_search_over_the_searched_text(sessions, clien
 
 
 def test_row_checkbox_is_the_stock_html(db):
-    org = factories.organisation()
-    session = factories.session(event=factories.event(organisation=org), name='Q&A "live"')
+    session = factories.session(event=factories.event(), name='Q&A "live"')
     ours = admin.site._registry[Session]
 
     assert ours.action_checkbox(session) == ModelAdmin.action_checkbox(ours, session)

@@ -1,3 +1,4 @@
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.test import RequestFactory
 
 from sessions_app import selectors, services
 from sessions_app.enums import SessionStatus
+from sessions_app.management.load_data import WORDS, _topics
 from sessions_app.models import CustomField, Event, Session, SessionChange
 
 
@@ -81,10 +83,6 @@ def test_seed_demo_adds_load_sessions_in_bulk_that_pass_every_rule():
 def test_load_session_topics_give_each_word_the_same_share_at_any_size(per_event):
     """A word search finds about 2% of the sessions at 1,000 (100 an event) as at 100,000:
     the benchmark's search at the small size is the large one made smaller."""
-    from collections import Counter
-
-    from sessions_app.management.load_data import WORDS, _topics
-
     pairs = [_topics(slot).split() for slot in range(per_event)]
     words = Counter(word for pair in pairs for word in pair)
 
