@@ -1,6 +1,7 @@
 """`make bench`: the API and the admin under gunicorn on a throwaway PostgreSQL, at two sizes.
 
     .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--rounds 5]
+                                      [--only TEXT] [--top N]
 
 What it does, all on this machine:
 
@@ -13,7 +14,9 @@ What it does, all on this machine:
    prints requests per second, p50 and p99 latency, and the SQL statements each request
    sent to PostgreSQL (pg_stat_statements: BEGIN/COMMIT and any connection health check
    included, PostgreSQL's own foreign-key checks at COMMIT left out);
-4. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
+4. with ``--top N``, prints each scenario's N statements that took PostgreSQL longest
+   (milliseconds and calls per request, from pg_stat_statements), to see where time goes;
+5. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
    floor of a write on this stack) and each scenario's p50 at the largest size over the
    smallest.
 
@@ -158,8 +161,17 @@ class Database:
         )
         return int(count)
 
+    def timings(self) -> list[tuple[str, int, float]]:
+        """(query, calls, total execution ms) of what the app sent since the reset."""
+        return self.rows(
+            "SELECT query, calls, total_exec_time FROM pg_stat_statements "
+            "WHERE query NOT ILIKE '%pg_stat_statements%'"
+        )
 
-def measure(db, port, plan: dict[str, Callable[[int], Request]], *, connections, seconds, rounds):
+
+def measure(
+    db, port, plan: dict[str, Callable[[int], Request]], *, connections, seconds, rounds, top=0
+):
     """Each scenario for ``seconds`` in all, run in ``rounds`` interleaved slices.
 
     Scenario after scenario, round after round: a drift of the machine's speed (another
@@ -173,15 +185,27 @@ def measure(db, port, plan: dict[str, Callable[[int], Request]], *, connections,
     statuses: dict[str, dict[int, int]] = {name: {} for name in plan}
     elapsed = dict.fromkeys(plan, 0.0)
     statements = dict.fromkeys(plan, 0)
+    spent: dict[str, dict[str, list[float]]] = {name: {} for name in plan}
     for _ in range(rounds):
         for name, make in plan.items():
             db.reset_statements()
             lat, st, took = asyncio.run(_drive(port, make, connections, seconds / rounds))
             statements[name] += db.statements()
+            for query, calls, total in db.timings() if top else ():
+                figures = spent[name].setdefault(query, [0, 0.0])
+                figures[0] += calls
+                figures[1] += total
             latencies[name] += lat
             elapsed[name] += took
             for status, n in st.items():
                 statuses[name][status] = statuses[name].get(status, 0) + n
+    for name in plan if top else ():
+        requests = max(len(latencies[name]), 1)
+        print(f"\n{name}: the statements that took longest, ms per request (calls per request)")
+        ranked = sorted(spent[name].items(), key=lambda item: -item[1][1])[:top]
+        for query, (calls, total) in ranked:
+            text = " ".join(query.split())[:150]
+            print(f"  {total / requests:7.3f} ({calls / requests:.2f})  {text}")
     return {
         name: Figures(
             len(latencies[name]),
@@ -342,6 +366,10 @@ def main() -> int:
         "--rounds", type=int, default=5, help="interleaved slices each scenario's time is cut into"
     )
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
+    parser.add_argument(
+        "--top", type=int, default=0,
+        help="also print each scenario's N statements that took longest in PostgreSQL",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
 
@@ -399,7 +427,7 @@ def main() -> int:
                 }
                 results = measure(
                     db, port, plan, connections=args.connections, seconds=args.seconds,
-                    rounds=args.rounds,
+                    rounds=args.rounds, top=args.top,
                 )  # fmt: skip
                 all_results[size] = results
                 print_table(size, results)
