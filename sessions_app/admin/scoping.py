@@ -19,7 +19,7 @@ from sessions_app.enums import MemberRole
 from sessions_app.models import Event, Membership, Organisation
 
 _CACHE_ATTR = "_sessions_org_roles"
-_EVENTS_CACHE_ATTR = "_sessions_visible_event_ids"
+_EVENTS_CACHE_ATTR = "_sessions_visible_event_counts"
 
 
 def organisation_roles(request: HttpRequest) -> dict[int, set[str]]:
@@ -75,13 +75,19 @@ def events_for(request: HttpRequest, role: str | None = None):
     return events
 
 
-def visible_event_ids(request: HttpRequest) -> list[int]:
-    """The ids of the events of the user's organisations; one query per request."""
+def visible_event_session_counts(request: HttpRequest) -> dict[int, int]:
+    """``{event id: Event.session_count}`` of the events the user may see; one query per
+    request, whichever of this and ``visible_event_ids`` asks first."""
     cached = getattr(request, _EVENTS_CACHE_ATTR, None)
     if cached is None:
-        cached = list(events_for(request).values_list("pk", flat=True))
+        cached = dict(events_for(request).values_list("pk", "session_count"))
         setattr(request, _EVENTS_CACHE_ATTR, cached)
     return cached
+
+
+def visible_event_ids(request: HttpRequest) -> list[int]:
+    """The ids of the events of the user's organisations; one query per request."""
+    return list(visible_event_session_counts(request))
 
 
 class OrganisationScopedAdmin(admin.ModelAdmin):
