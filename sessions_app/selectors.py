@@ -252,6 +252,33 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
     return clashes
 
 
+def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
+    """``(session, session, speaker)`` for each two held, scheduled sessions of one of
+    ``speaker_ids`` that overlap (one query): where a speaker would be in two places."""
+    from .models import SessionSpeaker
+
+    links = (
+        SessionSpeaker.objects.filter(
+            speaker_id__in=speaker_ids,
+            session__session_status__in=HOLDING_STATUSES,
+            session__starts_at__isnull=False,
+        )
+        .select_related("session__event", "speaker")
+        .order_by("speaker_id", "session__starts_at", "session_id")
+    )
+    clashes = []
+    latest = None  # the speaker's session reaching furthest so far
+    for link in links:
+        if latest is not None and latest.speaker_id == link.speaker_id:
+            if link.session.starts_at < latest.session.ends_at:
+                clashes.append((latest.session, link.session, link.speaker))
+            if link.session.ends_at > latest.session.ends_at:
+                latest = link
+        else:
+            latest = link
+    return clashes
+
+
 def agenda_sessions() -> QuerySet:
     """Live sessions as attendees see them, in time order, with what the page shows."""
     from django.db.models import Prefetch

@@ -1,6 +1,7 @@
 """What only PostgreSQL can show: real row locks, concurrent writers, the exclusion constraint."""
 
 import datetime as dt
+import itertools
 import threading
 
 import pytest
@@ -8,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 
 from sessions_app import services
-from sessions_app.models import Session, SessionChange
+from sessions_app.models import Session, SessionChange, SessionSpeaker, Speaker
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres]
@@ -96,6 +97,85 @@ def test_race_past_the_check_surfaces_as_the_conflict_error():
     assert [c["id"] for c in error.params["conflicts"]] == [results["rogue"].pk]
     assert Session.objects.get(pk=proposal.pk).session_status == "submitted"
     assert not SessionChange.objects.exists()
+
+
+def _speaker_and_time_zone_race(event):
+    """Ada in a held session at 10:00-11:00 of the event's zone (Berlin: 08:00 UTC), and a
+    held session fixed at 09:00-10:00 UTC in another room without her: she may join it
+    while the event stays in Berlin, not once it is in London (the first then starts at
+    09:00 UTC)."""
+    ada = Speaker.objects.create(event=event, first_name="Ada")
+    moving = f.scheduled(
+        event=event, location=f.location(event=event), session_status="approved",
+        speaker_ids=[ada.pk],
+    )  # fmt: skip
+    SessionSpeaker.objects.create(session=moving, speaker=ada)
+    fixed = f.scheduled(
+        event=event, location=f.location(event=event), session_status="approved",
+        use_event_timezone=False, timezone="UTC", start="09:00", end="10:00",
+    )  # fmt: skip
+
+    def assign():
+        return services.session_update(
+            session_id=fixed.pk, data={"speaker_ids": [ada.pk]}, actor=services.SYSTEM
+        )
+
+    def move():
+        return services.event_update(
+            event_id=event.pk, data={"timezone": "Europe/London"}, actor=services.SYSTEM
+        )
+
+    return ada, assign, move
+
+
+def _held_open(write, done, release):
+    """``write`` in a transaction kept open (its locks held) until ``release`` is set."""
+
+    def run():
+        with transaction.atomic():
+            result = write()
+            done.set()
+            release.wait(timeout=10)
+        return result
+
+    return run
+
+
+def _ada_is_double_booked(ada) -> bool:
+    slots = sorted(
+        (link.session.starts_at, link.session.ends_at)
+        for link in SessionSpeaker.objects.filter(speaker=ada).select_related("session")
+    )
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(slots))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["assign", "move"])
+def test_a_time_zone_change_and_a_speaker_assignment_racing_do_not_double_book(first):
+    """The first write holds its transaction open; the second must wait for it (both hold
+    the speaker's row) and then see it, so exactly one of them is refused."""
+    event = f.event(timezone="Europe/Berlin")
+    ada, assign, move = _speaker_and_time_zone_race(event)
+    writes = {"assign": assign, "move": move}
+    second = "move" if first == "assign" else "assign"
+    done, release = threading.Event(), threading.Event()
+    results: dict = {}
+    threads = [_in_thread(_held_open(writes[first], done, release), results, first)]
+    assert done.wait(timeout=10)
+    threads.append(_in_thread(writes[second], results, second))
+    threads[1].join(timeout=1.0)
+    assert threads[1].is_alive(), f"{second} did not wait for {first}: {results.get(second)}"
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not isinstance(results[first], Exception), results[first]
+    assert isinstance(results[second], ValidationError), results[second]
+    field = "timezone" if second == "move" else "speaker_ids"
+    assert [e.code for e in results[second].error_dict[field]] == ["conflict"]
+    assert not _ada_is_double_booked(ada)
+    event.refresh_from_db()
+    assert event.timezone == ("Europe/London" if first == "move" else "Europe/Berlin")
 
 
 @pytest.mark.django_db

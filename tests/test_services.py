@@ -8,7 +8,7 @@ from django.forms.models import model_to_dict
 from sessions_app import services
 from sessions_app.enums import ALLOWED_TRANSITIONS, CustomFieldType, SessionStatus
 from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import Session, SessionChange
+from sessions_app.models import Session, SessionChange, SessionSpeaker, Speaker
 from sessions_app.signals import session_changed
 from tests import factories as f
 
@@ -621,6 +621,76 @@ def test_event_update_timezone_refused_when_it_would_clash(event, room, actor):
         1,
     )
     assert not SessionChange.objects.exists()
+
+
+def speaking(event, speaker, **kwargs):
+    """A held session with ``speaker``, arranged directly (no service, no history)."""
+    session = f.scheduled(
+        event=event, session_status="approved", speaker_ids=[speaker.pk], **kwargs
+    )
+    SessionSpeaker.objects.create(session=session, speaker=speaker)
+    return session
+
+
+def test_event_update_timezone_refused_when_a_speaker_would_be_in_two_places(event, actor):
+    ada = Speaker.objects.create(event=event, first_name="Ada", last_name="Lovelace")
+    grace = Speaker.objects.create(event=event, first_name="Grace", last_name="Hopper")
+    # 10:00-11:00 Berlin (08:00 UTC) and 09:00-10:00 UTC, in different rooms: one after the
+    # other now; in London the first starts at 09:00 UTC, while Ada is in the second.
+    follows = speaking(event, ada, start="10:00", end="11:00", location=f.location(event=event))
+    fixed = speaking(
+        event, ada, use_event_timezone=False, timezone="UTC", start="09:00", end="10:00"
+    )
+    # Grace's sessions move together: no clash of hers.
+    speaking(event, grace, start="10:00", end="11:00")
+    speaking(event, grace, start="11:00", end="12:00")
+    with pytest.raises(ValidationError) as info:
+        services.event_update(event_id=event.pk, data={"timezone": "Europe/London"}, actor=actor)
+    [error] = info.value.error_dict["timezone"]
+    assert error.code == "conflict"
+    assert "Ada Lovelace would speak in two of these sessions at once" in error.message
+    assert "Grace" not in error.message
+    assert sorted(c["id"] for c in error.params["conflicts"]) == sorted([fixed.pk, follows.pk])
+    event.refresh_from_db()
+    follows_after = Session.objects.get(pk=follows.pk)
+    assert (event.timezone, follows_after.starts_at, follows_after.version) == (
+        "Europe/Berlin",
+        follows.starts_at,
+        1,
+    )
+    assert not SessionChange.objects.exists()
+
+
+def test_event_update_timezone_names_a_room_clash_and_a_speaker_clash_together(event, room, actor):
+    # Names with "%" and braces are taken literally.
+    ada = Speaker.objects.create(event=event, first_name="Ada {0}")
+    speaking(event, ada, location=room, start="10:00", end="11:00", name="100% Django")
+    speaking(
+        event, ada, location=room, use_event_timezone=False, timezone="UTC",
+        start="09:00", end="10:00", name="{names} at 50%",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as info:
+        services.event_update(event_id=event.pk, data={"timezone": "Europe/London"}, actor=actor)
+    messages = [message for error in info.value.error_dict["timezone"] for message in error]
+    assert len(messages) == 2
+    assert messages[0].startswith("In this time zone these sessions would overlap in their")
+    assert '"100% Django"' in messages[0] and '"{names} at 50%"' in messages[0]
+    assert messages[1].startswith(
+        "In this time zone Ada {0} would speak in two of these sessions at once: "
+    )
+    assert '"100% Django"' in messages[1] and '"{names} at 50%"' in messages[1]
+
+
+def test_event_update_timezone_moves_sessions_whose_speakers_stay_free(event, actor):
+    ada = Speaker.objects.create(event=event, first_name="Ada")
+    moving = speaking(event, ada, start="10:00", end="11:00")  # 08:00 UTC, then 09:00 UTC
+    speaking(event, ada, use_event_timezone=False, timezone="UTC", start="10:00", end="11:00")
+    # A submitted session takes nobody's time: it may overlap.
+    f.scheduled(event=event, use_event_timezone=False, timezone="UTC", start="09:00",
+                end="10:00", speaker_ids=[ada.pk])  # fmt: skip
+    services.event_update(event_id=event.pk, data={"timezone": "Europe/London"}, actor=actor)
+    moving.refresh_from_db()
+    assert moving.starts_at == dt.datetime(2030, 6, 10, 9, 0, tzinfo=dt.UTC)
 
 
 def test_event_update_dates_refused_while_sessions_outside(event, actor):

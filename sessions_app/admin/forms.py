@@ -113,15 +113,22 @@ def custom_wire_value(field: CustomField, cleaned: Any) -> Any:
 # --- errors from the services onto the form -------------------------------------------------
 
 
-# A clash names each session with a link to it; the lead sentence depends on the field.
+# A clash names each session with a link to it; the lead sentence depends on the field, and
+# on whether the clash is a speaker's (the service names them in params["speakers"]).
 CONFLICT_LEADS = {
-    "location": "This location is already booked at this time by {}.",
-    "timezone": "In this time zone these sessions would overlap in their locations: {}.",
+    "location": "This location is already booked at this time by {links}.",
+    "timezone": "In this time zone these sessions would overlap in their locations: {links}.",
 }
+SPEAKER_CONFLICT_LEAD = (
+    "In this time zone {speakers} would speak in two of these sessions at once: {links}."
+)
 
 
-def conflict_message(error: ValidationError, lead: str) -> str:
-    conflicts = (error.params or {}).get("conflicts") or []
+def conflict_message(error: ValidationError, field: str) -> str:
+    params = error.params or {}
+    conflicts = params.get("conflicts") or []
+    speakers = params.get("speakers") or []
+    lead = SPEAKER_CONFLICT_LEAD if speakers else CONFLICT_LEADS[field]
     links = format_html_join(
         ", ",
         '<a href="{}">“{}” (#{})</a>',
@@ -133,7 +140,7 @@ def conflict_message(error: ValidationError, lead: str) -> str:
     )
     if not links:
         return next(iter(error))
-    return format_html(lead, links)
+    return format_html(lead, links=links, speakers=", ".join(speakers))
 
 
 class ServiceErrorsMixin:
@@ -150,7 +157,7 @@ class ServiceErrorsMixin:
             for error in errors:
                 message = next(iter(error))
                 if error.code == "conflict" and field in CONFLICT_LEADS:
-                    message = conflict_message(error, CONFLICT_LEADS[field])
+                    message = conflict_message(error, field)
                 target = None if field == NON_FIELD_ERRORS else self.target_field(field, error)
                 self.add_error(target, ValidationError(message, code=error.code))
 

@@ -467,6 +467,21 @@ def event_update(*, event_id: int, data: Mapping[str, Any], actor: Actor) -> Eve
     return event
 
 
+def _reschedule_error(message: str, pairs, **params) -> ValidationError:
+    """``message`` with ``{names}``: the sessions of the clashing pairs, each named once;
+    ``params`` with their ``conflicts`` (conflict_summary) and any more given."""
+    conflicts = []
+    for pair in pairs:
+        for session in pair:
+            summary = selectors.conflict_summary(session)
+            if summary not in conflicts:
+                conflicts.append(summary)
+    names = ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
+    # Django %-formats a message that has params: a "%" in a name stays literal.
+    message = message.format(names=names).replace("%", "%%")
+    return ValidationError(message, code="conflict", params={"conflicts": conflicts, **params})
+
+
 def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> None:
     moved = list(
         Session.objects.select_for_update(no_key=True)
@@ -496,28 +511,44 @@ def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> No
                 **actor.history_fields(),
             )
         )
+    # The speakers of the event, in id order as a session write holds them (after the
+    # session): a write placing one of them now waits for this move, or this sees it.
+    speaker_ids = list(
+        Speaker.objects.select_for_update(no_key=True)
+        .filter(event=event)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     deferred = _defer_overlap_check()
     Session.objects.bulk_update(moved, ["starts_at", "ends_at", "version", "updated_at"])
     location_ids = sorted({s.location_id for s in moved if s.location_id is not None})
-    clashes = selectors.holders_clashing_in_locations(location_ids=location_ids)
-    if clashes:
-        conflicts = []
-        for pair in clashes:
-            for session in pair:
-                summary = selectors.conflict_summary(session)
-                if summary not in conflicts:
-                    conflicts.append(summary)
-        raise ValidationError(
-            {
-                "timezone": ValidationError(
-                    "In this time zone these sessions would overlap in their locations: "
-                    + ", ".join(f'"{c["name"]}" (#{c["id"]})' for c in conflicts)
-                    + ".",
-                    code="conflict",
-                    params={"conflicts": conflicts},
-                )
-            }
+    errors = []
+    room_clashes = selectors.holders_clashing_in_locations(location_ids=location_ids)
+    if room_clashes:
+        errors.append(
+            _reschedule_error(
+                "In this time zone these sessions would overlap in their locations: {names}.",
+                room_clashes,
+            )
         )
+    moved_ids = {s.pk for s in moved}
+    speaker_clashes = [
+        clash
+        for clash in selectors.speakers_clashing(speaker_ids=speaker_ids)
+        if moved_ids & {clash[0].pk, clash[1].pk}
+    ]
+    if speaker_clashes:
+        speakers = list(dict.fromkeys(speaker.full_name for _, _, speaker in speaker_clashes))
+        errors.append(
+            _reschedule_error(
+                "In this time zone " + ", ".join(speakers).replace("{", "{{").replace("}", "}}")
+                + " would speak in two of these sessions at once: {names}.",
+                [pair[:2] for pair in speaker_clashes],
+                speakers=speakers,
+            )
+        )  # fmt: skip
+    if errors:
+        raise ValidationError({"timezone": errors})
     if deferred:
         _check_overlap_now()
     SessionChange.objects.bulk_create(entries)

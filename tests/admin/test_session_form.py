@@ -8,7 +8,7 @@ from oauth2_provider.models import get_application_model
 
 from sessions_app import services
 from sessions_app.enums import SessionStatus
-from sessions_app.models import Event, Session, SessionChange
+from sessions_app.models import Event, Session, SessionChange, SessionSpeaker, Speaker
 from tests import factories
 
 from .conftest import change_url, form_data
@@ -420,6 +420,39 @@ def test_event_form_time_zone_change_that_clashes_is_refused_on_timezone(client,
     assert list(errors) == ["timezone"]
     assert "would overlap in their locations" in errors["timezone"][0]
     assert f'href="/admin/sessions_app/session/{acme.held.pk}/change/"' in str(errors["timezone"])
+    assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
+    assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
+
+
+def test_event_form_time_zone_change_that_double_books_a_speaker_is_refused(client, acme):
+    # Ada speaks in the held 10:00 Berlin session and at 10:00 New York in another room:
+    # once the event's zone is New York she would be in both.
+    ada = Speaker.objects.create(event=acme.event, first_name="Ada", last_name="<Lovelace>")
+    SessionSpeaker.objects.create(session=acme.held, speaker=ada)
+    Session.objects.filter(pk=acme.held.pk).update(speaker_ids=[ada.pk])
+    elsewhere = factories.scheduled(
+        event=acme.event,
+        name="Evening in New York",
+        location=acme.other_room,
+        session_status=SessionStatus.APPROVED,
+        use_event_timezone=False,
+        timezone="America/New_York",
+        speaker_ids=[ada.pk],
+    )
+    SessionSpeaker.objects.create(session=elsewhere, speaker=ada)
+    before = {s.pk: (s.starts_at, s.version) for s in Session.objects.all()}
+    client.force_login(acme.organiser)
+    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
+    response = client.post(url, event_post(acme.event, timezone="America/New_York"))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["timezone"]
+    [message] = errors["timezone"]
+    assert message.startswith(
+        "In this time zone Ada &lt;Lovelace&gt; would speak in two of these sessions at once: "
+    )
+    for session in (acme.held, elsewhere):
+        assert f'href="/admin/sessions_app/session/{session.pk}/change/"' in message
     assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
     assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
 
