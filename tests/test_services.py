@@ -593,6 +593,18 @@ def test_event_update_timezone_recomputes_instants(event, room, actor):
     assert entry.changes["starts_at"]["new"] == "2030-06-10T09:00:00+00:00"
 
 
+def assert_not_rescheduled(event, session):
+    """The refused change left the event in Berlin, ``session`` as it was, no history."""
+    event.refresh_from_db()
+    after = Session.objects.get(pk=session.pk)
+    assert (event.timezone, after.starts_at, after.version) == (
+        "Europe/Berlin",
+        session.starts_at,
+        1,
+    )
+    assert not SessionChange.objects.exists()
+
+
 def test_event_update_timezone_refused_when_it_would_clash(event, room, actor):
     # 10:00 Berlin and a session fixed at 09:00-10:00 London: fine now (08:00 UTC vs 08:00?).
     follows = f.scheduled(
@@ -613,14 +625,7 @@ def test_event_update_timezone_refused_when_it_would_clash(event, room, actor):
     error = info.value.error_dict["timezone"][0]
     assert error.code == "conflict"
     assert {c["id"] for c in error.params["conflicts"]} == {follows.pk, fixed.pk}
-    event.refresh_from_db()
-    follows_after = Session.objects.get(pk=follows.pk)
-    assert (event.timezone, follows_after.starts_at, follows_after.version) == (
-        "Europe/Berlin",
-        follows.starts_at,
-        1,
-    )
-    assert not SessionChange.objects.exists()
+    assert_not_rescheduled(event, follows)
 
 
 def speaking(event, speaker, **kwargs):
@@ -651,14 +656,7 @@ def test_event_update_timezone_refused_when_a_speaker_would_be_in_two_places(eve
     assert "Ada Lovelace would speak in two of these sessions at once" in error.message
     assert "Grace" not in error.message
     assert sorted(c["id"] for c in error.params["conflicts"]) == sorted([fixed.pk, follows.pk])
-    event.refresh_from_db()
-    follows_after = Session.objects.get(pk=follows.pk)
-    assert (event.timezone, follows_after.starts_at, follows_after.version) == (
-        "Europe/Berlin",
-        follows.starts_at,
-        1,
-    )
-    assert not SessionChange.objects.exists()
+    assert_not_rescheduled(event, follows)
 
 
 def test_event_update_timezone_names_a_room_clash_and_a_speaker_clash_together(event, room, actor):

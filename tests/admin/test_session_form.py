@@ -398,6 +398,21 @@ def test_event_form_end_date_excluding_sessions_is_refused_on_end_date(client, a
     assert Event.objects.get(pk=acme.event.pk).end_date == dt.date(2030, 6, 12)
 
 
+def refused_time_zone_change(client, acme, timezone):
+    """The event form's errors on its time zone field, when changing it to ``timezone`` was
+    refused and changed nothing."""
+    before = {s.pk: (s.starts_at, s.version) for s in Session.objects.all()}
+    client.force_login(acme.organiser)
+    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
+    response = client.post(url, event_post(acme.event, timezone=timezone))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["timezone"]
+    assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
+    assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
+    return errors["timezone"]
+
+
 def test_event_form_time_zone_change_that_clashes_is_refused_on_timezone(client, acme):
     # Same wall-clock hour in two zones: once the event's zone is New York they overlap.
     services.session_update(
@@ -411,17 +426,9 @@ def test_event_form_time_zone_change_that_clashes_is_refused_on_timezone(client,
         },
         actor=services.SYSTEM,
     )
-    before = {s.pk: (s.starts_at, s.version) for s in Session.objects.all()}
-    client.force_login(acme.organiser)
-    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
-    response = client.post(url, event_post(acme.event, timezone="America/New_York"))
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["timezone"]
-    assert "would overlap in their locations" in errors["timezone"][0]
-    assert f'href="/admin/sessions_app/session/{acme.held.pk}/change/"' in str(errors["timezone"])
-    assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
-    assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
+    errors = refused_time_zone_change(client, acme, "America/New_York")
+    assert "would overlap in their locations" in errors[0]
+    assert f'href="/admin/sessions_app/session/{acme.held.pk}/change/"' in str(errors)
 
 
 def test_event_form_time_zone_change_that_double_books_a_speaker_is_refused(client, acme):
@@ -440,21 +447,12 @@ def test_event_form_time_zone_change_that_double_books_a_speaker_is_refused(clie
         speaker_ids=[ada.pk],
     )
     SessionSpeaker.objects.create(session=elsewhere, speaker=ada)
-    before = {s.pk: (s.starts_at, s.version) for s in Session.objects.all()}
-    client.force_login(acme.organiser)
-    url = f"/admin/sessions_app/event/{acme.event.pk}/change/"
-    response = client.post(url, event_post(acme.event, timezone="America/New_York"))
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["timezone"]
-    [message] = errors["timezone"]
+    [message] = refused_time_zone_change(client, acme, "America/New_York")
     assert message.startswith(
         "In this time zone Ada &lt;Lovelace&gt; would speak in two of these sessions at once: "
     )
     for session in (acme.held, elsewhere):
         assert f'href="/admin/sessions_app/session/{session.pk}/change/"' in message
-    assert Event.objects.get(pk=acme.event.pk).timezone == "Europe/Berlin"
-    assert {s.pk: (s.starts_at, s.version) for s in Session.objects.all()} == before
 
 
 def test_session_page_history_times_in_event_zone_and_checkbox_as_yes_no(
