@@ -42,15 +42,18 @@ def event_calendar(
     for session in sessions:
         if session.starts_at is None:
             continue
+        links = session.speaker_links.all()
+        # The entry names its speakers: renaming one changes it, though not the session.
+        modified = max([session.updated_at, *(link.speaker.updated_at for link in links)])
         entry = icalendar.Event()
         entry.add("uid", session_uid(session, event))
         entry.add("sequence", session.version)
-        entry.add("dtstamp", session.updated_at.astimezone(dt.UTC))
-        entry.add("last-modified", session.updated_at.astimezone(dt.UTC))
+        entry.add("dtstamp", modified.astimezone(dt.UTC))
+        entry.add("last-modified", modified.astimezone(dt.UTC))
         entry.add("dtstart", session.in_effective_zone(session.starts_at))
         entry.add("dtend", session.in_effective_zone(session.ends_at))
         entry.add("summary", session.name)
-        speakers = ", ".join(link.speaker.full_name for link in session.speaker_links.all())
+        speakers = ", ".join(link.speaker.full_name for link in links)
         text = "\n\n".join(part for part in (speakers, session.description) if part)
         if text:
             entry.add("description", text)

@@ -9,8 +9,10 @@ from pathlib import Path
 import icalendar
 import jsonschema
 import pytest
+from django.utils import timezone
 
 from sessions_app import services
+from sessions_app.models import Session, Speaker
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,25 @@ def test_ics_uid_is_stable_and_sequence_grows_with_the_version(client, world):
     assert after["uid"] == before["uid"]
     assert int(after["sequence"]) == int(before["sequence"]) + 1
     assert after.decoded("dtstart").hour == 11
+
+
+def test_ics_entry_is_modified_when_its_speaker_is_renamed(client, world):
+    def keynote_entry():
+        calendar = icalendar.Calendar.from_ical(client.get(world["base"] + ".ics").content)
+        return next(e for e in calendar.walk("VEVENT") if "Keynote" in str(e["summary"]))
+
+    an_hour_ago = (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=0)
+    Session.objects.filter(pk=world["keynote"].pk).update(updated_at=an_hour_ago)
+    Speaker.objects.filter(pk=world["ada"].pk).update(updated_at=an_hour_ago)
+    before = keynote_entry()
+    assert before.decoded("last-modified") == an_hour_ago
+    ada = services.speaker_update(speaker_id=world["ada"].pk, data={"last_name": "King"})
+    after = keynote_entry()
+
+    assert str(after["description"]).startswith("Ada King")
+    renamed = ada.updated_at.replace(microsecond=0)  # iCalendar keeps whole seconds
+    assert after.decoded("last-modified") == after.decoded("dtstamp") == renamed
+    assert (after["uid"], after["sequence"]) == (before["uid"], before["sequence"])
 
 
 def test_schedule_json_validates_against_the_published_schema(client, world):
