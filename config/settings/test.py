@@ -1,7 +1,10 @@
 """Test runs: fast hashing, SQLite unless DATABASE_URL points elsewhere."""
 
+import os
+import tempfile
+
 from .base import *  # noqa: F403
-from .base import WEBHOOKS, env
+from .base import DATABASES, WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-" + "y" * 40
@@ -17,3 +20,14 @@ LOGGING = {
 TOKEN_RATE_LIMIT = {"PER_CLIENT": 10**6, "PER_ADDRESS": 10**6, "WINDOW_SECONDS": 60}
 # The receivers the tests start listen on loopback; the SSRF guard has its own tests.
 WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_ADDRESSES": True}
+
+# SQLite runs on a file, not on Django's in-memory test database: the browser tests' live
+# server answers each request in a thread of its own, and with an in-memory database every
+# thread shares the one connection (a live agenda's polling and an admin page running at
+# once hung the run). A file gives each thread its own connection, as `make run` does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"sessions-manager-test-{os.getpid()}.sqlite3")
+    }
+    # A test database need not survive a crash: no flush to disk at every commit.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous = OFF;"
