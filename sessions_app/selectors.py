@@ -239,17 +239,24 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
         .only(*_SUMMARY_FIELDS)
         .order_by("location_id", "starts_at", "id")
     )
-    clashes = []
-    latest = None  # the session in this location reaching furthest so far
-    for session in holders:
-        if latest is not None and latest.location_id == session.location_id:
-            if session.starts_at < latest.ends_at:
-                clashes.append((latest, session))
-            if session.ends_at > latest.ends_at:
-                latest = session
+    return _overlapping(holders, group=lambda s: s.location_id, slot=lambda s: s)
+
+
+def _overlapping(items, *, group, slot) -> list[tuple[Any, Any]]:
+    """Pairs of ``items`` in one ``group`` whose ``slot`` (an object with ``starts_at`` and
+    ``ends_at``) overlap, from items ordered by group and then start: each is compared with
+    the one of its group reaching furthest so far, so every item that overlaps is named."""
+    pairs = []
+    latest = None
+    for item in items:
+        if latest is not None and group(latest) == group(item):
+            if slot(item).starts_at < slot(latest).ends_at:
+                pairs.append((latest, item))
+            if slot(item).ends_at > slot(latest).ends_at:
+                latest = item
         else:
-            latest = session
-    return clashes
+            latest = item
+    return pairs
 
 
 def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
@@ -266,17 +273,8 @@ def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
         .select_related("session__event", "speaker")
         .order_by("speaker_id", "session__starts_at", "session_id")
     )
-    clashes = []
-    latest = None  # the speaker's session reaching furthest so far
-    for link in links:
-        if latest is not None and latest.speaker_id == link.speaker_id:
-            if link.session.starts_at < latest.session.ends_at:
-                clashes.append((latest.session, link.session, link.speaker))
-            if link.session.ends_at > latest.session.ends_at:
-                latest = link
-        else:
-            latest = link
-    return clashes
+    pairs = _overlapping(links, group=lambda link: link.speaker_id, slot=lambda link: link.session)
+    return [(first.session, second.session, second.speaker) for first, second in pairs]
 
 
 def agenda_sessions() -> QuerySet:
