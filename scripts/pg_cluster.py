@@ -145,7 +145,9 @@ def cluster(bindir: Path, extra_settings: dict[str, str] | None = None) -> Itera
             os.chown(root, user.pw_uid, user.pw_gid)
         port = _free_port()
         initdb = [bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust"]
-        initdb += ["--encoding=UTF8", "--locale=C", "--no-sync"]
+        # Sorting in C order, as before; letters' case as a production database has it
+        # (UTF-8), so that UPPER() folds "é" and the searches' tests mean something.
+        initdb += ["--encoding=UTF8", "--locale=C", "--lc-ctype=C.UTF-8", "--no-sync"]
         done = _run(_as_user(user, initdb), cwd=root)
         if done.returncode != 0:
             raise ClusterError(f"initdb failed:\n{done.stdout}{done.stderr}")

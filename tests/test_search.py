@@ -32,6 +32,7 @@ def sessions(db):
         "description": factories.session(event=event, name="C", description="About tracing."),
         "wildcards": factories.session(event=event, name="100% coverage_report"),
         "split": factories.session(event=event, name="foo", admin_short_name="bar"),
+        "accents": factories.session(event=event, name="D", description="Élodie über Ørsted"),
     }
 
 
@@ -53,6 +54,12 @@ def _found(term: str) -> set[int]:
         ("foobar", set()),  # no match across two fields
         ("foo", {"split"}),
         ("nothing like it", set()),
+        # Case beyond ASCII: SQLite's own LIKE folds only A-Z (config.sqlite3 replaces it),
+        # PostgreSQL's UPPER() follows the database's character type (sessions_app.checks).
+        ("élodie", {"accents"}),
+        ("ÜBER", {"accents"}),
+        ("øRSTED", {"accents"}),
+        ("ELODIE", set()),  # a different letter, not a different case
     ],
 )
 def test_text_search_finds_the_term_in_any_of_the_four_fields(sessions, term, expected):

@@ -86,7 +86,8 @@ ASGI_APPLICATION = "config.asgi.application"
 
 
 def database_config(url: str) -> dict:
-    """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail.
+    """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail,
+    and a LIKE that ignores case beyond ASCII (config.sqlite3).
 
     A server database keeps its connections open between requests (``CONN_MAX_AGE``) and
     checks one before reusing it, unless a request used it without an error in the last
@@ -102,6 +103,7 @@ def database_config(url: str) -> dict:
     """
     db = environ.Env.db_url_config(url)
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["ENGINE"] = "config.sqlite3"
         db.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
     else:
         if db["ENGINE"] == "django.db.backends.postgresql":

@@ -25,7 +25,7 @@ WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_ADDRESSES": True}
 # server answers each request in a thread of its own, and with an in-memory database every
 # thread shares the one connection (a live agenda's polling and an admin page running at
 # once hung the run). A file gives each thread its own connection, as `make run` does.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "config.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"sessions-manager-test-{os.getpid()}.sqlite3")
     }

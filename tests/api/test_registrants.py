@@ -130,6 +130,15 @@ def test_list_search_and_event_filter(api, event):
     assert found["_meta"]["totalCount"] == 1
 
 
+def test_list_search_ignores_case_beyond_ascii(api, event):
+    emile = f.registrant(event=event, first_name="Émile", last_name="Øberg")
+    f.registrant(event=event, first_name="Emile", last_name="Oberg")
+
+    for term in ("émile", "ÉMILE", "øBERG"):
+        found = api.get("/api/v1/registrants", {"search": term, "event_id": event.pk}).json()
+        assert [item["id"] for item in found["items"]] == [emile.pk], term
+
+
 def test_patch_registrant_changes_only_what_is_sent(api, event):
     ada = f.registrant(event=event, first_name="Ada", last_name="Lovelace")
 
