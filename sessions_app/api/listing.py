@@ -274,14 +274,22 @@ def envelope(
     total: int | None = None,
     shape: Callable[[Any, dict], dict] | None = None,
 ) -> dict:
-    """One page of ``queryset`` in the list envelope: the count (unless ``total`` is known)
-    and the page. ``shape(row, item)`` gives each item its final form (fields, expand).
-    ``next`` and ``prev`` are left out at the ends, as the vendor's clients expect."""
-    if total is None:
-        total = queryset.count()
-    page_count = math.ceil(total / per_page)
+    """One page of ``queryset`` in the list envelope: the page, and the count unless
+    ``total`` is known or the page tells it. ``shape(row, item)`` gives each item its final
+    form (fields, expand). ``next`` and ``prev`` are left out at the ends, as the vendor's
+    clients expect."""
     offset = (page - 1) * per_page
-    rows = list(queryset[offset : offset + per_page]) if offset < total else []
+    if total is None:
+        # A page that is not full is the last one, so it gives the total without a COUNT:
+        # most filtered lists (a poll of updated_since, a search) fit on their first page.
+        rows = list(queryset[offset : offset + per_page])
+        if 0 < len(rows) < per_page or (not rows and offset == 0):
+            total = offset + len(rows)
+        else:
+            total = queryset.count()
+    else:
+        rows = list(queryset[offset : offset + per_page]) if offset < total else []
+    page_count = math.ceil(total / per_page)
     last = max(page_count, 1)
     items = serializer_class(rows, many=True, context={"request": request}).data
     if shape is not None:

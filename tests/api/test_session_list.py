@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions_app.enums import CustomFieldType
@@ -345,6 +347,37 @@ def test_a_filtered_list_still_counts(api, event):
     body = api.get("/api/v1/sessions", {"event_id": event.pk, "search": "alpha"}).json()
 
     assert body["_meta"]["totalCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("matching", "per_page", "page", "items", "counted"),
+    [
+        (3, 5, 1, 3, False),  # not full: the page is the whole list
+        (3, 2, 2, 1, False),  # not full: the last page, after one full page
+        (0, 5, 1, 0, False),  # nothing at all
+        (4, 2, 1, 2, True),  # full: more may follow
+        (4, 2, 2, 2, True),  # full, and in fact the last
+        (3, 2, 5, 0, True),  # past the end: only a count tells how many there are
+    ],
+)
+def test_a_filtered_list_counts_only_when_its_page_does_not_tell(
+    api, event, matching, per_page, page, items, counted
+):
+    for number in range(matching):
+        factories.scheduled(event=event, name=f"Alpha {number}")
+    factories.scheduled(event=event, name="Beta")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(
+            "/api/v1/sessions", {"search": "alpha", "per-page": per_page, "page": page}
+        )
+
+    body = response.json()
+    assert len(body["items"]) == items
+    assert body["_meta"]["totalCount"] == matching
+    assert body["_meta"]["pageCount"] == -(-matching // per_page)
+    assert ("next" in body["_links"]) == (page * per_page < matching)
+    assert any("COUNT(" in query["sql"] for query in captured.captured_queries) == counted
 
 
 def test_list_updated_since_with_an_offset_postgresql_has_no_room_for(api, event):

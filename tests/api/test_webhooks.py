@@ -236,8 +236,8 @@ def test_delivery_log_query_count_does_not_grow(
 ):
     subscription = _deliveries(organisation, count)
 
-    # token, rate limit, the webhook, count, page, attempts
-    with django_assert_num_queries(6):
+    # token, rate limit, the webhook, page, attempts (a page that is not full needs no count)
+    with django_assert_num_queries(5):
         response = api.get(f"/api/v1/webhooks/{subscription.pk}/deliveries", {"per-page": 200})
 
     assert len(response.json()["items"]) == count
