@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,12 +273,21 @@ class ImportReport:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
-def import_rows(*, event: Event, rows: list[dict[str, str]], actor: services.Actor) -> ImportReport:
+def import_rows(
+    *,
+    event: Event,
+    rows: list[dict[str, str]],
+    actor: services.Actor,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Each row through ``session_update`` (with an id of the event's) or ``session_create``
-    (without); a row whose cells equal the session's changes nothing."""
+    (without); a row whose cells equal the session's changes nothing. ``progress(n)`` is
+    told, before each row, how many rows are done."""
     definitions = event.session_field_definitions
     report = ImportReport(event=event, total=len(rows))
     for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if progress is not None:
+            progress(number - 2)
         cells = {name: _unguard(value or "") for name, value in row.items() if name}
         raw_id = cells.get("id", "").strip()
         try:

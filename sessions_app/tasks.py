@@ -8,6 +8,14 @@ from django_tasks import task
 from .services import webhooks
 
 
+@task()
+def run_import(job_id: int) -> str:
+    """A CSV import (``sessions_app.imports``): the rows through the services, then the report."""
+    from . import imports
+
+    return imports.run_import_job(job_id)
+
+
 @task(queue_name="webhooks")
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt of a webhook delivery (it re-queues itself after a failure)."""

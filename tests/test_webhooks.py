@@ -13,9 +13,7 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import transaction
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from sessions_app import outbox, sealing, services
@@ -29,39 +27,20 @@ from sessions_app.models import (
 )
 from tests import factories as f
 from tests.receiver import receiver
+from tests.tasks import run_due_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-TASKS = Worker(
-    queue_names=["*"],
-    interval=0,
-    batch=True,
-    backend_name="default",
-    startup_delay=False,
-    max_tasks=None,
-    worker_id="test-worker",
-    excluded_queue_names=[],
-)
 
 
 def run_worker_once() -> None:
     """What the worker does in one turn: read the outbox, run every task that is due.
 
-    The tasks run as django-tasks' own database worker runs them (claim, then run_task);
-    only its loop is left out, as that closes the database connection between tasks, which
-    would end the test's transaction on PostgreSQL.
+    The tasks run as django-tasks' own database worker runs them (tests.tasks).
     """
     outbox.recover_lost_attempts()
     while outbox.fan_out():
         pass
-    while True:
-        with transaction.atomic():
-            due = DBTaskResult.objects.ready().get_locked()
-            if due is None:
-                return
-            due.claim(TASKS.worker_id)
-        TASKS.run_task(due)
+    run_due_tasks()
 
 
 def drain(until, *, timeout: float = 15.0) -> None:

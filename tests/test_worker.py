@@ -17,10 +17,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from sessions_app import services
-from sessions_app.models import DeliveryState, SessionChange, WebhookAttempt, WebhookDelivery
+from sessions_app.models import (
+    DeliveryState,
+    ImportJob,
+    ImportState,
+    Registrant,
+    SessionChange,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from tests import factories as f
 from tests.receiver import receiver
 
@@ -146,3 +155,32 @@ def test_two_workers_share_the_work_and_deliver_each_change_once(tmp_path):
     assert len(ids) == 20
     assert len(set(ids)) == 20
     assert WebhookDelivery.objects.count() == 20
+
+
+def test_the_worker_runs_an_uploaded_import(tmp_path, client):
+    """An organiser's CSV upload, through the admin, imported by ``run_worker``."""
+    event = f.event()
+    client.force_login(f.user(username="root", is_superuser=True))
+    people = "first_name,last_name,email\n" + "".join(
+        f"P{n},X,p{n}@example.org\n" for n in range(60)
+    )
+    response = client.post(
+        "/admin/sessions_app/registrant/import/",
+        {"event": event.pk, "file": SimpleUploadedFile("people.csv", people.encode())},
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    worker = start_worker(tmp_path, "importer")
+    try:
+        wait_until(
+            lambda: ImportJob.objects.filter(pk=job.pk, state=ImportState.DONE).exists(),
+            what="the import",
+        )
+        assert stop(worker) == 0, (tmp_path / "importer.log").read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    assert Registrant.objects.filter(event=event).count() == 60
+    page = client.get(response["Location"]).content.decode()
+    assert "<strong>60</strong> of 60 rows registered" in page

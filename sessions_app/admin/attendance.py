@@ -17,25 +17,17 @@ from django.utils.html import format_html, format_html_join
 from sessions_app import selectors, services
 from sessions_app.csvfiles import FileRefused, read_rows
 from sessions_app.enums import MemberRole
-from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
+from sessions_app.imports import REGISTRANT_COLUMNS, validation_sentences
+from sessions_app.models import Event, ImportKind, Registrant, Selection, SelectionState, Session
 
 from .filters import EventFilter
 from .forms import ServiceErrorsMixin
-from .scoping import OrganisationScopedAdmin, events_for, has_role
+from .imports import import_page
+from .scoping import OrganisationScopedAdmin, has_role
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 10_000
-IMPORT_COLUMNS = ("first_name", "last_name", "email")
-
-
-def _sentences(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(
-            f"{field}: {message}" if field != "__all__" else message
-            for field, messages_ in exc.message_dict.items()
-            for message in messages_
-        )
-    return " ".join(exc.messages)
+IMPORT_COLUMNS = REGISTRANT_COLUMNS
 
 
 class RegistrantAdminForm(ServiceErrorsMixin, forms.ModelForm):
@@ -89,7 +81,9 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         help_text=(
             "CSV with a header row: first_name, last_name, email (UTF-8). Each row is "
-            "registered as if added by hand: included sessions and defaults are selected."
+            "registered as if added by hand: included sessions and defaults are selected. "
+            "The background worker imports the file; its page shows the progress, then the "
+            "report."
         )
     )
 
@@ -210,6 +204,11 @@ class RegistrantAdmin(OrganisationScopedAdmin):
         view = self.admin_site.admin_view
         return [
             path("import/", view(self.import_view), name="sessions_app_registrant_import"),
+            path(
+                "import/<int:job_id>/",
+                view(self.import_view),
+                name="sessions_app_registrant_import_job",
+            ),
             *super().get_urls(),
         ]
 
@@ -220,35 +219,15 @@ class RegistrantAdmin(OrganisationScopedAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        events = events_for(request, MemberRole.ORGANISER)
-        report = None
-        form = ImportForm(request.POST or None, request.FILES or None, events=events)
-        if request.method == "POST" and form.is_valid():
-            report = self._import(request, form.cleaned_data["event"], form.cleaned_data["file"])
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import registrants from CSV",
-            "form": form,
-            "report": report,
-        }
-        return TemplateResponse(request, "admin/sessions_app/registrant/import.html", context)
-
-    def _import(self, request, event: Event, rows: list[dict]) -> dict:
-        actor = services.Actor(user=request.user)
-        created, refused = 0, []
-        for number, row in enumerate(rows, start=2):  # row 1 is the header
-            data = {name: (row.get(name) or "").strip() for name in IMPORT_COLUMNS}
-            try:
-                services.registrant_create(event_id=event.pk, data=data, actor=actor)
-            except ValidationError as exc:
-                refused.append({"row": number, "email": data["email"], "why": _sentences(exc)})
-            else:
-                created += 1
-        return {"event": event, "created": created, "refused": refused, "total": len(rows)}
+    def import_view(self, request, job_id=None):
+        return import_page(
+            self,
+            request,
+            kind=ImportKind.REGISTRANTS,
+            form_class=ImportForm,
+            title="Import registrants from CSV",
+            job_id=job_id,
+        )
 
 
 # --- a session's attendees --------------------------------------------------------------------
@@ -317,7 +296,7 @@ def _add(request, session: Session, actor: services.Actor, form: AddAttendeeForm
             override_capacity=form.cleaned_data["override_capacity"],
         )
     except ValidationError as exc:
-        form.add_error(None, _sentences(exc).removeprefix("session_id: "))
+        form.add_error(None, validation_sentences(exc).removeprefix("session_id: "))
         return False
     state = result.selection.state
     messages.success(
@@ -339,7 +318,7 @@ def _remove(request, session: Session, actor: services.Actor) -> None:
             override_lock=request.POST.get("override_lock") == "1",
         )
     except ValidationError as exc:
-        messages.error(request, _sentences(exc).removeprefix("session_id: "))
+        messages.error(request, validation_sentences(exc).removeprefix("session_id: "))
     except (Selection.DoesNotExist, Registrant.DoesNotExist):
         messages.error(request, "That registrant has no seat or place in this session.")
     else:

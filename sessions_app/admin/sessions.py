@@ -470,6 +470,11 @@ class SessionAdmin(OrganisationScopedAdmin):
                 name="sessions_app_session_import",
             ),
             path(
+                "import/<int:job_id>/",
+                view(lambda request, job_id: tables.import_view(self, request, job_id)),
+                name="sessions_app_session_import_job",
+            ),
+            path(
                 "<path:object_id>/status/",
                 view(self.status_view),
                 name="sessions_app_session_status",

@@ -1,19 +1,17 @@
 """The session list as CSV or Excel (what the list shows, with its filters and search),
-and CSV import through the session services with a report per row."""
+and CSV import through the session services (run by the worker) with a report per row."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from sessions_app import services, tabular
-from sessions_app.enums import MemberRole
-from sessions_app.models import Event
+from sessions_app import tabular
+from sessions_app.models import Event, ImportKind
 
-from .scoping import events_for
+from .imports import import_page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -43,7 +41,8 @@ class SessionImportForm(forms.Form):
         help_text=(
             "A CSV as the export writes it (UTF-8, header row). Rows with an id update that "
             "session of the event, rows without one create a session; an empty cell clears "
-            "the value. Every row is checked as if saved by hand."
+            "the value. Every row is checked as if saved by hand. The background worker "
+            "imports the file; its page shows the progress, then the report."
         )
     )
 
@@ -63,23 +62,12 @@ class SessionImportForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-def import_view(model_admin, request):
-    if not model_admin.has_add_permission(request):
-        raise PermissionDenied
-    events = events_for(request, MemberRole.ORGANISER)
-    report = None
-    form = SessionImportForm(request.POST or None, request.FILES or None, events=events)
-    if request.method == "POST" and form.is_valid():
-        report = tabular.import_rows(
-            event=form.cleaned_data["event"],
-            rows=form.cleaned_data["file"],
-            actor=services.Actor(user=request.user),
-        )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": "Import sessions from CSV",
-        "form": form,
-        "report": report,
-    }
-    return TemplateResponse(request, "admin/sessions_app/session/import.html", context)
+def import_view(model_admin, request, job_id=None):
+    return import_page(
+        model_admin,
+        request,
+        kind=ImportKind.SESSIONS,
+        form_class=SessionImportForm,
+        title="Import sessions from CSV",
+        job_id=job_id,
+    )

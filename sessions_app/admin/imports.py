@@ -1,0 +1,51 @@
+"""The admin's CSV imports: the upload checks the file and queues an import job
+(``sessions_app.imports``), whose page shows the progress and then the report."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+
+from sessions_app import imports
+from sessions_app.enums import MemberRole
+from sessions_app.models import ImportJob
+
+from .scoping import events_for
+
+# How often the page of an unfinished import reloads itself, in seconds.
+REFRESH_SECONDS = 2
+
+
+def import_page(model_admin, request, *, kind: str, form_class, title: str, job_id=None):
+    """The upload form; after an upload, the page of its job (``job_id``): progress while
+    the worker imports, then the report, and the form again for the next file."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    opts = model_admin.opts
+    events = events_for(request, MemberRole.ORGANISER)
+    job = None
+    if job_id is not None:
+        job = get_object_or_404(
+            ImportJob.objects.select_related("event"), pk=job_id, kind=kind, event__in=events
+        )
+    form = form_class(request.POST or None, request.FILES or None, events=events)
+    if request.method == "POST" and form.is_valid():
+        job = imports.queue_import(
+            kind=kind,
+            event=form.cleaned_data["event"],
+            rows=form.cleaned_data["file"],
+            user=request.user,
+        )
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_import_job", job.pk)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "title": title,
+        "form": form,
+        "job": job,
+        "refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None,
+    }
+    return TemplateResponse(
+        request, f"admin/{opts.app_label}/{opts.model_name}/import.html", context
+    )

@@ -1,0 +1,150 @@
+"""CSV imports run by the background worker: the upload queues a job, its page shows the
+progress and then the report (sessions_app.imports, sessions_app.admin.imports)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from sessions_app import imports
+from sessions_app.models import ImportJob, ImportState, Registrant, Session
+from tests.imports import import_done
+from tests.tasks import run_due_tasks
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = "/admin/sessions_app/session/import/"
+REGISTRANTS = "/admin/sessions_app/registrant/import/"
+PEOPLE = (
+    b"first_name,last_name,email\nAda,Lovelace,ada@example.org\nGrace,Hopper,grace@example.org\n"
+)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post_people(client, event, content=PEOPLE):
+    return client.post(
+        REGISTRANTS, {"event": event.pk, "file": SimpleUploadedFile("people.csv", content)}
+    )
+
+
+def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker_is_done(acme):
+    client = logged_in(acme.organiser)
+
+    response = post_people(client, acme.event)
+
+    job = ImportJob.objects.get()
+    assert response["Location"] == f"{REGISTRANTS}{job.pk}/"
+    assert (job.kind, job.state, job.total, job.created_by) == (
+        "registrants",
+        "queued",
+        2,
+        acme.organiser,
+    )
+    assert not Registrant.objects.exists()  # nothing is imported in the request
+    waiting = client.get(response["Location"])
+    html = waiting.content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert "0 of 2 rows imported: waiting for the background worker" in html
+    assert 'type="file"' not in html  # no form to lose a chosen file on the next reload
+
+    done = import_done(client, response)
+
+    html = done.content.decode()
+    assert "http-equiv" not in html
+    assert "<strong>2</strong> of 2 rows registered" in html
+    assert 'type="file"' in html  # the form again, for the next file
+    job.refresh_from_db()
+    assert (job.state, job.processed, job.rows, job.finished_at is not None) == (
+        "done",
+        2,
+        [],
+        True,
+    )
+    assert set(Registrant.objects.values_list("email", flat=True)) == {
+        "ada@example.org",
+        "grace@example.org",
+    }
+
+
+def test_a_job_runs_once(acme):
+    post_people(logged_in(acme.organiser), acme.event)
+    job = ImportJob.objects.get()
+    run_due_tasks()
+
+    assert imports.run_import_job(job.pk) == "not queued"
+    assert Registrant.objects.count() == 2
+
+
+def test_the_job_counts_its_progress(acme, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    rows = "".join(f"P{n},X,p{n}@example.org\n" for n in range(5))
+    post_people(
+        logged_in(acme.organiser), acme.event, b"first_name,last_name,email\n" + rows.encode()
+    )
+    job = ImportJob.objects.get()
+    seen = []
+    real = imports.IMPORTERS["registrants"]
+
+    def watched(**kwargs):
+        inner = kwargs["progress"]
+
+        def progress(done):
+            inner(done)
+            seen.append(ImportJob.objects.get(pk=job.pk).processed)
+
+        return real(**{**kwargs, "progress": progress})
+
+    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+    run_due_tasks()
+
+    assert seen == [0, 0, 2, 2, 4]
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("done", 5)
+
+
+def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
+    client = logged_in(acme.organiser)
+    response = post_people(client, acme.event)
+
+    def broken(**kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setitem(imports.IMPORTERS, "registrants", broken)
+    run_due_tasks()
+
+    job = ImportJob.objects.get()
+    assert job.state == ImportState.FAILED
+    page = client.get(response["Location"]).content.decode()
+    assert "The import stopped on an unexpected error (RuntimeError)" in page
+    assert "http-equiv" not in page
+    assert "disk is on fire" not in page  # the details are for the log, not the page
+
+
+def test_another_organisations_job_is_not_found_and_reviewers_may_not_import(acme, globex):
+    response = post_people(logged_in(acme.organiser), acme.event)
+
+    assert logged_in(globex.organiser).get(response["Location"]).status_code == 404
+    assert (
+        logged_in(acme.organiser).get(f"{SESSIONS}{ImportJob.objects.get().pk}/").status_code == 404
+    )
+    assert logged_in(acme.reviewer).get(response["Location"]).status_code == 403
+    assert post_people(logged_in(acme.reviewer), acme.event).status_code == 403
+    assert ImportJob.objects.count() == 1
+
+
+def test_a_session_import_is_a_job_too(acme):
+    client = logged_in(acme.organiser)
+    csv_text = "name,date,start_time,end_time\nWorkshop,,,\n"
+
+    response = client.post(
+        SESSIONS, {"event": acme.event.pk, "file": SimpleUploadedFile("s.csv", csv_text.encode())}
+    )
+
+    assert not Session.objects.filter(name="Workshop").exists()
+    page = import_done(client, response).content.decode()
+    assert "<strong>1</strong> created" in page
+    assert Session.objects.get(name="Workshop").event == acme.event
