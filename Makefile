@@ -43,9 +43,9 @@ run: migrate
 	@echo
 	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
-	@echo "  Worker     webhooks are delivered by the background worker started beside the server"
+	@echo "  Worker     webhooks and CSV imports are run by the background worker started beside the server"
 	@echo
-	@# The worker (webhook deliveries) runs beside the server and stops with it.
+	@# The worker (webhook deliveries, CSV imports) runs beside the server and stops with it.
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) run_worker & worker=$$!; \
 	$(MANAGE) runserver $(HOST):$(PORT)

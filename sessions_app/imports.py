@@ -96,19 +96,29 @@ def run_import_job(job_id: int) -> str:
         return "not queued"
     job = ImportJob.objects.select_related("event", "created_by").get(pk=job_id)
     actor = services.Actor(user=job.created_by)
+    done = 0
 
-    def progress(done: int) -> None:
-        if done % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job_id).update(processed=done)
+    def progress(count: int) -> None:
+        nonlocal done
+        done = count
+        if count % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job_id).update(processed=count)
 
     try:
         report = IMPORTERS[job.kind](event=job.event, rows=job.rows, actor=actor, progress=progress)
-    except Exception as exc:
-        logger.exception("import %s failed", job_id)
+    except BaseException as exc:
+        # Also when the worker is made to stop at once (a second SIGTERM or Ctrl-C).
+        logger.exception("import %s stopped after %s of %s rows", job_id, done, job.total)
+        why = (
+            "the worker was stopped"
+            if isinstance(exc, SystemExit | KeyboardInterrupt)
+            else f"an unexpected error ({type(exc).__name__}; the server's log has the details)"
+        )
         ImportJob.objects.filter(pk=job_id).update(
             state=ImportState.FAILED,
-            error=f"The import stopped on an unexpected error ({type(exc).__name__}); the rows "
-            "before it were saved. The server's log has the details.",
+            processed=done,
+            error=f"The import stopped after {done} of {job.total} rows: {why}. The rows "
+            "before that point were saved, except those the rules refused.",
             finished_at=timezone.now(),
         )
         raise

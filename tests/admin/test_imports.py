@@ -119,9 +119,34 @@ def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
     job = ImportJob.objects.get()
     assert job.state == ImportState.FAILED
     page = client.get(response["Location"]).content.decode()
-    assert "The import stopped on an unexpected error (RuntimeError)" in page
+    assert "The import stopped after 0 of 2 rows: an unexpected error (RuntimeError;" in page
     assert "http-equiv" not in page
     assert "disk is on fire" not in page  # the details are for the log, not the page
+
+
+def test_a_worker_stopped_at_once_mid_import_leaves_the_job_saying_where(acme, monkeypatch):
+    post_people(logged_in(acme.organiser), acme.event)
+    job = ImportJob.objects.get()
+    real = imports.IMPORTERS["registrants"]
+
+    def stopped_at_the_second_row(**kwargs):
+        inner = kwargs["progress"]
+
+        def progress(done):
+            inner(done)
+            if done == 1:
+                raise SystemExit(1)  # what the worker's second SIGTERM does
+
+        return real(**{**kwargs, "progress": progress})
+
+    monkeypatch.setitem(imports.IMPORTERS, "registrants", stopped_at_the_second_row)
+    with pytest.raises(SystemExit):
+        imports.run_import_job(job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("failed", 1)
+    assert job.error.startswith("The import stopped after 1 of 2 rows: the worker was stopped.")
+    assert list(Registrant.objects.values_list("email", flat=True)) == ["ada@example.org"]
 
 
 def test_another_organisations_job_is_not_found_and_reviewers_may_not_import(acme, globex):

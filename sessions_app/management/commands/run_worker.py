@@ -1,4 +1,5 @@
-"""The background worker: the outbox read into webhook deliveries, and the task queue run."""
+"""The background worker: the outbox read into webhook deliveries, and the task queue run
+(webhook attempts, CSV imports)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,11 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
 class Command(BaseCommand):
     help = (
         "Run the background worker: read the outbox (the history every change writes) into "
-        "webhook deliveries and run the queued tasks (each webhook attempt, with its retries). "
+        "webhook deliveries and run the queued tasks (each webhook attempt, with its retries, "
+        "and the CSV imports uploaded in the admin). "
         "Run one or more beside the app servers; they share the work through the database. "
-        "SIGTERM or Ctrl-C stops it after the attempt it is making."
+        "SIGTERM or Ctrl-C stops it after the task it is running (an import runs to its "
+        "end); a second one stops it at once."
     )
 
     def add_arguments(self, parser):
