@@ -15,6 +15,8 @@ from .scoping import events_for
 
 # How often the page of an unfinished import reloads itself, in seconds.
 REFRESH_SECONDS = 2
+# How many of the latest imports the page lists, so that one left running can be found again.
+RECENT = 10
 
 
 def import_page(model_admin, request, *, kind: str, form_class, title: str, job_id=None):
@@ -38,12 +40,19 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
             user=request.user,
         )
         return redirect(f"admin:{opts.app_label}_{opts.model_name}_import_job", job.pk)
+    recent = (
+        ImportJob.objects.filter(kind=kind, event__in=events)
+        .select_related("event", "created_by")
+        .defer("rows", "report")[:RECENT]
+    )
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": opts,
         "title": title,
         "form": form,
         "job": job,
+        "recent": recent,
+        "job_url_name": f"admin:{opts.app_label}_{opts.model_name}_import_job",
         "refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None,
     }
     return TemplateResponse(

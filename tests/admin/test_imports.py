@@ -1,6 +1,8 @@
 """CSV imports run by the background worker: the upload queues a job, its page shows the
 progress and then the report (sessions_app.imports, sessions_app.admin.imports)."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -173,3 +175,27 @@ def test_a_session_import_is_a_job_too(acme):
     page = import_done(client, response).content.decode()
     assert "<strong>1</strong> created" in page
     assert Session.objects.get(name="Workshop").event == acme.event
+
+
+def test_the_page_lists_the_latest_imports_of_the_organisation(
+    acme, globex, django_assert_max_num_queries
+):
+    ours = logged_in(acme.organiser)
+    for _ in range(3):
+        post_people(ours, acme.event)
+    post_people(logged_in(globex.organiser), globex.event)
+    mine = list(ImportJob.objects.filter(event=acme.event).order_by("-id"))
+    run_due_tasks()
+    post_people(ours, acme.event)  # one still queued
+    queued = ImportJob.objects.latest("id")
+
+    # the login's session and user, the permissions (twice), the memberships, the form's
+    # events, the list: not one query per import listed (four here)
+    with django_assert_max_num_queries(7):
+        html = ours.get(REGISTRANTS).content.decode()
+
+    listed = re.findall(rf'href="{REGISTRANTS}(\d+)/"', html)
+    assert listed == [str(queued.pk)] + [str(job.pk) for job in mine]
+    assert "0 of 2" in html  # the queued one's progress
+    assert html.count("<td>Done</td>") == 3
+    assert f"{SESSIONS}" not in html.split('id="recent-imports"')[1]  # registrants only
