@@ -7,6 +7,7 @@ as the user who uploaded it, counts its progress on the job, and writes the repo
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -21,8 +22,10 @@ from .models import Event, ImportJob, ImportKind, ImportState
 
 logger = logging.getLogger(__name__)
 
-# The job's progress is written after every this many rows.
+# The job's progress (and heartbeat) is written after every this many rows.
 PROGRESS_EVERY = 25
+# A running job without a heartbeat for this long lost its worker (killed outright).
+ABANDONED_AFTER = dt.timedelta(minutes=5)
 
 REGISTRANT_COLUMNS = ("first_name", "last_name", "email")
 
@@ -90,7 +93,7 @@ def run_import_job(job_id: int) -> str:
     """Import a queued job's rows and write its report. A job that is not queued (another
     worker took it, or it ran already) is left alone."""
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportState.QUEUED).update(
-        state=ImportState.RUNNING
+        state=ImportState.RUNNING, heartbeat_at=timezone.now()
     )
     if not claimed:
         return "not queued"
@@ -102,7 +105,7 @@ def run_import_job(job_id: int) -> str:
         nonlocal done
         done = count
         if count % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job_id).update(processed=count)
+            ImportJob.objects.filter(pk=job_id).update(processed=count, heartbeat_at=timezone.now())
 
     try:
         report = IMPORTERS[job.kind](event=job.event, rows=job.rows, actor=actor, progress=progress)
@@ -130,3 +133,22 @@ def run_import_job(job_id: int) -> str:
         finished_at=timezone.now(),
     )
     return "done"
+
+
+def fail_abandoned_jobs(*, now: dt.datetime | None = None) -> int:
+    """Fail the running jobs whose worker stopped beating (killed outright, its machine
+    lost), saying how far each got; a worker's loop calls this. Returns how many."""
+    now = now or timezone.now()
+    abandoned = ImportJob.objects.filter(
+        state=ImportState.RUNNING, heartbeat_at__lt=now - ABANDONED_AFTER
+    )
+    failed = 0
+    for job in abandoned.only("pk", "processed", "total"):
+        failed += ImportJob.objects.filter(pk=job.pk, state=ImportState.RUNNING).update(
+            state=ImportState.FAILED,
+            error=f"The import stopped after about {job.processed} of {job.total} rows: its "
+            "worker stopped during the import. The rows before that point were saved, "
+            "except those the rules refused.",
+            finished_at=now,
+        )
+    return failed

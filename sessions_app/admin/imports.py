@@ -31,7 +31,12 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
         job = get_object_or_404(
             ImportJob.objects.select_related("event"), pk=job_id, kind=kind, event__in=events
         )
-    form = form_class(request.POST or None, request.FILES or None, events=events)
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        events=events,
+        initial={"event": job.event_id} if job is not None else None,  # the next file's
+    )
     if request.method == "POST" and form.is_valid():
         job = imports.queue_import(
             kind=kind,

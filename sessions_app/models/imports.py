@@ -40,6 +40,9 @@ class ImportJob(models.Model):
     # What the import did: counts and the refused rows (row number, why).
     report = models.JSONField(default=dict)
     error = models.TextField(blank=True)
+    # Written as the worker claims the job and with each progress count: a running job whose
+    # worker was killed outright stops beating, and the next worker's sweep fails it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

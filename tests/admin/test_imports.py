@@ -1,11 +1,13 @@
 """CSV imports run by the background worker: the upload queues a job, its page shows the
 progress and then the report (sessions_app.imports, sessions_app.admin.imports)."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from sessions_app import imports
 from sessions_app.models import ImportJob, ImportState, Registrant, Session
@@ -59,6 +61,7 @@ def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker
     assert "http-equiv" not in html
     assert "<strong>2</strong> of 2 rows registered" in html
     assert 'type="file"' in html  # the form again, for the next file
+    assert done.context["form"]["event"].value() == acme.event.pk  # into the same event
     job.refresh_from_db()
     assert (job.state, job.processed, job.rows, job.finished_at is not None) == (
         "done",
@@ -199,3 +202,49 @@ def test_the_page_lists_the_latest_imports_of_the_organisation(
     assert "0 of 2" in html  # the queued one's progress
     assert html.count("<td>Done</td>") == 3
     assert f"{SESSIONS}" not in html.split('id="recent-imports"')[1]  # registrants only
+
+
+def test_a_running_job_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
+    client = logged_in(acme.organiser)
+    for _ in range(3):
+        post_people(client, acme.event)
+    abandoned, beating, queued = ImportJob.objects.order_by("id")
+    now = timezone.now()
+    ImportJob.objects.filter(pk=abandoned.pk).update(
+        state=ImportState.RUNNING, processed=1, heartbeat_at=now - dt.timedelta(minutes=6)
+    )
+    ImportJob.objects.filter(pk=beating.pk).update(
+        state=ImportState.RUNNING, heartbeat_at=now - dt.timedelta(minutes=4)
+    )
+
+    assert imports.fail_abandoned_jobs(now=now) == 1
+
+    states = dict(ImportJob.objects.values_list("pk", "state"))
+    assert states == {abandoned.pk: "failed", beating.pk: "running", queued.pk: "queued"}
+    page = client.get(f"{REGISTRANTS}{abandoned.pk}/").content.decode()
+    assert "The import stopped after about 1 of 2 rows: its worker stopped" in page
+    assert imports.fail_abandoned_jobs(now=now) == 0
+
+
+def test_the_worker_beats_as_it_imports(acme, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 1)
+    post_people(logged_in(acme.organiser), acme.event)
+    job = ImportJob.objects.get()
+    beats = []
+    real = imports.IMPORTERS["registrants"]
+
+    def watched(**kwargs):
+        inner = kwargs["progress"]
+
+        def progress(done):
+            inner(done)
+            beats.append(ImportJob.objects.get(pk=job.pk).heartbeat_at)
+
+        return real(**{**kwargs, "progress": progress})
+
+    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+    run_due_tasks()
+
+    assert len(beats) == 2
+    assert None not in beats
+    assert beats == sorted(beats)

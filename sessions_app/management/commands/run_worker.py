@@ -1,5 +1,5 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports)."""
+(webhook attempts, CSV imports); it also fails the imports of a worker that was killed."""
 
 from __future__ import annotations
 
@@ -13,15 +13,23 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from sessions_app import outbox
+from sessions_app import imports, outbox
 
 logger = logging.getLogger("sessions_app.worker")
 
 
+# How often a worker looks for imports whose worker was killed (sessions_app.imports).
+SWEEP_SECONDS = 60.0
+
+
 def _outbox_loop(stop: threading.Event, poll: float) -> None:
+    swept_at = float("-inf")
     while not stop.is_set():
         try:
             close_old_connections()
+            if time.monotonic() - swept_at >= SWEEP_SECONDS:
+                imports.fail_abandoned_jobs()
+                swept_at = time.monotonic()
             outbox.recover_lost_attempts()
             while outbox.fan_out():
                 pass  # a full batch may have more behind it
