@@ -35,6 +35,22 @@ def post_people(client, event, content=PEOPLE):
     )
 
 
+def after_each_progress(monkeypatch, hook) -> None:
+    """Call ``hook(done)`` after the job's own progress callback, before each row."""
+    real = imports.IMPORTERS["registrants"]
+
+    def watched(**kwargs):
+        inner = kwargs["progress"]
+
+        def progress(done):
+            inner(done)
+            hook(done)
+
+        return real(**{**kwargs, "progress": progress})
+
+    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+
+
 def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker_is_done(acme):
     client = logged_in(acme.organiser)
 
@@ -92,18 +108,9 @@ def test_the_job_counts_its_progress(acme, monkeypatch):
     )
     job = ImportJob.objects.get()
     seen = []
-    real = imports.IMPORTERS["registrants"]
-
-    def watched(**kwargs):
-        inner = kwargs["progress"]
-
-        def progress(done):
-            inner(done)
-            seen.append(ImportJob.objects.get(pk=job.pk).processed)
-
-        return real(**{**kwargs, "progress": progress})
-
-    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+    after_each_progress(
+        monkeypatch, lambda done: seen.append(ImportJob.objects.get(pk=job.pk).processed)
+    )
     run_due_tasks()
 
     assert seen == [0, 0, 2, 2, 4]
@@ -132,19 +139,12 @@ def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
 def test_a_worker_stopped_at_once_mid_import_leaves_the_job_saying_where(acme, monkeypatch):
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
-    real = imports.IMPORTERS["registrants"]
 
-    def stopped_at_the_second_row(**kwargs):
-        inner = kwargs["progress"]
+    def stop_at_the_second_row(done):
+        if done == 1:
+            raise SystemExit(1)  # what the worker's second SIGTERM does
 
-        def progress(done):
-            inner(done)
-            if done == 1:
-                raise SystemExit(1)  # what the worker's second SIGTERM does
-
-        return real(**{**kwargs, "progress": progress})
-
-    monkeypatch.setitem(imports.IMPORTERS, "registrants", stopped_at_the_second_row)
+    after_each_progress(monkeypatch, stop_at_the_second_row)
     with pytest.raises(SystemExit):
         imports.run_import_job(job.pk)
 
@@ -231,18 +231,9 @@ def test_the_worker_beats_as_it_imports(acme, monkeypatch):
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
     beats = []
-    real = imports.IMPORTERS["registrants"]
-
-    def watched(**kwargs):
-        inner = kwargs["progress"]
-
-        def progress(done):
-            inner(done)
-            beats.append(ImportJob.objects.get(pk=job.pk).heartbeat_at)
-
-        return real(**{**kwargs, "progress": progress})
-
-    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+    after_each_progress(
+        monkeypatch, lambda done: beats.append(ImportJob.objects.get(pk=job.pk).heartbeat_at)
+    )
     run_due_tasks()
 
     assert len(beats) == 2
