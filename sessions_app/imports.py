@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +25,6 @@ logger = logging.getLogger(__name__)
 
 # The job's progress (and heartbeat) is written after every this many rows.
 PROGRESS_EVERY = 25
-# A running job without a heartbeat for this long lost its worker (killed outright).
-ABANDONED_AFTER = dt.timedelta(minutes=5)
 
 REGISTRANT_COLUMNS = ("first_name", "last_name", "email")
 
@@ -137,10 +136,12 @@ def run_import_job(job_id: int) -> str:
 
 def fail_abandoned_jobs(*, now: dt.datetime | None = None) -> int:
     """Fail the running jobs whose worker stopped beating (killed outright, its machine
-    lost), saying how far each got; a worker's loop calls this. Returns how many."""
+    lost) for ``IMPORTS["ABANDONED_AFTER_SECONDS"]``, saying how far each got; a worker's
+    loop calls this. Returns how many."""
     now = now or timezone.now()
+    silent_for = dt.timedelta(seconds=settings.IMPORTS["ABANDONED_AFTER_SECONDS"])
     abandoned = ImportJob.objects.filter(
-        state=ImportState.RUNNING, heartbeat_at__lt=now - ABANDONED_AFTER
+        state=ImportState.RUNNING, heartbeat_at__lt=now - silent_for
     )
     failed = 0
     for job in abandoned.only("pk", "processed", "total"):

@@ -184,3 +184,44 @@ def test_the_worker_runs_an_uploaded_import(tmp_path, client):
     assert Registrant.objects.filter(event=event).count() == 60
     page = client.get(response["Location"]).content.decode()
     assert "<strong>60</strong> of 60 rows registered" in page
+
+
+def test_an_import_whose_worker_is_killed_is_failed_by_the_next_worker(tmp_path, client):
+    event = f.event()
+    client.force_login(f.user(username="root", is_superuser=True))
+    people = "first_name,last_name,email\n" + "".join(
+        f"P{n},X,p{n}@example.org\n" for n in range(5000)
+    )
+    client.post(
+        "/admin/sessions_app/registrant/import/",
+        {"event": event.pk, "file": SimpleUploadedFile("people.csv", people.encode())},
+    )
+    job = ImportJob.objects.get()
+    first = start_worker(tmp_path, "first")
+    second = None
+    try:
+        wait_until(
+            lambda: ImportJob.objects.filter(pk=job.pk, processed__gt=0).exists(),
+            what="the import's first progress",
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        job.refresh_from_db()
+        assert job.state == ImportState.RUNNING  # nobody told it
+
+        quick = {"DJANGO_IMPORT_ABANDONED_AFTER": "1", "DJANGO_IMPORT_SWEEP": "0.2"}
+        second = start_worker(tmp_path, "second", **quick)
+        wait_until(
+            lambda: ImportJob.objects.filter(pk=job.pk, state=ImportState.FAILED).exists(),
+            what="the second worker's sweep",
+        )
+        assert stop(second) == 0, (tmp_path / "second.log").read_text()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+
+    job.refresh_from_db()
+    assert 0 < job.processed < 5000
+    assert "its worker stopped during the import" in job.error
+    assert Registrant.objects.filter(event=event).count() >= job.processed

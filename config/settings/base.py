@@ -317,6 +317,14 @@ WEBHOOKS = {
     "GAP_GRACE_SECONDS": env.float("DJANGO_WEBHOOK_GAP_GRACE", default=120.0),
 }
 
+# CSV imports run in the worker (sessions_app.imports). A running import beats with its
+# progress; one silent this long lost its worker (killed outright) and a worker's sweep,
+# every SWEEP_SECONDS, marks it failed.
+IMPORTS = {
+    "ABANDONED_AFTER_SECONDS": env.float("DJANGO_IMPORT_ABANDONED_AFTER", default=300.0),
+    "SWEEP_SECONDS": env.float("DJANGO_IMPORT_SWEEP", default=60.0),
+}
+
 # --- Admin login throttling (django-axes) -------------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # refused (429) for AXES_COOLOFF_TIME; attempts are kept in the database.

@@ -18,16 +18,13 @@ from sessions_app import imports, outbox
 logger = logging.getLogger("sessions_app.worker")
 
 
-# How often a worker looks for imports whose worker was killed (sessions_app.imports).
-SWEEP_SECONDS = 60.0
-
-
 def _outbox_loop(stop: threading.Event, poll: float) -> None:
     swept_at = float("-inf")
     while not stop.is_set():
         try:
             close_old_connections()
-            if time.monotonic() - swept_at >= SWEEP_SECONDS:
+            # Imports whose worker was killed outright (sessions_app.imports).
+            if time.monotonic() - swept_at >= settings.IMPORTS["SWEEP_SECONDS"]:
                 imports.fail_abandoned_jobs()
                 swept_at = time.monotonic()
             outbox.recover_lost_attempts()
