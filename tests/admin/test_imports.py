@@ -2,10 +2,12 @@
 progress and then the report (sessions_app.imports, sessions_app.admin.imports)."""
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -239,3 +241,28 @@ def test_the_worker_beats_as_it_imports(acme, monkeypatch):
     assert len(beats) == 2
     assert None not in beats
     assert beats == sorted(beats)
+
+
+def test_prune_import_jobs_keeps_the_recent_and_the_unfinished(acme):
+    client = logged_in(acme.organiser)
+    for _ in range(4):
+        post_people(client, acme.event)
+    old_done, old_failed, recent, unfinished = ImportJob.objects.order_by("id")
+    long_ago = timezone.now() - dt.timedelta(days=31)
+    ImportJob.objects.filter(pk=old_done.pk).update(state="done", finished_at=long_ago)
+    ImportJob.objects.filter(pk=old_failed.pk).update(state="failed", finished_at=long_ago)
+    ImportJob.objects.filter(pk=recent.pk).update(state="done", finished_at=timezone.now())
+    ImportJob.objects.filter(pk=unfinished.pk).update(state="running", heartbeat_at=long_ago)
+    out = io.StringIO()
+
+    call_command("prune_import_jobs", "--days", "30", "--dry-run", stdout=out)
+    assert ImportJob.objects.count() == 4
+    call_command("prune_import_jobs", "--days", "30", stdout=out)
+
+    assert set(ImportJob.objects.values_list("pk", flat=True)) == {recent.pk, unfinished.pk}
+    assert out.getvalue().splitlines() == [
+        "Would delete 2 imports finished more than 30 days ago.",
+        "Deleted 2 imports finished more than 30 days ago.",
+    ]
+    with pytest.raises(CommandError):
+        call_command("prune_import_jobs", "--days", "0")
