@@ -28,8 +28,12 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
     events = events_for(request, MemberRole.ORGANISER)
     job = None
     if job_id is not None:
+        # Not the rows (up to 5 MB of JSON) on every reload of a running import's page.
         job = get_object_or_404(
-            ImportJob.objects.select_related("event"), pk=job_id, kind=kind, event__in=events
+            ImportJob.objects.select_related("event").defer("rows"),
+            pk=job_id,
+            kind=kind,
+            event__in=events,
         )
     form = form_class(
         request.POST or None,

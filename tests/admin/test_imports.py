@@ -8,7 +8,9 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions_app import imports
@@ -266,3 +268,15 @@ def test_prune_import_jobs_keeps_the_recent_and_the_unfinished(acme):
     ]
     with pytest.raises(CommandError):
         call_command("prune_import_jobs", "--days", "0")
+
+
+def test_the_page_of_a_running_import_does_not_read_its_rows(acme):
+    client = logged_in(acme.organiser)
+    response = post_people(client, acme.event)
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(response["Location"])
+
+    jobs = [q["sql"] for q in captured.captured_queries if "sessions_app_importjob" in q["sql"]]
+    assert jobs  # the job, and the recent list
+    assert not any('"sessions_app_importjob"."rows"' in sql for sql in jobs)
