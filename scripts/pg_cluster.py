@@ -203,7 +203,17 @@ def has_extension(db: Cluster, name: str) -> bool | None:
     return out.returncode == 0 and out.stdout.strip() == "1"
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that a cluster's cleanup still runs."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def main(argv: list[str]) -> int:
+    exit_on_sigterm()
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:

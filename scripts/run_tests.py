@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -145,13 +144,8 @@ def run_postgres(
         return Outcome("failed", f"could not start redis-server: {str(exc).splitlines()[0]}")
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    # Turn SIGTERM into an exception so the cluster's cleanup still runs.
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str]) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+    pg_cluster.exit_on_sigterm()
     args = list(argv)
     narrowed = bool(args)
 
