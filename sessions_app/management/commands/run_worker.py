@@ -90,6 +90,11 @@ class Command(BaseCommand):
                     tasks.run()
                     return
                 except DatabaseError as exc:
+                    if not tasks.running:
+                        # Told to stop while it queried: the SystemExit of the signal handler
+                        # broke off the query, and Django's cleanup of the connection raised
+                        # this instead. Stopping is what was asked.
+                        return
                     logger.warning("worker: task queue not read (%s); trying again", exc)
                     connections.close_all()
                     time.sleep(2.0)
