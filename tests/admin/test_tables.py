@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from sessions_app import services
+from sessions_app.admin import tables
 from sessions_app.enums import CustomFieldType
 from sessions_app.models import ImportJob, Session, SessionChange, SessionSpeaker, Speaker
 from tests import factories
@@ -209,3 +210,21 @@ def test_the_export_query_count_does_not_grow(acme, django_assert_num_queries):
     with django_assert_num_queries(len(at_two)):
         rows = export(http)
     assert len(rows) == 42
+
+
+@pytest.mark.parametrize(("fmt", "advice"), [("csv", "export again."), ("xlsx", "or export CSV.")])
+def test_an_export_of_more_than_a_request_can_write_is_refused_with_advice(
+    acme, monkeypatch, fmt, advice
+):
+    monkeypatch.setitem(tables.EXPORT_MAX_ROWS, fmt, 1)
+    http = logged_in(acme.organiser)
+
+    refused = http.get(f"{LIST}export.{fmt}", {"q": "acme"}, follow=True)  # both sessions
+    narrowed = http.get(f"{LIST}export.{fmt}", {"session_status__exact": "approved"})
+
+    assert refused.redirect_chain == [(f"{LIST}?q=acme", 302)]  # the list, as it was
+    [message] = [str(m) for m in refused.context["messages"]]
+    assert message.startswith(f"The list holds more than 1 sessions, the most one {fmt.upper()}")
+    assert message.endswith(advice)
+    assert narrowed.status_code == 200  # one session: within the limit
+    assert narrowed["Content-Disposition"].endswith(f'.{fmt}"')
