@@ -62,6 +62,18 @@ class MemberRole(models.TextChoices):
     REVIEWER = "reviewer", "Reviewer"
 
 
+class ImportKind(models.TextChoices):
+    SESSIONS = "sessions", "Sessions"
+    REGISTRANTS = "registrants", "Registrants"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
 class HistoryAction(models.TextChoices):
     CREATE = "session.create", "Created"
     UPDATE = "session.update", "Updated"

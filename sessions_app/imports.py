@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services, tabular
-from .models import Event, ImportJob, ImportKind, ImportState
+from .enums import ImportKind, ImportState
+from .models import Event, ImportJob
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +44,7 @@ def queue_import(*, kind: str, event: Event, rows: list[dict[str, str]], user) -
 
 def validation_sentences(exc: ValidationError) -> str:
     """A refusal as one line: ``field: message`` for each message."""
-    if hasattr(exc, "error_dict"):
-        return " ".join(
-            f"{field}: {message}" if field != "__all__" else message
-            for field, messages_ in exc.message_dict.items()
-            for message in messages_
-        )
-    return " ".join(exc.messages)
+    return " ".join(tabular.refusal_reasons(exc))
 
 
 def import_registrant_rows(

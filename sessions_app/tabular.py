@@ -249,7 +249,8 @@ class _RowRefused(Exception):
         self.reasons = reasons
 
 
-def _reasons(exc: Exception) -> list[str]:
+def refusal_reasons(exc: Exception) -> list[str]:
+    """What a refused row's error says, a sentence each: ``field: message``."""
     if isinstance(exc, ApiError):
         return [f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors] or [
             str(exc.detail)
@@ -348,5 +349,5 @@ def import_rows(
         except _RowRefused as exc:
             report.refused.append({"row": number, "id": raw_id, "why": exc.reasons})
         except (ApiError, ValidationError) as exc:
-            report.refused.append({"row": number, "id": raw_id, "why": _reasons(exc)})
+            report.refused.append({"row": number, "id": raw_id, "why": refusal_reasons(exc)})
     return report

@@ -21,10 +21,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from sessions_app import services
+from sessions_app.enums import ImportState
 from sessions_app.models import (
     DeliveryState,
     ImportJob,
-    ImportState,
     Registrant,
     SessionChange,
     WebhookAttempt,

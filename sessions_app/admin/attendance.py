@@ -16,9 +16,9 @@ from django.utils.html import format_html, format_html_join
 
 from sessions_app import selectors, services
 from sessions_app.csvfiles import FileRefused, read_rows
-from sessions_app.enums import MemberRole
+from sessions_app.enums import ImportKind, MemberRole
 from sessions_app.imports import REGISTRANT_COLUMNS, validation_sentences
-from sessions_app.models import Event, ImportKind, Registrant, Selection, SelectionState, Session
+from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
 
 from .filters import EventFilter
 from .forms import ServiceErrorsMixin
@@ -27,7 +27,6 @@ from .scoping import OrganisationScopedAdmin, has_role
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 10_000
-IMPORT_COLUMNS = REGISTRANT_COLUMNS
 
 
 class RegistrantAdminForm(ServiceErrorsMixin, forms.ModelForm):
@@ -71,7 +70,7 @@ def _check_header(names: list[str]) -> None:
     missing = {"first_name", "email"} - set(names)
     if missing:
         raise FileRefused(
-            f"The header row needs the columns {', '.join(IMPORT_COLUMNS)} "
+            f"The header row needs the columns {', '.join(REGISTRANT_COLUMNS)} "
             f"(missing: {', '.join(sorted(missing))})."
         )
 

@@ -25,6 +25,7 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     opts = model_admin.opts
+    job_url_name = f"admin:{opts.app_label}_{opts.model_name}_import_job"
     events = events_for(request, MemberRole.ORGANISER)
     job = None
     if job_id is not None:
@@ -48,7 +49,7 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
             rows=form.cleaned_data["file"],
             user=request.user,
         )
-        return redirect(f"admin:{opts.app_label}_{opts.model_name}_import_job", job.pk)
+        return redirect(job_url_name, job.pk)
     recent = (
         ImportJob.objects.filter(kind=kind, event__in=events)
         .select_related("event", "created_by")
@@ -61,7 +62,7 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
         "form": form,
         "job": job,
         "recent": recent,
-        "job_url_name": f"admin:{opts.app_label}_{opts.model_name}_import_job",
+        "job_url_name": job_url_name,
         "refresh_seconds": REFRESH_SECONDS if job is not None and not job.finished else None,
     }
     return TemplateResponse(

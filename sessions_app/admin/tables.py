@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app import tabular
-from sessions_app.models import Event, ImportKind
+from sessions_app.enums import ImportKind
+from sessions_app.models import Event
 
 from .imports import import_page
 

@@ -10,19 +10,9 @@ import shows its progress and then the report.
 from django.conf import settings
 from django.db import models
 
+from sessions_app.enums import ImportKind, ImportState
+
 from .events import Event
-
-
-class ImportKind(models.TextChoices):
-    SESSIONS = "sessions", "Sessions"
-    REGISTRANTS = "registrants", "Registrants"
-
-
-class ImportState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class ImportJob(models.Model):

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions_app import imports
-from sessions_app.models import ImportJob, ImportState, Registrant, Session
+from sessions_app.enums import ImportState
+from sessions_app.models import ImportJob, Registrant, Session
 from tests.imports import import_done
 from tests.tasks import run_due_tasks
 
