@@ -5,20 +5,22 @@
 
 What it does, all on this machine:
 
-1. starts a PostgreSQL cluster (scripts/pg_cluster.py) with pg_stat_statements, migrates it
-   and seeds the demo plus ``--sessions`` load sessions (seed_demo);
-2. starts gunicorn with the repo's config, production settings and 2 sync workers
-   (``config.settings.bench``: production plus two reference endpoints);
-3. for each size, drives every scenario from 8 concurrent connections for ``--seconds``,
-   in ``--rounds`` slices that take turns with the other scenarios' (interleaved), and
-   prints requests per second, p50 and p99 latency, and the SQL statements each request
-   sent to PostgreSQL (pg_stat_statements: BEGIN/COMMIT and any connection health check
-   included, PostgreSQL's own foreign-key checks at COMMIT left out);
+1. starts a PostgreSQL cluster (scripts/pg_cluster.py) with pg_stat_statements and, for
+   each size, a database of its own, migrated and seeded with the demo plus ``--sessions``
+   load sessions (seed_demo);
+2. serves each database with its own gunicorn (the repo's config, production settings,
+   2 sync workers; ``config.settings.bench``: production plus two reference endpoints);
+3. drives every scenario at every size from 8 concurrent connections for ``--seconds``,
+   in ``--rounds`` slices that take turns (each scenario at one size, then at the next,
+   then the next scenario), and prints requests per second, p50 and p99 latency, and the
+   SQL statements each request sent to PostgreSQL (pg_stat_statements: BEGIN/COMMIT and
+   any connection health check included, PostgreSQL's own foreign-key checks at COMMIT
+   left out);
 4. with ``--top N``, prints each scenario's N statements that took PostgreSQL longest
    (milliseconds and calls per request, from pg_stat_statements), to see where time goes;
 5. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
    floor of a write on this stack) and each scenario's p50 at the largest size over the
-   smallest.
+   smallest, both measured side by side: a change in the machine's speed falls on both.
 
 Figures, not assertions: compare runs on the same machine. The load comes from this
 process (asyncio), so it shares the machine's two cores with the server, as it does for
@@ -135,11 +137,11 @@ async def _drive(port, make: Callable[[int], Request], connections: int, seconds
 
 
 class Database:
-    def __init__(self, cluster):
+    def __init__(self, cluster, name: str = "postgres"):
         import psycopg
 
         self.conn = psycopg.connect(
-            host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname="postgres",
+            host=str(cluster.socket_dir), port=cluster.port, user="postgres", dbname=name,
             autocommit=True,
         )  # fmt: skip
 
@@ -169,17 +171,16 @@ class Database:
         )
 
 
-def measure(
-    db, port, plan: dict[str, Callable[[int], Request]], *, connections, seconds, rounds, top=0
-):
-    """Each scenario for ``seconds`` in all, run in ``rounds`` interleaved slices.
+def measure(db, plan: dict[str, tuple[int, Callable[[int], Request]]], *, connections, seconds,
+            rounds, top=0):  # fmt: skip
+    """Each scenario (served on its port) for ``seconds`` in all, in ``rounds`` interleaved
+    slices.
 
     Scenario after scenario, round after round: a drift of the machine's speed (another
     tenant, autovacuum, a CPU frequency change) falls on every scenario alike rather than on
-    whichever ran at that moment, so the ratios to the reference hold up better than their
-    absolute figures.
+    whichever ran at that moment, so the ratios hold up better than the absolute figures.
     """
-    for make in plan.values():
+    for port, make in plan.values():
         asyncio.run(_drive(port, make, connections, min(1.0, seconds / 3)))  # warm-up
     latencies: dict[str, list[float]] = {name: [] for name in plan}
     statuses: dict[str, dict[int, int]] = {name: {} for name in plan}
@@ -187,7 +188,7 @@ def measure(
     statements = dict.fromkeys(plan, 0)
     spent: dict[str, dict[str, list[float]]] = {name: {} for name in plan}
     for _ in range(rounds):
-        for name, make in plan.items():
+        for name, (port, make) in plan.items():
             db.reset_statements()
             lat, st, took = asyncio.run(_drive(port, make, connections, seconds / rounds))
             statements[name] += db.statements()
@@ -363,10 +364,94 @@ def print_table(size: int, results: dict[str, Figures]) -> None:
         )
 
 
+@dataclass
+class Site:
+    """One size: its database, seeded, and the gunicorn that serves it."""
+
+    size: int
+    env: dict[str, str]
+    server: subprocess.Popen
+    log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.env["PORT"])
+
+    def stop(self) -> list[str]:
+        """Stop the server; the errors it logged."""
+        os.killpg(self.server.pid, signal.SIGTERM)
+        self.server.wait(timeout=30)
+        return [
+            line
+            for line in self.log.read_text().splitlines()
+            if '"level": "ERROR"' in line or "Traceback" in line
+        ]
+
+
+def start_site(cluster, size: int, workers: int) -> Site:
+    """Create, migrate and seed the database of ``size`` load sessions, and serve it."""
+    name = f"bench_{size}"
+    with Database(cluster).conn as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(cluster.root / "static"),
+        "DJANGO_API_RATE_LIMIT_REQUESTS": str(10**9),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": cluster.url.replace("/postgres?", f"/{name}?"),
+        "WEB_CONCURRENCY": str(workers),
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+    }
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    started = time.perf_counter()
+    manage(env, "seed_demo", "--sessions", str(size))
+    print(f"seed_demo --sessions {size}: {time.perf_counter() - started:.1f} s")
+    log = cluster.root / f"gunicorn-{size}.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(  # noqa: S603
+            [str(Path(PYTHON).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
+            cwd=ROOT, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    site = Site(size, env, server, log)
+    for _ in range(300):
+        with contextlib.suppress(OSError):
+            if http(site.port, "GET", "/healthz")[0] == 200:
+                break
+        time.sleep(0.1)
+    return site
+
+
+def site_scenarios(cluster, site: Site) -> dict[str, Callable[[int], Request]]:
+    db = Database(cluster, f"bench_{site.size}")
+    try:
+        db.conn.execute("VACUUM ANALYZE")
+        db.conn.execute("CHECKPOINT")  # not during the measurement
+        [(common, rare)] = db.rows(
+            "SELECT COUNT(*) FILTER (WHERE searched ILIKE '%%observability%%'), "
+            "COUNT(*) FILTER (WHERE searched ILIKE '%%roundtable%%') FROM (SELECT "
+            "concat_ws(' ', name, admin_short_name, badge_name, description) AS searched "
+            "FROM sessions_app_session) AS s"
+        )
+        print(f"{site.size:,} sessions: {common} and {rare} match the searched words")
+        client = json.loads(
+            manage(site.env, "create_api_client", "--organisation", "demo", "--name", "bench")
+        )
+        return scenarios(db, token(site.port, client), admin_cookie(site.port))
+    finally:
+        db.conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="load sessions, comma list")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured time per scenario")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="measured time per scenario and size"
+    )
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument(
@@ -378,94 +463,49 @@ def main() -> int:
         help="also print each scenario's N statements that took longest in PostgreSQL",
     )  # fmt: skip
     args = parser.parse_args()
-    sizes = sorted(int(n) for n in args.sizes.split(","))
+    sizes = sorted({int(n) for n in args.sizes.split(",")})
 
     bindir = pg_cluster.find_bindir()
     if bindir is None:
         sys.exit("make bench needs the PostgreSQL server binaries (initdb, pg_ctl, postgres).")
     extra = {"shared_preload_libraries": "'pg_stat_statements'", "max_connections": "50"}
     with pg_cluster.cluster(bindir, extra_settings=extra) as cluster:
-        port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))},
-            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
-            "DJANGO_SECRET_KEY": SECRET,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_STATIC_ROOT": str(cluster.root / "static"),
-            "DJANGO_API_RATE_LIMIT_REQUESTS": str(10**9),
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "DATABASE_URL": cluster.url,
-            "WEB_CONCURRENCY": str(args.workers),
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-        }
         db = Database(cluster)
         db.conn.execute("CREATE EXTENSION pg_stat_statements")
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        client = json.loads(
-            manage(env, "create_api_client", "--organisation", "demo", "--name", "bench")
-        )
-        log = (cluster.root / "gunicorn.log").open("w")
-        server = subprocess.Popen(  # noqa: S603
-            [str(Path(PYTHON).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
-            cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        sites: list[Site] = []
         try:
-            for _ in range(300):
-                with contextlib.suppress(OSError):
-                    if http(port, "GET", "/healthz")[0] == 200:
-                        break
-                time.sleep(0.1)
-            seeded = 0
-            all_results: dict[int, dict[str, Figures]] = {}
             for size in sizes:
-                started = time.perf_counter()
-                manage(env, "seed_demo", "--sessions", str(size - seeded))
-                print(
-                    f"seed_demo --sessions {size - seeded}: {time.perf_counter() - started:.1f} s"
-                )
-                seeded = size
-                db.conn.execute("VACUUM ANALYZE")
-                [(common, rare)] = db.rows(
-                    "SELECT COUNT(*) FILTER (WHERE searched ILIKE '%%observability%%'), "
-                    "COUNT(*) FILTER (WHERE searched ILIKE '%%roundtable%%') FROM (SELECT "
-                    "concat_ws(' ', name, admin_short_name, badge_name, description) AS searched "
-                    "FROM sessions_app_session) AS s"
-                )
-                print(f"sessions matching the searched words: {common} and {rare}")
-                plan = {
-                    name: make
-                    for name, make in scenarios(db, token(port, client), admin_cookie(port)).items()
-                    if not args.only or args.only in name or "reference view" in name
-                }
-                results = measure(
-                    db, port, plan, connections=args.connections, seconds=args.seconds,
-                    rounds=args.rounds, top=args.top,
-                )  # fmt: skip
-                all_results[size] = results
-                print_table(size, results)
+                sites.append(start_site(cluster, size, args.workers))
+            # Scenario by scenario, each size in turn: the sizes' figures side by side.
+            plan: dict[str, tuple[int, Callable[[int], Request]]] = {}
+            labels: dict[tuple[str, int], str] = {}
+            per_site = {site.size: site_scenarios(cluster, site) for site in sites}
+            for name in per_site[sizes[0]]:
+                if args.only and args.only not in name and "reference view" not in name:
+                    continue
+                for site in sites:
+                    labels[name, site.size] = label = f"{name}, {site.size:,} sessions"
+                    plan[label] = (site.port, per_site[site.size][name])
+            results = measure(
+                db, plan, connections=args.connections, seconds=args.seconds,
+                rounds=args.rounds, top=args.top,
+            )  # fmt: skip
+            names = list(dict.fromkeys(name for name, _ in labels))
+            for size in sizes:
+                print_table(size, {name: results[labels[name, size]] for name in names})
             if len(sizes) > 1:
-                small, large = all_results[sizes[0]], all_results[sizes[-1]]
-                print(f"\n### p50 at {sizes[-1]:,} over p50 at {sizes[0]:,}\n")
+                small, large = sizes[0], sizes[-1]
+                print(f"\n### p50 at {large:,} over p50 at {small:,}\n")
                 print("| scenario | ratio |")
                 print("| --- | ---: |")
-                for name in large:
-                    if name in small:
-                        ratio = statistics.median(large[name].latencies) / statistics.median(
-                            small[name].latencies
-                        )
-                        print(f"| {name} | {ratio:.2f} |")
+                for name in names:
+                    ratio = statistics.median(
+                        results[labels[name, large]].latencies
+                    ) / statistics.median(results[labels[name, small]].latencies)
+                    print(f"| {name} | {ratio:.2f} |")
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
             db.conn.close()
-            log.close()
-            errors = [
-                line
-                for line in (cluster.root / "gunicorn.log").read_text().splitlines()
-                if '"level": "ERROR"' in line or "Traceback" in line
-            ]
+            errors = [line for site in sites for line in site.stop()]
             if errors:
                 print("\nThe server logged errors:\n" + "\n".join(errors[:20]))
     return 0
