@@ -1,8 +1,25 @@
-"""System checks of the database the app runs on (``manage.py check --database default``;
-``migrate`` runs them too)."""
+"""System checks: of the settings, and of the database the app runs on (``manage.py check
+--database default``; ``migrate`` runs them too)."""
 
+from django.conf import settings
 from django.core import checks
 from django.db import connections
+
+
+@checks.register()
+def check_housekeeping(app_configs=None, **kwargs):
+    """A worker deletes what is older than KEEP_DAYS: 0 or less would take today's too."""
+    days = settings.HOUSEKEEPING["KEEP_DAYS"]
+    if days >= 1:
+        return []
+    return [
+        checks.Error(
+            f"DJANGO_HOUSEKEEPING_KEEP_DAYS is {days}: the workers' housekeeping would delete "
+            "the delivery log and the imports of today.",
+            hint="Set it to a whole number of days, 1 or more (default 30).",
+            id="sessions_app.E001",
+        )
+    ]
 
 
 def folds_case(connection) -> bool:

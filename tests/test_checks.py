@@ -43,3 +43,13 @@ def test_a_database_with_the_c_character_type_is_reported():
         with server.cursor() as cursor:
             cursor.execute(f"DROP DATABASE {name}")
         server.close()
+
+
+def test_housekeeping_that_keeps_no_day_is_an_error(settings):
+    from sessions_app.checks import check_housekeeping
+
+    assert check_housekeeping() == []
+    settings.HOUSEKEEPING = {**settings.HOUSEKEEPING, "KEEP_DAYS": 0}
+    (error,) = check_housekeeping()
+    assert error.id == "sessions_app.E001"
+    assert "DJANGO_HOUSEKEEPING_KEEP_DAYS is 0" in error.msg

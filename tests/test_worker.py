@@ -7,6 +7,7 @@ next worker takes the attempt for lost when its lease runs out and makes it agai
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.enums import ImportState
@@ -225,3 +227,36 @@ def test_an_import_whose_worker_is_killed_is_failed_by_the_next_worker(tmp_path,
     assert 0 < job.processed < 5000
     assert "its worker stopped during the import" in job.error
     assert Registrant.objects.filter(event=event).count() >= job.processed
+
+
+def test_the_worker_keeps_house_when_it_starts(tmp_path):
+    """Housekeeping in the worker process: the old delivery log goes, the recent stays."""
+    event = f.event()
+    subscription, _ = services.webhook_create(
+        organisation_id=event.organisation_id,
+        data={"url": "https://hooks.example.com/in", "events": ["*"]},
+    )
+    now = timezone.now()
+    old, recent = (
+        WebhookDelivery.objects.create(
+            subscription=subscription,
+            change_id=n,
+            event_type="session.update",
+            body="{}",
+            state=DeliveryState.DELIVERED,
+            created_at=created_at,
+        )
+        for n, created_at in enumerate([now - dt.timedelta(days=31), now])
+    )
+    worker = start_worker(tmp_path, "keeper", DJANGO_HOUSEKEEPING_EVERY="3600")
+    try:
+        wait_until(
+            lambda: not WebhookDelivery.objects.filter(pk=old.pk).exists(),
+            what="the worker's housekeeping",
+        )
+        assert stop(worker) == 0, (tmp_path / "keeper.log").read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [recent.pk]

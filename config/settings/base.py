@@ -325,6 +325,14 @@ IMPORTS = {
     "SWEEP_SECONDS": env.float("DJANGO_IMPORT_SWEEP", default=60.0),
 }
 
+# What piles up (the delivery log, finished imports and task results, expired tokens and
+# logins, ended rate-limit windows) is deleted by every worker when it starts and then every
+# EVERY_SECONDS (0: never, for `manage.py housekeeping` from cron), keeping KEEP_DAYS days.
+HOUSEKEEPING = {
+    "EVERY_SECONDS": env.float("DJANGO_HOUSEKEEPING_EVERY", default=24 * 3600.0),
+    "KEEP_DAYS": env.int("DJANGO_HOUSEKEEPING_KEEP_DAYS", default=30),
+}
+
 # --- Admin login throttling (django-axes) -------------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # refused (429) for AXES_COOLOFF_TIME; attempts are kept in the database.

@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES, WEBHOOKS, env
+from .base import DATABASES, HOUSEKEEPING, WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-" + "y" * 40
@@ -20,6 +20,11 @@ LOGGING = {
 TOKEN_RATE_LIMIT = {"PER_CLIENT": 10**6, "PER_ADDRESS": 10**6, "WINDOW_SECONDS": 60}
 # The receivers the tests start listen on loopback; the SSRF guard has its own tests.
 WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_ADDRESSES": True}
+# A worker a test starts keeps house only when that test asks (DJANGO_HOUSEKEEPING_EVERY).
+HOUSEKEEPING = {
+    **HOUSEKEEPING,
+    "EVERY_SECONDS": env.float("DJANGO_HOUSEKEEPING_EVERY", default=0.0),
+}
 
 # SQLite runs on a file, not on Django's in-memory test database: the browser tests' live
 # server answers each request in a thread of its own, and with an in-memory database every

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sessions_app.housekeeping import delete_in_batches
+
 
 class PruneCommand(BaseCommand):
     """Deletes ``old(cutoff)`` and says so; a subclass names the rows and how they are old."""
@@ -31,9 +33,7 @@ class PruneCommand(BaseCommand):
         if days < 1:
             raise CommandError("--days takes a whole number of days, 1 or more.")
         old = self.old(timezone.now() - dt.timedelta(days=days))
-        count = old.count()
-        if not dry_run:
-            old.delete()
+        count = old.count() if dry_run else delete_in_batches(old)
         verb = "Would delete" if dry_run else "Deleted"
         noun = self.singular if count == 1 else self.plural
         self.stdout.write(f"{verb} {count} {noun} {self.what_age.format(days=days)}.")

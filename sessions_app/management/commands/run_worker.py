@@ -1,5 +1,6 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports); it also fails the imports of a worker that was killed."""
+(webhook attempts, CSV imports); it also fails the imports of a worker that was killed, and
+keeps house (sessions_app.housekeeping) when it starts and then daily."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from sessions_app import imports, outbox
+from sessions_app import housekeeping, imports, outbox
 
 logger = logging.getLogger("sessions_app.worker")
 
@@ -41,11 +42,29 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
         stop.wait(poll)
 
 
+def _housekeeping_loop(stop: threading.Event, every: float) -> None:
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            housekeeping.run()
+            wait = every
+        except Exception:
+            # The database away, or a deadlock with another worker's housekeeping: not worth
+            # a day's wait, nor a busy loop.
+            logger.exception("worker: housekeeping failed; trying again in 5 minutes")
+            wait = min(every, 300.0)
+        finally:
+            connections.close_all()  # this thread's own: idle until the next run
+        stop.wait(wait)
+
+
 class Command(BaseCommand):
     help = (
         "Run the background worker: read the outbox (the history every change writes) into "
         "webhook deliveries and run the queued tasks (each webhook attempt, with its retries, "
-        "and the CSV imports uploaded in the admin). "
+        "and the CSV imports uploaded in the admin), and delete what piles up (the delivery "
+        "log, finished imports and task results, expired tokens and logins) when it starts "
+        "and every DJANGO_HOUSEKEEPING_EVERY seconds (a day; 0: never). "
         "Run one or more beside the app servers; they share the work through the database. "
         "SIGTERM or Ctrl-C stops it after the task it is running (an import runs to its "
         "end); a second one stops it at once."
@@ -72,7 +91,15 @@ class Command(BaseCommand):
             target=_outbox_loop, args=(stop, interval), name="outbox", daemon=True
         )
         reader.start()
-        self.stdout.write(f"Worker {worker_id}: outbox every {interval:g} s, queues *")
+        every = settings.HOUSEKEEPING["EVERY_SECONDS"]
+        if every > 0:
+            threading.Thread(
+                target=_housekeeping_loop, args=(stop, every), name="housekeeping", daemon=True
+            ).start()
+        kept = f"every {every:g} s" if every > 0 else "off"
+        self.stdout.write(
+            f"Worker {worker_id}: outbox every {interval:g} s, queues *, housekeeping {kept}"
+        )
         tasks = Worker(
             queue_names=["*"],
             interval=interval,

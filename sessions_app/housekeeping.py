@@ -1,0 +1,91 @@
+"""Housekeeping: delete what piles up once it has been kept long enough.
+
+- the webhook delivery log: delivered and failed deliveries, with their attempts (pending
+  ones stay, whatever their age);
+- finished CSV imports, with their reports (queued and running ones stay);
+- the task queue's finished results (django-tasks);
+- expired OAuth tokens (django-oauth-toolkit's ``clear_expired``: a client-credentials
+  token lasts 30 minutes, and a client takes a new one as often as it likes);
+- expired admin logins (the session engine's ``clear_expired``, as ``clearsessions``);
+- rate-limit counters whose window has ended (one row per caller, and the token endpoint
+  counts every client id it is sent, real or not).
+
+The worker runs ``run()`` when it starts and then every ``HOUSEKEEPING["EVERY_SECONDS"]``
+(``run_worker``); the ``prune_*`` commands and ``housekeeping`` do the same by hand. Deletes
+go in batches, so no single statement holds its locks for long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from importlib import import_module
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from oauth2_provider.models import clear_expired
+
+from .enums import ImportState
+from .models import ApiRateCounter, DeliveryState, ImportJob, WebhookDelivery
+
+logger = logging.getLogger("sessions_app.housekeeping")
+
+BATCH_SIZE = 1000
+
+
+def delete_in_batches(queryset: QuerySet) -> int:
+    """Delete ``queryset`` (with what cascades from it) ``BATCH_SIZE`` rows at a time; how many
+    of its rows went."""
+    deleted = 0
+    while pks := list(queryset.order_by().values_list("pk", flat=True)[:BATCH_SIZE]):
+        queryset.model.objects.filter(pk__in=pks).delete()
+        deleted += len(pks)
+    return deleted
+
+
+def old_webhook_deliveries(cutoff: dt.datetime) -> QuerySet:
+    return WebhookDelivery.objects.filter(
+        created_at__lt=cutoff, state__in=[DeliveryState.DELIVERED, DeliveryState.FAILED]
+    )
+
+
+def old_imports(cutoff: dt.datetime) -> QuerySet:
+    return ImportJob.objects.filter(
+        finished_at__lt=cutoff, state__in=[ImportState.DONE, ImportState.FAILED]
+    )
+
+
+def old_task_results(cutoff: dt.datetime) -> QuerySet:
+    return DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+
+
+def stale_rate_counters(now: float) -> QuerySet:
+    """Counters whose window ended: the next request would start a new one anyway."""
+    longest = max(
+        settings.API_RATE_LIMIT["WINDOW_SECONDS"], settings.TOKEN_RATE_LIMIT["WINDOW_SECONDS"]
+    )
+    return ApiRateCounter.objects.filter(window_start__lt=int(now) - longest)
+
+
+def run(*, keep_days: int | None = None) -> dict[str, int]:
+    """Delete everything above that is old enough; how many rows of each went (the tokens'
+    and logins' own cleaners log their counts themselves)."""
+    days = settings.HOUSEKEEPING["KEEP_DAYS"] if keep_days is None else keep_days
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    deleted = {
+        "webhook deliveries": delete_in_batches(old_webhook_deliveries(cutoff)),
+        "imports": delete_in_batches(old_imports(cutoff)),
+        "task results": delete_in_batches(old_task_results(cutoff)),
+        "rate counters": delete_in_batches(stale_rate_counters(time.time())),
+    }
+    clear_expired()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    logger.info(
+        "housekeeping: deleted %s (kept %d days), expired tokens and logins",
+        ", ".join(f"{what} {n}" for what, n in deleted.items()),
+        days,
+    )
+    return deleted

@@ -1,0 +1,35 @@
+"""Run the worker's housekeeping once (sessions_app.housekeeping), e.g. from cron."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_app import housekeeping
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete what piles up, once: webhook deliveries that are done, finished CSV imports "
+        "and finished task results older than --days days, expired OAuth tokens, expired "
+        "admin logins and rate-limit counters whose window has ended. The worker does this "
+        "when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
+        "instead, e.g. from cron, where that is set to 0."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.HOUSEKEEPING["KEEP_DAYS"],
+            help="Keep this many days of deliveries, imports and task results "
+            "(default: DJANGO_HOUSEKEEPING_KEEP_DAYS, %(default)s).",
+        )
+
+    def handle(self, *args, days: int, **options):
+        if days < 1:
+            raise CommandError("--days takes a whole number of days, 1 or more.")
+        deleted = housekeeping.run(keep_days=days)
+        summary = ", ".join(f"{what} {n}" for what, n in deleted.items())
+        self.stdout.write(
+            f"Deleted (older than {days} days or ended): {summary}. "
+            "Expired tokens and logins cleared."
+        )
