@@ -1,6 +1,6 @@
 """`make bench`: the API and the admin under gunicorn on a throwaway PostgreSQL, at two sizes.
 
-    .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--rounds 5]
+    .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--rounds 10]
                                       [--only TEXT] [--top N]
 
 What it does, all on this machine:
@@ -18,9 +18,11 @@ What it does, all on this machine:
    left out);
 4. with ``--top N``, prints each scenario's N statements that took PostgreSQL longest
    (milliseconds and calls per request, from pg_stat_statements), to see where time goes;
-5. prints each scenario's ratio to the reference view (a token SELECT and one UPDATE: the
-   floor of a write on this stack) and each scenario's p50 at the largest size over the
-   smallest, both measured side by side: a change in the machine's speed falls on both.
+5. prints each scenario's throughput over the reference view's (a token SELECT and one
+   UPDATE: the floor of a write on this stack), both over the whole run and as the median
+   of the rounds' ratios (each slice over the reference's slice of the same round, so that
+   a burst of noise in one slice moves one ratio of ten), and each scenario's p50 at the
+   largest size over the smallest, the sizes measured side by side.
 
 Figures, not assertions: compare runs on the same machine. The load comes from this
 process (asyncio), so it shares the machine's two cores with the server, as it does for
@@ -71,10 +73,17 @@ class Figures:
     statements: float
     errors: int
     statuses: dict[int, int]
+    slices: list[float]  # requests per second in each round's slice
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    def times(self, reference: Figures) -> float:
+        """Throughput over the reference's: the median of the rounds' ratios, each slice
+        over the reference's slice of the same round (seconds apart), so that a burst of
+        the machine's noise in one slice moves one ratio, not the result."""
+        return statistics.median(a / b for a, b in zip(self.slices, reference.slices, strict=True))
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -187,10 +196,12 @@ def measure(db, plan: dict[str, tuple[int, Callable[[int], Request]]], *, connec
     elapsed = dict.fromkeys(plan, 0.0)
     statements = dict.fromkeys(plan, 0)
     spent: dict[str, dict[str, list[float]]] = {name: {} for name in plan}
+    slices: dict[str, list[float]] = {name: [] for name in plan}
     for _ in range(rounds):
         for name, (port, make) in plan.items():
             db.reset_statements()
             lat, st, took = asyncio.run(_drive(port, make, connections, seconds / rounds))
+            slices[name].append(len(lat) / took)
             statements[name] += db.statements()
             for query, calls, total in db.timings() if top else ():
                 figures = spent[name].setdefault(query, [0, 0.0])
@@ -215,6 +226,7 @@ def measure(db, plan: dict[str, tuple[int, Callable[[int], Request]]], *, connec
             statements[name] / max(len(latencies[name]), 1),
             sum(n for status, n in statuses[name].items() if status >= 400),
             statuses[name],
+            slices[name],
         )
         for name in plan
     }
@@ -353,14 +365,18 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
 
 
 def print_table(size: int, results: dict[str, Figures]) -> None:
-    floor = results["reference view (token SELECT + UPDATE)"].rps
+    reference = results["reference view (token SELECT + UPDATE)"]
     print(f"\n### {size:,} sessions\n")
-    print("| scenario | req/s | p50 ms | p99 ms | statements/req | x reference | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| scenario | req/s | p50 ms | p99 ms | statements/req | x reference | "
+        "x reference, rounds' median | errors |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, f in results.items():
         print(
             f"| {name} | {f.rps:,.0f} | {f.percentile(0.5):.1f} | {f.percentile(0.99):.1f} | "
-            f"{f.statements:.1f} | {f.rps / floor:.2f} | {f.errors} |"
+            f"{f.statements:.1f} | {f.rps / reference.rps:.2f} | {f.times(reference):.2f} | "
+            f"{f.errors} |"
         )
 
 
@@ -455,7 +471,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument(
-        "--rounds", type=int, default=5, help="interleaved slices each scenario's time is cut into"
+        "--rounds",
+        type=int,
+        default=10,
+        help="interleaved slices each scenario's time is cut into",
     )
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
     parser.add_argument(
