@@ -3,7 +3,8 @@
 - the webhook delivery log: delivered and failed deliveries, with their attempts (pending
   ones stay, whatever their age);
 - finished CSV imports, with their reports (queued and running ones stay);
-- the task queue's finished results (django-tasks);
+- the task queue's finished results (django-tasks), and those left "running" by a worker
+  that was killed;
 - expired OAuth tokens (django-oauth-toolkit's ``clear_expired``: a client-credentials
   token lasts 30 minutes, and a client takes a new one as often as it likes);
 - expired admin logins (the session engine's ``clear_expired``, as ``clearsessions``);
@@ -23,8 +24,9 @@ import time
 from importlib import import_module
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import clear_expired
 
@@ -59,7 +61,14 @@ def old_imports(cutoff: dt.datetime) -> QuerySet:
 
 
 def old_task_results(cutoff: dt.datetime) -> QuerySet:
-    return DBTaskResult.objects.finished().filter(finished_at__lt=cutoff)
+    """Finished before ``cutoff``, or still "running" since before it: a worker killed
+    outright (SIGKILL, a lost machine) never reports its task's end, and no task here runs
+    for days (an import's own job is failed by the sweep within minutes)."""
+    finished = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    return DBTaskResult.objects.filter(
+        Q(status__in=finished, finished_at__lt=cutoff)
+        | Q(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+    )
 
 
 def stale_rate_counters(now: float) -> QuerySet:

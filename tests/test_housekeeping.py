@@ -68,14 +68,19 @@ class Piles:
         self.import_lately = job(ImportState.FAILED, now)
         self.import_running = job(ImportState.RUNNING, None)
 
-        def result(status, finished_at):
+        def result(status, finished_at=None, started_at=None):
             pk = run_import.enqueue(0).id
-            DBTaskResult.objects.filter(pk=pk).update(status=status, finished_at=finished_at)
+            DBTaskResult.objects.filter(pk=pk).update(
+                status=status, finished_at=finished_at, started_at=started_at
+            )
             return pk
 
-        self.result_long_ago = result("SUCCESSFUL", now - LONG_AGO)
-        self.result_lately = result("FAILED", now)
-        self.result_queued = result("READY", None)
+        self.result_long_ago = result("SUCCESSFUL", finished_at=now - LONG_AGO)
+        self.result_lately = result("FAILED", finished_at=now)
+        self.result_queued = result("READY")
+        # Its worker was killed a month ago: it never finishes.
+        self.result_stuck = result("RUNNING", started_at=now - LONG_AGO)
+        self.result_running = result("RUNNING", started_at=now)
 
         window = settings.API_RATE_LIMIT["WINDOW_SECONDS"]
         self.counter_ended = ApiRateCounter.objects.create(
@@ -109,7 +114,7 @@ def test_housekeeping_deletes_what_is_old_enough_and_keeps_the_rest():
     assert deleted == {
         "webhook deliveries": 2,
         "imports": 1,
-        "task results": 1,
+        "task results": 2,
         "rate counters": 1,
     }
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {
@@ -124,6 +129,7 @@ def test_housekeeping_deletes_what_is_old_enough_and_keeps_the_rest():
     assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
         piles.result_lately,
         piles.result_queued,
+        piles.result_running,
     }
     assert list(ApiRateCounter.objects.values_list("pk", flat=True)) == [piles.counter_current.pk]
     assert list(AccessToken.objects.values_list("pk", flat=True)) == [piles.token_valid.pk]
@@ -161,7 +167,7 @@ def test_the_housekeeping_command_says_what_it_deleted():
 
     assert out.getvalue().strip() == (
         "Deleted (older than 30 days or ended): webhook deliveries 2, imports 1, "
-        "task results 1, rate counters 1. Expired tokens and logins cleared."
+        "task results 2, rate counters 1. Expired tokens and logins cleared."
     )
     assert not AccessToken.objects.filter(token="expired-token").exists()
     with pytest.raises(CommandError, match="--days"):
