@@ -393,6 +393,10 @@ class Site:
     def port(self) -> int:
         return int(self.env["PORT"])
 
+    @property
+    def database(self) -> str:
+        return database_name(self.size)
+
     def stop(self) -> list[str]:
         """Stop the server; the errors it logged."""
         os.killpg(self.server.pid, signal.SIGTERM)
@@ -404,9 +408,18 @@ class Site:
         ]
 
 
+def database_name(size: int) -> str:
+    return f"bench_{size}"
+
+
+def label(name: str, size: int) -> str:
+    """A scenario at one size, as ``measure`` and ``--top`` name it."""
+    return f"{name}, {size:,} sessions"
+
+
 def start_site(cluster, size: int, workers: int) -> Site:
     """Create, migrate and seed the database of ``size`` load sessions, and serve it."""
-    name = f"bench_{size}"
+    name = database_name(size)
     with Database(cluster).conn as conn:
         conn.execute(f"CREATE DATABASE {name}")
     env = {
@@ -443,7 +456,7 @@ def start_site(cluster, size: int, workers: int) -> Site:
 
 
 def site_scenarios(cluster, site: Site) -> dict[str, Callable[[int], Request]]:
-    db = Database(cluster, f"bench_{site.size}")
+    db = Database(cluster, site.database)
     try:
         db.conn.execute("VACUUM ANALYZE")
         db.conn.execute("CHECKPOINT")  # not during the measurement
@@ -496,22 +509,23 @@ def main() -> int:
             for size in sizes:
                 sites.append(start_site(cluster, size, args.workers))
             # Scenario by scenario, each size in turn: the sizes' figures side by side.
-            plan: dict[str, tuple[int, Callable[[int], Request]]] = {}
-            labels: dict[tuple[str, int], str] = {}
             per_site = {site.size: site_scenarios(cluster, site) for site in sites}
-            for name in per_site[sizes[0]]:
-                if args.only and args.only not in name and "reference view" not in name:
-                    continue
-                for site in sites:
-                    labels[name, site.size] = label = f"{name}, {site.size:,} sessions"
-                    plan[label] = (site.port, per_site[site.size][name])
+            names = [
+                name
+                for name in per_site[sizes[0]]
+                if not args.only or args.only in name or "reference view" in name
+            ]
+            plan = {
+                label(name, site.size): (site.port, per_site[site.size][name])
+                for name in names
+                for site in sites
+            }
             results = measure(
                 db, plan, connections=args.connections, seconds=args.seconds,
                 rounds=args.rounds, top=args.top,
             )  # fmt: skip
-            names = list(dict.fromkeys(name for name, _ in labels))
             for size in sizes:
-                print_table(size, {name: results[labels[name, size]] for name in names})
+                print_table(size, {name: results[label(name, size)] for name in names})
             if len(sizes) > 1:
                 small, large = sizes[0], sizes[-1]
                 print(f"\n### p50 at {large:,} over p50 at {small:,}\n")
@@ -519,8 +533,8 @@ def main() -> int:
                 print("| --- | ---: |")
                 for name in names:
                     ratio = statistics.median(
-                        results[labels[name, large]].latencies
-                    ) / statistics.median(results[labels[name, small]].latencies)
+                        results[label(name, large)].latencies
+                    ) / statistics.median(results[label(name, small)].latencies)
                     print(f"| {name} | {ratio:.2f} |")
         finally:
             db.conn.close()

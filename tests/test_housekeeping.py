@@ -4,6 +4,7 @@ is still in use is kept, and the worker does it by itself."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from importlib import import_module
 from io import StringIO
@@ -207,8 +208,14 @@ def test_the_worker_keeps_house_every_period_and_soon_again_after_a_failure(monk
 
 def test_the_worker_starts_its_housekeeping_only_when_it_has_a_period(monkeypatch, settings):
     started = []
+    ran = threading.Event()
+
+    def housekeeping_loop(stop, every):
+        started.append(every)
+        ran.set()
+
     monkeypatch.setattr(run_worker, "_outbox_loop", lambda stop, poll: None)
-    monkeypatch.setattr(run_worker, "_housekeeping_loop", lambda stop, every: started.append(every))
+    monkeypatch.setattr(run_worker, "_housekeeping_loop", housekeeping_loop)
 
     class Finished:
         running = False
@@ -230,5 +237,5 @@ def test_the_worker_starts_its_housekeeping_only_when_it_has_a_period(monkeypatc
         kept = "every 3600 s" if every else "off"
         assert f"housekeeping {kept}" in out.getvalue()
 
-    time.sleep(0.1)  # the thread's target is the recorder above: it returns at once
+    assert ran.wait(10)  # in the worker's own thread
     assert started == [3600.0]
