@@ -10,8 +10,9 @@ fields' converters). The SQL is the ORM's, so the rules, locks and statement cou
 change; only the compiling is not repeated.
 
 For reads whose shape never changes between calls (the same filters, related objects and
-locks) and whose only varying values are ids: each argument of ``build`` is an integer
-that the queryset uses once as a bound parameter.
+locks) and whose only varying values are ids or exact texts: each argument of ``build`` is
+an integer, or a string for those named in ``text`` (an access token's checksum), that the
+queryset uses once, unchanged, as a bound parameter.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
 # Stand-ins bound while compiling, found again among the compiled parameters: ids no row has
-# (within bigint, so the ORM keeps the comparison rather than folding it away).
+# (within bigint, so the ORM keeps the comparison rather than folding it away), and for
+# text a string no column can hold (PostgreSQL text refuses NUL).
 _PLACEHOLDER = -(2**62)
+_TEXT_PLACEHOLDER = "\x00placeholder {}"
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,17 @@ class _Compiled:
 
 
 class CompiledRead:
-    """``build(**ids) -> QuerySet``, compiled once per connection; ``get(**ids)`` runs it."""
+    """``build(**ids) -> QuerySet``, compiled once per connection; ``get(**ids)`` runs it.
 
-    def __init__(self, build: Callable[..., QuerySet]):
+    ``text`` names the arguments that are strings rather than ids.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *, text: tuple[str, ...] = ()):
         self._build = build
         self._arguments = tuple(inspect.signature(build).parameters)
+        self._text = frozenset(text)
+        if not self._text <= set(self._arguments):
+            raise TypeError(f"text names arguments of build: {', '.join(self._arguments)}.")
         # Per thread, as Django's connections are: the compiler refers to its connection.
         self._local = threading.local()
 
@@ -62,7 +71,12 @@ class CompiledRead:
             raise TypeError(f"Expected the ids {', '.join(self._arguments)}.")
         connection = connections[using]
         compiled = self._for(using)
-        if any(not -(2**63) <= value < 2**63 for value in ids.values()):
+        for name, value in ids.items():
+            if not isinstance(value, str if name in self._text else int):
+                raise TypeError(
+                    f"{name!r} must be {'a string' if name in self._text else 'an id'}."
+                )
+        if any(not -(2**63) <= ids[name] < 2**63 for name in ids if name not in self._text):
             return []  # no row has an id beyond bigint, as the ORM would conclude too
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError(
@@ -107,7 +121,10 @@ class CompiledRead:
         return compiled
 
     def _compile(self, using: str) -> _Compiled:
-        placeholders = {name: _PLACEHOLDER - n for n, name in enumerate(self._arguments)}
+        placeholders = {
+            name: _TEXT_PLACEHOLDER.format(n) if name in self._text else _PLACEHOLDER - n
+            for n, name in enumerate(self._arguments)
+        }
         queryset = self._build(**placeholders)
         if (
             queryset._iterable_class is not ModelIterable

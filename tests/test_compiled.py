@@ -100,6 +100,39 @@ def test_a_build_that_does_not_bind_each_id_once_is_refused(event):
         values.all(pk=1)
 
 
+BY_NAME = CompiledRead(
+    lambda name, event_id: Session.objects.filter(name=name, event_id=event_id), text=("name",)
+)
+
+
+def test_a_text_argument_is_bound_as_it_is(two_sessions):
+    first, second = two_sessions
+    Session.objects.filter(pk=second.pk).update(name="Ünïcode % _ 'quoted'")
+    second.refresh_from_db()
+    for session in (first, second):
+        expected = list(Session.objects.filter(name=session.name, event_id=session.event_id))
+        assert BY_NAME.all(name=session.name, event_id=session.event_id) == expected == [session]
+    assert BY_NAME.all(name=first.name.upper() + "?", event_id=first.event_id) == []
+
+
+def test_each_argument_is_of_its_kind():
+    with pytest.raises(TypeError, match="'name' must be a string"):
+        BY_NAME.all(name=1, event_id=1)
+    with pytest.raises(TypeError, match="'event_id' must be an id"):
+        BY_NAME.all(name="x", event_id="1")
+    with pytest.raises(TypeError, match="text names arguments of build"):
+        CompiledRead(lambda pk: Session.objects.filter(pk=pk), text=("name",))
+
+
+def test_a_text_the_lookup_would_change_is_refused(event):
+    # icontains binds "%text%": the value is not used unchanged, so it cannot be rebound.
+    contains = CompiledRead(
+        lambda name: Session.objects.filter(name__icontains=name), text=("name",)
+    )
+    with pytest.raises(TypeError, match="'name' must be used once"):
+        contains.all(name="x")
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_locking_read_needs_a_transaction_every_time(event):
