@@ -3,7 +3,8 @@
 Only the ``Authorization: Bearer`` header is read: never the body (which would parse it
 before authentication) nor the query string (RFC 9700 §4.3.2). One query loads the token
 with its client, compiled once per connection (``sessions_app.compiled``): every API
-request makes it, and compiling it cost more than running it.
+request makes it, and the ORM's way (compiling, then the queryset's machinery) took three to
+five times as long as the compiled read.
 """
 
 from __future__ import annotations
