@@ -11,9 +11,10 @@
 - rate-limit counters whose window has ended (one row per caller, and the token endpoint
   counts every client id it is sent, real or not).
 
-The worker runs ``run()`` when it starts and then every ``HOUSEKEEPING["EVERY_SECONDS"]``
-(``run_worker``); the ``prune_*`` commands and ``housekeeping`` do the same by hand. Deletes
-go in batches, so no single statement holds its locks for long.
+The worker runs ``run()`` when it starts and then every ``HOUSEKEEPING["EVERY_SECONDS"]``,
+one worker of the pool each period (``run_worker``); the ``prune_*`` commands and
+``housekeeping`` do the same by hand. Deletes go in batches, so no single statement holds
+its locks for long.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session as LoginSession
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 from django.utils import timezone
@@ -175,8 +176,19 @@ def test_the_housekeeping_command_says_what_it_deleted():
         call_command("housekeeping", "--days", "0")
 
 
+@pytest.fixture
+def keep_connections(monkeypatch):
+    """The loop closes its thread's connections around each run; here that thread is the
+    test's, whose connection holds the test's transaction."""
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(run_worker.connections, "close_all", lambda: None)
+
+
 class Stop:
-    """The worker's stop event, scripted: it records each wait and is set after ``runs``."""
+    """The worker's stop event, scripted: it records each wait and is set after ``runs``.
+
+    A wait of a whole period lets the pool's housekeeping claim lapse, as time would.
+    """
 
     def __init__(self, runs: int):
         self.runs, self.waits = runs, []
@@ -186,9 +198,13 @@ class Stop:
 
     def wait(self, seconds: float) -> None:
         self.waits.append(seconds)
+        if seconds >= 86400:
+            cache.delete(run_worker.HOUSEKEEPING_CLAIM)
 
 
-def test_the_worker_keeps_house_every_period_and_soon_again_after_a_failure(monkeypatch):
+def test_the_worker_keeps_house_every_period_and_soon_again_after_a_failure(
+    monkeypatch, keep_connections
+):
     outcomes = [DatabaseError("the server closed the connection"), None, None]
 
     def run():
@@ -203,7 +219,22 @@ def test_the_worker_keeps_house_every_period_and_soon_again_after_a_failure(monk
     run_worker._housekeeping_loop(stop, 86400.0)
 
     assert stop.waits == [300.0, 86400.0, 86400.0]
-    assert outcomes == []
+    assert outcomes == []  # the failed run gave its claim up, so the next try ran
+
+
+def test_one_worker_of_the_pool_keeps_house_each_period(monkeypatch, keep_connections):
+    runs = []
+    monkeypatch.setattr(run_worker.housekeeping, "run", lambda: runs.append("ran"))
+    first, second = Stop(runs=1), Stop(runs=1)
+
+    run_worker._housekeeping_loop(first, 3600.0)
+    run_worker._housekeeping_loop(second, 3600.0)  # another worker, in the same period
+
+    assert runs == ["ran"]
+    assert second.waits == [3600.0]  # it looks again a period later
+    cache.delete(run_worker.HOUSEKEEPING_CLAIM)  # the period over: the claim has lapsed
+    run_worker._housekeeping_loop(Stop(runs=1), 3600.0)
+    assert runs == ["ran", "ran"]
 
 
 def test_the_worker_starts_its_housekeeping_only_when_it_has_a_period(monkeypatch, settings):

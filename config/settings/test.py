@@ -11,10 +11,15 @@ SECRET_KEY = "test-only-secret-key-" + "y" * 40
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "CLIENT_SECRET_HASHER": "md5"}  # noqa: F405
+# Quiet, unless DJANGO_LOG_LEVEL asks for lines on stderr (as a worker a test starts does).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "root": {"handlers": [], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {
+        "handlers": ["console"] if "DJANGO_LOG_LEVEL" in os.environ else [],
+        "level": env("DJANGO_LOG_LEVEL", default="WARNING"),
+    },
 }
 # The throttles get their own tests; elsewhere many tokens come from one test address.
 TOKEN_RATE_LIMIT = {"PER_CLIENT": 10**6, "PER_ADDRESS": 10**6, "WINDOW_SECONDS": 60}

@@ -4,11 +4,13 @@ keeps house (sessions_app.housekeeping) when it starts and then daily."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
@@ -42,15 +44,30 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
         stop.wait(poll)
 
 
+# One worker of the pool keeps house each period: the first to take this claim in the cache
+# that every worker and app server shares (the database's, or Redis). The claim lapses a
+# minute before the period ends, so that the next period's first look takes it again, and
+# with it a killed worker's claim.
+HOUSEKEEPING_CLAIM = "worker:housekeeping-claimed"
+
+
 def _housekeeping_loop(stop: threading.Event, every: float) -> None:
     while not stop.is_set():
+        claimed = False
         try:
             close_old_connections()
-            housekeeping.run()
+            claimed = cache.add(HOUSEKEEPING_CLAIM, True, timeout=max(every - 60, 1))
+            if claimed:
+                housekeeping.run()
+            else:
+                logger.info("worker: housekeeping done by another worker this period")
             wait = every
         except Exception:
-            # The database away, or a deadlock with another worker's housekeeping: not worth
-            # a day's wait, nor a busy loop.
+            # The database away: not worth a day's wait, nor a busy loop. The claim goes, so
+            # that the next try (this worker's or another's) runs.
+            if claimed:
+                with contextlib.suppress(Exception):
+                    cache.delete(HOUSEKEEPING_CLAIM)
             logger.exception("worker: housekeeping failed; trying again in 5 minutes")
             wait = min(every, 300.0)
         finally:
@@ -64,7 +81,8 @@ class Command(BaseCommand):
         "webhook deliveries and run the queued tasks (each webhook attempt, with its retries, "
         "and the CSV imports uploaded in the admin), and delete what piles up (the delivery "
         "log, finished imports and task results, expired tokens and logins) when it starts "
-        "and every DJANGO_HOUSEKEEPING_EVERY seconds (a day; 0: never). "
+        "and every DJANGO_HOUSEKEEPING_EVERY seconds (a day; 0: never), one worker of the "
+        "pool each time. "
         "Run one or more beside the app servers; they share the work through the database. "
         "SIGTERM or Ctrl-C stops it after the task it is running (an import runs to its "
         "end); a second one stops it at once."
