@@ -4,7 +4,7 @@ import os
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import DATABASES, HOUSEKEEPING, WEBHOOKS, env
+from .base import DATABASES, HOUSEKEEPING, LOGGING, WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-" + "y" * 40
@@ -20,6 +20,7 @@ LOGGING = {
         "handlers": ["console"] if "DJANGO_LOG_LEVEL" in os.environ else [],
         "level": env("DJANGO_LOG_LEVEL", default="WARNING"),
     },
+    "loggers": {"oauth2_provider.models": LOGGING["loggers"]["oauth2_provider.models"]},
 }
 # The throttles get their own tests; elsewhere many tokens come from one test address.
 TOKEN_RATE_LIMIT = {"PER_CLIENT": 10**6, "PER_ADDRESS": 10**6, "WINDOW_SECONDS": 60}
