@@ -326,8 +326,9 @@ IMPORTS = {
 }
 
 # What piles up (the delivery log, finished imports and task results, expired tokens and
-# logins, ended rate-limit windows) is deleted by every worker when it starts and then every
-# EVERY_SECONDS (0: never, for `manage.py housekeeping` from cron), keeping KEEP_DAYS days.
+# logins, ended rate-limit windows) is deleted when a worker starts and then every
+# EVERY_SECONDS, by one worker of the pool each time (0: never, for `manage.py housekeeping`
+# from cron), keeping KEEP_DAYS days.
 HOUSEKEEPING = {
     "EVERY_SECONDS": env.float("DJANGO_HOUSEKEEPING_EVERY", default=24 * 3600.0),
     "KEEP_DAYS": env.int("DJANGO_HOUSEKEEPING_KEEP_DAYS", default=30),

@@ -11,8 +11,8 @@ class Command(BaseCommand):
         "Delete what piles up, once: webhook deliveries that are done, finished CSV imports "
         "and finished task results older than --days days (and task results left running "
         "that long by a killed worker), expired OAuth tokens, expired "
-        "admin logins and rate-limit counters whose window has ended. The worker does this "
-        "when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
+        "admin logins and rate-limit counters whose window has ended. A worker of the pool "
+        "does this when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
         "instead, e.g. from cron, where that is set to 0."
     )
 

@@ -1,6 +1,7 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
 (webhook attempts, CSV imports); it also fails the imports of a worker that was killed, and
-keeps house (sessions_app.housekeeping) when it starts and then daily."""
+keeps house (sessions_app.housekeeping) when it starts and then daily, one worker of the
+pool each time."""
 
 from __future__ import annotations
 
