@@ -345,6 +345,10 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
         "GET /sessions?session_status&date": get(
             f"/api/v1/sessions?session_status=live,approved&date={day.isoformat()}"
         ),
+        # Sorts other than the default, each read from its own index (migration 0020): by
+        # name, and newest change first, as a client that syncs reads.
+        "GET /sessions?sort=name": get("/api/v1/sessions?sort=name"),
+        "GET /sessions?sort=-updated_at": get("/api/v1/sessions?sort=-updated_at"),
         "GET /sessions?search=word": get("/api/v1/sessions?search=observability"),
         # A word only the demo's "Community organisers roundtable" has: the same one match at
         # every size, so this shows what the table's size costs a search, the line above what

@@ -10,14 +10,13 @@ import re
 import pytest
 from django.contrib import admin
 from django.contrib.admin import ModelAdmin
-from django.db import connection
 from django.http import QueryDict
-from psycopg.sql import Literal as sql_literal
 
 from sessions_app.api.listing import Query, session_filters
 from sessions_app.models import Session
 from sessions_app.selectors import text_search
 from tests import factories
+from tests.plans import plan
 
 INDEX = "session_search_text_trgm"
 
@@ -92,31 +91,6 @@ def test_row_checkbox_is_the_stock_html(db):
 # --- PostgreSQL: the index answers both searches -----------------------------------------------
 
 
-def _plan(sql: str, params, *, generic: bool) -> str:
-    """EXPLAIN of ``sql`` with sequential scans off, so the plan shows whether the index
-    can answer it at all (on a few rows a scan is cheaper and would be chosen anyway).
-    ``generic``: as a prepared statement's generic plan, the parameters unknown, which is
-    how a connection runs a statement it has prepared."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            if not generic:
-                cursor.execute("EXPLAIN " + sql, params)
-                return "\n".join(row[0] for row in cursor.fetchall())
-            numbered = iter(range(1, len(params) + 1))
-            statement = re.sub(r"%s", lambda _: f"${next(numbered)}", sql)
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
-            cursor.execute(f"PREPARE search_plan AS {statement}")
-            raw = connection.connection  # EXECUTE takes literals, not bound parameters
-            literals = ", ".join(sql_literal(p).as_string(raw) for p in params)
-            cursor.execute(f"EXPLAIN EXECUTE search_plan({literals})")
-            return "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("DEALLOCATE ALL")
-            cursor.execute("RESET plan_cache_mode")
-            cursor.execute("RESET enable_seqscan")
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
 def test_api_search_uses_the_trigram_index(db, generic):
@@ -127,7 +101,7 @@ def test_api_search_uses_the_trigram_index(db, generic):
 
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
 
-    assert INDEX in _plan(sql, params, generic=generic)
+    assert INDEX in plan(sql, params, generic=generic)
 
 
 @pytest.mark.postgres
@@ -140,4 +114,4 @@ def test_admin_search_uses_the_trigram_index(rf, generic, db):
 
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
 
-    assert INDEX in _plan(sql, params, generic=generic)
+    assert INDEX in plan(sql, params, generic=generic)

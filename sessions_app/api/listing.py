@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 from sessions_app.enums import SessionStatus
 from sessions_app.selectors import text_search
@@ -96,11 +96,12 @@ class Query:
         allowed = ", ".join(SessionStatus.values)
         return self._get(name, _parse_statuses, f"{name} must be a comma list of: {allowed}.")
 
-    def sort(self, name: str, fields: dict[str, str]) -> list:
+    def sort(self, name: str, fields: dict[str, str], model: type[Model]) -> list:
+        """``fields`` maps each sort name to ``model``'s column."""
         options = ", ".join(fields)
         parsed = self._get(
             name,
-            lambda raw: _parse_sort(raw, fields),
+            lambda raw: _parse_sort(raw, fields, model),
             f"{name} must be a comma list of {options}, each optionally prefixed by -.",
         )
         return parsed or [F("id").asc()]
@@ -201,7 +202,7 @@ def _parse_statuses(raw: str) -> list[str]:
     return values
 
 
-def _parse_sort(raw: str, fields: dict[str, str]) -> list:
+def _parse_sort(raw: str, fields: dict[str, str], model: type[Model]) -> list:
     order = []
     for part in raw.split(","):
         part = part.strip()
@@ -210,9 +211,17 @@ def _parse_sort(raw: str, fields: dict[str, str]) -> list:
         if column is None:
             raise ValueError(raw)
         expression = F(column)
-        order.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-        )
+        if model._meta.get_field(column).null:
+            # Sessions without a date or a time come last either way (migration 0020 has the
+            # indexes for both orders on PostgreSQL).
+            order.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+            )
+        else:
+            # Plainly, so that the column's index read backwards answers the descending sort:
+            # PostgreSQL does not see that NULLS LAST is moot for a NOT NULL column, and would
+            # sort every row.
+            order.append(expression.desc() if descending else expression.asc())
     if "id" not in {part.strip().removeprefix("-") for part in raw.split(",")}:
         order.append(F("id").asc())  # a stable order for paging
     return order

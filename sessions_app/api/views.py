@@ -294,7 +294,7 @@ class SessionCollectionView(SessionScopedMixin, ApiView):
             total = sum(counts.values())
         elif event_id is not None and condition == Q(event_id=event_id):
             total = counts.get(event_id, 0)
-        order = query.sort("sort", SESSION_SORTS)
+        order = query.sort("sort", SESSION_SORTS, Session)
         return self.listing(
             sessions.filter(condition).order_by(*order), s.SessionSerializer, query, total=total
         )

@@ -99,7 +99,8 @@ class Session(models.Model):
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False, db_index=True)
-    updated_at = models.DateTimeField(default=django_timezone.now, editable=False, db_index=True)
+    # Indexed with the event in Meta.indexes.
+    updated_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -110,10 +111,18 @@ class Session(models.Model):
             # The admin's session list order, whole and per event (also the schedule grid's).
             models.Index(fields=["starts_at", "name", "id"], name="session_start_order"),
             models.Index(fields=["event", "starts_at", "name", "id"], name="session_event_start"),
-            models.Index(fields=["date"], name="session_date"),
+            # The filters by date, status and last change, with the event: a list scoped to
+            # the organisation's events counts its matches from the index alone.
+            models.Index(fields=["date", "event"], name="session_date_event"),
             # Declared here rather than db_index=True, which on PostgreSQL adds a second,
             # LIKE-pattern index that no query uses and every write would maintain.
-            models.Index(fields=["session_status"], name="session_status"),
+            models.Index(fields=["session_status", "event"], name="session_status_event"),
+            models.Index(fields=["updated_at", "event"], name="session_updated_event"),
+            # The API's sorts by name and by start time (read backwards for the descending
+            # name; on PostgreSQL migration 0020 adds the descending date and start time,
+            # NULLS LAST, which SQLite's CREATE INDEX cannot say).
+            models.Index(fields=["name", "id"], name="session_name"),
+            models.Index(fields=["start_time", "id"], name="session_start_time"),
         ]
         # On PostgreSQL migration 0008 adds a trigram index for the search (substring) on
         # name, admin_short_name, badge_name and description.
