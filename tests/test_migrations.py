@@ -49,3 +49,18 @@ def test_event_session_count_follows_every_insert_and_delete():
     counts = dict(Event.objects.values_list("pk", "session_count"))
     assert counts[event.pk] == Session.objects.filter(event=event).count() == 2
     assert counts[other.pk] == Session.objects.filter(event=other).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_session_table_has_the_model_indexes_and_not_the_ones_they_replaced():
+    """0020 replaced the one-column indexes of date, status and updated_at (the last by its
+    name, which a typo would leave in place without an error)."""
+    from sessions_app.models import Session
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Session._meta.db_table)
+    indexed = {name: tuple(c["columns"]) for name, c in constraints.items() if c["index"]}
+
+    assert {index.name for index in Session._meta.indexes} <= indexed.keys()
+    replaced = {("date",), ("session_status",), ("updated_at",)}
+    assert not replaced & set(indexed.values()), indexed
