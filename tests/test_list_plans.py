@@ -10,6 +10,7 @@ turned off: what is left shows whether the index can do it at all.
 import re
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from sessions_app.api.listing import SESSION_SORTS, Query, session_filters
@@ -57,6 +58,21 @@ def test_a_column_without_nulls_sorts_without_nulls_last(events):
     assert "NULLS" not in sql.split("ORDER BY")[1]
 
 
+@pytest.fixture
+def vacuumed(transactional_db):
+    """Two events with a few sessions, committed and vacuumed: the visibility map then says
+    every page is all-visible, as autovacuum keeps most of a real table, and an index-only
+    scan is the cheapest way to count (on a table never vacuumed it costs what reading the
+    rows does, and the planner picks either)."""
+    events = [factories.event(), factories.event()]
+    for event in events:
+        for day in range(3):
+            factories.scheduled(event=event, day=day, session_status="live")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE sessions_app_session")
+    return events
+
+
 @pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
 @pytest.mark.parametrize(
     ("params", "index"),
@@ -68,17 +84,15 @@ def test_a_column_without_nulls_sorts_without_nulls_last(events):
     ],
     ids=["status", "date", "date_range", "updated_since"],
 )
-def test_a_filter_is_counted_from_its_index_alone(events, params, index, generic):
+def test_a_filter_is_counted_from_its_index_alone(vacuumed, params, index, generic):
     condition = session_filters(Query(QueryDict(params)))
-    queryset = Session.objects.filter(event__in=events).filter(condition)
+    queryset = Session.objects.filter(event__in=vacuumed).filter(condition)
     sql, sql_params = queryset.order_by().values("pk").query.sql_with_params()
     count_sql = f"SELECT COUNT(*) FROM ({sql}) AS listed"
 
+    # Index scans stay on: PostgreSQL 15 considers an index-only scan only with them.
     explained = plan(
-        count_sql,
-        sql_params,
-        generic=generic,
-        off=("enable_seqscan", "enable_bitmapscan", "enable_indexscan"),
+        count_sql, sql_params, generic=generic, off=("enable_seqscan", "enable_bitmapscan")
     )
 
     assert f"Index Only Scan using {index}" in explained, explained
