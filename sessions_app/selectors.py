@@ -40,6 +40,20 @@ def one_or_none(queryset: QuerySet) -> Any:
         return None
 
 
+def rows_of_page(queryset: QuerySet, page: QuerySet) -> QuerySet:
+    """``page``, a slice of ``queryset``, read by the ids the slice picks once it is past the
+    first page: ``queryset``'s rows whose id is in the slice, in its order.
+
+    In one query, PostgreSQL reads every row an OFFSET skips in full, with its joins and its
+    annotations (the admin's clash flag is a subquery per row): the last page of 100,000
+    sessions took 0.75 s in the admin and 75 ms in the API. Picking the ids first reads the
+    skipped rows only as far as the filters and the order need (68 ms and 25 to 35 ms).
+    """
+    if not page.query.low_mark:
+        return page
+    return queryset.filter(pk__in=page.values("pk"))
+
+
 class SearchedText(Func):
     """What a session search looks in: name, short name, badge name and description as one
     text, each pair parted by the unit separator (U+001F), so that no match spans two.

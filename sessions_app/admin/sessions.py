@@ -25,7 +25,7 @@ from sessions_app import services, validators
 from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
-from sessions_app.selectors import MAX_SESSION_LENGTH, SearchedText
+from sessions_app.selectors import MAX_SESSION_LENGTH, SearchedText, rows_of_page
 
 from . import attendance, planner, tables
 from . import events as _events  # noqa: F401  (registers the event-side admins)
@@ -80,6 +80,7 @@ class SessionChangeList(ChangeList):
     def get_results(self, request):
         setattr(request, KNOWN_TOTAL, self.known_total(request))
         super().get_results(request)
+        self.result_list = rows_of_page(self.queryset, self.result_list)
 
     def known_total(self, request) -> int | None:
         """How many sessions the list holds, from ``Event.session_count`` (kept by database

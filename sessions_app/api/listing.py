@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import F, Model, Q, QuerySet
 
 from sessions_app.enums import SessionStatus
-from sessions_app.selectors import text_search
+from sessions_app.selectors import rows_of_page, text_search
 
 from .errors import FieldError, QueryInvalid
 
@@ -291,13 +291,17 @@ def envelope(
     if total is None:
         # A page that is not full is the last one, so it gives the total without a COUNT:
         # most filtered lists (a poll of updated_since, a search) fit on their first page.
-        rows = list(queryset[offset : offset + per_page])
+        rows = list(rows_of_page(queryset, queryset[offset : offset + per_page]))
         if 0 < len(rows) < per_page or (not rows and offset == 0):
             total = offset + len(rows)
         else:
             total = queryset.count()
     else:
-        rows = list(queryset[offset : offset + per_page]) if offset < total else []
+        rows = (
+            list(rows_of_page(queryset, queryset[offset : offset + per_page]))
+            if offset < total
+            else []
+        )
     page_count = math.ceil(total / per_page)
     last = max(page_count, 1)
     items = serializer_class(rows, many=True, context={"request": request}).data

@@ -55,6 +55,23 @@ def test_list_pages_with_links(api, event):
     }
 
 
+@pytest.mark.parametrize("sort", ["-name", "name,-id", "-date"])
+def test_list_pages_walked_one_by_one_are_the_whole_list(api, event, sort):
+    """Pages after the first read their rows by the ids they pick: the same rows, in order,
+    with ties (equal names, no date) broken as on one page."""
+    for i in range(11):
+        factories.session(event=event, name=f"Talk {i // 3}")  # threes of a name, no date
+    for i in range(4):
+        factories.scheduled(event=event, day=i % 2, name=f"Dated {i}")
+    whole = ids(api.get("/api/v1/sessions", {"sort": sort, "per-page": 200}))
+
+    walked = []
+    for page in range(1, 5):
+        walked += ids(api.get("/api/v1/sessions", {"sort": sort, "per-page": 4, "page": page}))
+
+    assert walked == whole and len(whole) == 15
+
+
 def test_list_default_page_size_is_20_and_max_is_200(api, event):
     for _ in range(25):
         factories.session(event=event)

@@ -1,0 +1,100 @@
+"""Pages past the first read their rows by the ids the page picks (``rows_of_page``): the
+same rows in the same order, with joins and annotations computed for the page's rows only,
+not for every row the OFFSET skips."""
+
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from sessions_app.admin.sessions import clashes_with_held_slot
+from sessions_app.enums import SessionStatus
+from sessions_app.models import Session
+from sessions_app.selectors import rows_of_page
+from tests import factories
+
+
+@pytest.fixture
+def event(db):
+    return factories.event()
+
+
+@pytest.fixture
+def listed(event):
+    """Twelve sessions in one room, every third one approved (held) and the others clashing
+    with it; ordered by name, then id, so that ties and the id tie-break matter."""
+    room = factories.location(event=event)
+    for i in range(12):
+        factories.scheduled(
+            event=event,
+            name=f"Talk {i // 2}",  # pairs of equal names
+            start=f"{9 + i // 3:02d}:00",
+            end=f"{9 + i // 3:02d}:30",
+            location=room,
+            session_status=SessionStatus.APPROVED if i % 3 == 0 else SessionStatus.SUBMITTED,
+        )
+    return (
+        Session.objects.filter(event=event)
+        .annotate(clashes_held=clashes_with_held_slot())
+        .order_by(F("name").desc(), "id")
+    )
+
+
+def _rows(queryset):
+    return [(s.pk, s.clashes_held) for s in queryset]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 5), (5, 10), (10, 15), (3, 4), (12, 20)])
+def test_a_page_has_the_rows_of_the_slice_in_its_order(listed, start, stop):
+    assert _rows(rows_of_page(listed, listed[start:stop])) == _rows(listed)[start:stop]
+
+
+def test_the_first_page_is_the_slice_itself(listed):
+    page = listed[0:5]
+
+    assert rows_of_page(listed, page) is page
+
+
+def test_a_later_page_offsets_only_the_ids(listed):
+    sql = str(rows_of_page(listed, listed[5:10]).query)
+
+    outer, inner = sql.split(" IN (SELECT ", 1)
+    assert "OFFSET" not in outer and "EXISTS" in outer
+    assert "OFFSET 5" in inner and "EXISTS" not in inner
+
+
+@pytest.mark.postgres
+def test_the_clash_flag_is_computed_for_the_pages_rows_only(listed):
+    page = rows_of_page(listed, listed[8:10])
+    sql, params = page.query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+
+    # In one query it ran 10 times: for the two rows and for the eight the OFFSET skips.
+    assert [node["Actual Loops"] for node in _subplans(plan[0]["Plan"])] == [2]
+
+
+def _subplans(node: dict) -> list[dict]:
+    found = [node] if node.get("Parent Relationship") == "SubPlan" else []
+    for child in node.get("Plans", []):
+        found += _subplans(child)
+    return found
+
+
+def test_the_admin_lists_later_pages_right(client, event, listed, monkeypatch):
+    from django.contrib import admin
+
+    from tests.admin.conftest import staff
+
+    monkeypatch.setattr(admin.site._registry[Session], "list_per_page", 5)
+    client.force_login(staff(event.organisation, "organiser", username="pager"))
+    expected = _rows(listed.order_by(F("starts_at").asc(nulls_last=True), "name", "id"))
+
+    shown = []
+    for number in (1, 2, 3):
+        response = client.get("/admin/sessions_app/session/", {"p": number})
+        shown += _rows(response.context["cl"].result_list)
+
+    assert shown == expected
+    assert any(flag for _, flag in shown[5:]) and not all(flag for _, flag in shown[5:])
