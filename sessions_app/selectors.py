@@ -45,9 +45,10 @@ def rows_of_page(queryset: QuerySet, page: QuerySet) -> QuerySet:
     first page: ``queryset``'s rows whose id is in the slice, in its order.
 
     In one query, PostgreSQL reads every row an OFFSET skips in full, with its joins and its
-    annotations (the admin's clash flag is a subquery per row): the last page of 100,000
-    sessions took 0.75 s in the admin and 75 ms in the API. Picking the ids first reads the
-    skipped rows only as far as the filters and the order need (68 ms and 25 to 35 ms).
+    annotations (the admin's clash flag is a subquery per row): at 100,000 sessions the
+    query of the admin's last page took 0.77 s, and the API's page 4,000 75 ms. Picking the
+    ids first reads the skipped rows only as far as the filters and the order need (15 ms,
+    and 25 to 35 ms). The first page is the plain slice: there is nothing to skip.
     """
     if not page.query.low_mark:
         return page
