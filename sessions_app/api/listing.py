@@ -211,17 +211,16 @@ def _parse_sort(raw: str, fields: dict[str, str], model: type[Model]) -> list:
         if column is None:
             raise ValueError(raw)
         expression = F(column)
-        if model._meta.get_field(column).null:
-            # Sessions without a date or a time come last either way (migration 0020 has the
-            # indexes for both orders on PostgreSQL).
-            order.append(
-                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-            )
-        else:
-            # Plainly, so that the column's index read backwards answers the descending sort:
-            # PostgreSQL does not see that NULLS LAST is moot for a NOT NULL column, and would
-            # sort every row.
-            order.append(expression.desc() if descending else expression.asc())
+        # Sessions without a date or a time come last either way (migration 0020 has the
+        # indexes for both orders on PostgreSQL). A NOT NULL column is sorted plainly, so
+        # that its index read backwards answers the descending sort: PostgreSQL does not see
+        # that NULLS LAST is moot there, and would sort every row.
+        nulls_last = True if model._meta.get_field(column).null else None
+        order.append(
+            expression.desc(nulls_last=nulls_last)
+            if descending
+            else expression.asc(nulls_last=nulls_last)
+        )
     if "id" not in {part.strip().removeprefix("-") for part in raw.split(",")}:
         order.append(F("id").asc())  # a stable order for paging
     return order
@@ -288,20 +287,17 @@ def envelope(
     form (fields, expand). ``next`` and ``prev`` are left out at the ends, as the vendor's
     clients expect."""
     offset = (page - 1) * per_page
+    page_rows = rows_of_page(queryset, queryset[offset : offset + per_page])
     if total is None:
         # A page that is not full is the last one, so it gives the total without a COUNT:
         # most filtered lists (a poll of updated_since, a search) fit on their first page.
-        rows = list(rows_of_page(queryset, queryset[offset : offset + per_page]))
+        rows = list(page_rows)
         if 0 < len(rows) < per_page or (not rows and offset == 0):
             total = offset + len(rows)
         else:
             total = queryset.count()
     else:
-        rows = (
-            list(rows_of_page(queryset, queryset[offset : offset + per_page]))
-            if offset < total
-            else []
-        )
+        rows = list(page_rows) if offset < total else []
     page_count = math.ceil(total / per_page)
     last = max(page_count, 1)
     items = serializer_class(rows, many=True, context={"request": request}).data
