@@ -74,6 +74,15 @@ class ImportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class ImportOutcome(models.TextChoices):
+    """What one row of an import did."""
+
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Unchanged"
+    REFUSED = "refused", "Refused"
+
+
 class HistoryAction(models.TextChoices):
     CREATE = "session.create", "Created"
     UPDATE = "session.update", "Updated"

@@ -64,7 +64,7 @@ def old_imports(cutoff: dt.datetime) -> QuerySet:
 def old_task_results(cutoff: dt.datetime) -> QuerySet:
     """Finished before ``cutoff``, or still "running" since before it: a worker killed
     outright (SIGKILL, a lost machine) never reports its task's end, and no task here runs
-    for days (an import's own job is failed by the sweep within minutes)."""
+    for days (a killed worker's import is queued again by the sweep within minutes)."""
     finished = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
     return DBTaskResult.objects.filter(
         Q(status__in=finished, finished_at__lt=cutoff)

@@ -2,24 +2,26 @@
 
 The upload checks the file (its size, header and rows) and queues an ``ImportJob`` with the
 rows; ``run_import_job`` (the task ``tasks.run_import``) puts each row through the services
-as the user who uploaded it, counts its progress on the job, and writes the report.
+as the user who uploaded it, counts its progress on the job, and writes the report. A run
+broken off goes on, when the job runs again, with the first row it had not written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from . import services, tabular
-from .enums import ImportKind, ImportState
+from .enums import ImportKind, ImportOutcome, ImportState
 from .models import Event, ImportJob
 
 logger = logging.getLogger(__name__)
@@ -47,104 +49,194 @@ def validation_sentences(exc: ValidationError) -> str:
     return " ".join(tabular.refusal_reasons(exc))
 
 
-def import_registrant_rows(
-    *,
-    event: Event,
-    rows: list[dict[str, str]],
-    actor: services.Actor,
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """Each row through ``registrant_create``; a refused row is reported, not saved.
-    ``progress(n)`` is told, before each row, how many rows are done."""
-    created, refused = 0, []
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        if progress is not None:
-            progress(number - 2)
+def registrant_row_importer(*, event: Event, actor: services.Actor) -> Callable[[int, dict], str]:
+    """``import_row(number, row)`` for a CSV of ``event``'s registrants: the row through
+    ``registrant_create``; it answers ``created`` or raises ``tabular.RowRefused``."""
+
+    def import_row(number: int, row: dict[str, str]) -> str:
         data = {name: (row.get(name) or "").strip() for name in REGISTRANT_COLUMNS}
         try:
             services.registrant_create(event_id=event.pk, data=data, actor=actor)
         except ValidationError as exc:
-            refused.append(
-                {"row": number, "email": data["email"], "why": validation_sentences(exc)}
-            )
-        else:
-            created += 1
-    return {"created": created, "refused": refused}
+            refusal = {"row": number, "email": data["email"], "why": validation_sentences(exc)}
+            raise tabular.RowRefused(refusal) from exc
+        return ImportOutcome.CREATED
+
+    return import_row
 
 
-def _import_sessions(*, event, rows, actor, progress) -> dict[str, Any]:
-    report = tabular.import_rows(event=event, rows=rows, actor=actor, progress=progress)
-    return {key: value for key, value in asdict(report).items() if key not in ("event", "total")}
-
-
-IMPORTERS: dict[str, Callable[..., dict[str, Any]]] = {
-    ImportKind.SESSIONS: _import_sessions,
-    ImportKind.REGISTRANTS: import_registrant_rows,
+# Per kind: the row importer, and what its report counts.
+IMPORTERS: dict[str, Callable[..., Callable[[int, dict], str]]] = {
+    ImportKind.SESSIONS: tabular.session_row_importer,
+    ImportKind.REGISTRANTS: registrant_row_importer,
 }
+REPORTED: dict[str, tuple[str, ...]] = {
+    ImportKind.SESSIONS: (ImportOutcome.CREATED, ImportOutcome.UPDATED, ImportOutcome.UNCHANGED),
+    ImportKind.REGISTRANTS: (ImportOutcome.CREATED,),
+}
+
+
+class _Superseded(Exception):
+    """The job is no longer this run's: the sweep took it for abandoned and queued it again."""
 
 
 def run_import_job(job_id: int) -> str:
     """Import a queued job's rows and write its report. A job that is not queued (another
-    worker took it, or it ran already) is left alone."""
+    worker took it, or it ran already) is left alone.
+
+    Each row is written in one transaction with its ``ImportRowOutcome``, so a run that is
+    broken off (the worker stopped, killed or cut off from the database) goes on where it
+    was when the job runs again: a stopped worker queues it again at once, the sweep
+    (``recover_abandoned_jobs``) a killed one's, up to ``IMPORTS["MAX_RUNS"]`` runs; an
+    unexpected error fails it, and the organiser may resume it from its page."""
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportState.QUEUED).update(
-        state=ImportState.RUNNING, heartbeat_at=timezone.now()
+        state=ImportState.RUNNING, heartbeat_at=timezone.now(), runs=F("runs") + 1
     )
     if not claimed:
         return "not queued"
     job = ImportJob.objects.select_related("event", "created_by").get(pk=job_id)
-    actor = services.Actor(user=job.created_by)
-    done = 0
-
-    def progress(count: int) -> None:
-        nonlocal done
-        done = count
-        if count % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job_id).update(processed=count, heartbeat_at=timezone.now())
-
+    mine = ImportJob.objects.filter(pk=job_id, state=ImportState.RUNNING, runs=job.runs)
+    done = set(job.outcomes.values_list("row", flat=True))
+    number = None
     try:
-        report = IMPORTERS[job.kind](event=job.event, rows=job.rows, actor=actor, progress=progress)
+        actor = services.Actor(user=job.created_by)
+        import_row = IMPORTERS[job.kind](event=job.event, actor=actor)
+        for number, row in enumerate(job.rows, start=2):  # row 1 is the header
+            if number in done:
+                continue
+            with transaction.atomic():
+                # The job's row locked: the sweep cannot give it to another run in the middle
+                # of a row, and a run it was given away from stops before writing one.
+                if mine.select_for_update().values_list("pk").first() is None:
+                    raise _Superseded
+                try:
+                    with transaction.atomic():  # a refused row leaves nothing behind
+                        outcome, refusal = import_row(number, row), None
+                except tabular.RowRefused as exc:
+                    outcome, refusal = ImportOutcome.REFUSED, exc.refusal
+                job.outcomes.create(row=number, outcome=outcome, refusal=refusal)
+            done.add(number)
+            beat = len(done) % PROGRESS_EVERY == 0
+            if beat and not mine.update(processed=len(done), heartbeat_at=timezone.now()):
+                raise _Superseded
+    except _Superseded:
+        logger.warning("import %s: taken over by another worker after row %s", job_id, number)
+        return "superseded"
     except BaseException as exc:
-        # Also when the worker is made to stop at once (a second SIGTERM or Ctrl-C).
-        logger.exception("import %s stopped after %s of %s rows", job_id, done, job.total)
-        why = (
-            "the worker was stopped"
-            if isinstance(exc, SystemExit | KeyboardInterrupt)
-            else f"an unexpected error ({type(exc).__name__}; the server's log has the details)"
-        )
-        ImportJob.objects.filter(pk=job_id).update(
-            state=ImportState.FAILED,
-            processed=done,
-            error=f"The import stopped after {done} of {job.total} rows: {why}. The rows "
-            "before that point were saved, except those the rules refused.",
+        _broken_off(job, mine, len(done), exc)
+        raise
+    with transaction.atomic():
+        report = _report(job)
+        finished = mine.update(
+            state=ImportState.DONE,
+            processed=job.total,
+            report=report,
+            rows=[],
+            error="",
             finished_at=timezone.now(),
         )
-        raise
-    ImportJob.objects.filter(pk=job_id).update(
-        state=ImportState.DONE,
-        processed=job.total,
-        report=report,
-        rows=[],
-        finished_at=timezone.now(),
+        if finished:
+            job.outcomes.all().delete()  # folded into the report
+    return "done" if finished else "superseded"
+
+
+def _report(job: ImportJob) -> dict[str, Any]:
+    counts = dict(
+        job.outcomes.values_list("outcome").annotate(n=Count("pk")).values_list("outcome", "n")
     )
-    return "done"
+    report: dict[str, Any] = {kind: counts.get(kind, 0) for kind in REPORTED[job.kind]}
+    report["refused"] = list(
+        job.outcomes.filter(outcome=ImportOutcome.REFUSED)
+        .order_by("row")
+        .values_list("refusal", flat=True)
+    )
+    return report
 
 
-def fail_abandoned_jobs(*, now: dt.datetime | None = None) -> int:
-    """Fail the running jobs whose worker stopped beating (killed outright, its machine
-    lost) for ``IMPORTS["ABANDONED_AFTER_SECONDS"]``, saying how far each got; a worker's
-    loop calls this. Returns how many."""
+# Broken off by these, the job is queued again to go on: the worker was told to stop at
+# once, or lost the database (an outage, a restart), which is worth another try later.
+_STOPPED = (SystemExit, KeyboardInterrupt)
+_CUT_OFF = (OperationalError, InterfaceError)
+
+
+def _broken_off(job: ImportJob, mine, done: int, exc: BaseException) -> None:
+    """Queue the job again to go on, or fail it saying how far it got."""
+    logger.exception("import %s stopped after %s of %s rows", job.pk, done, job.total)
+    if isinstance(exc, _STOPPED + _CUT_OFF) and job.runs < settings.IMPORTS["MAX_RUNS"]:
+        delay = 0 if isinstance(exc, _STOPPED) else settings.IMPORTS["RETRY_SECONDS"]
+        with contextlib.suppress(DatabaseError):
+            _queue_again(mine, job.pk, processed=done, delay=delay)
+        return  # if the database is away, the sweep queues it once it is back
+    why = (
+        "the worker was stopped"
+        if isinstance(exc, _STOPPED)
+        else "the database could not be reached"
+        if isinstance(exc, _CUT_OFF)
+        else f"an unexpected error ({type(exc).__name__}; the server's log has the details)"
+    )
+    with contextlib.suppress(DatabaseError):
+        mine.update(
+            state=ImportState.FAILED,
+            processed=done,
+            error=f"The import stopped after {done} of {job.total} rows: {why}. " + RESUMABLE,
+            finished_at=timezone.now(),
+        )
+
+
+RESUMABLE = (
+    "The rows before that point were saved, except those the rules refused; resuming "
+    "the import goes on with the next row."
+)
+
+
+def _queue_again(jobs, job_id: int, *, processed: int | None = None, delay: float = 0) -> bool:
+    """Queue ``jobs`` (the one job, as filtered by who may requeue it) to go on where it
+    was; False if the filter no longer matched (someone else moved it first)."""
+    from . import tasks
+
+    changes: dict[str, Any] = {"state": ImportState.QUEUED, "error": "", "finished_at": None}
+    if processed is not None:
+        changes["processed"] = processed
+    with transaction.atomic():
+        if not jobs.update(**changes):
+            return False
+        task = tasks.run_import
+        if delay:
+            task = task.using(run_after=timezone.now() + dt.timedelta(seconds=delay))
+        task.enqueue(job_id)
+    return True
+
+
+def resume_import(job: ImportJob) -> bool:
+    """The organiser's resume of a failed import: queued again, to go on after the last
+    row it wrote. False if it is not failed (resumed already, or running)."""
+    failed = ImportJob.objects.filter(pk=job.pk, state=ImportState.FAILED)
+    return _queue_again(failed, job.pk)
+
+
+def recover_abandoned_jobs(*, now: dt.datetime | None = None) -> int:
+    """Queue again the running jobs whose worker stopped beating (killed outright, its
+    machine lost) for ``IMPORTS["ABANDONED_AFTER_SECONDS"]``, to go on where they were;
+    fail those that have had ``IMPORTS["MAX_RUNS"]`` runs. A worker's loop calls this.
+    Returns how many jobs it moved."""
     now = now or timezone.now()
     silent_for = dt.timedelta(seconds=settings.IMPORTS["ABANDONED_AFTER_SECONDS"])
     abandoned = ImportJob.objects.filter(
         state=ImportState.RUNNING, heartbeat_at__lt=now - silent_for
     )
-    failed = 0
-    for job in abandoned.only("pk", "processed", "total"):
-        failed += ImportJob.objects.filter(pk=job.pk, state=ImportState.RUNNING).update(
+    moved = 0
+    for job in abandoned.only("pk", "total", "runs"):
+        # Only as the sweep saw it: a run that beat meanwhile keeps it.
+        same = abandoned.filter(pk=job.pk, runs=job.runs)
+        done = job.outcomes.count()
+        if job.runs < settings.IMPORTS["MAX_RUNS"]:
+            moved += _queue_again(same, job.pk, processed=done)
+            continue
+        moved += same.update(
             state=ImportState.FAILED,
-            error=f"The import stopped after about {job.processed} of {job.total} rows: its "
-            "worker stopped during the import. The rows before that point were saved, "
-            "except those the rules refused.",
+            processed=done,
+            error=f"The import stopped after {done} of {job.total} rows: its worker stopped "
+            f"during the import ({job.runs} runs). " + RESUMABLE,
             finished_at=now,
         )
-    return failed
+    return moved

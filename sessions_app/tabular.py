@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,7 +22,7 @@ from . import services
 from .api.errors import ApiError
 from .api.wire import FLAG_FIELDS, session_input
 from .csvfiles import MAX_BYTES, FileRefused, read_rows
-from .enums import CustomFieldType
+from .enums import CustomFieldType, ImportOutcome
 from .models import CustomField, Event, Session, SessionSpeaker
 
 # What an import writes, in the API's names and order.
@@ -264,90 +263,81 @@ def refusal_reasons(exc: Exception) -> list[str]:
     return list(getattr(exc, "messages", [str(exc)]))
 
 
-@dataclass
-class ImportReport:
-    event: Event
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    refused: list[dict[str, Any]] = field(default_factory=list)
+class RowRefused(Exception):
+    """A row of an import that the rules refused: ``refusal`` is what the report says of
+    it (the row's number, what names it, why), and nothing of the row is saved."""
+
+    def __init__(self, refusal: dict[str, Any]) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
 
 
-def import_rows(
-    *,
-    event: Event,
-    rows: list[dict[str, str]],
-    actor: services.Actor,
-    progress: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Each row through ``session_update`` (with an id of the event's) or ``session_create``
-    (without); a row whose cells equal the session's changes nothing. ``progress(n)`` is
-    told, before each row, how many rows are done."""
+def session_row_importer(*, event: Event, actor: services.Actor) -> Callable[[int, dict], str]:
+    """``import_row(number, row)`` for a CSV of ``event``'s sessions: the row through
+    ``session_update`` (with an id of the event's) or ``session_create`` (without); a row
+    whose cells equal the session's changes nothing. It answers what the row did (an
+    ``ImportOutcome``) or raises ``RowRefused``."""
     definitions = event.session_field_definitions
-    report = ImportReport(event=event, total=len(rows))
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        if progress is not None:
-            progress(number - 2)
+
+    def import_row(number: int, row: dict[str, str]) -> str:
         cells = {name: _unguard(value or "") for name, value in row.items() if name}
         raw_id = cells.get("id", "").strip()
         try:
-            current = None
-            if raw_id:
-                if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19):
-                    raise _RowRefused([f"id: {raw_id[:20]!r} is not a session id."])
-                current = (
-                    Session.objects.select_related("event")
-                    .filter(pk=int(raw_id), event=event)
-                    .first()
-                )
-                if current is None:
-                    raise _RowRefused([f"id: {event.name} has no session #{raw_id}."])
-            event_cell = cells.get("event_id", "").strip()
-            if event_cell and event_cell != str(event.pk):
-                raise _RowRefused([f"event_id: this file goes into event #{event.pk}."])
-            # An empty cell clears a value that can be empty or null; one that cannot (a flag,
-            # the status) is left as it is, and a new session takes the defaults.
-            payload = {
-                name: cells[name]
-                for name in WRITABLE_COLUMNS
-                if name in cells
-                and (cells[name] != "" or (current is not None and name not in _NOT_CLEARABLE))
-            }
-            speakers = payload.pop("speaker_ids", None)
-            if current is None:
-                payload["event_id"] = str(event.pk)
-            data = session_input(payload, form=True, creating=current is None, current=current)
-            data.pop("event_id", None)
-            if speakers is not None:
-                data["speaker_ids"] = _speaker_ids(speakers)
-            patch = {}
-            stored = (current.custom_fields or {}) if current else {}
-            for key, definition in definitions.items():
-                if key in cells:
-                    value = _custom_value(definition["type"], cells[key])
-                    if value != stored.get(key):
-                        patch[key] = value
-            if patch:
-                data["custom_fields"] = patch
-            if current is None:
-                services.session_create(event=event, data=data, actor=actor)
-                report.created += 1
-                continue
-            before = current.version
-            saved = services.session_update(
-                session_id=current.pk,
-                data=data,
-                actor=actor,
-                note="CSV import",
-                organisation_id=event.organisation_id,
-            )
-            if saved.version == before:
-                report.unchanged += 1
-            else:
-                report.updated += 1
+            return _import_session_cells(event, definitions, cells, raw_id, actor)
         except _RowRefused as exc:
-            report.refused.append({"row": number, "id": raw_id, "why": exc.reasons})
+            raise RowRefused({"row": number, "id": raw_id, "why": exc.reasons}) from exc
         except (ApiError, ValidationError) as exc:
-            report.refused.append({"row": number, "id": raw_id, "why": refusal_reasons(exc)})
-    return report
+            raise RowRefused({"row": number, "id": raw_id, "why": refusal_reasons(exc)}) from exc
+
+    return import_row
+
+
+def _import_session_cells(event, definitions, cells, raw_id, actor) -> str:
+    current = None
+    if raw_id:
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19):
+            raise _RowRefused([f"id: {raw_id[:20]!r} is not a session id."])
+        current = (
+            Session.objects.select_related("event").filter(pk=int(raw_id), event=event).first()
+        )
+        if current is None:
+            raise _RowRefused([f"id: {event.name} has no session #{raw_id}."])
+    event_cell = cells.get("event_id", "").strip()
+    if event_cell and event_cell != str(event.pk):
+        raise _RowRefused([f"event_id: this file goes into event #{event.pk}."])
+    # An empty cell clears a value that can be empty or null; one that cannot (a flag,
+    # the status) is left as it is, and a new session takes the defaults.
+    payload = {
+        name: cells[name]
+        for name in WRITABLE_COLUMNS
+        if name in cells
+        and (cells[name] != "" or (current is not None and name not in _NOT_CLEARABLE))
+    }
+    speakers = payload.pop("speaker_ids", None)
+    if current is None:
+        payload["event_id"] = str(event.pk)
+    data = session_input(payload, form=True, creating=current is None, current=current)
+    data.pop("event_id", None)
+    if speakers is not None:
+        data["speaker_ids"] = _speaker_ids(speakers)
+    patch = {}
+    stored = (current.custom_fields or {}) if current else {}
+    for key, definition in definitions.items():
+        if key in cells:
+            value = _custom_value(definition["type"], cells[key])
+            if value != stored.get(key):
+                patch[key] = value
+    if patch:
+        data["custom_fields"] = patch
+    if current is None:
+        services.session_create(event=event, data=data, actor=actor)
+        return ImportOutcome.CREATED
+    before = current.version
+    saved = services.session_update(
+        session_id=current.pk,
+        data=data,
+        actor=actor,
+        note="CSV import",
+        organisation_id=event.organisation_id,
+    )
+    return ImportOutcome.UNCHANGED if saved.version == before else ImportOutcome.UPDATED

@@ -319,10 +319,14 @@ WEBHOOKS = {
 
 # CSV imports run in the worker (sessions_app.imports). A running import beats with its
 # progress; one silent this long lost its worker (killed outright) and a worker's sweep,
-# every SWEEP_SECONDS, marks it failed.
+# every SWEEP_SECONDS, queues it again to go on where it was (or fails it after MAX_RUNS).
 IMPORTS = {
     "ABANDONED_AFTER_SECONDS": env.float("DJANGO_IMPORT_ABANDONED_AFTER", default=300.0),
     "SWEEP_SECONDS": env.float("DJANGO_IMPORT_SWEEP", default=60.0),
+    # Runs a job may have: one broken off by the worker's stop or loss, or by the database
+    # going away (then after RETRY_SECONDS), is queued again to go on until then.
+    "MAX_RUNS": env.int("DJANGO_IMPORT_MAX_RUNS", default=3),
+    "RETRY_SECONDS": env.float("DJANGO_IMPORT_RETRY", default=30.0),
 }
 
 # What piles up (the delivery log, finished imports and task results, expired tokens and

@@ -1,8 +1,10 @@
 """The admin's CSV imports: the upload checks the file and queues an import job
-(``sessions_app.imports``), whose page shows the progress and then the report."""
+(``sessions_app.imports``), whose page shows the progress and then the report; a failed
+import's page offers to resume it."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -36,6 +38,12 @@ def import_page(model_admin, request, *, kind: str, form_class, title: str, job_
             kind=kind,
             event__in=events,
         )
+    if request.method == "POST" and job is not None and "resume" in request.POST:
+        if imports.resume_import(job):
+            messages.success(request, "The import is queued again; it goes on with the next row.")
+        else:
+            messages.warning(request, "The import was not failed: it has been resumed already.")
+        return redirect(job_url_name, job.pk)
     form = form_class(
         request.POST or None,
         request.FILES or None,

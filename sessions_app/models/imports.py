@@ -10,7 +10,7 @@ import shows its progress and then the report.
 from django.conf import settings
 from django.db import models
 
-from sessions_app.enums import ImportKind, ImportState
+from sessions_app.enums import ImportKind, ImportOutcome, ImportState
 
 from .events import Event
 
@@ -31,9 +31,13 @@ class ImportJob(models.Model):
     report = models.JSONField(default=dict)
     error = models.TextField(blank=True)
     # Written as the worker claims the job and with each progress count: a running job whose
-    # worker was killed outright stops beating, and the next worker's sweep fails it.
+    # worker was killed outright stops beating, and a worker's sweep queues it again.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker has taken the job: a run that a worker's stop or loss broke
+    # off is queued again to go on from where it was, up to IMPORTS["MAX_RUNS"] runs. A
+    # runner whose number is no longer the job's (the sweep gave the job to another) stops.
+    runs = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -44,3 +48,25 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (ImportState.DONE, ImportState.FAILED)
+
+
+class ImportRowOutcome(models.Model):
+    """What one row of a running import did, written in the transaction of the row's own
+    write: so a run broken off anywhere goes on with exactly the first row without one, and
+    a row is never imported twice (a second session from one row of the file). Folded into
+    the job's report, and deleted, when the import is done."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="outcomes")
+    # The row's number in the file (the header is row 1).
+    row = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=ImportOutcome.choices)
+    # A refused row: its number, what identifies it (id or email) and why.
+    refusal = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row"], name="import_outcome_once_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row} of import #{self.job_id}: {self.outcome}"

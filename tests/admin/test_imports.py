@@ -8,10 +8,11 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from sessions_app import imports
 from sessions_app.enums import ImportState
@@ -40,20 +41,20 @@ def post_people(client, event, content=PEOPLE):
     )
 
 
-def after_each_progress(monkeypatch, hook) -> None:
-    """Call ``hook(done)`` after the job's own progress callback, before each row."""
-    real = imports.IMPORTERS["registrants"]
+def before_each_row(monkeypatch, hook, kind="registrants") -> None:
+    """Call ``hook(number)`` before each row the job imports (in the row's transaction)."""
+    real = imports.IMPORTERS[kind]
 
     def watched(**kwargs):
-        inner = kwargs["progress"]
+        import_row = real(**kwargs)
 
-        def progress(done):
-            inner(done)
-            hook(done)
+        def watched_row(number, row):
+            hook(number)
+            return import_row(number, row)
 
-        return real(**{**kwargs, "progress": progress})
+        return watched_row
 
-    monkeypatch.setitem(imports.IMPORTERS, "registrants", watched)
+    monkeypatch.setitem(imports.IMPORTERS, kind, watched)
 
 
 def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker_is_done(acme):
@@ -113,8 +114,8 @@ def test_the_job_counts_its_progress(acme, monkeypatch):
     )
     job = ImportJob.objects.get()
     seen = []
-    after_each_progress(
-        monkeypatch, lambda done: seen.append(ImportJob.objects.get(pk=job.pk).processed)
+    before_each_row(
+        monkeypatch, lambda number: seen.append(ImportJob.objects.get(pk=job.pk).processed)
     )
     run_due_tasks()
 
@@ -141,22 +142,56 @@ def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
     assert "disk is on fire" not in page  # the details are for the log, not the page
 
 
-def test_a_worker_stopped_at_once_mid_import_leaves_the_job_saying_where(acme, monkeypatch):
+def test_a_worker_stopped_at_once_mid_import_queues_the_job_to_go_on_where_it_was(
+    acme, monkeypatch
+):
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
+    stops = []
 
-    def stop_at_the_second_row(done):
-        if done == 1:
+    def stop_at_the_second_row(number):
+        if number == 3 and not stops:
+            stops.append(number)
             raise SystemExit(1)  # what the worker's second SIGTERM does
 
-    after_each_progress(monkeypatch, stop_at_the_second_row)
+    before_each_row(monkeypatch, stop_at_the_second_row)
     with pytest.raises(SystemExit):
         imports.run_import_job(job.pk)
 
     job.refresh_from_db()
-    assert (job.state, job.processed) == ("failed", 1)
-    assert job.error.startswith("The import stopped after 1 of 2 rows: the worker was stopped.")
+    assert (job.state, job.processed, job.runs, job.error) == ("queued", 1, 1, "")
     assert list(Registrant.objects.values_list("email", flat=True)) == ["ada@example.org"]
+
+    run_due_tasks()  # the next worker
+
+    job.refresh_from_db()
+    assert (job.state, job.processed, job.runs) == ("done", 2, 2)
+    assert job.report == {"created": 2, "refused": []}  # both runs' rows, each once
+    assert sorted(Registrant.objects.values_list("email", flat=True)) == [
+        "ada@example.org",
+        "grace@example.org",
+    ]
+    assert not job.outcomes.exists()  # folded into the report
+
+
+def test_a_job_stopped_as_often_as_it_may_run_is_failed(acme, monkeypatch, settings):
+    settings.IMPORTS = {**settings.IMPORTS, "MAX_RUNS": 2}
+    post_people(logged_in(acme.organiser), acme.event)
+    job = ImportJob.objects.get()
+
+    def stop_at_every_row(number):
+        raise SystemExit(1)
+
+    before_each_row(monkeypatch, stop_at_every_row)
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            imports.run_import_job(job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.runs, job.processed) == ("failed", 2, 0)
+    assert job.error.startswith("The import stopped after 0 of 2 rows: the worker was stopped.")
+    run_due_tasks()  # nothing queued
+    assert not Registrant.objects.exists()
 
 
 def test_another_organisations_job_is_not_found_and_reviewers_may_not_import(acme, globex):
@@ -209,26 +244,37 @@ def test_the_page_lists_the_latest_imports_of_the_organisation(
     assert f"{SESSIONS}" not in html.split('id="recent-imports"')[1]  # registrants only
 
 
-def test_a_running_job_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
+def test_a_running_job_whose_worker_stopped_beating_is_queued_again_by_the_sweep(acme, settings):
+    settings.IMPORTS = {**settings.IMPORTS, "MAX_RUNS": 2}
     client = logged_in(acme.organiser)
-    for _ in range(3):
+    for _ in range(4):
         post_people(client, acme.event)
-    abandoned, beating, queued = ImportJob.objects.order_by("id")
+    abandoned, beating, queued, spent = ImportJob.objects.order_by("id")
     now = timezone.now()
-    ImportJob.objects.filter(pk=abandoned.pk).update(
-        state=ImportState.RUNNING, processed=1, heartbeat_at=now - dt.timedelta(minutes=6)
+    silent = now - dt.timedelta(minutes=6)
+    ImportJob.objects.filter(pk__in=[abandoned.pk, spent.pk]).update(
+        state=ImportState.RUNNING, processed=0, heartbeat_at=silent, runs=1
     )
+    ImportJob.objects.filter(pk=spent.pk).update(runs=2)
+    abandoned.outcomes.create(row=2, outcome="created")  # its first row was written
     ImportJob.objects.filter(pk=beating.pk).update(
         state=ImportState.RUNNING, heartbeat_at=now - dt.timedelta(minutes=4)
     )
 
-    assert imports.fail_abandoned_jobs(now=now) == 1
+    assert imports.recover_abandoned_jobs(now=now) == 2
 
     states = dict(ImportJob.objects.values_list("pk", "state"))
-    assert states == {abandoned.pk: "failed", beating.pk: "running", queued.pk: "queued"}
-    page = client.get(f"{REGISTRANTS}{abandoned.pk}/").content.decode()
-    assert "The import stopped after about 1 of 2 rows: its worker stopped" in page
-    assert imports.fail_abandoned_jobs(now=now) == 0
+    assert states == {
+        abandoned.pk: "queued",
+        beating.pk: "running",
+        queued.pk: "queued",
+        spent.pk: "failed",
+    }
+    assert ImportJob.objects.get(pk=abandoned.pk).processed == 1  # counted from its rows
+    page = client.get(f"{REGISTRANTS}{spent.pk}/").content.decode()
+    assert "The import stopped after 0 of 2 rows: its worker stopped during the import" in page
+    assert 'name="resume"' in page
+    assert imports.recover_abandoned_jobs(now=now) == 0
 
 
 def test_the_worker_beats_as_it_imports(acme, monkeypatch):
@@ -236,8 +282,8 @@ def test_the_worker_beats_as_it_imports(acme, monkeypatch):
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
     beats = []
-    after_each_progress(
-        monkeypatch, lambda done: beats.append(ImportJob.objects.get(pk=job.pk).heartbeat_at)
+    before_each_row(
+        monkeypatch, lambda number: beats.append(ImportJob.objects.get(pk=job.pk).heartbeat_at)
     )
     run_due_tasks()
 
@@ -281,3 +327,137 @@ def test_the_page_of_a_running_import_does_not_read_its_rows(acme):
     jobs = [q["sql"] for q in captured.captured_queries if "sessions_app_importjob" in q["sql"]]
     assert jobs  # the job, and the recent list
     assert not any('"sessions_app_importjob"."rows"' in sql for sql in jobs)
+
+
+def post_sessions(client, event, csv_text: str):
+    return client.post(
+        SESSIONS, {"event": event.pk, "file": SimpleUploadedFile("s.csv", csv_text.encode())}
+    )
+
+
+# Row 3 is refused (not a date); the others create a session each.
+FOUR_SESSIONS = "name,date\nFirst,\nSecond,not-a-date\nThird,\nFourth,\n"
+
+
+def imported_names(event) -> list[str]:
+    """The names of FOUR_SESSIONS' sessions in ``event``, as many times as each is there."""
+    names = Session.objects.filter(event=event, name__in=["First", "Second", "Third", "Fourth"])
+    return sorted(names.values_list("name", flat=True))
+
+
+def test_a_failed_import_resumed_goes_on_with_the_next_row_and_imports_no_row_twice(
+    acme, monkeypatch
+):
+    client = logged_in(acme.organiser)
+    response = post_sessions(client, acme.event, FOUR_SESSIONS)
+    job = ImportJob.objects.get()
+    broke = []
+
+    def break_once_at_row_4(number):
+        if number == 4 and not broke:
+            broke.append(number)
+            raise RuntimeError("the disk is on fire")
+
+    before_each_row(monkeypatch, break_once_at_row_4, kind="sessions")
+    run_due_tasks()
+
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("failed", 2)
+    assert imported_names(acme.event) == ["First"]  # row 3 refused, row 4 not saved
+    page = client.get(response["Location"]).content.decode()
+    assert "The import stopped after 2 of 4 rows: an unexpected error (RuntimeError;" in page
+    assert "resuming the import goes on with the next row" in page
+    assert '<button type="submit" name="resume"' in page
+
+    resumed = client.post(response["Location"], {"resume": "1"})
+
+    assert resumed.status_code == 302
+    assert resumed["Location"] == response["Location"]
+    assert ImportJob.objects.get(pk=job.pk).state == "queued"
+    page = import_done(client, resumed).content.decode()
+    assert "is queued again" in page  # the message, shown on the next page
+    assert imported_names(acme.event) == ["First", "Fourth", "Third"]  # each once
+    report = ImportJob.objects.get(pk=job.pk).report
+    assert (report["created"], report["updated"], report["unchanged"]) == (3, 0, 0)
+    assert [(r["row"], r["id"]) for r in report["refused"]] == [(3, "")]  # from the first run
+    assert report["refused"][0]["why"][0].startswith("date:")
+    assert "<strong>3</strong> created" in page
+
+
+def test_only_a_failed_import_is_resumed_and_only_by_whom_may_import(acme, globex):
+    client = logged_in(acme.organiser)
+    response = post_people(client, acme.event)
+    job = ImportJob.objects.get()
+    import_done(client, response)
+    tasks_before = DBTaskResult.objects.count()
+
+    again = client.post(response["Location"], {"resume": "1"}, follow=True)
+
+    assert "it has been resumed already" in again.content.decode()
+    assert ImportJob.objects.get(pk=job.pk).state == "done"
+    assert DBTaskResult.objects.count() == tasks_before  # nothing queued
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportState.FAILED)
+    assert (
+        logged_in(globex.organiser).post(response["Location"], {"resume": "1"}).status_code == 404
+    )
+    assert logged_in(acme.reviewer).post(response["Location"], {"resume": "1"}).status_code == 403
+    assert ImportJob.objects.get(pk=job.pk).state == "failed"
+    assert DBTaskResult.objects.count() == tasks_before
+
+
+def test_a_run_the_sweep_gave_away_stops_before_its_next_row(acme, monkeypatch):
+    post_people(
+        logged_in(acme.organiser),
+        acme.event,
+        PEOPLE + b"Katherine,Johnson,katherine@example.org\n",
+    )
+    job = ImportJob.objects.get()
+    seen = []
+
+    def swept_at_row_3(number):
+        seen.append(number)
+        if number == 3 and len(seen) == 2:  # the first run, at its second row
+            later = timezone.now() + dt.timedelta(hours=1)
+            assert imports.recover_abandoned_jobs(now=later) == 1
+
+    before_each_row(monkeypatch, swept_at_row_3)
+
+    assert imports.run_import_job(job.pk) == "superseded"
+    assert ImportJob.objects.get(pk=job.pk).state == "queued"
+    run_due_tasks()  # the run the sweep queued
+
+    assert seen == [2, 3, 4]  # row 4 by the second run only; rows 2 and 3 once
+    job.refresh_from_db()
+    assert (job.state, job.runs, job.report["created"]) == ("done", 2, 3)
+    assert Registrant.objects.filter(event=acme.event).count() == 3
+
+
+def test_an_import_cut_off_from_the_database_is_queued_to_go_on_a_little_later(
+    acme, monkeypatch, settings
+):
+    settings.IMPORTS = {**settings.IMPORTS, "RETRY_SECONDS": 30.0}
+    post_people(logged_in(acme.organiser), acme.event)
+    job = ImportJob.objects.get()
+    cut = []
+
+    def cut_off_at_row_3(number):
+        if number == 3 and not cut:
+            cut.append(number)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    before_each_row(monkeypatch, cut_off_at_row_3)
+    started = timezone.now()
+    run_due_tasks()
+
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("queued", 1)
+    waiting = DBTaskResult.objects.ready()
+    assert not waiting.exists()  # not at once: the database may still be away
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.run_after >= started + dt.timedelta(seconds=30)
+
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # 30 s on
+    run_due_tasks()
+
+    job.refresh_from_db()
+    assert (job.state, job.runs, job.report) == ("done", 2, {"created": 2, "refused": []})

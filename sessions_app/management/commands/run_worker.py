@@ -1,7 +1,7 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports); it also fails the imports of a worker that was killed, and
-keeps house (sessions_app.housekeeping) when it starts and then daily, one worker of the
-pool each time."""
+(webhook attempts, CSV imports); it also queues again the imports of a worker that was
+killed, to go on where they were, and keeps house (sessions_app.housekeeping) when it
+starts and then daily, one worker of the pool each time."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
     while not stop.is_set():
         try:
             close_old_connections()
-            # Imports whose worker was killed outright (sessions_app.imports).
+            # Imports whose worker was killed outright go on (sessions_app.imports).
             if time.monotonic() - swept_at >= settings.IMPORTS["SWEEP_SECONDS"]:
-                imports.fail_abandoned_jobs()
+                imports.recover_abandoned_jobs()
                 swept_at = time.monotonic()
             outbox.recover_lost_attempts()
             while outbox.fan_out():
@@ -86,7 +86,9 @@ class Command(BaseCommand):
         "pool each time. "
         "Run one or more beside the app servers; they share the work through the database. "
         "SIGTERM or Ctrl-C stops it after the task it is running (an import runs to its "
-        "end); a second one stops it at once."
+        "end); a second one stops it at once, and the import it was running is queued to go "
+        "on with its next row. An import whose worker was killed outright goes on the same "
+        "way once a worker finds it silent for DJANGO_IMPORT_ABANDONED_AFTER seconds."
     )
 
     def add_arguments(self, parser):
