@@ -107,11 +107,10 @@ def run_import_job(job_id: int) -> str:
             with transaction.atomic():
                 # The job's row locked: the sweep cannot give it to another run in the middle
                 # of a row, and a run it was given away from stops before writing one.
-                if mine.select_for_update().values_list("pk").first() is None:
+                if not mine.select_for_update().exists():
                     raise _Superseded
-                try:
-                    with transaction.atomic():  # a refused row leaves nothing behind
-                        outcome, refusal = import_row(number, row), None
+                try:  # each service is atomic: a row it refuses leaves nothing behind
+                    outcome, refusal = import_row(number, row), None
                 except tabular.RowRefused as exc:
                     outcome, refusal = ImportOutcome.REFUSED, exc.refusal
                 job.outcomes.create(row=number, outcome=outcome, refusal=refusal)
@@ -142,7 +141,7 @@ def run_import_job(job_id: int) -> str:
 
 def _report(job: ImportJob) -> dict[str, Any]:
     counts = dict(
-        job.outcomes.values_list("outcome").annotate(n=Count("pk")).values_list("outcome", "n")
+        job.outcomes.values("outcome").annotate(n=Count("pk")).values_list("outcome", "n")
     )
     report: dict[str, Any] = {kind: counts.get(kind, 0) for kind in REPORTED[job.kind]}
     report["refused"] = list(

@@ -237,6 +237,54 @@ def test_an_import_whose_worker_is_killed_is_finished_by_the_next_worker(tmp_pat
     assert sorted(emails) == sorted(f"p{n}@example.org" for n in range(3000))
 
 
+def test_an_import_whose_worker_is_stopped_at_once_is_finished_by_the_next_worker(tmp_path, client):
+    """Two SIGTERMs mid-import: the worker stops at once and queues the import again (or,
+    if the stop broke its database connection, the sweep does); the next worker goes on
+    with the next row. Every row is imported exactly once."""
+    event = f.event()
+    client.force_login(f.user(username="root", is_superuser=True))
+    people = "first_name,last_name,email\n" + "".join(
+        f"P{n},X,p{n}@example.org\n" for n in range(3000)
+    )
+    client.post(
+        "/admin/sessions_app/registrant/import/",
+        {"event": event.pk, "file": SimpleUploadedFile("people.csv", people.encode())},
+    )
+    job = ImportJob.objects.get()
+    first = start_worker(tmp_path, "first")
+    second = None
+    try:
+        wait_until(
+            lambda: ImportJob.objects.filter(pk=job.pk, processed__gt=0).exists(),
+            what="the import's first progress",
+        )
+        first.send_signal(signal.SIGTERM)  # after the import, it would stop
+        time.sleep(0.2)
+        first.send_signal(signal.SIGTERM)  # now, at once
+        first.wait(timeout=20)
+        job.refresh_from_db()
+        assert job.state in (ImportState.QUEUED, ImportState.RUNNING), job.error
+        assert 0 < Registrant.objects.filter(event=event).count() < 3000
+
+        quick = {"DJANGO_IMPORT_ABANDONED_AFTER": "1", "DJANGO_IMPORT_SWEEP": "0.2"}
+        second = start_worker(tmp_path, "second", **quick)
+        wait_until(
+            lambda: ImportJob.objects.filter(pk=job.pk, state=ImportState.DONE).exists(),
+            timeout=120,
+            what="the second worker to finish the import",
+        )
+        assert stop(second) == 0, (tmp_path / "second.log").read_text()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+
+    job.refresh_from_db()
+    assert job.report == {"created": 3000, "refused": []}
+    emails = Registrant.objects.filter(event=event).values_list("email", flat=True)
+    assert sorted(emails) == sorted(f"p{n}@example.org" for n in range(3000))
+
+
 def test_the_worker_keeps_house_when_it_starts(tmp_path):
     """Housekeeping in the worker processes: the old delivery log goes, the recent stays, and
     of two workers started together one keeps house."""
