@@ -164,7 +164,8 @@ def _broken_off(job: ImportJob, mine, done: int, exc: BaseException) -> None:
     if isinstance(exc, _STOPPED + _CUT_OFF) and job.runs < settings.IMPORTS["MAX_RUNS"]:
         delay = 0 if isinstance(exc, _STOPPED) else settings.IMPORTS["RETRY_SECONDS"]
         with contextlib.suppress(DatabaseError):
-            _queue_again(mine, job.pk, processed=done, delay=delay)
+            if _queue_again(mine, job.pk, processed=done, delay=delay):
+                logger.warning("import %s: queued again, to go on in %g s", job.pk, delay)
         return  # if the database is away, the sweep queues it once it is back
     why = (
         "the worker was stopped"
@@ -229,13 +230,15 @@ def recover_abandoned_jobs(*, now: dt.datetime | None = None) -> int:
         same = abandoned.filter(pk=job.pk, runs=job.runs)
         done = job.outcomes.count()
         if job.runs < settings.IMPORTS["MAX_RUNS"]:
-            moved += _queue_again(same, job.pk, processed=done)
+            if _queue_again(same, job.pk, processed=done):
+                logger.warning("import %s: its worker stopped beating; queued again", job.pk)
+                moved += 1
             continue
         moved += same.update(
             state=ImportState.FAILED,
             processed=done,
             error=f"The import stopped after {done} of {job.total} rows: its worker stopped "
-            f"during the import ({job.runs} runs). " + RESUMABLE,
+            f"during run {job.runs} of the import. " + RESUMABLE,
             finished_at=now,
         )
     return moved

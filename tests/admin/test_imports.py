@@ -272,7 +272,7 @@ def test_a_running_job_whose_worker_stopped_beating_is_queued_again_by_the_sweep
     }
     assert ImportJob.objects.get(pk=abandoned.pk).processed == 1  # counted from its rows
     page = client.get(f"{REGISTRANTS}{spent.pk}/").content.decode()
-    assert "The import stopped after 0 of 2 rows: its worker stopped during the import" in page
+    assert "The import stopped after 0 of 2 rows: its worker stopped during run 2 of" in page
     assert 'name="resume"' in page
     assert imports.recover_abandoned_jobs(now=now) == 0
 
