@@ -57,6 +57,18 @@ def before_each_row(monkeypatch, hook, kind="registrants") -> None:
     monkeypatch.setitem(imports.IMPORTERS, kind, watched)
 
 
+def once_at_row(number: int, exc: BaseException):
+    """A ``before_each_row`` hook that raises ``exc`` at row ``number``, the first time only."""
+    raised = []
+
+    def hook(row: int) -> None:
+        if row == number and not raised:
+            raised.append(row)
+            raise exc
+
+    return hook
+
+
 def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker_is_done(acme):
     client = logged_in(acme.organiser)
 
@@ -147,14 +159,8 @@ def test_a_worker_stopped_at_once_mid_import_queues_the_job_to_go_on_where_it_wa
 ):
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
-    stops = []
-
-    def stop_at_the_second_row(number):
-        if number == 3 and not stops:
-            stops.append(number)
-            raise SystemExit(1)  # what the worker's second SIGTERM does
-
-    before_each_row(monkeypatch, stop_at_the_second_row)
+    # What the worker's second SIGTERM does, at the second row.
+    before_each_row(monkeypatch, once_at_row(3, SystemExit(1)))
     with pytest.raises(SystemExit):
         imports.run_import_job(job.pk)
 
@@ -351,14 +357,8 @@ def test_a_failed_import_resumed_goes_on_with_the_next_row_and_imports_no_row_tw
     client = logged_in(acme.organiser)
     response = post_sessions(client, acme.event, FOUR_SESSIONS)
     job = ImportJob.objects.get()
-    broke = []
-
-    def break_once_at_row_4(number):
-        if number == 4 and not broke:
-            broke.append(number)
-            raise RuntimeError("the disk is on fire")
-
-    before_each_row(monkeypatch, break_once_at_row_4, kind="sessions")
+    broken = once_at_row(4, RuntimeError("the disk is on fire"))
+    before_each_row(monkeypatch, broken, kind="sessions")
     run_due_tasks()
 
     job.refresh_from_db()
@@ -438,14 +438,8 @@ def test_an_import_cut_off_from_the_database_is_queued_to_go_on_a_little_later(
     settings.IMPORTS = {**settings.IMPORTS, "RETRY_SECONDS": 30.0}
     post_people(logged_in(acme.organiser), acme.event)
     job = ImportJob.objects.get()
-    cut = []
-
-    def cut_off_at_row_3(number):
-        if number == 3 and not cut:
-            cut.append(number)
-            raise OperationalError("server closed the connection unexpectedly")
-
-    before_each_row(monkeypatch, cut_off_at_row_3)
+    cut_off = once_at_row(3, OperationalError("server closed the connection unexpectedly"))
+    before_each_row(monkeypatch, cut_off)
     started = timezone.now()
     run_due_tasks()
 
