@@ -74,6 +74,11 @@ class ImportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel"
+
+
 class ImportOutcome(models.TextChoices):
     """What one row of an import did."""
 

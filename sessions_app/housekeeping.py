@@ -3,6 +3,7 @@
 - the webhook delivery log: delivered and failed deliveries, with their attempts (pending
   ones stay, whatever their age);
 - finished CSV imports, with their reports (queued and running ones stay);
+- finished background exports, with their files, after ``EXPORTS["KEEP_HOURS"]`` (a day);
 - the task queue's finished results (django-tasks), and those left "running" by a worker
   that was killed;
 - expired OAuth tokens (django-oauth-toolkit's ``clear_expired``: a client-credentials
@@ -32,7 +33,7 @@ from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import clear_expired
 
 from .enums import ImportState
-from .models import ApiRateCounter, DeliveryState, ImportJob, WebhookDelivery
+from .models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
 
 logger = logging.getLogger("sessions_app.housekeeping")
 
@@ -61,6 +62,13 @@ def old_imports(cutoff: dt.datetime) -> QuerySet:
     )
 
 
+def old_exports(now: dt.datetime) -> QuerySet:
+    cutoff = now - dt.timedelta(hours=settings.EXPORTS["KEEP_HOURS"])
+    return ExportJob.objects.filter(
+        finished_at__lt=cutoff, state__in=[ImportState.DONE, ImportState.FAILED]
+    )
+
+
 def old_task_results(cutoff: dt.datetime) -> QuerySet:
     """Finished before ``cutoff``, or still "running" since before it: a worker killed
     outright (SIGKILL, a lost machine) never reports its task's end, and no task here runs
@@ -84,10 +92,12 @@ def run(*, keep_days: int | None = None) -> dict[str, int]:
     """Delete everything above that is old enough; how many rows of each went (the tokens'
     and logins' own cleaners log their counts themselves)."""
     days = settings.HOUSEKEEPING["KEEP_DAYS"] if keep_days is None else keep_days
-    cutoff = timezone.now() - dt.timedelta(days=days)
+    now = timezone.now()
+    cutoff = now - dt.timedelta(days=days)
     deleted = {
         "webhook deliveries": delete_in_batches(old_webhook_deliveries(cutoff)),
         "imports": delete_in_batches(old_imports(cutoff)),
+        "exports": delete_in_batches(old_exports(now)),
         "task results": delete_in_batches(old_task_results(cutoff)),
         "rate counters": delete_in_batches(stale_rate_counters(time.time())),
     }

@@ -22,7 +22,7 @@ from . import services
 from .api.errors import ApiError
 from .api.wire import FLAG_FIELDS, session_input
 from .csvfiles import MAX_BYTES, FileRefused, read_rows
-from .enums import CustomFieldType, ImportOutcome
+from .enums import CustomFieldType, ExportFormat, ImportOutcome
 from .models import CustomField, Event, Session, SessionSpeaker
 
 # What an import writes, in the API's names and order.
@@ -69,6 +69,10 @@ IMPORT_MAX_BYTES = MAX_BYTES
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Sessions read at a time by an export (each chunk with its joins and speakers).
+EXPORT_CHUNK = 2000
+
+
 def export_queryset(sessions: QuerySet) -> QuerySet:
     """What the export reads, joined and prefetched: no query per row."""
     return sessions.select_related("event", "location", "track").prefetch_related(
@@ -77,6 +81,25 @@ def export_queryset(sessions: QuerySet) -> QuerySet:
             queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
         )
     )
+
+
+def export_rows(sessions: QuerySet) -> Iterator[Session]:
+    """The sessions of a list, in its order, ``EXPORT_CHUNK`` at a time."""
+    return export_queryset(sessions).iterator(chunk_size=EXPORT_CHUNK)
+
+
+def sessions_in_order(
+    ids: list[int], progress: Callable[[int], None] | None = None
+) -> Iterator[Session]:
+    """The sessions with these ids, in this order (one deleted meanwhile is left out),
+    ``EXPORT_CHUNK`` at a time; ``progress(n)`` is told after each chunk how many ids
+    are done."""
+    for start in range(0, len(ids), EXPORT_CHUNK):
+        chunk = ids[start : start + EXPORT_CHUNK]
+        found = {s.pk: s for s in export_queryset(Session.objects.filter(pk__in=chunk))}
+        yield from (found[pk] for pk in chunk if pk in found)
+        if progress is not None:
+            progress(start + len(chunk))
 
 
 def custom_columns(event_ids: Iterable[int]) -> list[CustomField]:
@@ -158,15 +181,15 @@ class _Echo:
         return value
 
 
-def csv_lines(sessions: QuerySet, definitions: list[CustomField]) -> Iterator[str]:
+def csv_lines(sessions: Iterable[Session], definitions: list[CustomField]) -> Iterator[str]:
     """The CSV, line by line (streamed: a long list is never held in memory)."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(header(definitions))  # the BOM: Excel reads UTF-8 then
-    for session in export_queryset(sessions).iterator(chunk_size=2000):
+    for session in sessions:
         yield writer.writerow([_guarded(value) for value in row_values(session, definitions)])
 
 
-def xlsx_bytes(sessions: QuerySet, definitions: list[CustomField]) -> bytes:
+def xlsx_bytes(sessions: Iterable[Session], definitions: list[CustomField]) -> bytes:
     """The same table as an Excel workbook (openpyxl, write-only)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -174,7 +197,7 @@ def xlsx_bytes(sessions: QuerySet, definitions: list[CustomField]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Sessions")
     sheet.append(header(definitions))
-    for session in export_queryset(sessions).iterator(chunk_size=2000):
+    for session in sessions:
         row = []
         for value in row_values(session, definitions):
             cell = WriteOnlyCell(sheet, value=value)
@@ -184,6 +207,18 @@ def xlsx_bytes(sessions: QuerySet, definitions: list[CustomField]) -> bytes:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def export_bytes(
+    file_format: str, sessions: Iterable[Session], definitions: list[CustomField]
+) -> bytes:
+    """The whole file, as a download of it holds it."""
+    if file_format == ExportFormat.XLSX:
+        return xlsx_bytes(sessions, definitions)
+    out = io.BytesIO()
+    for line in csv_lines(sessions, definitions):
+        out.write(line.encode())
     return out.getvalue()
 
 

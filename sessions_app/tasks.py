@@ -16,6 +16,14 @@ def run_import(job_id: int) -> str:
     return imports.run_import_job(job_id)
 
 
+@task()
+def run_export(job_id: int) -> str:
+    """A session export too long for a request (``sessions_app.exports``)."""
+    from . import exports
+
+    return exports.run_export_job(job_id)
+
+
 @task(queue_name="webhooks")
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt of a webhook delivery (it re-queues itself after a failure)."""

@@ -25,6 +25,7 @@ from sessions_app.management.commands import run_worker
 from sessions_app.models import (
     ApiRateCounter,
     DeliveryState,
+    ExportJob,
     ImportJob,
     WebhookAttempt,
     WebhookDelivery,
@@ -69,6 +70,18 @@ class Piles:
         self.import_long_ago = job(ImportState.DONE, now - LONG_AGO)
         self.import_lately = job(ImportState.FAILED, now)
         self.import_running = job(ImportState.RUNNING, None)
+
+        def export(state, finished_at):
+            return ExportJob.objects.create(
+                created_by=f.user(), file_format="csv", total=0, state=state,
+                finished_at=finished_at, content=b"id\n" if state == ImportState.DONE else None,
+            )  # fmt: skip
+
+        # Files are kept for a day (EXPORTS["KEEP_HOURS"]), whatever KEEP_DAYS says.
+        self.export_yesterday = export(ImportState.DONE, now - dt.timedelta(hours=25))
+        self.export_failed_yesterday = export(ImportState.FAILED, now - dt.timedelta(hours=25))
+        self.export_lately = export(ImportState.DONE, now - dt.timedelta(hours=23))
+        self.export_running = export(ImportState.RUNNING, None)
 
         def result(status, finished_at=None, started_at=None):
             pk = run_import.enqueue(0).id
@@ -116,6 +129,7 @@ def test_housekeeping_deletes_what_is_old_enough_and_keeps_the_rest():
     assert deleted == {
         "webhook deliveries": 2,
         "imports": 1,
+        "exports": 2,
         "task results": 2,
         "rate counters": 1,
     }
@@ -127,6 +141,10 @@ def test_housekeeping_deletes_what_is_old_enough_and_keeps_the_rest():
     assert set(ImportJob.objects.values_list("pk", flat=True)) == {
         piles.import_lately.pk,
         piles.import_running.pk,
+    }
+    assert set(ExportJob.objects.values_list("pk", flat=True)) == {
+        piles.export_lately.pk,
+        piles.export_running.pk,
     }
     assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
         piles.result_lately,
@@ -168,8 +186,9 @@ def test_the_housekeeping_command_says_what_it_deleted():
     call_command("housekeeping", "--days", "30", stdout=out)
 
     assert out.getvalue().strip() == (
-        "Deleted (older than 30 days or ended): webhook deliveries 2, imports 1, "
-        "task results 2, rate counters 1. Expired tokens and logins cleared."
+        "Deleted (older than 30 days, exports a day, or ended): webhook deliveries 2, "
+        "imports 1, exports 2, task results 2, rate counters 1. Expired tokens and logins "
+        "cleared."
     )
     assert not AccessToken.objects.filter(token="expired-token").exists()
     with pytest.raises(CommandError, match="--days"):

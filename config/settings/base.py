@@ -329,6 +329,10 @@ IMPORTS = {
     "RETRY_SECONDS": env.float("DJANGO_IMPORT_RETRY", default=30.0),
 }
 
+# Session exports too long for a request are written by the worker (sessions_app.exports)
+# and kept, file and all, this many hours after they finish; housekeeping deletes them.
+EXPORTS = {"KEEP_HOURS": env.float("DJANGO_EXPORT_KEEP_HOURS", default=24.0)}
+
 # What piles up (the delivery log, finished imports and task results, expired tokens and
 # logins, ended rate-limit windows) is deleted when a worker starts and then every
 # EVERY_SECONDS, by one worker of the pool each time (0: never, for `manage.py housekeeping`

@@ -466,6 +466,16 @@ class SessionAdmin(OrganisationScopedAdmin):
                 name="sessions_app_session_export_xlsx",
             ),
             path(
+                "export/<int:job_id>/",
+                view(lambda request, job_id: tables.export_job_view(self, request, job_id)),
+                name="sessions_app_session_export_job",
+            ),
+            path(
+                "export/<int:job_id>/file",
+                view(lambda request, job_id: tables.export_file_view(self, request, job_id)),
+                name="sessions_app_session_export_file",
+            ),
+            path(
                 "import/",
                 view(lambda request: tables.import_view(self, request)),
                 name="sessions_app_session_import",

@@ -6,6 +6,7 @@ One module per concern; every model is importable from ``sessions_app.models``.
 from .attendance import Registrant, Selection, SelectionState
 from .clients import ApiClient, ApiRateCounter
 from .events import CustomField, CustomFieldChoice, Event, Location, Membership, Organisation, Track
+from .exports import ExportJob
 from .imports import ImportJob, ImportRowOutcome
 from .people import SessionSpeaker, Speaker
 from .sessions import Session, SessionChange, new_secure_id
@@ -24,6 +25,7 @@ __all__ = [
     "CustomFieldChoice",
     "DeliveryState",
     "Event",
+    "ExportJob",
     "ImportJob",
     "ImportRowOutcome",
     "Location",

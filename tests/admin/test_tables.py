@@ -1,19 +1,32 @@
 """The session list as CSV and Excel, and CSV import through the services."""
 
 import csv
+import datetime as dt
 import io
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from sessions_app import services
+from sessions_app import exports, services, tabular
 from sessions_app.admin import tables
 from sessions_app.enums import CustomFieldType
-from sessions_app.models import ImportJob, Session, SessionChange, SessionSpeaker, Speaker
+from sessions_app.models import (
+    ExportJob,
+    ImportJob,
+    Session,
+    SessionChange,
+    SessionSpeaker,
+    Speaker,
+)
 from tests import factories
+from tests.admin.conftest import staff
 from tests.imports import import_done
+from tests.tasks import run_due_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -212,19 +225,126 @@ def test_the_export_query_count_does_not_grow(acme, django_assert_num_queries):
     assert len(rows) == 42
 
 
-@pytest.mark.parametrize(("fmt", "advice"), [("csv", "export again."), ("xlsx", "or export CSV.")])
-def test_an_export_of_more_than_a_request_can_write_is_refused_with_advice(
-    acme, monkeypatch, fmt, advice
-):
+def file_rows(fmt: str, content: bytes) -> list[list]:
+    """A CSV's or a workbook's rows, as lists of cell values (as text)."""
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, monkeypatch, fmt):
+    acme, *_ = rich
+    http = logged_in(acme.organiser)
+    at_once = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-0"})  # both, by name desc
     monkeypatch.setitem(tables.EXPORT_MAX_ROWS, fmt, 1)
+
+    offer = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-0"})
+    narrowed = http.get(f"{LIST}export.{fmt}", {"session_status__exact": "approved"})
+
+    assert offer.status_code == 200
+    html = offer.content.decode()
+    assert "The list holds 2 sessions, more than one download writes at once (1 as" in html
+    assert '<form method="post" id="export-offer">' in html
+    assert narrowed["Content-Disposition"].endswith(f'.{fmt}"')  # one session: at once
+    assert not ExportJob.objects.exists()  # a GET queues nothing
+
+    queued = http.post(f"{LIST}export.{fmt}?q=acme&o=-0")
+
+    job = ExportJob.objects.get()
+    assert queued["Location"] == f"{LIST}export/{job.pk}/"
+    assert (job.created_by, job.file_format, job.total, job.state) == (
+        acme.organiser,
+        fmt,
+        2,
+        "queued",
+    )
+    assert job.session_ids == [acme.proposal.pk, acme.held.pk]  # the list's order
+    waiting = http.get(queued["Location"]).content.decode()
+    assert "0 of 2 sessions written: waiting for the background worker" in waiting
+    assert '<meta http-equiv="refresh" content="2">' in waiting
+    assert http.get(f"{LIST}export/{job.pk}/file").status_code == 404  # not yet
+
+    run_due_tasks()
+
+    ready = http.get(queued["Location"]).content.decode()
+    assert f'href="{LIST}export/{job.pk}/file"' in ready
+    assert "http-equiv" not in ready
+    download = http.get(f"{LIST}export/{job.pk}/file")
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == f'attachment; filename="{job.filename}"'
+    assert download["Content-Type"] == tables.CONTENT_TYPES[fmt]
+    direct = b"".join(at_once.streaming_content) if fmt == "csv" else at_once.content
+    assert file_rows(fmt, download.content) == file_rows(fmt, direct)  # the same table
+    names = [row[2] for row in file_rows(fmt, download.content)[1:]]
+    assert names == ["Acme proposal", "Acme keynote"]
+    job.refresh_from_db()
+    assert (job.state, job.processed, job.session_ids) == ("done", 2, [])
+
+
+def test_a_background_export_is_its_users_alone(acme, globex, superuser, monkeypatch):
+    monkeypatch.setitem(tables.EXPORT_MAX_ROWS, "csv", 1)
+    colleague = staff(acme.event.organisation, "organiser", username="colleague")
+    logged_in(acme.organiser).post(f"{LIST}export.csv")
+    job = ExportJob.objects.get()
+    run_due_tasks()
+
+    for other in (colleague, globex.organiser, superuser):
+        http = logged_in(other)
+        assert http.get(f"{LIST}export/{job.pk}/").status_code == 404
+        assert http.get(f"{LIST}export/{job.pk}/file").status_code == 404
+    assert logged_in(acme.organiser).get(f"{LIST}export/{job.pk}/file").status_code == 200
+
+
+def test_the_worker_writes_an_export_in_chunks_and_leaves_out_deleted_sessions(
+    acme, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(tabular, "EXPORT_CHUNK", 10)
+    small = exports.queue_export(
+        user=acme.organiser, file_format="csv", session_ids=[acme.held.pk], filename="a.csv"
+    )
+    with CaptureQueriesContext(connection) as one_chunk:
+        exports.run_export_job(small.pk)
+    extra = [factories.session(event=acme.event, name=f"Extra {n}").pk for n in range(8)]
+    gone = factories.session(event=acme.event, name="Deleted meanwhile")
+    ids = [acme.held.pk, *extra, gone.pk]  # ten: one chunk
+    job = exports.queue_export(
+        user=acme.organiser, file_format="csv", session_ids=ids, filename="b.csv"
+    )
+    Session.objects.filter(pk=gone.pk).delete()
+
+    with django_assert_num_queries(len(one_chunk)):
+        exports.run_export_job(job.pk)
+
+    job.refresh_from_db()
+    names = [row[2] for row in file_rows("csv", bytes(job.content))[1:]]
+    assert names == ["Acme keynote", *(f"Extra {n}" for n in range(8))]
+
+
+def test_a_list_too_long_even_for_the_worker_is_refused_with_advice(acme, monkeypatch):
+    monkeypatch.setitem(tables.EXPORT_MAX_ROWS, "csv", 0)
+    monkeypatch.setattr(tables, "BACKGROUND_MAX_ROWS", 1)
     http = logged_in(acme.organiser)
 
-    refused = http.get(f"{LIST}export.{fmt}", {"q": "acme"}, follow=True)  # both sessions
-    narrowed = http.get(f"{LIST}export.{fmt}", {"session_status__exact": "approved"})
+    refused = http.post(f"{LIST}export.csv?q=acme", follow=True)
 
     assert refused.redirect_chain == [(f"{LIST}?q=acme", 302)]  # the list, as it was
     [message] = [str(m) for m in refused.context["messages"]]
-    assert message.startswith(f"The list holds more than 1 sessions, the most one {fmt.upper()}")
-    assert message.endswith(advice)
-    assert narrowed.status_code == 200  # one session: within the limit
-    assert narrowed["Content-Disposition"].endswith(f'.{fmt}"')
+    assert message.startswith("The list holds more than 1 sessions, the most one export takes.")
+    assert not ExportJob.objects.exists()
+
+
+def test_an_export_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
+    job = exports.queue_export(
+        user=acme.organiser, file_format="csv", session_ids=[acme.held.pk], filename="a.csv"
+    )
+    ExportJob.objects.filter(pk=job.pk).update(
+        state="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=6)
+    )
+
+    assert exports.fail_abandoned_exports() == 1
+
+    page = logged_in(acme.organiser).get(f"{LIST}export/{job.pk}/").content.decode()
+    assert "The export stopped: its worker stopped while writing it. Export the list again." in page
+    assert exports.run_export_job(job.pk) == "not queued"

@@ -10,8 +10,10 @@ class Command(BaseCommand):
     help = (
         "Delete what piles up, once: webhook deliveries that are done, finished CSV imports "
         "and finished task results older than --days days (and task results left running "
-        "that long by a killed worker), expired OAuth tokens, expired "
-        "admin logins and rate-limit counters whose window has ended. A worker of the pool "
+        "that long by a killed worker), background exports finished more than "
+        "DJANGO_EXPORT_KEEP_HOURS hours ago (a day) with their files, expired OAuth tokens, "
+        "expired admin logins and rate-limit counters whose window has ended. A worker of "
+        "the pool "
         "does this when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
         "instead, e.g. from cron, where that is set to 0."
     )
@@ -31,6 +33,6 @@ class Command(BaseCommand):
         deleted = housekeeping.run(keep_days=days)
         summary = ", ".join(f"{what} {n}" for what, n in deleted.items())
         self.stdout.write(
-            f"Deleted (older than {days} days or ended): {summary}. "
+            f"Deleted (older than {days} days, exports a day, or ended): {summary}. "
             "Expired tokens and logins cleared."
         )

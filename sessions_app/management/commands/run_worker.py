@@ -1,5 +1,5 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports); it also queues again the imports of a worker that was
+(webhook attempts, CSV imports, long exports); it also queues again the imports of a worker that was
 killed, to go on where they were, and keeps house (sessions_app.housekeeping) when it
 starts and then daily, one worker of the pool each time."""
 
@@ -17,7 +17,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from sessions_app import housekeeping, imports, outbox
+from sessions_app import exports, housekeeping, imports, outbox
 
 logger = logging.getLogger("sessions_app.worker")
 
@@ -30,6 +30,7 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
             # Imports whose worker was killed outright go on (sessions_app.imports).
             if time.monotonic() - swept_at >= settings.IMPORTS["SWEEP_SECONDS"]:
                 imports.recover_abandoned_jobs()
+                exports.fail_abandoned_exports()
                 swept_at = time.monotonic()
             outbox.recover_lost_attempts()
             while outbox.fan_out():
@@ -80,8 +81,9 @@ class Command(BaseCommand):
     help = (
         "Run the background worker: read the outbox (the history every change writes) into "
         "webhook deliveries and run the queued tasks (each webhook attempt, with its retries, "
-        "and the CSV imports uploaded in the admin), and delete what piles up (the delivery "
-        "log, finished imports and task results, expired tokens and logins) when it starts "
+        "the CSV imports uploaded in the admin and its exports too long for a request), and "
+        "delete what piles up (the delivery log, finished imports and task results, "
+        "exports' files after a day, expired tokens and logins) when it starts "
         "and every DJANGO_HOUSEKEEPING_EVERY seconds (a day; 0: never), one worker of the "
         "pool each time. "
         "Run one or more beside the app servers; they share the work through the database. "

@@ -1,0 +1,108 @@
+"""Session exports too long for a request, written by the background worker
+(``sessions_app.models.exports``).
+
+The admin's export of a list over ``admin.tables.EXPORT_MAX_ROWS`` offers this instead:
+``queue_export`` keeps the list's session ids (its filters, search and order, as its user
+saw it) and queues the task ``tasks.run_export``; ``run_export_job`` writes the file with
+the same columns as a download (``tabular``), counting its progress on the job; the job's
+page offers the file, to its user only, until housekeeping deletes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import tabular
+from .enums import ImportState
+from .models import ExportJob, Session
+
+logger = logging.getLogger(__name__)
+
+
+def queue_export(*, user, file_format: str, session_ids: list[int], filename: str) -> ExportJob:
+    """The job of writing these sessions' file, and its task, in one transaction."""
+    from . import tasks
+
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            created_by=user,
+            file_format=file_format,
+            session_ids=session_ids,
+            total=len(session_ids),
+            filename=filename,
+        )
+        tasks.run_export.enqueue(job.pk)
+    return job
+
+
+def run_export_job(job_id: int) -> str:
+    """Write a queued export's file. A job that is not queued is left alone."""
+    claimed = ExportJob.objects.filter(pk=job_id, state=ImportState.QUEUED).update(
+        state=ImportState.RUNNING, heartbeat_at=timezone.now()
+    )
+    if not claimed:
+        return "not queued"
+    job = ExportJob.objects.get(pk=job_id)
+    mine = ExportJob.objects.filter(pk=job_id, state=ImportState.RUNNING)
+
+    def progress(done: int) -> None:
+        mine.update(processed=done, heartbeat_at=timezone.now())
+
+    try:
+        ids = job.session_ids
+        definitions = tabular.custom_columns(_event_ids(ids))
+        sessions = tabular.sessions_in_order(ids, progress)
+        content = tabular.export_bytes(job.file_format, sessions, definitions)
+    except BaseException as exc:
+        logger.exception("export %s stopped", job_id)
+        why = (
+            "the worker was stopped"
+            if isinstance(exc, SystemExit | KeyboardInterrupt)
+            else f"an unexpected error ({type(exc).__name__}; the server's log has the details)"
+        )
+        mine.update(
+            state=ImportState.FAILED,
+            error=f"The export stopped: {why}. Export the list again.",
+            session_ids=[],
+            finished_at=timezone.now(),
+        )
+        raise
+    mine.update(
+        state=ImportState.DONE,
+        processed=job.total,
+        content=content,
+        session_ids=[],
+        finished_at=timezone.now(),
+    )
+    return "done"
+
+
+def _event_ids(session_ids: list[int]) -> set[int]:
+    """The events of these sessions (read a chunk at a time: a query has at most 65,535
+    parameters on PostgreSQL)."""
+    found: set[int] = set()
+    for start in range(0, len(session_ids), tabular.EXPORT_CHUNK):
+        chunk = session_ids[start : start + tabular.EXPORT_CHUNK]
+        events = Session.objects.filter(pk__in=chunk).order_by().values_list("event_id")
+        found.update(events.distinct().values_list("event_id", flat=True))
+    return found
+
+
+def fail_abandoned_exports(*, now: dt.datetime | None = None) -> int:
+    """Fail the running exports whose worker stopped beating (killed outright) for
+    ``IMPORTS["ABANDONED_AFTER_SECONDS"]``. A worker's loop calls this. Returns how many."""
+    now = now or timezone.now()
+    silent_for = dt.timedelta(seconds=settings.IMPORTS["ABANDONED_AFTER_SECONDS"])
+    return ExportJob.objects.filter(
+        state=ImportState.RUNNING, heartbeat_at__lt=now - silent_for
+    ).update(
+        state=ImportState.FAILED,
+        error="The export stopped: its worker stopped while writing it. Export the list again.",
+        session_ids=[],
+        finished_at=now,
+    )
