@@ -67,11 +67,16 @@ class ImportKind(models.TextChoices):
     REGISTRANTS = "registrants", "Registrants"
 
 
-class ImportState(models.TextChoices):
+class JobState(models.TextChoices):
+    """Where a job of the background worker is: an import, an export."""
+
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+ImportState = JobState
 
 
 class ExportFormat(models.TextChoices):

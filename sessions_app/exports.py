@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import tabular
-from .enums import ImportState
+from .enums import JobState
 from .models import ExportJob, Session
 
 logger = logging.getLogger(__name__)
@@ -42,13 +42,13 @@ def queue_export(*, user, file_format: str, session_ids: list[int], filename: st
 
 def run_export_job(job_id: int) -> str:
     """Write a queued export's file. A job that is not queued is left alone."""
-    claimed = ExportJob.objects.filter(pk=job_id, state=ImportState.QUEUED).update(
-        state=ImportState.RUNNING, heartbeat_at=timezone.now()
+    claimed = ExportJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, heartbeat_at=timezone.now()
     )
     if not claimed:
         return "not queued"
     job = ExportJob.objects.get(pk=job_id)
-    mine = ExportJob.objects.filter(pk=job_id, state=ImportState.RUNNING)
+    mine = ExportJob.objects.filter(pk=job_id, state=JobState.RUNNING)
 
     def progress(done: int) -> None:
         mine.update(processed=done, heartbeat_at=timezone.now())
@@ -66,14 +66,14 @@ def run_export_job(job_id: int) -> str:
             else f"an unexpected error ({type(exc).__name__}; the server's log has the details)"
         )
         mine.update(
-            state=ImportState.FAILED,
+            state=JobState.FAILED,
             error=f"The export stopped: {why}. Export the list again.",
             session_ids=[],
             finished_at=timezone.now(),
         )
         raise
     mine.update(
-        state=ImportState.DONE,
+        state=JobState.DONE,
         processed=job.total,
         content=content,
         session_ids=[],
@@ -99,9 +99,9 @@ def fail_abandoned_exports(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     silent_for = dt.timedelta(seconds=settings.IMPORTS["ABANDONED_AFTER_SECONDS"])
     return ExportJob.objects.filter(
-        state=ImportState.RUNNING, heartbeat_at__lt=now - silent_for
+        state=JobState.RUNNING, heartbeat_at__lt=now - silent_for
     ).update(
-        state=ImportState.FAILED,
+        state=JobState.FAILED,
         error="The export stopped: its worker stopped while writing it. Export the list again.",
         session_ids=[],
         finished_at=now,

@@ -32,7 +32,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import clear_expired
 
-from .enums import ImportState
+from .enums import ImportState, JobState
 from .models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
 
 logger = logging.getLogger("sessions_app.housekeeping")
@@ -65,7 +65,7 @@ def old_imports(cutoff: dt.datetime) -> QuerySet:
 def old_exports(now: dt.datetime) -> QuerySet:
     cutoff = now - dt.timedelta(hours=settings.EXPORTS["KEEP_HOURS"])
     return ExportJob.objects.filter(
-        finished_at__lt=cutoff, state__in=[ImportState.DONE, ImportState.FAILED]
+        finished_at__lt=cutoff, state__in=[JobState.DONE, JobState.FAILED]
     )
 
 

@@ -5,6 +5,7 @@ services (run by the worker) with a report per row."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app import exports, tabular
-from sessions_app.enums import ExportFormat, ImportKind, ImportState
+from sessions_app.enums import ExportFormat, ImportKind, JobState
 from sessions_app.models import Event, ExportJob
 
 from .imports import import_page
@@ -110,6 +111,7 @@ def export_job_view(model_admin, request, job_id: int):
         "job": job,
         "recent": _recent_exports(request),
         "refresh_seconds": None if job.finished else REFRESH_SECONDS,
+        "keep_hours": settings.EXPORTS["KEEP_HOURS"],
     }
     return TemplateResponse(request, "admin/sessions_app/session/export.html", context)
 
@@ -119,7 +121,7 @@ def export_file_view(model_admin, request, job_id: int):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     job = _own_export(request, job_id, fields=("session_ids",))
-    if job.state != ImportState.DONE:
+    if job.state != JobState.DONE:
         raise Http404("The export has no file (yet).")
     return _attachment(HttpResponse(bytes(job.content)), job.file_format, job.filename)
 

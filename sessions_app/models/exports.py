@@ -9,7 +9,7 @@ app server can hand it out, until housekeeping deletes it (``EXPORTS["KEEP_HOURS
 from django.conf import settings
 from django.db import models
 
-from sessions_app.enums import ExportFormat, ImportState
+from sessions_app.enums import ExportFormat, JobState
 
 
 class ExportJob(models.Model):
@@ -18,7 +18,7 @@ class ExportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     file_format = models.CharField(max_length=4, choices=ExportFormat.choices)
-    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.QUEUED)
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
     # The list's session ids in its order; emptied once the file is written.
     session_ids = models.JSONField(default=list)
     total = models.PositiveIntegerField()
@@ -40,4 +40,4 @@ class ExportJob(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.state in (ImportState.DONE, ImportState.FAILED)
+        return self.state in (JobState.DONE, JobState.FAILED)

@@ -270,6 +270,7 @@ def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, mon
 
     ready = http.get(queued["Location"]).content.decode()
     assert f'href="{LIST}export/{job.pk}/file"' in ready
+    assert "The file is kept for 24 hours after it was written." in ready
     assert "http-equiv" not in ready
     download = http.get(f"{LIST}export/{job.pk}/file")
     assert download.status_code == 200
