@@ -455,3 +455,13 @@ def test_an_import_cut_off_from_the_database_is_queued_to_go_on_a_little_later(
 
     job.refresh_from_db()
     assert (job.state, job.runs, job.report) == ("done", 2, {"created": 2, "refused": []})
+
+
+def test_the_progress_of_a_large_import_reads_with_thousands_separators(acme):
+    client = logged_in(acme.organiser)
+    response = post_people(client, acme.event)
+    ImportJob.objects.update(state=ImportState.RUNNING, processed=2500, total=10000)
+
+    page = client.get(response["Location"]).content.decode()
+
+    assert "2,500 of 10,000 rows imported." in page
