@@ -98,3 +98,41 @@ def test_the_admin_lists_later_pages_right(client, event, listed, monkeypatch):
 
     assert shown == expected
     assert any(flag for _, flag in shown[5:]) and not all(flag for _, flag in shown[5:])
+
+
+def test_a_first_page_in_an_order_without_an_index_is_read_by_its_ids_too(listed):
+    page = rows_of_page(listed, listed[0:5], unindexed_order=True)
+
+    assert _rows(page) == _rows(listed)[0:5]
+    outer, inner = str(page.query).split(" IN (SELECT ", 1)
+    assert "EXISTS" in outer and "LIMIT 5" in inner and "EXISTS" not in inner
+
+
+def test_the_admin_sorted_by_a_column_reads_each_page_by_its_ids(
+    client, event, listed, monkeypatch
+):
+    from django.contrib import admin
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.admin.conftest import staff
+
+    monkeypatch.setattr(admin.site._registry[Session], "list_per_page", 5)
+    client.force_login(staff(event.organisation, "organiser", username="pager"))
+    Session.objects.filter(pk__in=[s.pk for s in listed[::2]]).update(capacity=10)
+    expected = _rows(
+        listed.order_by("-capacity", F("starts_at").asc(nulls_last=True), "name", "id")
+    )
+
+    shown, pages = [], []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/admin/sessions_app/session/", {"o": "-7", "p": number})
+        shown += _rows(response.context["cl"].result_list)
+        pages += [q["sql"] for q in queries if "EXISTS" in q["sql"]]  # the page's query
+
+    assert shown == expected  # capacity descending, ties by time, name and id
+    assert len(pages) == 3 and all(" IN (SELECT " in sql for sql in pages)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/admin/sessions_app/session/")  # the default order: its index
+    [plain] = [q["sql"] for q in queries if "EXISTS" in q["sql"]]
+    assert " IN (SELECT " not in plain

@@ -11,7 +11,7 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import IGNORED_PARAMS, ChangeList
+from django.contrib.admin.views.main import IGNORED_PARAMS, ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
 from django.http import Http404, HttpResponseRedirect
@@ -80,7 +80,10 @@ class SessionChangeList(ChangeList):
     def get_results(self, request):
         setattr(request, KNOWN_TOTAL, self.known_total(request))
         super().get_results(request)
-        self.result_list = rows_of_page(self.queryset, self.result_list)
+        # The default order reads from an index (session_start_order); a column the user
+        # sorts by may have none (event, room, track, capacity, status, seats).
+        chosen = ORDER_VAR in self.params
+        self.result_list = rows_of_page(self.queryset, self.result_list, unindexed_order=chosen)
 
     def known_total(self, request) -> int | None:
         """How many sessions the list holds, from ``Event.session_count`` (kept by database
