@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -67,6 +68,20 @@ class Caller:
 
     def delete(self, path, **headers):
         return self.http.delete(path, **self._headers(headers))
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """The rate limiter's clock held in the middle of the hour's first minute, so that a
+    test's requests all fall in one window of up to 30 s either way, however long they take
+    (a fixed window that ended between two requests would start the count again)."""
+    import time
+
+    from sessions_app.api import ratelimit
+
+    held = (int(time.time()) // 3600) * 3600 + 30.0
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: held))
+    return held
 
 
 @pytest.fixture

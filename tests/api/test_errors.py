@@ -208,7 +208,7 @@ def test_bad_validate_only_value_is_400(api, session):
     assert_untouched(session)
 
 
-def test_rate_limit_is_429_with_retry_after(api, event, settings):
+def test_rate_limit_is_429_with_retry_after(api, one_rate_window, event, settings):
     settings.API_RATE_LIMIT = {"REQUESTS": 11, "WINDOW_SECONDS": 600, "LIST_COST": 10}
 
     first = api.get(f"/api/v1/events/{event.pk}")
@@ -223,7 +223,7 @@ def test_rate_limit_is_429_with_retry_after(api, event, settings):
     assert 0 <= int(refused["X-Rate-Limit-Reset"]) <= 600
 
 
-def test_rate_limit_is_per_client(api, make_caller, event, settings):
+def test_rate_limit_is_per_client(api, one_rate_window, make_caller, event, settings):
     settings.API_RATE_LIMIT = {"REQUESTS": 1, "WINDOW_SECONDS": 600, "LIST_COST": 10}
     other = make_caller(event.organisation)
 

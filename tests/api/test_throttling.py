@@ -16,7 +16,7 @@ def _client(organisation, name="Throttled"):
     return api_client_create(organisation=organisation, name=name, scopes=["sessions:read"])
 
 
-def test_token_requests_are_limited_per_client_id(db, organisation, settings):
+def test_token_requests_are_limited_per_client_id(db, one_rate_window, organisation, settings):
     settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 3, "PER_ADDRESS": 100, "WINDOW_SECONDS": 60}
     (first, first_secret), (second, second_secret) = _client(organisation), _client(organisation)
     http = Client()
@@ -35,7 +35,7 @@ def test_token_requests_are_limited_per_client_id(db, organisation, settings):
     assert request_token(http, second.client_id, second_secret).status_code == 200
 
 
-def test_token_requests_are_limited_per_address(db, organisation, settings):
+def test_token_requests_are_limited_per_address(db, one_rate_window, organisation, settings):
     settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 100, "PER_ADDRESS": 4, "WINDOW_SECONDS": 60}
     clients = [_client(organisation, f"c{i}") for i in range(6)]
     http = Client()
@@ -55,7 +55,9 @@ def test_token_requests_are_limited_per_address(db, organisation, settings):
     )
 
 
-def test_token_throttle_reads_a_client_id_sent_in_the_form(db, organisation, settings):
+def test_token_throttle_reads_a_client_id_sent_in_the_form(
+    db, one_rate_window, organisation, settings
+):
     settings.TOKEN_RATE_LIMIT = {"PER_CLIENT": 1, "PER_ADDRESS": 100, "WINDOW_SECONDS": 60}
     api_client, secret = _client(organisation)
     form = {"grant_type": "client_credentials", "client_id": api_client.client_id}
@@ -76,7 +78,9 @@ def test_token_throttle_reads_a_client_id_sent_in_the_form(db, organisation, set
     ],
     ids=["untrusted", "trusted", "spoofed_prefix", "malformed"],
 )
-def test_anonymous_budget_follows_the_trusted_proxy_header(db, settings, header, value, counted_as):
+def test_anonymous_budget_follows_the_trusted_proxy_header(
+    db, one_rate_window, settings, header, value, counted_as
+):
     settings.TRUSTED_PROXY_HEADER = header
     settings.API_RATE_LIMIT = {"REQUESTS": 1, "WINDOW_SECONDS": 600, "LIST_COST": 1}
     http = Client()
