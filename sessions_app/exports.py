@@ -24,8 +24,11 @@ from .models import ExportJob, Session
 logger = logging.getLogger(__name__)
 
 
-def queue_export(*, user, file_format: str, session_ids: list[int], filename: str) -> ExportJob:
-    """The job of writing these sessions' file, and its task, in one transaction."""
+def queue_export(
+    *, user, file_format: str, session_ids: list[int], event_ids: list[int], filename: str
+) -> ExportJob:
+    """The job of writing these sessions' file (of these events), and its task, in one
+    transaction."""
     from . import tasks
 
     with transaction.atomic():
@@ -33,6 +36,7 @@ def queue_export(*, user, file_format: str, session_ids: list[int], filename: st
             created_by=user,
             file_format=file_format,
             session_ids=session_ids,
+            event_ids=sorted(event_ids),
             total=len(session_ids),
             filename=filename,
         )

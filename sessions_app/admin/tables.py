@@ -19,6 +19,7 @@ from sessions_app.enums import ExportFormat, ImportKind, JobState
 from sessions_app.models import Event, ExportJob
 
 from .imports import import_page
+from .scoping import visible_event_ids
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -55,7 +56,11 @@ def export_view(model_admin, request, fmt: str):
                 )
                 return redirect(_list_url(request))
             job = exports.queue_export(
-                user=request.user, file_format=fmt, session_ids=ids, filename=filename
+                user=request.user,
+                file_format=fmt,
+                session_ids=ids,
+                event_ids=list(sessions.order_by().values_list("event_id", flat=True).distinct()),
+                filename=filename,
             )
             return redirect("admin:sessions_app_session_export_job", job.pk)
         context = {
@@ -95,8 +100,12 @@ def _recent_exports(request):
 
 
 def _own_export(request, job_id: int, *, fields=("session_ids", "content")):
-    """The user's own export (nobody else's, a superuser's neither: the file is theirs)."""
-    return get_object_or_404(ExportJob.objects.defer(*fields), pk=job_id, created_by=request.user)
+    """The user's own export (nobody else's, a superuser's neither: the file is theirs),
+    while they may still see every event in it."""
+    job = get_object_or_404(ExportJob.objects.defer(*fields), pk=job_id, created_by=request.user)
+    if not set(job.event_ids) <= set(visible_event_ids(request)):
+        raise Http404("No such export.")
+    return job
 
 
 def export_job_view(model_admin, request, job_id: int):

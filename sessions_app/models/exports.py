@@ -21,6 +21,9 @@ class ExportJob(models.Model):
     state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
     # The list's session ids in its order; emptied once the file is written.
     session_ids = models.JSONField(default=list)
+    # The events of those sessions: the file is handed out only while its user may still
+    # see every one of them (a member who left the organisation may not).
+    event_ids = models.JSONField(default=list)
     total = models.PositiveIntegerField()
     processed = models.PositiveIntegerField(default=0)
     content = models.BinaryField(null=True, editable=False)

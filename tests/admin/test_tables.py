@@ -295,7 +295,16 @@ def test_a_background_export_is_its_users_alone(acme, globex, superuser, monkeyp
         http = logged_in(other)
         assert http.get(f"{LIST}export/{job.pk}/").status_code == 404
         assert http.get(f"{LIST}export/{job.pk}/file").status_code == 404
-    assert logged_in(acme.organiser).get(f"{LIST}export/{job.pk}/file").status_code == 200
+    assert job.event_ids == [acme.event.pk]
+    owner = logged_in(acme.organiser)
+    assert owner.get(f"{LIST}export/{job.pk}/file").status_code == 200
+    # Once they have left the organisation (for another), not even its author gets the file.
+    membership = acme.organiser.memberships.get()
+    membership.organisation = globex.event.organisation
+    membership.save()
+    assert owner.get(LIST).status_code == 200  # they still work here, for Globex
+    assert owner.get(f"{LIST}export/{job.pk}/").status_code == 404
+    assert owner.get(f"{LIST}export/{job.pk}/file").status_code == 404
 
 
 def test_the_worker_writes_an_export_in_chunks_and_leaves_out_deleted_sessions(
@@ -303,7 +312,11 @@ def test_the_worker_writes_an_export_in_chunks_and_leaves_out_deleted_sessions(
 ):
     monkeypatch.setattr(tabular, "EXPORT_CHUNK", 10)
     small = exports.queue_export(
-        user=acme.organiser, file_format="csv", session_ids=[acme.held.pk], filename="a.csv"
+        user=acme.organiser,
+        file_format="csv",
+        session_ids=[acme.held.pk],
+        event_ids=[acme.event.pk],
+        filename="a.csv",
     )
     with CaptureQueriesContext(connection) as one_chunk:
         exports.run_export_job(small.pk)
@@ -311,7 +324,11 @@ def test_the_worker_writes_an_export_in_chunks_and_leaves_out_deleted_sessions(
     gone = factories.session(event=acme.event, name="Deleted meanwhile")
     ids = [acme.held.pk, *extra, gone.pk]  # ten: one chunk
     job = exports.queue_export(
-        user=acme.organiser, file_format="csv", session_ids=ids, filename="b.csv"
+        user=acme.organiser,
+        file_format="csv",
+        session_ids=ids,
+        event_ids=[acme.event.pk],
+        filename="b.csv",
     )
     Session.objects.filter(pk=gone.pk).delete()
 
@@ -338,7 +355,11 @@ def test_a_list_too_long_even_for_the_worker_is_refused_with_advice(acme, monkey
 
 def test_an_export_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
     job = exports.queue_export(
-        user=acme.organiser, file_format="csv", session_ids=[acme.held.pk], filename="a.csv"
+        user=acme.organiser,
+        file_format="csv",
+        session_ids=[acme.held.pk],
+        event_ids=[acme.event.pk],
+        filename="a.csv",
     )
     ExportJob.objects.filter(pk=job.pk).update(
         state="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=6)
