@@ -307,29 +307,28 @@ def test_a_background_export_is_its_users_alone(acme, globex, superuser, monkeyp
     assert owner.get(f"{LIST}export/{job.pk}/file").status_code == 404
 
 
+def queued_csv(org, session_ids):
+    """A CSV export of these sessions of ``org``'s event, queued by its organiser."""
+    return exports.queue_export(
+        user=org.organiser,
+        file_format="csv",
+        session_ids=session_ids,
+        event_ids=[org.event.pk],
+        filename="sessions.csv",
+    )
+
+
 def test_the_worker_writes_an_export_in_chunks_and_leaves_out_deleted_sessions(
     acme, monkeypatch, django_assert_num_queries
 ):
     monkeypatch.setattr(tabular, "EXPORT_CHUNK", 10)
-    small = exports.queue_export(
-        user=acme.organiser,
-        file_format="csv",
-        session_ids=[acme.held.pk],
-        event_ids=[acme.event.pk],
-        filename="a.csv",
-    )
+    small = queued_csv(acme, [acme.held.pk])
     with CaptureQueriesContext(connection) as one_chunk:
         exports.run_export_job(small.pk)
     extra = [factories.session(event=acme.event, name=f"Extra {n}").pk for n in range(8)]
     gone = factories.session(event=acme.event, name="Deleted meanwhile")
     ids = [acme.held.pk, *extra, gone.pk]  # ten: one chunk
-    job = exports.queue_export(
-        user=acme.organiser,
-        file_format="csv",
-        session_ids=ids,
-        event_ids=[acme.event.pk],
-        filename="b.csv",
-    )
+    job = queued_csv(acme, ids)
     Session.objects.filter(pk=gone.pk).delete()
 
     with django_assert_num_queries(len(one_chunk)):
@@ -354,13 +353,7 @@ def test_a_list_too_long_even_for_the_worker_is_refused_with_advice(acme, monkey
 
 
 def test_an_export_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
-    job = exports.queue_export(
-        user=acme.organiser,
-        file_format="csv",
-        session_ids=[acme.held.pk],
-        event_ids=[acme.event.pk],
-        filename="a.csv",
-    )
+    job = queued_csv(acme, [acme.held.pk])
     ExportJob.objects.filter(pk=job.pk).update(
         state="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=6)
     )
