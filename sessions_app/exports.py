@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from . import tabular
 from .enums import JobState
-from .models import ExportJob, Session
+from .models import ExportJob
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,8 @@ def run_export_job(job_id: int) -> str:
         mine.update(processed=done, heartbeat_at=timezone.now())
 
     try:
-        ids = job.session_ids
-        definitions = tabular.custom_columns(_event_ids(ids))
-        sessions = tabular.sessions_in_order(ids, progress)
+        definitions = tabular.custom_columns(job.event_ids)
+        sessions = tabular.sessions_in_order(job.session_ids, progress)
         content = tabular.export_bytes(job.file_format, sessions, definitions)
     except BaseException as exc:
         logger.exception("export %s stopped", job_id)
@@ -84,17 +83,6 @@ def run_export_job(job_id: int) -> str:
         finished_at=timezone.now(),
     )
     return "done"
-
-
-def _event_ids(session_ids: list[int]) -> set[int]:
-    """The events of these sessions (read a chunk at a time: a query has at most 65,535
-    parameters on PostgreSQL)."""
-    found: set[int] = set()
-    for start in range(0, len(session_ids), tabular.EXPORT_CHUNK):
-        chunk = session_ids[start : start + tabular.EXPORT_CHUNK]
-        events = Session.objects.filter(pk__in=chunk).order_by().values_list("event_id")
-        found.update(events.distinct().values_list("event_id", flat=True))
-    return found
 
 
 def fail_abandoned_exports(*, now: dt.datetime | None = None) -> int:

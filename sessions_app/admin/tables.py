@@ -43,6 +43,7 @@ def export_view(model_admin, request, fmt: str):
     changelist = model_admin.get_changelist_instance(request)
     sessions = changelist.get_queryset(request)
     limit = EXPORT_MAX_ROWS[fmt]
+    event_ids = sessions.order_by().values_list("event_id", flat=True).distinct()
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"sessions-{stamp}.{fmt}"
     if sessions[: limit + 1].count() > limit:
@@ -59,7 +60,7 @@ def export_view(model_admin, request, fmt: str):
                 user=request.user,
                 file_format=fmt,
                 session_ids=ids,
-                event_ids=list(sessions.order_by().values_list("event_id", flat=True).distinct()),
+                event_ids=list(event_ids),
                 filename=filename,
             )
             return redirect("admin:sessions_app_session_export_job", job.pk)
@@ -74,7 +75,6 @@ def export_view(model_admin, request, fmt: str):
             "recent": _recent_exports(request),
         }
         return TemplateResponse(request, "admin/sessions_app/session/export.html", context)
-    event_ids = sessions.order_by().values_list("event_id", flat=True).distinct()
     definitions = tabular.custom_columns(event_ids)
     rows = tabular.export_rows(sessions)
     if fmt == ExportFormat.XLSX:

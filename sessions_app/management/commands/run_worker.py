@@ -1,7 +1,8 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports, long exports); it also queues again the imports of a worker that was
-killed, to go on where they were, and keeps house (sessions_app.housekeeping) when it
-starts and then daily, one worker of the pool each time."""
+(webhook attempts, CSV imports, long exports); it also queues again the imports of a
+worker that was killed, to go on where they were, fails its exports, and keeps house
+(sessions_app.housekeeping) when it starts and then daily, one worker of the pool each
+time."""
 
 from __future__ import annotations
 
