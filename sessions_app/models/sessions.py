@@ -290,7 +290,8 @@ class Session(models.Model):
             seats_taken=self.seats_taken,
         )
         check(validators.validate_webinar_url, url=self.webinar_url)
-        if self.stored_status is not None:
+        # A status that is not one is refused by clean_fields(); it is no move to judge.
+        if self.stored_status is not None and self.session_status in SessionStatus.values:
             check(
                 validators.validate_status_transition,
                 current=self.stored_status,

@@ -275,6 +275,22 @@ def test_patch_invalid_value_is_422_naming_the_field(api, world, field, value, c
     assert_nothing_changed(api, session, before)
 
 
+def test_patch_unknown_status_is_only_an_invalid_choice(api, world):
+    """Not also "a submitted session cannot move to bogus": there is no such status."""
+    session = world["session"]
+    before = api.get(URL.format(session.pk)).json()
+
+    response = api.patch(URL.format(session.pk), {"session_status": "bogus"})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("session_status", "invalid_choice")
+    ]
+    assert "allowed" not in body
+    assert_nothing_changed(api, session, before)
+
+
 def test_patch_only_end_time_before_stored_start_is_422(api, world):
     session = world["session"]  # 10:00-11:00
     before = api.get(URL.format(session.pk)).json()
