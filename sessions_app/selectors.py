@@ -9,6 +9,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -57,6 +58,40 @@ def rows_of_page(queryset: QuerySet, page: QuerySet, *, unindexed_order: bool = 
     if not page.query.low_mark and not unindexed_order:
         return page
     return queryset.filter(pk__in=page.values("pk"))
+
+
+class AfterFilter(Func):
+    """A sort key that PostgreSQL applies to the rows the filters chose, instead of reading
+    the rows in the key's order from its index and filtering them as they come.
+
+    Reading an index in order stops after one page of matches, which is quick when the
+    matches are spread through the index, as PostgreSQL assumes they are. The sessions of
+    one event, track or room are not spread: they lie together in every order that follows
+    the calendar (``date``, ``created_at``, ``updated_at``, ``id``, and often ``start_time``).
+    At 100,000 sessions, a page of the last event's sessions sorted by date read the 90,000
+    sessions of the other events first (30 to 45 ms, and ten times that at a million).
+    Sorting the group's own sessions costs what the group's size costs, whatever the size
+    of the organisation. ``COALESCE`` of one value is that value, and no index is on it.
+    SQLite gets the plain key (its COALESCE wants two values).
+    """
+
+    function = "COALESCE"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return compiler.compile(self.get_source_expressions()[0])
+
+
+def sorted_after_filter(order: list[OrderBy]) -> list[OrderBy]:
+    """``order``, each key sorted after the filters (``AfterFilter``)."""
+    return [
+        OrderBy(
+            AfterFilter(key.expression),
+            descending=key.descending,
+            nulls_first=key.nulls_first,
+            nulls_last=key.nulls_last,
+        )
+        for key in order
+    ]
 
 
 class SearchedText(Func):

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import F, Model, Q, QuerySet
 
 from sessions_app.enums import SessionStatus
-from sessions_app.selectors import rows_of_page, text_search
+from sessions_app.selectors import rows_of_page, sorted_after_filter, text_search
 
 from .errors import FieldError, QueryInvalid
 
@@ -238,9 +238,13 @@ def _parse_per_page(raw: str) -> int:
     return int(raw)
 
 
+# The filters that narrow a session list to one group: an event, a track, a room.
+GROUP_FILTERS = ("event_id", "track_id", "location_id")
+
+
 def session_filters(query: Query) -> Q:
     condition = Q()
-    for name in ("event_id", "track_id", "location_id"):
+    for name in GROUP_FILTERS:
         value = query.id(name)
         if value is not None:
             condition &= Q(**{name: value})
@@ -265,6 +269,21 @@ def session_filters(query: Query) -> Q:
     return condition
 
 
+def session_order(query: Query, model: type[Model]) -> tuple[list, bool]:
+    """The session list's ``sort``, and whether no index gives it in order.
+
+    A list of one event, track or room sorts that group's sessions rather than reading the
+    sort's index and filtering (``selectors.AfterFilter`` says why), except one event's by
+    id, which the (event, id) index reads in order.
+    """
+    order = query.sort("sort", SESSION_SORTS, model)
+    groups = {name for name in GROUP_FILTERS if query.id(name) is not None}
+    by_id = all(key.expression.name == "id" for key in order)
+    if not groups or (groups == {"event_id"} and by_id):
+        return order, False
+    return sorted_after_filter(order), True
+
+
 def _link(request, page: int) -> dict[str, str]:
     params = request.GET.copy()
     params["page"] = str(page)
@@ -281,13 +300,16 @@ def envelope(
     per_page: int,
     total: int | None = None,
     shape: Callable[[Any, dict], dict] | None = None,
+    unindexed_order: bool = False,
 ) -> dict:
     """One page of ``queryset`` in the list envelope: the page, and the count unless
     ``total`` is known or the page tells it. ``shape(row, item)`` gives each item its final
     form (fields, expand). ``next`` and ``prev`` are left out at the ends, as the vendor's
-    clients expect."""
+    clients expect. ``unindexed_order``: no index gives the order, so the page is picked by
+    ids (``rows_of_page``)."""
     offset = (page - 1) * per_page
-    page_rows = rows_of_page(queryset, queryset[offset : offset + per_page])
+    sliced = queryset[offset : offset + per_page]
+    page_rows = rows_of_page(queryset, sliced, unindexed_order=unindexed_order)
     if total is None:
         # A page that is not full is the last one, so it gives the total without a COUNT:
         # most filtered lists (a poll of updated_since, a search) fit on their first page.

@@ -37,7 +37,7 @@ from . import ratelimit
 from . import serializers as s
 from .authentication import ClientTokenAuthentication
 from .errors import ApiError, FieldError, PayloadInvalid
-from .listing import SESSION_SORTS, Query, envelope, session_filters
+from .listing import Query, envelope, session_filters, session_order
 from .parsers import AlwaysJSON, FormParser, JSONParser
 from .permissions import HasScopeForMethod
 from .schema import (
@@ -159,7 +159,13 @@ class ApiView(APIView):
         return queryset.prefetch_related(*prefetches) if prefetches else queryset
 
     def listing(
-        self, queryset: QuerySet, serializer_class, query: Query, *, total: int | None = None
+        self,
+        queryset: QuerySet,
+        serializer_class,
+        query: Query,
+        *,
+        total: int | None = None,
+        unindexed_order: bool = False,
     ) -> Response:
         page, per_page = query.page()
         ids = query.ids() if self.ids_field else None
@@ -178,6 +184,7 @@ class ApiView(APIView):
                 per_page=per_page,
                 total=total,
                 shape=shape,
+                unindexed_order=unindexed_order,
             )
         )
 
@@ -294,9 +301,13 @@ class SessionCollectionView(SessionScopedMixin, ApiView):
             total = sum(counts.values())
         elif event_id is not None and condition == Q(event_id=event_id):
             total = counts.get(event_id, 0)
-        order = query.sort("sort", SESSION_SORTS, Session)
+        order, unindexed = session_order(query, Session)
         return self.listing(
-            sessions.filter(condition).order_by(*order), s.SessionSerializer, query, total=total
+            sessions.filter(condition).order_by(*order),
+            s.SessionSerializer,
+            query,
+            total=total,
+            unindexed_order=unindexed,
         )
 
     @extend_schema(

@@ -179,6 +179,32 @@ def test_list_sort(api, catalogue, sort, expected):
     assert ids(api.get("/api/v1/sessions", {"sort": sort})) == [catalogue[k].pk for k in expected]
 
 
+GROUP_SORTS = ["name", "-name", "date", "-date", "start_time", "-start_time", "-created_at",
+               "updated_at", "id", "-id", "-date,name"]  # fmt: skip
+
+
+@pytest.mark.parametrize("sort", GROUP_SORTS)
+@pytest.mark.parametrize("group", ["event_id", "track_id", "location_id"])
+def test_a_list_of_one_group_sorts_as_the_whole_list(api, catalogue, event, group, sort):
+    """A list of one event, track or room sorts the group's sessions after the filter
+    (selectors.AfterFilter) rather than reading an index in order: the same order, ties
+    and sessions without a date included, page after page."""
+    factories.session(  # a tie by name, with no date or time
+        event=event, name="Alpha keynote", track=catalogue["track"], location=catalogue["hall"]
+    )
+    chosen = {"event_id": event, "track_id": catalogue["track"], "location_id": catalogue["hall"]}
+    filtered = {group: chosen[group].pk}
+    members = set(Session.objects.filter(**filtered).values_list("pk", flat=True))
+    whole = [pk for pk in ids(api.get("/api/v1/sessions", {"sort": sort})) if pk in members]
+
+    params = {**filtered, "sort": sort, "per-page": 1}
+    walked = []
+    for page in (1, 2, 3):
+        walked += ids(api.get("/api/v1/sessions", {**params, "page": page}))
+
+    assert walked == whole[:3] and whole
+
+
 def test_list_sort_by_timestamps(api, event):
     first, second = factories.session(event=event), factories.session(event=event)
     Session.objects.filter(pk=first.pk).update(updated_at=timezone.now() + dt.timedelta(hours=1))
