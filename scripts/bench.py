@@ -357,9 +357,7 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
         "GET /sessions?sort=-updated_at": get("/api/v1/sessions?sort=-updated_at"),
         # One group (a track) in an order that follows the calendar: its sessions sorted after
         # the filter (selectors.AfterFilter), not picked out of the date index as it is read.
-        "GET /sessions?track_id&sort=date": get(
-            f"/api/v1/sessions?track_id={track_id}&sort=date"
-        ),
+        "GET /sessions?track_id&sort=date": get(f"/api/v1/sessions?track_id={track_id}&sort=date"),
         "GET /sessions?search=word": get("/api/v1/sessions?search=observability"),
         # A word only the demo's "Community organisers roundtable" has: the same one match at
         # every size, so this shows what the table's size costs a search, the line above what

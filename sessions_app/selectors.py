@@ -117,9 +117,17 @@ class SearchedText(Func):
         return self.as_sql(compiler, connection, arg_joiner=" || char(31) || ", **extra_context)
 
 
-def text_search(term: str) -> Q:
-    """Sessions with ``term`` in their searched text, case-insensitively."""
-    return Q(IContains(SearchedText(), term))
+class RegistrantSearchedText(SearchedText):
+    """A registrant's searched text: first name, last name and email (the index of
+    migration 0023, ``registrant_search_text_trgm``, is on its ``UPPER()``)."""
+
+    FIELDS = ("first_name", "last_name", "email")
+
+
+def text_search(term: str, searched: type[SearchedText] = SearchedText) -> Q:
+    """Rows (sessions, unless ``searched`` says otherwise) with ``term`` in their searched
+    text, case-insensitively."""
+    return Q(IContains(searched(), term))
 
 
 def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: str = "") -> Q:

@@ -1,8 +1,10 @@
-"""The session search of the API and the admin: one searched text, one trigram index.
+"""The session search of the API and the admin: one searched text, one trigram index; and
+the registrant search, the same way.
 
 ``selectors.SearchedText`` is what both search; on PostgreSQL the index of migration 0018 is
-on exactly its SQL, and a search that stopped matching it would still answer right, only by
-reading every row: the plan tests below are what notices.
+on exactly its SQL (``RegistrantSearchedText`` and 0023's index for registrants), and a
+search that stopped matching it would still answer right, only by reading every row: the
+plan tests below are what notices.
 """
 
 import re
@@ -13,8 +15,8 @@ from django.contrib.admin import ModelAdmin
 from django.http import QueryDict
 
 from sessions_app.api.listing import Query, session_filters
-from sessions_app.models import Session
-from sessions_app.selectors import text_search
+from sessions_app.models import Registrant, Session
+from sessions_app.selectors import RegistrantSearchedText, text_search
 from tests import factories
 from tests.plans import plan
 
@@ -115,3 +117,18 @@ def test_admin_search_uses_the_trigram_index(rf, generic, db):
     sql, params = queryset.order_by().values("pk").query.sql_with_params()
 
     assert INDEX in plan(sql, params, generic=generic)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
+def test_registrant_searches_use_their_trigram_index(rf, generic, db):
+    factories.registrant(event=factories.event(), first_name="Ada", email="ada@example.org")
+    api = Registrant.objects.filter(text_search("ada@", RegistrantSearchedText))
+    ours = admin.site._registry[Registrant]
+    request = rf.get("/admin/sessions_app/registrant/", {"q": "ada@"})
+    request.user = factories.user(username="root", is_superuser=True)
+    in_admin, _ = ours.get_search_results(request, Registrant.objects.all(), "ada@")
+
+    for queryset in (api, in_admin):
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        assert "registrant_search_text_trgm" in plan(sql, params, generic=generic)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -239,9 +239,7 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
         search = query.text("search")
         if search:
             registrants = registrants.filter(
-                Q(first_name__icontains=search)
-                | Q(last_name__icontains=search)
-                | Q(email__icontains=search)
+                selectors.text_search(search, selectors.RegistrantSearchedText)
             )
         order = registrants.order_by("event_id", "last_name", "first_name", "id")
         return self.listing(order, RegistrantSerializer, query)

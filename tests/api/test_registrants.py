@@ -139,6 +139,30 @@ def test_list_search_ignores_case_beyond_ascii(api, event):
         assert [item["id"] for item in found["items"]] == [emile.pk], term
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("ada", {"first"}),
+        ("LOVE", {"last"}),
+        ("example.net", {"email"}),
+        ("100%", {"wildcards"}),  # LIKE's wildcards are plain characters
+        ("adak", set()),  # no match across two fields
+        ("", {"first", "last", "email", "wildcards"}),  # no search
+    ],
+)
+def test_list_search_looks_in_each_of_name_and_email(api, event, term, expected):
+    made = {
+        "first": f.registrant(event=event, first_name="Ada", last_name="K", email="a@x.org"),
+        "last": f.registrant(event=event, first_name="Bo", last_name="Glover", email="b@x.org"),
+        "email": f.registrant(event=event, first_name="Cy", last_name="L", email="c@example.net"),
+        "wildcards": f.registrant(event=event, first_name="Di", last_name="100%", email="d@x.org"),
+    }
+
+    found = api.get("/api/v1/registrants", {"search": term, "event_id": event.pk}).json()
+
+    assert {item["id"] for item in found["items"]} == {made[key].pk for key in expected}
+
+
 def test_patch_registrant_changes_only_what_is_sent(api, event):
     ada = f.registrant(event=event, first_name="Ada", last_name="Lovelace")
 
