@@ -49,7 +49,7 @@ def page(request, pk: int, token: str):
     if request.method == "POST":
         return _save(request, registrant)
     event = registrant.event
-    sessions = list(selectors.agenda_sessions().filter(event_id=event.pk))
+    sessions = list(selectors.agenda_sessions(event))
     held = {
         s.session_id: s
         for s in selectors.with_waitlist_position(Selection.objects.filter(registrant=registrant))

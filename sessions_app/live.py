@@ -85,9 +85,7 @@ def changes_since(event: Event, cursor: int) -> tuple[int, list[str]]:
         last_change[session_id] = change_id
     live = {
         session.pk: session
-        for session in selectors.agenda_sessions().filter(
-            event_id=event.pk, pk__in=list(last_change)
-        )
+        for session in selectors.agenda_sessions(event).filter(pk__in=list(last_change))
     }
     messages = []
     for session_id, change_id in sorted(last_change.items(), key=lambda item: item[1]):

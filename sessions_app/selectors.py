@@ -339,15 +339,17 @@ def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
     return [(first.session, second.session, second.speaker) for first, second in pairs]
 
 
-def agenda_sessions() -> QuerySet:
-    """Live sessions as attendees see them, in time order, with what the page shows."""
+def agenda_sessions(event: Any) -> QuerySet:
+    """``event``'s live sessions as attendees see them, in time order, with what the page
+    shows. Each knows its event (read through ``event.sessions``): their times are shown in
+    its zone, and reading it per session had cost the calendar feed a query per session."""
     from django.db.models import Prefetch
 
     from .enums import SessionStatus
-    from .models import Session, SessionSpeaker
+    from .models import SessionSpeaker
 
     return (
-        Session.objects.filter(session_status=SessionStatus.LIVE)
+        event.sessions.filter(session_status=SessionStatus.LIVE)
         .select_related("location", "track")
         .prefetch_related(
             Prefetch(

@@ -37,7 +37,7 @@ def _event(organisation_slug: str, event_slug: str) -> Event:
 
 
 def _live(event: Event):
-    return selectors.agenda_sessions().filter(event_id=event.pk)
+    return selectors.agenda_sessions(event)
 
 
 def conditional(request, response):

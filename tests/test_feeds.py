@@ -9,6 +9,8 @@ from pathlib import Path
 import icalendar
 import jsonschema
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions_app import services
@@ -121,6 +123,23 @@ def test_ics_entry_is_modified_when_its_speaker_is_renamed(client, world):
     renamed = ada.updated_at.replace(microsecond=0)  # iCalendar keeps whole seconds
     assert after.decoded("last-modified") == after.decoded("dtstamp") == renamed
     assert (after["uid"], after["sequence"]) == (before["uid"], before["sequence"])
+
+
+@pytest.mark.parametrize("suffix", [".ics", "/schedule.json", "/"])
+def test_a_feeds_queries_do_not_grow_with_its_sessions(client, world, suffix):
+    """Each session knows its event (its times are in the event's zone): not a query each."""
+    url = world["base"] + suffix
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for i in range(20):
+        session = f.live(event=world["event"], name=f"More {i}", day=2, start="09:00", end="09:30")
+        session.speakers.add(world["ada"], through_defaults={"position": 0})
+
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(url).content.decode()
+
+    assert body.count("More 19") == 1
+    assert len(many) == len(few) <= 5
 
 
 def test_schedule_json_validates_against_the_published_schema(client, world):
