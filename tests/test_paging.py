@@ -136,3 +136,38 @@ def test_the_admin_sorted_by_a_column_reads_each_page_by_its_ids(
         client.get("/admin/sessions_app/session/")  # the default order: its index
     [plain] = [q["sql"] for q in queries if "EXISTS" in q["sql"]]
     assert " IN (SELECT " not in plain
+
+
+@pytest.mark.parametrize("group", ["track", "location"])
+def test_the_admin_list_of_one_track_or_room_sorts_the_groups_sessions(
+    client, event, listed, monkeypatch, group
+):
+    """In the default order (time, name, id), page after page, as the whole list has them;
+    the page's query sorts the group's rows (selectors.AfterFilter) and picks them by ids."""
+    from django.contrib import admin
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.admin.conftest import staff
+
+    monkeypatch.setattr(admin.site._registry[Session], "list_per_page", 5)
+    client.force_login(staff(event.organisation, "organiser", username="grouper"))
+    chosen = factories.track(event=event) if group == "track" else factories.location(event=event)
+    picked = [s.pk for s in listed[1::2]]
+    Session.objects.filter(pk__in=picked).update(**{group: chosen})
+    factories.session(event=event, name="Talk 0", **{group: chosen})  # no time: last
+    members = Session.objects.filter(**{group: chosen})
+    expected = [s.pk for s in members.order_by(F("starts_at").asc(nulls_last=True), "name", "id")]
+
+    shown, pages = [], []
+    for number in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/admin/sessions_app/session/", {group: chosen.pk, "p": number})
+        shown += [s.pk for s in response.context["cl"].result_list]
+        pages += [q["sql"] for q in queries if "EXISTS" in q["sql"]]
+
+    assert shown == expected and len(expected) == 7
+    # SQLite sorts by the plain key (its COALESCE wants two values).
+    key = (
+        'COALESCE("sessions_app_session"."starts_at")' if connection.vendor == "postgresql" else ""
+    )
+    assert len(pages) == 2 and all(" IN (SELECT " in sql and key in sql for sql in pages)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import IGNORED_PARAMS, ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OrderBy, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,7 +25,12 @@ from sessions_app import services, validators
 from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
-from sessions_app.selectors import MAX_SESSION_LENGTH, SearchedText, rows_of_page
+from sessions_app.selectors import (
+    MAX_SESSION_LENGTH,
+    SearchedText,
+    rows_of_page,
+    sorted_after_filter,
+)
 
 from . import attendance, planner, tables
 from . import events as _events  # noqa: F401  (registers the event-side admins)
@@ -80,10 +85,23 @@ class SessionChangeList(ChangeList):
     def get_results(self, request):
         setattr(request, KNOWN_TOTAL, self.known_total(request))
         super().get_results(request)
-        # The default order reads from an index (session_start_order); a column the user
-        # sorts by may have none (event, room, track, capacity, status, seats).
-        chosen = ORDER_VAR in self.params
-        self.result_list = rows_of_page(self.queryset, self.result_list, unindexed_order=chosen)
+        # The default order reads from an index (session_start_order, or with the event
+        # chosen session_event_start); a column the user sorts by may have none (event, room,
+        # track, capacity, status, seats), and one group's list sorts the group.
+        unindexed = ORDER_VAR in self.params or self.one_group()
+        self.result_list = rows_of_page(self.queryset, self.result_list, unindexed_order=unindexed)
+
+    def one_group(self) -> bool:
+        """A track or a room is chosen: its sessions lie together in the order of time, so
+        reading the time index and filtering would read every other group's sessions first
+        (selectors.AfterFilter); the list sorts the group's sessions instead."""
+        return any(self.params.get(f.parameter_name) for f in (TrackFilter, LocationFilter))
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if not self.one_group():
+            return ordering
+        return sorted_after_filter([_order_by(key) for key in ordering])
 
     def known_total(self, request) -> int | None:
         """How many sessions the list holds, from ``Event.session_count`` (kept by database
@@ -99,6 +117,16 @@ class SessionChangeList(ChangeList):
             return sum(counts.values())
         event_id = int_or_none(chosen)
         return None if event_id is None else counts.get(event_id, 0)
+
+
+def _order_by(key) -> OrderBy:
+    """An ordering as ChangeList gives it (``"-name"``, an expression, an ``OrderBy``) as
+    an ``OrderBy``."""
+    if isinstance(key, OrderBy):
+        return key
+    if isinstance(key, str):
+        return F(key[1:]).desc() if key.startswith("-") else F(key).asc()
+    return key.asc()
 
 
 def clashes_with_held_slot():
