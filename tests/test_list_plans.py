@@ -16,7 +16,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from sessions_app.api.listing import SESSION_SORTS, Query, session_filters, session_order
-from sessions_app.models import Session
+from sessions_app.models import Registrant, Session
 from tests import factories
 from tests.plans import plan
 
@@ -131,3 +131,36 @@ def test_a_filter_is_counted_from_its_index_alone(vacuumed, params, index, gener
     )
 
     assert f"Index Only Scan using {index}" in explained, explained
+
+
+@pytest.mark.parametrize("who", ["organiser", "superuser"])
+def test_the_admin_registrant_list_is_read_in_order_from_its_index(db, client, who):
+    """By event id, name and id, as the API lists them: at 100,000 registrants, ordering by
+    the event's date and name sorted them all for each page (78 ms against 0.1)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.admin.conftest import make_org
+
+    acme = make_org("Acme")
+    # More than a page: a list on one page is read whole, without a LIMIT.
+    Registrant.objects.bulk_create(
+        Registrant(event=acme.event, first_name=f"P{n}", last_name="Q", email=f"p{n}@x.org")
+        for n in range(101)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sessions_app_registrant, sessions_app_event")
+    user = acme.organiser if who == "organiser" else factories.user(is_superuser=True)
+    client.force_login(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/admin/sessions_app/registrant/").status_code == 200
+    [page] = [
+        q["sql"]
+        for q in queries
+        if 'FROM "sessions_app_registrant"' in q["sql"] and "LIMIT" in q["sql"]
+    ]
+
+    explained = plan(page, [], generic=False, off=("enable_seqscan", "enable_sort"))
+
+    assert not FULL_SORT.search(explained), explained
+    assert "registrant_name" in explained, explained
