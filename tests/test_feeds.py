@@ -129,8 +129,9 @@ def test_ics_entry_is_modified_when_its_speaker_is_renamed(client, world):
 def test_a_feeds_queries_do_not_grow_with_its_sessions(client, world, suffix):
     """Each session knows its event (its times are in the event's zone): not a query each."""
     url = world["base"] + suffix
-    with CaptureQueriesContext(connection) as few:
+    with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
+    few = len(queries)  # the next request empties the log
     for i in range(20):
         session = f.live(event=world["event"], name=f"More {i}", day=2, start="09:00", end="09:30")
         session.speakers.add(world["ada"], through_defaults={"position": 0})
@@ -139,7 +140,7 @@ def test_a_feeds_queries_do_not_grow_with_its_sessions(client, world, suffix):
         body = client.get(url).content.decode()
 
     assert body.count("More 19") == 1
-    assert len(many) == len(few) <= 5
+    assert len(many) == few <= 5
 
 
 def test_schedule_json_validates_against_the_published_schema(client, world):

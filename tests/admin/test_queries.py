@@ -121,3 +121,22 @@ def test_event_side_list_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(at_few):
         response = client.get(url)
     assert response.context["cl"].result_count > 50
+
+
+def test_the_event_list_shows_session_counts_without_counting_sessions(client, world):
+    """Event.session_count, which database triggers keep, not a COUNT over the sessions."""
+    event, tracks, rooms, reviewer = world
+    add_sessions(event, tracks, rooms, 7)
+    other = factories.event(organisation=event.organisation)
+    client.force_login(reviewer)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/sessions_app/event/", {"o": "-6"})  # most sessions first
+    sql = [q["sql"] for q in queries]  # the next request empties the log
+
+    rows = [(e.pk, e.session_count) for e in response.context["cl"].result_list]
+    assert rows == [(event.pk, 7), (other.pk, 0)]
+    ascending = client.get("/admin/sessions_app/event/", {"o": "6"}).context["cl"].result_list
+    assert [e.pk for e in ascending] == [other.pk, event.pk]
+    assert '<td class="field-session_count">7</td>' in response.content.decode()
+    assert len(sql) > 3 and not any("sessions_app_session" in statement for statement in sql)
