@@ -160,7 +160,10 @@ def test_the_admin_registrant_list_is_read_in_order_from_its_index(db, client, w
         if 'FROM "sessions_app_registrant"' in q["sql"] and "LIMIT" in q["sql"]
     ]
 
-    explained = plan(page, [], generic=False, off=("enable_seqscan", "enable_sort"))
+    # Incremental sorts off too: on one event's few rows, sorting them after the event's
+    # index is as cheap as the planner's other ways, and its pick between them varies.
+    off = ("enable_seqscan", "enable_sort", "enable_incremental_sort")
+    explained = plan(page, [], generic=False, off=off)
 
-    assert not FULL_SORT.search(explained), explained
+    assert "Sort" not in explained, explained
     assert "registrant_name" in explained, explained
