@@ -76,13 +76,15 @@ def test_a_list_of_one_group_sorts_the_groups_rows(events, group, sort, generic)
 
 @pytest.mark.parametrize("generic", [False, True], ids=["custom_plan", "generic_plan"])
 @pytest.mark.parametrize("sort", ["id", "-id"])
-def test_one_events_list_by_id_is_read_in_order_from_its_index(events, sort, generic):
-    sql, params = _group_page(events, f"event_id=1&sort={sort}")
+def test_one_events_list_by_id_is_read_in_order_from_an_index(events, sort, generic):
+    """Not sorted after the filter: (event_id, id) reads it in order, and on a test's few
+    rows the primary key read in order and filtered is as cheap, so either may be picked."""
+    sql, params = _group_page(events, f"event_id={events[0].pk}&sort={sort}")
 
     explained = plan(sql, params, generic=generic, off=("enable_seqscan", "enable_sort"))
 
     assert not FULL_SORT.search(explained), explained
-    assert "session_event_id" in explained, explained
+    assert "Index" in explained, explained
 
 
 def test_a_column_without_nulls_sorts_without_nulls_last(events):
