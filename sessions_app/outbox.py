@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,14 +103,17 @@ def event_body(change: SessionChange, event_type: str, session: Session | None) 
     )
 
 
-def _settled(cursor: int, rows: list[SessionChange], now: dt.datetime) -> int:
-    """How far the cursor may move: up to the first missing id that may still commit."""
+def settled_through(cursor: int, rows: Iterable[tuple[int, dt.datetime]], now: dt.datetime) -> int:
+    """How far a reader of the history that has every row up to ``cursor`` may move, given
+    the ``(id, created_at)`` of the rows after it in id order: up to the first missing id
+    that may still commit. A missing id is given up once a row after it is
+    ``GAP_GRACE_SECONDS`` old (its write took longer than that, or was rolled back)."""
     grace = dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
     settled = cursor
-    for row in rows:
-        if row.pk != settled + 1 and row.created_at > now - grace:
+    for row_id, created_at in rows:
+        if row_id != settled + 1 and created_at > now - grace:
             break
-        settled = row.pk
+        settled = row_id
     return settled
 
 
@@ -193,7 +197,9 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
             )
             for delivery in made:
                 tasks.deliver_webhook.enqueue(delivery.pk)
-        cursor.last_id = _settled(cursor.last_id, rows, timezone.now())
+        cursor.last_id = settled_through(
+            cursor.last_id, [(row.pk, row.created_at) for row in rows], timezone.now()
+        )
         cursor.save(update_fields=["last_id", "updated_at"])
     if made:
         logger.info("webhooks: %d deliveries queued", len(made))

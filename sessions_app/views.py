@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import quote_etag
+from django.utils.http import quote_etag, urlencode
 
 from . import feeds, live, selectors
 from .models import Event
@@ -58,6 +58,8 @@ def _day(raw: str | None) -> dt.date | None:
 
 def agenda_event(request, organisation_slug: str, event_slug: str):
     event = _event(organisation_slug, event_slug)
+    # Before the sessions are read: the stream sends what changes after what the page shows.
+    cursor = live.page_cursor(event)
     zone = zoneinfo.ZoneInfo(event.timezone)
     sessions = _live(event)
     track_raw = request.GET.get("track", "")
@@ -94,7 +96,8 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
         "ics_url": reverse("agenda:ics", args=[organisation_slug, event_slug]),
         "schedule_url": reverse("agenda:schedule", args=[organisation_slug, event_slug]),
         "stream_url": reverse("agenda:stream", args=[organisation_slug, event_slug])
-        + f"?last_id={live.latest_change_id(event.pk)}",
+        + "?"
+        + urlencode({"last_id": str(cursor)}),
     }
     return conditional(request, render(request, "agenda/event.html", context))
 

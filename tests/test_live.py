@@ -27,7 +27,7 @@ def parse(chunks) -> list[dict]:
         if "event" in fields:
             messages.append(
                 {
-                    "id": int(fields["id"]),
+                    "id": fields["id"],
                     "event": fields["event"],
                     "data": json.loads(fields["data"]),
                 }
@@ -35,9 +35,19 @@ def parse(chunks) -> list[dict]:
     return messages
 
 
+def start() -> live.Cursor:
+    """Where a stream starts now, once some history exists: on PostgreSQL a test's ids
+    follow those of earlier tests' rolled-back rows, which before the first row look like
+    a change that may still commit."""
+    if not SessionChange.objects.exists():
+        warm_up = f.live(event=f.event())
+        services.session_update(session_id=warm_up.pk, data={"name": "."}, actor=services.SYSTEM)
+    return live.start_cursor()
+
+
 def test_a_change_to_a_live_session_is_sent_with_its_agenda_html(event):
     session = f.live(event=event, name="Keynote")
-    cursor = live.latest_change_id(event.pk)
+    cursor = start()
 
     services.session_update(
         session_id=session.pk, data={"name": "Keynote, moved"}, actor=services.SYSTEM
@@ -46,7 +56,9 @@ def test_a_change_to_a_live_session_is_sent_with_its_agenda_html(event):
 
     (message,) = parse(messages)
     change = SessionChange.objects.get(session_id=session.pk)
-    assert (message["id"], message["event"], new_cursor) == (change.pk, "session", change.pk)
+    assert message["event"] == "session"
+    assert live.Cursor.parse(message["id"]) == new_cursor
+    assert has(new_cursor, change.pk)
     assert message["data"]["id"] == session.pk
     assert "Keynote, moved" in message["data"]["html"]
     assert message["data"]["date"] == event.start_date.isoformat()
@@ -56,7 +68,7 @@ def test_a_change_to_a_live_session_is_sent_with_its_agenda_html(event):
 def test_unpublishing_sends_a_removal_and_other_events_are_not_sent(event):
     session = f.live(event=event)
     elsewhere = f.live(event=f.event())
-    cursor = live.latest_change_id(event.pk)
+    cursor = start()
 
     services.session_set_status(session_id=session.pk, status="approved", actor=services.SYSTEM)
     services.session_update(session_id=elsewhere.pk, data={"name": "X"}, actor=services.SYSTEM)
@@ -69,7 +81,7 @@ def test_unpublishing_sends_a_removal_and_other_events_are_not_sent(event):
 def test_a_seat_taken_is_sent_with_the_seats_left(event):
     session = f.live(event=event, capacity=3)
     ada = f.registrant(event=event)
-    cursor = live.latest_change_id(event.pk)
+    cursor = start()
 
     services.selection_add(
         registrant_id=ada.pk, session_id=session.pk, actor=services.Actor(registrant=ada)
@@ -81,7 +93,7 @@ def test_a_seat_taken_is_sent_with_the_seats_left(event):
 
 def test_stream_endpoint_resumes_after_last_event_id(client, event):
     session = f.live(event=event)
-    seen = live.latest_change_id(event.pk)
+    seen = start()
     services.session_update(session_id=session.pk, data={"name": "Missed"}, actor=services.SYSTEM)
 
     response = client.get("/agenda/acme/summit/stream", HTTP_LAST_EVENT_ID=str(seen))
@@ -102,9 +114,9 @@ def test_under_wsgi_a_stream_can_stay_open_for_a_while_when_configured(client, e
     settings.AGENDA_STREAM_POLL_SECONDS = 0.05
     settings.AGENDA_STREAM_WSGI_SECONDS = 0.3
     settings.AGENDA_STREAM_HEARTBEAT_SECONDS = 0.1
-    seen = live.latest_change_id(event.pk)
+    seen = start()
 
-    response = client.get("/agenda/acme/summit/stream", {"last_id": seen})
+    response = client.get("/agenda/acme/summit/stream", {"last_id": str(seen)})
     body = "".join(chunk.decode() for chunk in response.streaming_content)
 
     assert body.startswith("retry: 1000\n\n")
@@ -118,7 +130,7 @@ def test_under_asgi_the_stream_stays_open_and_sends_what_changed(event, settings
     settings.AGENDA_STREAM_POLL_SECONDS = 0.05
     settings.AGENDA_STREAM_MAX_SECONDS = 0.4
     session = f.live(event=event)
-    seen = live.latest_change_id(event.pk)
+    seen = start()
     services.session_update(session_id=session.pk, data={"name": "Async"}, actor=services.SYSTEM)
 
     async def read():
@@ -141,7 +153,7 @@ def test_a_refused_write_sends_nothing_and_each_committed_change_sends_one(event
     room = f.location(event=event)
     first = f.live(event=event, location=room, start="10:00", end="11:00")
     second = f.live(event=event, location=room, start="12:00", end="13:00")
-    cursor = live.latest_change_id(event.pk)
+    cursor = start()
 
     with pytest.raises(ValidationError) as refused:  # a room clash
         services.session_update(
@@ -155,16 +167,128 @@ def test_a_refused_write_sends_nothing_and_each_committed_change_sends_one(event
     services.session_update(session_id=first.pk, data={"name": "One"}, actor=services.SYSTEM)
     services.session_update(session_id=second.pk, data={"name": "Two"}, actor=services.SYSTEM)
     services.session_update(session_id=first.pk, data={"name": "Three"}, actor=services.SYSTEM)
-    rows = SessionChange.objects.filter(event_id=event.pk, id__gt=cursor)
+    one, two, three = SessionChange.objects.filter(
+        event_id=event.pk, id__gt=cursor.settled
+    ).order_by("id")
 
-    assert rows.count() == 3
     messages = parse(live.changes_since(event, cursor)[1])
-    # One message per changed session, carrying its latest state and latest change id.
-    assert [(m["data"]["id"], m["id"]) for m in messages] == [
-        (second.pk, rows.filter(session_id=second.pk).get().pk),
-        (first.pk, rows.filter(session_id=first.pk).order_by("-id").first().pk),
-    ]
+    # One message per changed session, carrying its latest state, at its latest change. The
+    # id after the first says what the client has: "Two", not yet "One" (a client that
+    # reconnects there gets the first session again); after the second, all three.
+    assert [m["data"]["id"] for m in messages] == [second.pk, first.pk]
     assert "Three" in messages[1]["data"]["html"]
+    after_two, after_three = (live.Cursor.parse(m["id"]) for m in messages)
+    assert [has(after_two, c.pk) for c in (one, two, three)] == [False, True, False]
+    assert [has(after_three, c.pk) for c in (one, two, three)] == [True, True, True]
+
+
+def test_a_client_that_reconnects_after_part_of_a_batch_gets_the_rest_once(client, event):
+    first = f.live(event=event, name="First")
+    second = f.live(event=event, name="Second", start="14:00", end="15:00")
+    cursor = start()
+    services.session_update(session_id=first.pk, data={"name": "One"}, actor=services.SYSTEM)
+    services.session_update(session_id=second.pk, data={"name": "Two"}, actor=services.SYSTEM)
+    services.session_update(session_id=first.pk, data={"name": "Three"}, actor=services.SYSTEM)
+    after_two = parse(live.changes_since(event, cursor)[1])[0]["id"]
+    rest = parse(live.changes_since(event, live.Cursor.parse(after_two))[1])
+    assert [m["data"]["id"] for m in rest] == [first.pk]
+    assert parse(live.changes_since(event, live.Cursor.parse(rest[0]["id"]))[1]) == []
+
+    # The stream reads the browser's Last-Event-ID the same way (the stream closes the
+    # database connection as it ends: last).
+    response = client.get("/agenda/acme/summit/stream", HTTP_LAST_EVENT_ID=after_two)
+    messages = parse(chunk.decode() for chunk in response.streaming_content)
+    assert [m["data"]["id"] for m in messages] == [first.pk]
+    assert "Three" in messages[0]["data"]["html"]
+
+
+def test_the_page_streams_what_changes_after_it_was_read(client, event):
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    shown = f.live(event=event, name="Shown")
+    start()
+    services.session_update(
+        session_id=shown.pk, data={"name": "On the page"}, actor=services.SYSTEM
+    )
+    page = client.get("/agenda/acme/summit/").content.decode()
+    assert "On the page" in page
+    url = html.unescape(re.search(r'data-stream-url="([^"]+)"', page)[1])
+    (raw,) = parse_qs(urlsplit(url).query)["last_id"]
+    cursor = live.Cursor.parse(raw)
+
+    assert live.changes_since(event, cursor) == (cursor, [])  # the page has it already
+    services.session_update(session_id=shown.pk, data={"name": "After"}, actor=services.SYSTEM)
+    (message,) = parse(live.changes_since(event, cursor)[1])
+    assert "After" in message["data"]["html"]
+
+
+def test_other_events_changes_are_not_read(event, django_assert_num_queries):
+    cursor = start()
+    session = f.live(event=f.event())
+    services.session_update(session_id=session.pk, data={"name": "X"}, actor=services.SYSTEM)
+
+    with django_assert_num_queries(1):
+        assert live.changes_since(event, cursor) == (cursor, [])
+
+
+def test_a_missing_id_holds_the_cursor_until_a_row_after_it_is_old(event, settings):
+    """A change whose id is missing may still commit; once a later one is older than the
+    grace, it never will (it was rolled back)."""
+    settings.WEBHOOKS = {**settings.WEBHOOKS, "GAP_GRACE_SECONDS": 60}
+    session = f.live(event=event)
+    cursor = start()
+    for name in ("A", "B", "C"):
+        services.session_update(session_id=session.pk, data={"name": name}, actor=services.SYSTEM)
+    a, b, c = SessionChange.objects.filter(id__gt=cursor.settled).order_by("id")
+    missing = b.pk
+    b.delete()  # as if its write had not committed yet
+
+    held, messages = live.changes_since(event, cursor)
+    assert "C" in parse(messages)[0]["data"]["html"]
+    assert [has(held, i) for i in (a.pk, missing, c.pk)] == [True, False, True]
+    assert held.settled < missing
+    assert live.changes_since(event, held) == (held, [])  # read again, not sent again
+
+    SessionChange.objects.filter(pk=c.pk).update(created_at=c.created_at - dt.timedelta(hours=1))
+    assert live.changes_since(event, held) == (live.Cursor(c.pk), [])
+
+
+@pytest.mark.parametrize(
+    "raw, cursor",
+    [
+        ("12", live.Cursor(12)),
+        ("12:15,13", live.Cursor(12, frozenset({13, 15}))),
+        ("12:11,14", live.Cursor(12, frozenset({14}))),  # what it has settled is not carried
+        ("", None),
+        ("-1", None),
+        ("12:", None),
+        ("12:a", None),
+        ("١٢", None),  # digits, but not ASCII ones
+        ("9" * 19, None),
+        ("1:" + ",".join(str(i) for i in range(2, 2 + live.CARRIED + 1)), None),
+    ],
+)
+def test_a_cursor_reads_back_what_it_wrote_and_nothing_else(raw, cursor):
+    assert live.Cursor.parse(raw) == cursor
+    if cursor is not None and raw != "12:11,14":
+        assert live.Cursor.parse(str(cursor)) == cursor
+
+
+def test_a_stream_with_a_last_event_id_it_cannot_read_starts_now(client, event):
+    session = f.live(event=event)
+    services.session_update(session_id=session.pk, data={"name": "Old"}, actor=services.SYSTEM)
+
+    response = client.get("/agenda/acme/summit/stream", HTTP_LAST_EVENT_ID="1:x" + "9" * 5000)
+
+    assert response.status_code == 200
+    assert parse(chunk.decode() for chunk in response.streaming_content) == []
+
+
+def has(cursor: live.Cursor, change_id: int) -> bool:
+    """The client at ``cursor`` was sent the change ``change_id``."""
+    return change_id <= cursor.settled or change_id in cursor.sent
 
 
 @pytest.mark.postgres
@@ -185,7 +309,7 @@ def test_on_postgresql_an_open_stream_wakes_when_the_database_notifies(settings)
     organisation = f.organisation(slug="acme")
     event = f.event(organisation=organisation, slug="summit")
     session = f.live(event=event)
-    seen = live.latest_change_id(event.pk)
+    seen = start()
 
     def rename_elsewhere():
         try:
@@ -266,3 +390,49 @@ def test_on_postgresql_only_what_the_agenda_shows_notifies():
         assert heard() == [str(event.pk)]
         services.session_set_status(session_id=draft.pk, status="approved", actor=services.SYSTEM)
         assert heard() == [str(event.pk)]  # a status move may publish or unpublish
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_change_committed_after_a_later_one_is_still_sent():
+    """A history row's id is handed out when it is inserted, not when it commits: a slow
+    write's row can become visible after a quicker write's higher one."""
+    import threading
+
+    from django.db import connection, transaction
+
+    event = f.event(organisation=f.organisation(slug="acme"), slug="summit")
+    slow = f.live(event=event, name="Slow")
+    quick = f.live(event=event, name="Quick", start="14:00", end="15:00")
+    cursor = start()
+    inserted, release = threading.Event(), threading.Event()
+
+    def rename_slowly():
+        try:
+            with transaction.atomic():
+                services.session_update(
+                    session_id=slow.pk, data={"name": "Slow, renamed"}, actor=services.SYSTEM
+                )
+                inserted.set()
+                assert release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=rename_slowly)
+    writer.start()
+    try:
+        assert inserted.wait(10)
+        services.session_update(
+            session_id=quick.pk, data={"name": "Quick, renamed"}, actor=services.SYSTEM
+        )
+        cursor, messages = live.changes_since(event, cursor)
+        assert [m["data"]["id"] for m in parse(messages)] == [quick.pk]
+    finally:
+        release.set()
+        writer.join()
+
+    cursor, messages = live.changes_since(event, cursor)
+    (message,) = parse(messages)
+    assert message["data"]["id"] == slow.pk
+    assert "Slow, renamed" in message["data"]["html"]
+    assert live.changes_since(event, cursor)[1] == []
