@@ -42,8 +42,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
-from django.db.models import Subquery
-from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -51,7 +49,7 @@ from django.utils import timezone
 
 from . import notify, selectors
 from .models import Event, SessionChange
-from .outbox import settled_through
+from .outbox import settled_now
 
 BATCH = 200
 # Ids of changes sent past the cursor that a message's id carries at most; with more (a
@@ -107,23 +105,8 @@ class Cursor:
 
 def start_cursor() -> Cursor:
     """A cursor for a stream that starts now: after every change committed so far, before
-    any that may still commit (1 query: the newest change older than ``GAP_GRACE_SECONDS``,
-    before which nothing can appear any more, and the changes after it)."""
-    now = timezone.now()
-    old = now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
-    newest_old = (
-        SessionChange.objects.filter(created_at__lt=old).order_by("-created_at").values("id")[:1]
-    )
-    rows = list(
-        SessionChange.objects.filter(id__gte=Coalesce(Subquery(newest_old), 0))
-        .order_by("id")
-        .values_list("id", "created_at")[:BATCH]
-    )
-    if not rows:
-        return Cursor(0)
-    if rows[0][1] < old:
-        return Cursor(settled_through(rows[0][0], rows[1:], now))
-    return Cursor(settled_through(rows[0][0] - 1, rows, now))
+    any that may still commit (1 query)."""
+    return Cursor(settled_now())
 
 
 def page_cursor(event: Event) -> Cursor:

@@ -27,7 +27,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .enums import webhook_event_type
@@ -117,6 +118,28 @@ def settled_through(cursor: int, rows: Iterable[tuple[int, dt.datetime]], now: d
     return settled
 
 
+def settled_now() -> int:
+    """The history's id up to which nothing more can appear now: after every change
+    committed so far, before any that may still commit (1 query: the newest row older
+    than the grace, before which every id is settled, and the rows after it; a database
+    with no row that old yet starts at its first row)."""
+    now = timezone.now()
+    old = now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
+    newest_old = (
+        SessionChange.objects.filter(created_at__lt=old).order_by("-created_at").values("id")[:1]
+    )
+    rows = list(
+        SessionChange.objects.filter(id__gte=Coalesce(Subquery(newest_old), 0))
+        .order_by("id")
+        .values_list("id", "created_at")[:BATCH]
+    )
+    if not rows:
+        return 0
+    if rows[0][1] < old:
+        return settled_through(rows[0][0], rows[1:], now)
+    return settled_through(rows[0][0] - 1, rows, now)
+
+
 @dataclass
 class FanOut:
     made: int = 0
@@ -144,7 +167,9 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
         floor = WebhookSubscription.objects.filter(active=True).aggregate(
             floor=Min("since_change_id")
         )["floor"]
-        cursor.last_id = max(cursor.last_id, latest if floor is None else floor)
+        # With nobody subscribed, up to what can no longer change: a subscription made
+        # next gets the changes committed after it, a slow one with a lower id too.
+        cursor.last_id = max(cursor.last_id, settled_now() if floor is None else floor)
         if floor is None:
             cursor.save(update_fields=["last_id", "updated_at"])
             return FanOut()

@@ -19,10 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app import outbound, sealing, validators
+from sessions_app import outbound, outbox, sealing, validators
 from sessions_app.models import (
     DeliveryState,
-    SessionChange,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -61,10 +60,6 @@ def _validate_secret(value: Any) -> str:
     return value
 
 
-def _latest_change_id() -> int:
-    return SessionChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
-
-
 def _apply(subscription: WebhookSubscription, data: Mapping[str, Any]) -> str | None:
     """Set the sent fields; the new plain secret when one was set."""
     unknown = set(data) - WEBHOOK_WRITABLE_FIELDS
@@ -89,7 +84,7 @@ def _apply(subscription: WebhookSubscription, data: Mapping[str, Any]) -> str | 
                     # changes from now on (not those made while it was off).
                     subscription.failing_since = subscription.disabled_at = None
                     subscription.disabled_reason = ""
-                    subscription.since_change_id = _latest_change_id()
+                    subscription.since_change_id = outbox.settled_now()
                 subscription.active = bool(value)
             else:
                 subscription.description = value
@@ -107,7 +102,8 @@ def webhook_create(
 ) -> tuple[WebhookSubscription, str]:
     """A subscription and its plain secret (made when ``data`` has none), to show once.
 
-    It receives the changes committed from now on.
+    It receives the changes committed from now on (and a change committed in the seconds
+    before, while an earlier one may still commit, may come too).
     """
     missing = [name for name in ("url", "events") if name not in data]
     if missing:
@@ -116,7 +112,7 @@ def webhook_create(
         )
     subscription = WebhookSubscription(organisation_id=organisation_id)
     plain = _apply(subscription, {"secret": new_secret(), **data})
-    subscription.since_change_id = _latest_change_id()
+    subscription.since_change_id = outbox.settled_now()
     subscription.save()
     return subscription, plain
 
