@@ -94,6 +94,9 @@ def sorted_after_filter(order: list[OrderBy]) -> list[OrderBy]:
     ]
 
 
+SEPARATOR = "\x1f"  # U+001F, the unit separator: what SearchedText puts between fields
+
+
 class SearchedText(Func):
     """What a session search looks in: name, short name, badge name and description as one
     text, each pair parted by the unit separator (U+001F), so that no match spans two.
@@ -126,7 +129,10 @@ class RegistrantSearchedText(SearchedText):
 
 def text_search(term: str, searched: type[SearchedText] = SearchedText) -> Q:
     """Rows (sessions, unless ``searched`` says otherwise) with ``term`` in their searched
-    text, case-insensitively."""
+    text, case-insensitively. A term with the fields' separator in it matches nothing: it
+    would match across two fields."""
+    if SEPARATOR in term:
+        return Q(pk__in=[])
     return Q(IContains(searched(), term))
 
 

@@ -53,6 +53,8 @@ def _found(term: str) -> set[int]:
         ("%", {"wildcards"}),
         ("_", {"wildcards"}),
         ("foobar", set()),  # no match across two fields
+        ("foo\x1fbar", set()),  # not even with the separator between them
+        ("o\x1fb", set()),
         ("foo", {"split"}),
         ("nothing like it", set()),
         # Case beyond ASCII: SQLite's own LIKE folds only A-Z (config.sqlite3 replaces it),

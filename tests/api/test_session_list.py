@@ -127,13 +127,14 @@ def _params(catalogue, event):
         ({"search": "needle"}, "bcd"),
         ({"search": "alpha"}, "a"),
         ({"search": "needle", "session_status": "submitted"}, "bd"),
+        ({"search": "beta\x1fneedle"}, ""),  # the searched text's field separator
     ]
 
 
 FILTER_IDS = [
     "event_id", "event_id_unknown", "track_id", "location_id", "status_list", "status_one",
     "date", "date_from", "date_to", "date_range", "search_four_fields", "search_name",
-    "combined",
+    "combined", "search_across_fields",
 ]  # fmt: skip
 
 
