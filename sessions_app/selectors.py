@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    Expression,
     F,
     Func,
     IntegerField,
@@ -15,6 +16,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -365,6 +367,61 @@ def agenda_sessions(event: Any) -> QuerySet:
         )
         .order_by("starts_at", "location__name", "id")
     )
+
+
+class RowText(Expression):
+    """A whole row of ``model`` as one text that changes with any of its columns: each
+    column cast to text after its length, "-" for NULL. Written as SQL, not composed of
+    ORM expressions: compiling those for every column had cost more than the query."""
+
+    output_field = TextField()
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = [f"{table}.{quote(field.column)}" for field in self.model._meta.concrete_fields]
+        text = [
+            f"COALESCE(LENGTH(CAST({c} AS TEXT)) || ':' || CAST({c} AS TEXT), '-')" for c in columns
+        ]
+        return " || ',' || ".join(text), []
+
+
+def agenda_digest(event: Any) -> str:
+    """A digest of everything the public agenda and its feeds are made of, which changes
+    with any of it: the event and its organisation, its tracks, rooms and speakers, and its
+    live sessions with their speaker links, each row whole (every column, so that a column
+    added later counts too). One query (on PostgreSQL ~25 ms for 2,800 live sessions,
+    where building the calendar takes 2 s); ``tests/test_feeds.py`` checks that the pages
+    read no table it leaves out."""
+    import hashlib
+
+    from .enums import SessionStatus
+    from .models import Location, Organisation, Session, SessionSpeaker, Speaker, Track
+
+    live = SessionStatus.LIVE
+    parts = [
+        Organisation.objects.filter(pk=event.organisation_id),
+        type(event).objects.filter(pk=event.pk),
+        Track.objects.filter(event_id=event.pk),
+        Location.objects.filter(event_id=event.pk),
+        Speaker.objects.filter(event_id=event.pk),
+        Session.objects.filter(event_id=event.pk, session_status=live),
+        SessionSpeaker.objects.filter(session__event_id=event.pk, session__session_status=live),
+    ]
+    rows = [
+        queryset.order_by()
+        .annotate(part=Value(n), row=RowText(queryset.model))
+        .values_list("part", "pk", "row")
+        for n, queryset in enumerate(parts)
+    ]
+    digest = hashlib.blake2b(digest_size=16)
+    for row in rows[0].union(*rows[1:], all=True).order_by("part", "pk"):
+        digest.update(f"{row[0]}\x1d{row[1]}\x1d{row[2]}\x1d".encode())
+    return digest.hexdigest()
 
 
 def with_waitlist_position(selections: QuerySet) -> QuerySet:

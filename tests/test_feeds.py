@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sessions_app import services
+from sessions_app import selectors, services
 from sessions_app.models import Session, Speaker
 from tests import factories as f
 
@@ -140,7 +140,7 @@ def test_a_feeds_queries_do_not_grow_with_its_sessions(client, world, suffix):
         body = client.get(url).content.decode()
 
     assert body.count("More 19") == 1
-    assert len(many) == few <= 6
+    assert len(many) == few <= 13  # built and kept (tests/test_agenda.py counts them)
 
 
 def test_schedule_json_validates_against_the_published_schema(client, world):
@@ -194,6 +194,79 @@ def test_etag_and_304_then_a_change_gives_a_new_body(client, world, suffix):
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert "Renamed keynote" in changed.content.decode()
+
+
+@pytest.mark.parametrize("suffix", [".ics", "/schedule.json", "/"])
+def test_a_kept_body_is_the_one_built_until_what_it_is_made_of_changes(client, world, suffix):
+    url = world["base"] + suffix
+    built = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        kept = client.get(url)
+    read = " ".join(query["sql"] for query in queries)
+
+    assert (kept.content, kept["Content-Type"]) == (built.content, built["Content-Type"])
+    assert kept["ETag"] == built["ETag"]
+    assert '"sessions_app_speaker"' not in read.split("agenda_cache")[-1]  # nothing built
+    other_host = client.get(url, HTTP_HOST="agenda.example.org")
+    assert other_host["ETag"] != built["ETag"]
+    if suffix != "/":  # the page's links are relative; the feeds' name the host asked
+        assert b"agenda.example.org" in other_host.content
+    for change in (
+        lambda: Speaker.objects.filter(pk=world["ada"].pk).update(first_name="Augusta"),
+        lambda: world["keynote"].location.__class__.objects.update(name="Great Hall"),
+        lambda: Session.objects.filter(pk=world["hidden"].pk).update(session_status="live"),
+    ):
+        before = client.get(url)
+        change()  # straight to the database: no service, no history row
+        after = client.get(url)
+        assert after.content != before.content
+        assert after["ETag"] != before["ETag"]
+
+
+def test_without_its_cache_the_agenda_is_built_as_before(client, world, settings, tmp_path):
+    """A Redis that is not there (a socket nobody listens on): the feed is built."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "agenda": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"unix://{tmp_path / 'nobody.sock'}",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    try:
+        response = client.get(world["base"] + ".ics")
+    finally:
+        caches["agenda"].close()
+    assert response.status_code == 200
+    assert b"SUMMARY:Keynote" in response.content
+
+
+def test_the_digest_covers_every_table_the_agenda_reads(client, world):
+    """A page or feed that read a table the digest leaves out would be kept while that
+    table changed."""
+    import re
+
+    from django.core.cache import caches
+
+    def tables(queries) -> set[str]:
+        return {
+            table
+            for query in queries
+            for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', query["sql"])
+        }
+
+    with CaptureQueriesContext(connection) as digest:
+        selectors.agenda_digest(world["event"])
+    covered = tables(digest)
+    assert "sessions_app_speaker" in covered
+    for suffix in (".ics", "/schedule.json", "/", "/?day=2030-06-11&track=1&q=key"):
+        caches["agenda"].clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(world["base"] + suffix).status_code == 200
+        # The stream's start (the history) is a part of the page's variant, not its content.
+        assert tables(queries) - {"agenda_cache", "sessions_app_sessionchange"} <= covered
 
 
 def test_session_page_shows_a_live_session_and_404s_for_others(client, world):

@@ -143,13 +143,26 @@ if REDIS_URL:
             },
         }
     }
+    CACHES["agenda"] = {
+        **CACHES["default"],
+        "KEY_PREFIX": CACHES["default"]["KEY_PREFIX"] + "-agenda",
+    }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",  # made by `manage.py createcachetable`
-        }
+        },
+        "agenda": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "agenda_cache",  # migrations 0007 and 0024
+            # Bodies of up to a few MB: a few hundred of them at most.
+            "OPTIONS": {"MAX_ENTRIES": 200},
+        },
     }
+# The public agenda's pages and feeds, by the digest of what they are made of (so never
+# stale): kept apart, so that they do not push the default cache's entries out.
+CACHES["agenda"]["TIMEOUT"] = env.int("DJANGO_AGENDA_CACHE_SECONDS", default=3600)
 
 # --- Running behind a load balancer ------------------------------------------------------
 # The header our own proxy sets with the client's address (e.g. X-Forwarded-For), and how
