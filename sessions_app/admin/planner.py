@@ -3,26 +3,25 @@
 Every change is one call to ``services.session_update`` with the version the grid was
 drawn from (``expected_version``), exactly as the session form and the API write: the same
 rules, locks and one history entry per drop. The grid polls ``state`` (an ETag of the
-day's sessions) to show other people's changes without a reload.
+day's sessions, rooms and tracks) to show other people's changes without a reload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import zoneinfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.http import quote_etag
 
-from sessions_app import services
+from sessions_app import selectors, services
 from sessions_app.enums import MemberRole, SessionStatus
 from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import Event, Session
+from sessions_app.models import Event, Location, Session, Track
 
 from .scoping import events_for, has_role
 
@@ -127,8 +126,9 @@ def move_view(model_admin, request):
 
 
 def state_view(model_admin, request):
-    """An ETag of what the grid of ``event`` and ``day`` shows (its sessions' versions and
-    the unscheduled list), 304 while it stands: one aggregate query a poll."""
+    """An ETag of what the grid of ``event`` and ``day`` is made of (its sessions, the
+    unscheduled ones, the event's rooms and tracks, each row whole), 304 while it stands:
+    one query a poll. A room renamed or added by someone else redraws the grid too."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     raw = request.GET.get("event", "")
@@ -142,16 +142,16 @@ def state_view(model_admin, request):
         return _problem(400, "Send the day as YYYY-MM-DD.")
     zone = zoneinfo.ZoneInfo(event.timezone)
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    figures = (
+    digest = selectors.rows_digest(
         Session.objects.filter(event=event)
         .filter(
             Q(starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1))
             | Q(starts_at__isnull=True)
         )
-        .exclude(session_status=SessionStatus.REJECTED)
-        .aggregate(count=Count("id"), versions=Sum("version"), latest=Max("updated_at"))
+        .exclude(session_status=SessionStatus.REJECTED),
+        Location.objects.filter(event=event),
+        Track.objects.filter(event=event),
     )
-    digest = hashlib.sha256(repr(sorted(figures.items())).encode()).hexdigest()[:24]
     etag = quote_etag(digest)
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)

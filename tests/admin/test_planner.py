@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from sessions_app.models import Session, SessionChange
+from sessions_app.models import Location, Session, SessionChange
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,18 @@ def test_the_grid_state_has_an_etag_that_moves_with_the_sessions(acme):
     assert first.status_code == 200 and again.status_code == 304
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
     assert logged_in(acme.organiser).get(STATE, {"event": 999999, "day": "x"}).status_code == 404
+
+
+def test_the_grid_state_moves_when_a_room_is_renamed(acme):
+    """The rooms are the grid's columns: someone else renaming one redraws it."""
+    http = logged_in(acme.organiser)
+    params = {"event": acme.event.pk, "day": acme.event.start_date.isoformat()}
+    first = http.get(STATE, params)
+
+    Location.objects.filter(pk=acme.other_room.pk).update(name="Renamed room")
+    renamed = http.get(STATE, params, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert renamed.status_code == 200 and renamed["ETag"] != first["ETag"]
 
 
 def _move_queries(http, session) -> int:
