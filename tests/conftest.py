@@ -63,3 +63,13 @@ def _fresh_redis():
 
         cache.clear()
     yield
+
+
+@pytest.fixture
+def unreachable_redis(tmp_path) -> dict:
+    """A Redis cache's settings for a socket nobody listens on."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"unix://{tmp_path / 'nobody.sock'}",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }

@@ -223,18 +223,13 @@ def test_a_kept_body_is_the_one_built_until_what_it_is_made_of_changes(client, w
         assert after["ETag"] != before["ETag"]
 
 
-def test_without_its_cache_the_agenda_is_built_as_before(client, world, settings, tmp_path):
+def test_without_its_cache_the_agenda_is_built_as_before(
+    client, world, settings, unreachable_redis
+):
     """A Redis that is not there (a socket nobody listens on): the feed is built."""
     from django.core.cache import caches
 
-    settings.CACHES = {
-        **settings.CACHES,
-        "agenda": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"unix://{tmp_path / 'nobody.sock'}",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        },
-    }
+    settings.CACHES = {**settings.CACHES, "agenda": unreachable_redis}
     try:
         response = client.get(world["base"] + ".ics")
     finally:

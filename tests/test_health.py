@@ -41,16 +41,9 @@ def test_probes_are_never_rate_limited(settings):
 
 
 @pytest.mark.django_db
-def test_readyz_is_503_when_the_cache_does_not_answer(settings, tmp_path):
+def test_readyz_is_503_when_the_cache_does_not_answer(settings, unreachable_redis):
     """A Redis that is not there (a socket nobody listens on) makes the server not ready."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"unix://{tmp_path / 'nobody.sock'}",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        },
-    }
+    settings.CACHES = {**settings.CACHES, "default": unreachable_redis}
     try:
         response = Client().get("/readyz")
     finally:

@@ -9,6 +9,7 @@ import pytest
 from sessions_app import live, notify, services
 from sessions_app.models import SessionChange
 from tests import factories as f
+from tests.concurrency import committed_after
 
 pytestmark = pytest.mark.django_db
 
@@ -397,39 +398,22 @@ def test_on_postgresql_only_what_the_agenda_shows_notifies():
 def test_on_postgresql_a_change_committed_after_a_later_one_is_still_sent():
     """A history row's id is handed out when it is inserted, not when it commits: a slow
     write's row can become visible after a quicker write's higher one."""
-    import threading
-
-    from django.db import connection, transaction
-
     event = f.event(organisation=f.organisation(slug="acme"), slug="summit")
     slow = f.live(event=event, name="Slow")
     quick = f.live(event=event, name="Quick", start="14:00", end="15:00")
     cursor = start()
-    inserted, release = threading.Event(), threading.Event()
 
     def rename_slowly():
-        try:
-            with transaction.atomic():
-                services.session_update(
-                    session_id=slow.pk, data={"name": "Slow, renamed"}, actor=services.SYSTEM
-                )
-                inserted.set()
-                assert release.wait(10)
-        finally:
-            connection.close()
+        services.session_update(
+            session_id=slow.pk, data={"name": "Slow, renamed"}, actor=services.SYSTEM
+        )
 
-    writer = threading.Thread(target=rename_slowly)
-    writer.start()
-    try:
-        assert inserted.wait(10)
+    with committed_after(rename_slowly):
         services.session_update(
             session_id=quick.pk, data={"name": "Quick, renamed"}, actor=services.SYSTEM
         )
         cursor, messages = live.changes_since(event, cursor)
         assert [m["data"]["id"] for m in parse(messages)] == [quick.pk]
-    finally:
-        release.set()
-        writer.join()
 
     cursor, messages = live.changes_since(event, cursor)
     (message,) = parse(messages)

@@ -26,6 +26,7 @@ from sessions_app.models import (
     WebhookSubscription,
 )
 from tests import factories as f
+from tests.concurrency import committed_after
 from tests.receiver import receiver
 from tests.tasks import run_due_tasks
 
@@ -520,36 +521,16 @@ def test_on_postgresql_a_change_committed_after_the_subscription_is_delivered(ho
     """A slow write's history row has a lower id than a quicker one committed before the
     subscription: it commits after the subscription, so the subscription gets it, even
     when the outbox had moved past the quicker one with nobody subscribed."""
-    import threading
-
-    from django.db import connection, transaction
-
     event = f.event()
     slow, quick = f.scheduled(event=event), f.scheduled(event=event, start="14:00", end="15:00")
     rename(quick, "Long ago")  # a database in use has history older than the grace
     SessionChange.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
-    inserted, release = threading.Event(), threading.Event()
 
-    def rename_slowly():
-        try:
-            with transaction.atomic():
-                rename(slow, "Slow")
-                inserted.set()
-                assert release.wait(10)
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=rename_slowly)
-    writer.start()
     with receiver() as rx:
-        try:
-            assert inserted.wait(10)
+        with committed_after(lambda: rename(slow, "Slow")):
             rename(quick, "Quick")
             assert not outbox.fan_out()  # nobody subscribed yet
             subscribe(event, rx.url)
-        finally:
-            release.set()
-            writer.join()
         drain(lambda: any(b"Slow" in request.body for request in rx.requests))
         run_worker_once()
 
