@@ -70,7 +70,9 @@ def made_of_the_agenda(request, event: Event, build, *, variant: str = "", keep:
         if made is None:
             built = build()
             made = (built.status_code, dict(built.items()), built.content)
-            if keep and built.status_code == 200:
+            # Kept only if nothing changed while it was built (read after the digest, it
+            # could hold a change that a later change takes back, digest and all).
+            if keep and built.status_code == 200 and selectors.agenda_digest(event) == digest:
                 _keep(key, made)
         status, headers, body = made
         answered = HttpResponse(body, status=status)
