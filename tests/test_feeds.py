@@ -202,11 +202,15 @@ def test_a_kept_body_is_the_one_built_until_what_it_is_made_of_changes(client, w
     built = client.get(url)
     with CaptureQueriesContext(connection) as queries:
         kept = client.get(url)
-    read = " ".join(query["sql"] for query in queries)
+    building = [
+        query["sql"]  # the speakers of the sessions, read to build (the digest reads them too)
+        for query in queries
+        if '"sessions_app_sessionspeaker"' in query["sql"] and "UNION" not in query["sql"]
+    ]
 
     assert (kept.content, kept["Content-Type"]) == (built.content, built["Content-Type"])
     assert kept["ETag"] == built["ETag"]
-    assert '"sessions_app_speaker"' not in read.split("agenda_cache")[-1]  # nothing built
+    assert building == []
     other_host = client.get(url, HTTP_HOST="agenda.example.org")
     assert other_host["ETag"] != built["ETag"]
     if suffix != "/":  # the page's links are relative; the feeds' name the host asked
