@@ -247,6 +247,27 @@ def test_a_body_read_while_its_event_changed_is_not_kept(client, world, monkeypa
     assert b"SUMMARY:Keynote" in client.get(world["base"] + ".ics").content
 
 
+def test_a_body_built_of_an_event_read_before_it_changed_is_not_kept_as_the_new(
+    client, world, monkeypatch
+):
+    """The event is read before the digest; renamed in between, the body holds the old
+    name, and must not be what the new name's requests get."""
+    from sessions_app import selectors
+
+    digest = selectors.agenda_digest
+    event = world["event"].__class__.objects.filter(pk=world["event"].pk)
+
+    def renamed_first(*args, **kwargs):
+        event.update(name="Renamed summit")
+        return digest(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "agenda_digest", renamed_first)
+    assert b"Renamed summit" not in client.get(world["base"] + ".ics").content
+    monkeypatch.setattr(selectors, "agenda_digest", digest)
+
+    assert b"Renamed summit" in client.get(world["base"] + ".ics").content
+
+
 def test_without_its_cache_the_agenda_is_built_as_before(
     client, world, settings, unreachable_redis
 ):
