@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from . import notify, selectors
 from .models import Event, SessionChange
-from .outbox import settled_now
+from .outbox import newest_settled_id, settled_now
 
 BATCH = 200
 # Ids of changes sent past the cursor that a message's id carries at most; with more (a
@@ -123,25 +123,13 @@ def page_cursor(event: Event) -> Cursor:
     return now if latest is None else Cursor(min(now.settled, latest))
 
 
-def _newest_old(now: dt.datetime) -> int | None:
-    """The id of the newest change older than ``GAP_GRACE_SECONDS``: every id before it was
-    handed out longer ago, so it has committed or never will."""
-    old = now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
-    return (
-        SessionChange.objects.filter(created_at__lt=old)
-        .order_by("-created_at")
-        .values_list("id", flat=True)
-        .first()
-    )
-
-
 def _settle(settled: int, high: int, now: dt.datetime) -> int:
     """How far a cursor at ``settled`` may move towards ``high``, a change it has read:
     past every id handed out before the grace, then all the way if no id after that is
     missing (2 queries; the count reads only the changes of the grace)."""
     if high <= settled:
         return settled
-    settled = max(settled, min(_newest_old(now) or 0, high))
+    settled = max(settled, min(newest_settled_id(now) or 0, high))
     if settled == high:
         return high
     present = SessionChange.objects.filter(id__gt=settled, id__lte=high).count()

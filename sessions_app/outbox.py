@@ -118,18 +118,30 @@ def settled_through(cursor: int, rows: Iterable[tuple[int, dt.datetime]], now: d
     return settled
 
 
+def _grace_start(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
+
+
+def _older(old: dt.datetime):
+    """The changes made before ``old``, newest first."""
+    return SessionChange.objects.filter(created_at__lt=old).order_by("-created_at")
+
+
+def newest_settled_id(now: dt.datetime) -> int | None:
+    """The id of the newest change older than ``GAP_GRACE_SECONDS``: every id before it was
+    handed out longer ago, so it has committed or never will."""
+    return _older(_grace_start(now)).values_list("id", flat=True).first()
+
+
 def settled_now() -> int:
     """The history's id up to which nothing more can appear now: after every change
     committed so far, before any that may still commit (1 query: the newest row older
     than the grace, before which every id is settled, and the rows after it; a database
     with no row that old yet starts at its first row)."""
     now = timezone.now()
-    old = now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
-    newest_old = (
-        SessionChange.objects.filter(created_at__lt=old).order_by("-created_at").values("id")[:1]
-    )
+    old = _grace_start(now)
     rows = list(
-        SessionChange.objects.filter(id__gte=Coalesce(Subquery(newest_old), 0))
+        SessionChange.objects.filter(id__gte=Coalesce(Subquery(_older(old).values("id")[:1]), 0))
         .order_by("id")
         .values_list("id", "created_at")[:BATCH]
     )
