@@ -1,4 +1,14 @@
-"""Django's SQLite backend whose LIKE ignores case in every alphabet, not only in ASCII.
+"""Django's SQLite backend in write-ahead-log mode, whose LIKE ignores case in every
+alphabet, not only in ASCII.
+
+Write-ahead log (``journal_mode=WAL``, kept in the database file): readers and the one
+writer no longer wait for each other. In SQLite's default rollback journal a commit needs
+every reader out of the file and shuts readers out while it writes, and a waiting
+connection retries in sleeps of up to 100 ms. Every API request writes its rate budget,
+so every request waited on the journal: under four gunicorn workers the log answered 1.2 to
+1.5 times as many requests, with a p99 about a third lower (README). Writes stay as durable
+as before (``synchronous`` is left at FULL: a commit is on disk when it returns). The log
+needs the file on a local disk, not a network share.
 
 SQLite's own LIKE folds only the 26 ASCII letters, so on the embedded default a search for
 "élodie" missed "Élodie" (Django's ``icontains``, ``iexact`` and ``istartswith`` are all LIKE
@@ -50,4 +60,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         connection.create_function("like", 2, like, deterministic=True)
         connection.create_function("like", 3, like, deterministic=True)
+        if not self.is_in_memory_db():
+            connection.execute("PRAGMA journal_mode = WAL")
         return connection
