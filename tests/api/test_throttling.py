@@ -3,8 +3,9 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from sessions_app.api import ratelimit
 from sessions_app.api.clients import api_client_create
@@ -148,3 +149,48 @@ def test_concurrent_requests_share_one_budget(store):
 
     assert errors == []
     assert sorted(seen) == list(range(1, 21))
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def durable_commits(settings):
+    """The database store, on a connection whose commits wait for the disk (the test
+    cluster's default is not to)."""
+    settings.REDIS_URL = ""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    yield
+    connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_its_own_the_charge_commits_without_waiting_for_the_disk(durable_commits):
+    with CaptureQueriesContext(connection) as statements:
+        first = ratelimit.charge("client:unflushed", 2, limit=10, window=600)
+        second = ratelimit.charge("client:unflushed", 3, limit=10, window=600)
+
+    assert (first.used, second.used) == (2, 5)
+    assert len(statements) == 2  # still one statement a charge
+    for statement in statements:
+        assert "set_config('synchronous_commit', 'off', true)" in statement["sql"]
+    # For the charge's own transaction only: what the connection runs next waits again.
+    assert _synchronous_commit() == "on"
+    assert ApiRateCounter.objects.get(key="client:unflushed").count == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_the_charge_leaves_the_commit_as_it_is(durable_commits):
+    """The setting would hold for the caller's own writes in that transaction too."""
+    with transaction.atomic(), CaptureQueriesContext(connection) as statements:
+        assert ratelimit.charge("client:in-transaction", 1, limit=10, window=600).used == 1
+        assert _synchronous_commit() == "on"
+
+    assert "synchronous_commit" not in statements[0]["sql"]
+    assert ApiRateCounter.objects.get(key="client:in-transaction").count == 1
