@@ -504,6 +504,11 @@ def main() -> int:
     )
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
     parser.add_argument(
+        "--durable", action="store_true",
+        help="commits wait for the disk, as in production (fsync, synchronous_commit and "
+        "full_page_writes on; the throwaway cluster has them off by default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--top", type=int, default=0,
         help="also print each scenario's N statements that took longest in PostgreSQL",
     )  # fmt: skip
@@ -514,6 +519,8 @@ def main() -> int:
     if bindir is None:
         sys.exit("make bench needs the PostgreSQL server binaries (initdb, pg_ctl, postgres).")
     extra = {"shared_preload_libraries": "'pg_stat_statements'", "max_connections": "50"}
+    if args.durable:
+        extra.update(fsync="on", synchronous_commit="on", full_page_writes="on")
     with pg_cluster.cluster(bindir, extra_settings=extra) as cluster:
         db = Database(cluster)
         db.conn.execute("CREATE EXTENSION pg_stat_statements")
