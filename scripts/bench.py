@@ -1,13 +1,14 @@
 """`make bench`: the API and the admin under gunicorn on a throwaway PostgreSQL, at two sizes.
 
     .venv/bin/python scripts/bench.py [--sizes 1000,100000] [--seconds 5] [--rounds 10]
-                                      [--only TEXT] [--top N]
+                                      [--only TEXT] [--top N] [--durable]
 
 What it does, all on this machine:
 
 1. starts a PostgreSQL cluster (scripts/pg_cluster.py) with pg_stat_statements and, for
    each size, a database of its own, migrated and seeded with the demo plus ``--sessions``
-   load sessions (seed_demo);
+   load sessions (seed_demo); its commits do not wait for the disk (``fsync`` and
+   ``synchronous_commit`` off, as in the test clusters) unless ``--durable`` turns them on;
 2. serves each database with its own gunicorn (the repo's config, production settings,
    2 sync workers; ``config.settings.bench``: production plus two reference endpoints);
 3. drives every scenario at every size from 8 concurrent connections for ``--seconds``,
