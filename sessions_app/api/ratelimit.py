@@ -82,8 +82,9 @@ def _upsert_sql(*, unflushed: bool = False) -> str:
 
 
 def _charge_database(key: str, cost: int, window_start: int) -> tuple[int, int]:
-    # Inside a transaction the setting would hold for the caller's writes too: not there.
-    unflushed = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # Only where the statement commits on its own: in an open transaction (atomic or
+    # autocommit turned off) the setting would hold for the caller's writes too.
+    unflushed = connection.vendor == "postgresql" and connection.get_autocommit()
     with connection.cursor() as cursor:
         cursor.execute(_upsert_sql(unflushed=unflushed), [key[:100], window_start, cost])
         used, stored_start = cursor.fetchone()

@@ -194,3 +194,18 @@ def test_inside_a_transaction_the_charge_leaves_the_commit_as_it_is(durable_comm
 
     assert "synchronous_commit" not in statements[0]["sql"]
     assert ApiRateCounter.objects.get(key="client:in-transaction").count == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_autocommit_off_the_charge_leaves_the_commit_as_it_is(durable_commits):
+    connection.set_autocommit(False)
+    try:
+        with CaptureQueriesContext(connection) as statements:
+            assert ratelimit.charge("client:no-autocommit", 1, limit=10, window=600).used == 1
+        assert _synchronous_commit() == "on"
+        connection.commit()
+    finally:
+        connection.set_autocommit(True)
+
+    assert "synchronous_commit" not in statements[0]["sql"]
