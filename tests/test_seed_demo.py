@@ -5,12 +5,19 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import RequestFactory
 
 from sessions_app import selectors, services
 from sessions_app.enums import SessionStatus
-from sessions_app.management.load_data import WORDS, _topics
-from sessions_app.models import CustomField, Event, Session, SessionChange
+from sessions_app.management.load_data import (
+    SEARCH_INDEX,
+    SLOTS_PER_EVENT,
+    WORDS,
+    _topics,
+    add_load_sessions,
+)
+from sessions_app.models import CustomField, Event, Organisation, Session, SessionChange
 
 
 @pytest.mark.django_db
@@ -77,6 +84,45 @@ def test_seed_demo_adds_load_sessions_in_bulk_that_pass_every_rule():
     assert session.changes.get().changes["name"] == {"old": None, "new": session.name}
     assert "Added 300 sessions in " in out.getvalue()
     assert "the load test events hold 300." in out.getvalue()
+
+
+def _search_index_options() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [SEARCH_INDEX])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_load_sessions_are_merged_into_the_search_index_which_keeps_its_options():
+    """The load lets the trigram index collect its rows in a pending list: by the commit the
+    list is merged and the index is ``fastupdate = off`` again, so no search reads a list."""
+    call_command("seed_demo", sessions=300, stdout=StringIO())
+
+    assert _search_index_options() == ["fastupdate=off"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [SEARCH_INDEX])
+        assert cursor.fetchone() == (0,)  # no page was left in the pending list
+        # And the index, read alone, finds the loaded sessions.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        found = Session.objects.filter(selectors.text_search("observability")).count()
+    expected = sum(
+        "observability" in " ".join(texts).lower()
+        for texts in Session.objects.values_list(*selectors.SearchedText.FIELDS)
+    )
+    assert found == expected > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_load_that_fails_leaves_the_search_index_options_as_they_were():
+    organisation = Organisation.objects.create(name="Load", slug="load")
+
+    with pytest.raises(ValueError, match="has room for"):
+        add_load_sessions(organisation=organisation, count=10 * SLOTS_PER_EVENT + 10)
+
+    assert _search_index_options() == ["fastupdate=off"]
+    assert not Session.objects.exists()
 
 
 @pytest.mark.parametrize("per_event", [100, 10_000])

@@ -162,7 +162,8 @@ class Command(BaseCommand):
             default=0,
             metavar="N",
             help="Also add N valid, non-clashing sessions in bulk over ten load test events "
-            "of the demo organisation (for scale tests; each run adds N more).",
+            "of the demo organisation (for scale tests; each run adds N more). On PostgreSQL, "
+            "requests that read sessions wait until the load commits.",
         )
 
     def handle(self, *args, **options):
