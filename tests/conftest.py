@@ -22,7 +22,8 @@ def _chromium_path() -> str | None:
 def pytest_collection_modifyitems(config, items):
     """Deselect (never skip) what this run cannot do: a skip must not count as a pass.
 
-    PostgreSQL-only tests run in the PostgreSQL pass of ``make test``, Redis tests where
+    PostgreSQL-only tests run in the PostgreSQL pass of ``make test`` (SQLite-only ones in
+    the other), Redis tests where
     REDIS_URL is set (that pass too); browser tests need Chromium, and ``REQUIRE_BROWSER=1``
     turns its absence into an error.
     """
@@ -34,6 +35,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if (
             (item.get_closest_marker("postgres") and not _on_postgres())
+            or (item.get_closest_marker("sqlite") and _on_postgres())
             or (item.get_closest_marker("browser") and no_browser)
             or (item.get_closest_marker("redis") and not _has_redis())
         ):

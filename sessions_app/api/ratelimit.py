@@ -8,7 +8,9 @@ Two stores, one behaviour:
   statement's transaction commits without waiting for the disk (``synchronous_commit`` off
   for that transaction alone): a crash may forget the last moments' counts, never a write
   of the application's, and a request no longer waits for a second flush beside its own
-  write's, nor holds the caller's counter row while it does;
+  write's, nor holds the caller's counter row while it does. On SQLite, whose write-ahead
+  log otherwise syncs at every commit, the statement commits with ``synchronous = NORMAL``
+  (``_sqlite_commits_unflushed``) to the same end;
 - Redis, when ``REDIS_URL`` is set: one ``INCRBY`` + ``EXPIRE`` round trip on a key per
   window, so the budget costs the database nothing.
 
@@ -18,6 +20,7 @@ Either way concurrent requests never lose an increment. The API budget
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from dataclasses import dataclass
@@ -81,13 +84,38 @@ def _upsert_sql(*, unflushed: bool = False) -> str:
     )
 
 
+@contextlib.contextmanager
+def _sqlite_commits_unflushed():
+    """Commit what runs inside without syncing SQLite's write-ahead log, then sync as before.
+
+    In WAL mode, ``synchronous = NORMAL`` leaves the sync to the next commit that makes one
+    (or to the checkpoint): a power loss may forget the last counts, while the file stays
+    whole and every write committed before them stays. The pragmas go to the driver's
+    connection, like the backend's own at connect: they are settings of this connection,
+    not statements of the request's, and cost no I/O.
+    """
+    driver = connection.connection
+    (level,) = driver.execute("PRAGMA synchronous").fetchone()
+    if level <= 1:  # OFF or NORMAL already
+        yield
+        return
+    driver.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA synchronous = {int(level)}")
+
+
 def _charge_database(key: str, cost: int, window_start: int) -> tuple[int, int]:
     # Only where the statement commits on its own: in an open transaction (atomic or
     # autocommit turned off) the setting would hold for the caller's writes too.
-    unflushed = connection.vendor == "postgresql" and connection.get_autocommit()
+    on_its_own = connection.get_autocommit()
+    unflushed = connection.vendor == "postgresql" and on_its_own
     with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(unflushed=unflushed), [key[:100], window_start, cost])
-        used, stored_start = cursor.fetchone()
+        sqlite_unflushed = connection.vendor == "sqlite" and on_its_own
+        with _sqlite_commits_unflushed() if sqlite_unflushed else contextlib.nullcontext():
+            cursor.execute(_upsert_sql(unflushed=unflushed), [key[:100], window_start, cost])
+            used, stored_start = cursor.fetchone()
     return used, stored_start
 
 

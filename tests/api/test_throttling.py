@@ -209,3 +209,60 @@ def test_with_autocommit_off_the_charge_leaves_the_commit_as_it_is(durable_commi
         connection.set_autocommit(True)
 
     assert "synchronous_commit" not in statements[0]["sql"]
+
+
+@pytest.fixture
+def sqlite_log_synced(settings):
+    """The database store on SQLite, its connection syncing the log at every commit as a
+    database file's does (the test settings turn ``synchronous`` off); yields the SQL the
+    driver runs, pragmas included."""
+    settings.REDIS_URL = ""
+    connection.ensure_connection()
+    driver = connection.connection
+    driver.execute("PRAGMA synchronous = FULL")
+    ran: list[str] = []
+    driver.set_trace_callback(ran.append)
+    yield ran
+    driver.set_trace_callback(None)
+    connection.close()
+
+
+def _pragmas_and_writes(ran: list[str]) -> list[str]:
+    """The pragmas in full and the writes by their first word (not the SELECT QUOTE() with
+    which Django's SQLite backend spells out a captured query)."""
+    return [
+        sql if sql.startswith("PRAGMA") else "INSERT"
+        for sql in ran
+        if sql.startswith(("PRAGMA", "INSERT"))
+    ]
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_the_charge_alone_commits_without_syncing_the_log(sqlite_log_synced):
+    with CaptureQueriesContext(connection) as statements:
+        first = ratelimit.charge("client:unsynced", 2, limit=10, window=600)
+        second = ratelimit.charge("client:unsynced", 3, limit=10, window=600)
+
+    assert (first.used, second.used) == (2, 5)
+    assert len(statements) == 2  # still one statement a charge
+    charge = [
+        "PRAGMA synchronous",
+        "PRAGMA synchronous = NORMAL",
+        "INSERT",
+        "PRAGMA synchronous = 2",
+    ]
+    assert _pragmas_and_writes(sqlite_log_synced) == charge * 2
+    # What the connection commits next syncs again.
+    assert connection.connection.execute("PRAGMA synchronous").fetchone() == (2,)
+    assert ApiRateCounter.objects.get(key="client:unsynced").count == 5
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_inside_a_transaction_the_charge_leaves_the_sync_as_it_is(sqlite_log_synced):
+    with transaction.atomic():
+        assert ratelimit.charge("client:in-transaction", 1, limit=10, window=600).used == 1
+
+    assert "PRAGMA synchronous = NORMAL" not in sqlite_log_synced
+    assert ApiRateCounter.objects.get(key="client:in-transaction").count == 1
