@@ -23,9 +23,8 @@ def pytest_collection_modifyitems(config, items):
     """Deselect (never skip) what this run cannot do: a skip must not count as a pass.
 
     PostgreSQL-only tests run in the PostgreSQL pass of ``make test`` (SQLite-only ones in
-    the other), Redis tests where
-    REDIS_URL is set (that pass too); browser tests need Chromium, and ``REQUIRE_BROWSER=1``
-    turns its absence into an error.
+    the other), Redis tests where REDIS_URL is set (that pass too); browser tests need
+    Chromium, and ``REQUIRE_BROWSER=1`` turns its absence into an error.
     """
     keep, dropped = [], []
     no_browser = _chromium_path() is None

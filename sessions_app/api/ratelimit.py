@@ -110,12 +110,13 @@ def _charge_database(key: str, cost: int, window_start: int) -> tuple[int, int]:
     # Only where the statement commits on its own: in an open transaction (atomic or
     # autocommit turned off) the setting would hold for the caller's writes too.
     on_its_own = connection.get_autocommit()
-    unflushed = connection.vendor == "postgresql" and on_its_own
-    with connection.cursor() as cursor:
-        sqlite_unflushed = connection.vendor == "sqlite" and on_its_own
-        with _sqlite_commits_unflushed() if sqlite_unflushed else contextlib.nullcontext():
-            cursor.execute(_upsert_sql(unflushed=unflushed), [key[:100], window_start, cost])
-            used, stored_start = cursor.fetchone()
+    unflushed = on_its_own and connection.vendor == "postgresql"
+    sqlite_unflushed = on_its_own and connection.vendor == "sqlite"
+    # Entered after the cursor, which opens the connection the pragmas go to.
+    unsynced = _sqlite_commits_unflushed() if sqlite_unflushed else contextlib.nullcontext()
+    with connection.cursor() as cursor, unsynced:
+        cursor.execute(_upsert_sql(unflushed=unflushed), [key[:100], window_start, cost])
+        used, stored_start = cursor.fetchone()
     return used, stored_start
 
 
