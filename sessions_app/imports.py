@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,16 @@ from .models import Event, ImportJob
 
 logger = logging.getLogger(__name__)
 
-# The job's progress (and heartbeat) is written after every this many rows.
+# The job's progress (and heartbeat) is written after every this many rows, and at least
+# this often in seconds, as a share of the silence after which the sweep takes the run for
+# lost: slow rows (a slow machine, an event of many included sessions) still beat in time.
 PROGRESS_EVERY = 25
+BEATS_PER_SILENCE = 4
+
+
+def _beat_every() -> float:
+    return settings.IMPORTS["ABANDONED_AFTER_SECONDS"] / BEATS_PER_SILENCE
+
 
 REGISTRANT_COLUMNS = ("first_name", "last_name", "email")
 
@@ -98,6 +107,7 @@ def run_import_job(job_id: int) -> str:
     mine = ImportJob.objects.filter(pk=job_id, state=ImportState.RUNNING, runs=job.runs)
     done = set(job.outcomes.values_list("row", flat=True))
     number = None
+    beat_every, beaten_at = _beat_every(), time.monotonic()
     try:
         actor = services.Actor(user=job.created_by)
         import_row = IMPORTERS[job.kind](event=job.event, actor=actor)
@@ -115,9 +125,11 @@ def run_import_job(job_id: int) -> str:
                     outcome, refusal = ImportOutcome.REFUSED, exc.refusal
                 job.outcomes.create(row=number, outcome=outcome, refusal=refusal)
             done.add(number)
-            beat = len(done) % PROGRESS_EVERY == 0
-            if beat and not mine.update(processed=len(done), heartbeat_at=timezone.now()):
-                raise _Superseded
+            due = len(done) % PROGRESS_EVERY == 0 or time.monotonic() - beaten_at >= beat_every
+            if due:
+                if not mine.update(processed=len(done), heartbeat_at=timezone.now()):
+                    raise _Superseded
+                beaten_at = time.monotonic()
     except _Superseded:
         logger.warning("import %s: taken over by another worker after row %s", job_id, number)
         return "superseded"

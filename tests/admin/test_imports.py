@@ -4,6 +4,7 @@ progress and then the report (sessions_app.imports, sessions_app.admin.imports).
 import datetime as dt
 import io
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -134,6 +135,34 @@ def test_the_job_counts_its_progress(acme, monkeypatch):
     assert seen == [0, 0, 2, 2, 4]
     job.refresh_from_db()
     assert (job.state, job.processed) == ("done", 5)
+
+
+def test_slow_rows_beat_by_the_clock_before_the_sweep_would_take_the_run_for_lost(
+    acme, monkeypatch, settings
+):
+    """Rows slower than the sweep's silence over the row count still beat: a quarter of
+    ``ABANDONED_AFTER_SECONDS`` after the last beat, whatever the count."""
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 1000)
+    settings.IMPORTS = {**settings.IMPORTS, "ABANDONED_AFTER_SECONDS": 0.02}  # a beat per 5 ms
+    rows = "".join(f"P{n},X,p{n}@example.org\n" for n in range(4))
+    post_people(
+        logged_in(acme.organiser), acme.event, b"first_name,last_name,email\n" + rows.encode()
+    )
+    job = ImportJob.objects.get()
+    seen = []
+
+    def slow_row(number):
+        seen.append(ImportJob.objects.values_list("processed", "heartbeat_at").get(pk=job.pk))
+        time.sleep(0.01)  # each row longer than a beat's interval
+
+    before_each_row(monkeypatch, slow_row)
+    run_due_tasks()
+
+    assert [processed for processed, _ in seen] == [0, 1, 2, 3]
+    beats = [beat for _, beat in seen]
+    assert beats == sorted(beats) and len(set(beats)) == 4
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("done", 4)
 
 
 def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
