@@ -332,8 +332,9 @@ WEBHOOKS = {
 }
 
 # CSV imports run in the worker (sessions_app.imports). A running import beats with its
-# progress (every 25 rows, and at least every quarter of ABANDONED_AFTER_SECONDS); one silent this long lost its worker (killed outright) and a worker's sweep,
-# every SWEEP_SECONDS, queues it again to go on where it was (or fails it after MAX_RUNS).
+# progress (every 25 rows, and at least every quarter of ABANDONED_AFTER_SECONDS); one
+# silent this long lost its worker (killed outright) and a worker's sweep, every
+# SWEEP_SECONDS, queues it again to go on where it was (or fails it after MAX_RUNS).
 IMPORTS = {
     "ABANDONED_AFTER_SECONDS": env.float("DJANGO_IMPORT_ABANDONED_AFTER", default=300.0),
     "SWEEP_SECONDS": env.float("DJANGO_IMPORT_SWEEP", default=60.0),
