@@ -1,6 +1,5 @@
 """Reads that the rules and the pages share."""
 
-import datetime as dt
 from typing import Any
 
 from django.db.models import (
@@ -23,12 +22,18 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IContains
 
 from .enums import HOLDING_STATUSES
-
-# A session lies within its date (the end time after the start time), so it lasts less
-# than a day: 26 hours even across a daylight saving change. Anything overlapping it
-# therefore starts after its start minus this, which bounds the clash queries on both
-# sides so that the (location, starts_at) index reads about one day, not the whole room.
-MAX_SESSION_LENGTH = dt.timedelta(hours=26)
+from .models.clashes import (  # noqa: F401  (offered with the other reads)
+    MAX_SESSION_LENGTH,
+    SUMMARY_FIELDS,
+    conflict_summary,
+    overlap,
+    overlap_condition,
+)
+from .models.sessions import (  # noqa: F401
+    session_conflicts,
+    sessions_overlapping,
+    speaker_conflicts,
+)
 
 
 def one_or_none(queryset: QuerySet) -> Any:
@@ -138,122 +143,6 @@ def text_search(term: str, searched: type[SearchedText] = SearchedText) -> Q:
     return Q(IContains(searched(), term))
 
 
-def overlap_condition(*, starts_at: dt.datetime, ends_at: dt.datetime, prefix: str = "") -> Q:
-    """Sessions whose half-open interval meets [starts_at, ends_at): ``start < ends_at`` and
-    ``end > starts_at``, bounded below by the longest session so an index on the start reads
-    about a day. ``prefix`` reaches the session from another model (``"session__"``)."""
-    return Q(
-        **{
-            f"{prefix}starts_at__lt": ends_at,
-            f"{prefix}starts_at__gt": starts_at - MAX_SESSION_LENGTH,
-            f"{prefix}ends_at__gt": starts_at,
-        }
-    )
-
-
-def overlap(first: Any, second: Any) -> bool:
-    """Two scheduled sessions (in memory) meet, half-open as everywhere else."""
-    if None in (first.starts_at, first.ends_at, second.starts_at, second.ends_at):
-        return False
-    return first.starts_at < second.ends_at and first.ends_at > second.starts_at
-
-
-def sessions_overlapping(
-    *,
-    location_id: int,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    exclude_id: int | None = None,
-) -> QuerySet:
-    """Sessions holding ``location_id`` whose half-open interval meets [starts_at, ends_at)."""
-    from .models import Session
-
-    qs = Session.objects.filter(
-        overlap_condition(starts_at=starts_at, ends_at=ends_at),
-        location_id=location_id,
-        session_status__in=HOLDING_STATUSES,
-    )
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.order_by("starts_at", "id")
-
-
-def conflict_summary(session: Any) -> dict[str, Any]:
-    """How a clashing session is named in errors (API ``conflicts``, admin messages).
-
-    Instants carry the offset of that session's effective zone, as the session object does.
-    """
-    starts_at = session.in_effective_zone(session.starts_at)
-    ends_at = session.in_effective_zone(session.ends_at)
-    return {
-        "id": session.pk,
-        "name": session.name,
-        "starts_at": starts_at.isoformat() if starts_at else None,
-        "ends_at": ends_at.isoformat() if ends_at else None,
-        "location_id": session.location_id,
-    }
-
-
-# What conflict_summary() reads of a session.
-_SUMMARY_FIELDS = (
-    "id",
-    "name",
-    "starts_at",
-    "ends_at",
-    "location_id",
-    "use_event_timezone",
-    "timezone",
-    "event__timezone",
-)
-
-
-def session_conflicts(
-    *,
-    location_id: int,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    exclude_id: int | None = None,
-) -> list[dict[str, Any]]:
-    return [
-        conflict_summary(other)
-        for other in sessions_overlapping(
-            location_id=location_id, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
-        )
-        .select_related("event")
-        .only(*_SUMMARY_FIELDS)
-    ]
-
-
-def speaker_conflicts(
-    *,
-    speaker_ids: list[int],
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    exclude_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """Held sessions meeting [starts_at, ends_at) that have one of ``speaker_ids``, as
-    ``conflict_summary`` names them, each with the shared ``speakers`` ({id, name})."""
-    from .models import SessionSpeaker
-
-    links = (
-        SessionSpeaker.objects.filter(
-            overlap_condition(starts_at=starts_at, ends_at=ends_at, prefix="session__"),
-            session__session_status__in=HOLDING_STATUSES,
-            speaker_id__in=speaker_ids,
-        )
-        .exclude(session_id=exclude_id)
-        .select_related("session__event", "speaker")
-        .order_by("session__starts_at", "session_id", "position")
-    )
-    found: dict[int, dict[str, Any]] = {}
-    for link in links:
-        entry = found.get(link.session_id)
-        if entry is None:
-            entry = found[link.session_id] = {**conflict_summary(link.session), "speakers": []}
-        entry["speakers"].append({"id": link.speaker_id, "name": link.speaker.full_name})
-    return list(found.values())
-
-
 def selection_conflicts(
     *, registrant_id: int, session: Any, exclude_session_id: int | None = None
 ) -> list[dict[str, Any]]:
@@ -271,7 +160,7 @@ def selection_conflicts(
         others = others.filter(prevent_session_conflicts=True)
     return [
         conflict_summary(other)
-        for other in others.select_related("event").only(*_SUMMARY_FIELDS).order_by("starts_at")
+        for other in others.select_related("event").only(*SUMMARY_FIELDS).order_by("starts_at")
     ]
 
 
@@ -306,7 +195,7 @@ def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any,
             starts_at__isnull=False,
         )
         .select_related("event")
-        .only(*_SUMMARY_FIELDS)
+        .only(*SUMMARY_FIELDS)
         .order_by("location_id", "starts_at", "id")
     )
     return _overlapping(holders, group=lambda s: s.location_id, slot=lambda s: s)

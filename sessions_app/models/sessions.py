@@ -3,19 +3,22 @@
 import datetime as dt
 import secrets
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone as django_timezone
 
-from sessions_app import selectors, validators
+from sessions_app import validators
 from sessions_app.enums import HOLDING_STATUSES, SelectionControl, SessionStatus
 
+from .clashes import SUMMARY_FIELDS, conflict_summary, overlap_condition
 from .events import Event, Location, Track
 from .fields import no_nul as _no_nul
+from .people import SessionSpeaker
 
 # What held_slot() reads; a session loaded without them is always checked for clashes.
 _SLOT_ATTRS = frozenset({"session_status", "location_id", "starts_at", "ends_at"})
@@ -332,7 +335,7 @@ class Session(models.Model):
             if slot is not None and slot != getattr(self, "_stored_slot", None):
                 check(
                     validators.validate_no_overlap,
-                    conflicts=selectors.session_conflicts(
+                    conflicts=session_conflicts(
                         location_id=self.location_id,
                         starts_at=self.starts_at,
                         ends_at=self.ends_at,
@@ -356,7 +359,7 @@ class Session(models.Model):
         if speakers:
             check(
                 validators.validate_speakers_free,
-                conflicts=selectors.speaker_conflicts(
+                conflicts=speaker_conflicts(
                     speaker_ids=speakers, starts_at=slot[0], ends_at=slot[1], exclude_id=self.pk
                 ),
             )
@@ -452,3 +455,69 @@ class SessionChange(models.Model):
         from sessions_app.enums import ACTION_LABELS
 
         return ACTION_LABELS.get(self.action, self.action)
+
+
+# The clash checks that Session.clean() runs; the selectors offer them to everyone else.
+
+
+def sessions_overlapping(
+    *,
+    location_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> QuerySet:
+    """Sessions holding ``location_id`` whose half-open interval meets [starts_at, ends_at)."""
+    qs = Session.objects.filter(
+        overlap_condition(starts_at=starts_at, ends_at=ends_at),
+        location_id=location_id,
+        session_status__in=HOLDING_STATUSES,
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("starts_at", "id")
+
+
+def session_conflicts(
+    *,
+    location_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        conflict_summary(other)
+        for other in sessions_overlapping(
+            location_id=location_id, starts_at=starts_at, ends_at=ends_at, exclude_id=exclude_id
+        )
+        .select_related("event")
+        .only(*SUMMARY_FIELDS)
+    ]
+
+
+def speaker_conflicts(
+    *,
+    speaker_ids: list[int],
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    exclude_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Held sessions meeting [starts_at, ends_at) that have one of ``speaker_ids``, as
+    ``conflict_summary`` names them, each with the shared ``speakers`` ({id, name})."""
+    links = (
+        SessionSpeaker.objects.filter(
+            overlap_condition(starts_at=starts_at, ends_at=ends_at, prefix="session__"),
+            session__session_status__in=HOLDING_STATUSES,
+            speaker_id__in=speaker_ids,
+        )
+        .exclude(session_id=exclude_id)
+        .select_related("session__event", "speaker")
+        .order_by("session__starts_at", "session_id", "position")
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for link in links:
+        entry = found.get(link.session_id)
+        if entry is None:
+            entry = found[link.session_id] = {**conflict_summary(link.session), "speakers": []}
+        entry["speakers"].append({"id": link.speaker_id, "name": link.speaker.full_name})
+    return list(found.values())
