@@ -7,4 +7,6 @@ class SessionsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)
+        # Registers the system checks and connects the receivers.
+        from sessions_app.ops import checks  # noqa: F401
+        from sessions_app.services import receivers  # noqa: F401

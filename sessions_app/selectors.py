@@ -1,7 +1,10 @@
 """Reads that the rules and the pages share."""
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -20,16 +23,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IContains
+from django.utils import timezone
 
-from .enums import HOLDING_STATUSES
-from .models.clashes import (  # noqa: F401  (offered with the other reads)
+from sessions_app.enums import HOLDING_STATUSES
+from sessions_app.models import SessionChange
+from sessions_app.models.clashes import (  # noqa: F401  (offered with the other reads)
     MAX_SESSION_LENGTH,
     SUMMARY_FIELDS,
     conflict_summary,
     overlap,
     overlap_condition,
 )
-from .models.sessions import (  # noqa: F401
+from sessions_app.models.sessions import (  # noqa: F401
     session_conflicts,
     sessions_overlapping,
     speaker_conflicts,
@@ -148,7 +153,7 @@ def selection_conflicts(
 ) -> list[dict[str, Any]]:
     """Sessions the registrant holds or waits for that overlap ``session`` and may not: one
     of the two has ``prevent_session_conflicts``. As ``conflict_summary`` names them."""
-    from .models import Session
+    from sessions_app.models import Session
 
     if session.starts_at is None or session.ends_at is None:
         return []
@@ -167,7 +172,7 @@ def selection_conflicts(
 def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:
     """``{session id: [overlapping sessions]}`` among the registrant's selections (any flag):
     what a reschedule may have made overlap, for the registrant's page to point out."""
-    from .models import Session
+    from sessions_app.models import Session
 
     held = list(
         Session.objects.filter(selections__registrant_id=registrant_id, starts_at__isnull=False)
@@ -186,7 +191,7 @@ def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:
 
 def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any, Any]]:
     """Pairs of holding sessions that overlap within the given locations (one query)."""
-    from .models import Session
+    from sessions_app.models import Session
 
     holders = (
         Session.objects.filter(
@@ -221,7 +226,7 @@ def _overlapping(items, *, group, slot) -> list[tuple[Any, Any]]:
 def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
     """``(session, session, speaker)`` for each two held, scheduled sessions of one of
     ``speaker_ids`` that overlap (one query): where a speaker would be in two places."""
-    from .models import SessionSpeaker
+    from sessions_app.models import SessionSpeaker
 
     links = (
         SessionSpeaker.objects.filter(
@@ -242,8 +247,8 @@ def agenda_sessions(event: Any) -> QuerySet:
     its zone, and reading it per session had cost the calendar feed a query per session."""
     from django.db.models import Prefetch
 
-    from .enums import SessionStatus
-    from .models import SessionSpeaker
+    from sessions_app.enums import SessionStatus
+    from sessions_app.models import SessionSpeaker
 
     return (
         event.sessions.filter(session_status=SessionStatus.LIVE)
@@ -303,8 +308,8 @@ def agenda_digest(event: Any) -> str:
     speaker links (on PostgreSQL ~25 ms for 2,800 live sessions, where building the
     calendar takes 2 s); ``tests/test_feeds.py`` checks that the pages read no table it
     leaves out."""
-    from .enums import SessionStatus
-    from .models import Location, Organisation, Session, SessionSpeaker, Speaker, Track
+    from sessions_app.enums import SessionStatus
+    from sessions_app.models import Location, Organisation, Session, SessionSpeaker, Speaker, Track
 
     live = SessionStatus.LIVE
     return rows_digest(
@@ -321,7 +326,7 @@ def agenda_digest(event: Any) -> str:
 def with_waitlist_position(selections: QuerySet) -> QuerySet:
     """Annotate ``waitlist_position`` (1 = next to be seated; None for a seat): how many
     wait before each one in its session, first come first served, in one query."""
-    from .models import Selection, SelectionState
+    from sessions_app.models import Selection, SelectionState
 
     waiting = SelectionState.WAITLISTED
     ahead = (
@@ -342,3 +347,59 @@ def with_waitlist_position(selections: QuerySet) -> QuerySet:
             output_field=IntegerField(),
         )
     )
+
+
+# --- The history as an outbox: how far a reader may go ------------------------------------
+# History ids are handed out when a row is inserted, not when it commits, so on PostgreSQL a
+# row may become visible after a higher one. Readers that follow the history in id order (the
+# webhooks' outbox, the live agenda's streams) stop before a missing id that may still commit.
+
+SETTLED_BATCH = 500
+
+
+def settled_through(cursor: int, rows: Iterable[tuple[int, dt.datetime]], now: dt.datetime) -> int:
+    """How far a reader of the history that has every row up to ``cursor`` may move, given
+    the ``(id, created_at)`` of the rows after it in id order: up to the first missing id
+    that may still commit. A missing id is given up once a row after it is
+    ``GAP_GRACE_SECONDS`` old (its write took longer than that, or was rolled back)."""
+    grace = dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
+    settled = cursor
+    for row_id, created_at in rows:
+        if row_id != settled + 1 and created_at > now - grace:
+            break
+        settled = row_id
+    return settled
+
+
+def _grace_start(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
+
+
+def _older(old: dt.datetime):
+    """The changes made before ``old``, newest first."""
+    return SessionChange.objects.filter(created_at__lt=old).order_by("-created_at")
+
+
+def newest_settled_id(now: dt.datetime) -> int | None:
+    """The id of the newest change older than ``GAP_GRACE_SECONDS``: every id before it was
+    handed out longer ago, so it has committed or never will."""
+    return _older(_grace_start(now)).values_list("id", flat=True).first()
+
+
+def settled_now() -> int:
+    """The history's id up to which nothing more can appear now: after every change
+    committed so far, before any that may still commit (1 query: the newest row older
+    than the grace, before which every id is settled, and the rows after it; a database
+    with no row that old yet starts at its first row)."""
+    now = timezone.now()
+    old = _grace_start(now)
+    rows = list(
+        SessionChange.objects.filter(id__gte=Coalesce(Subquery(_older(old).values("id")[:1]), 0))
+        .order_by("id")
+        .values_list("id", "created_at")[:SETTLED_BATCH]
+    )
+    if not rows:
+        return 0
+    if rows[0][1] < old:
+        return settled_through(rows[0][0], rows[1:], now)
+    return settled_through(rows[0][0] - 1, rows, now)

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .enums import (
+from sessions_app.enums import (
     CHOICE_FIELD_TYPES,
     HOLDING_STATUSES,
     WEBHOOK_EVENT_PATTERNS,

@@ -1,10 +1,10 @@
-"""sessions_app.checks: a PostgreSQL database whose UPPER() cannot fold "é" is reported."""
+"""sessions_app.ops.checks: a PostgreSQL database whose UPPER() cannot fold "é" is reported."""
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
-from sessions_app import checks
+from sessions_app.ops import checks
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_a_database_with_the_c_character_type_is_reported():
 
 
 def test_housekeeping_that_keeps_no_day_is_an_error(settings):
-    from sessions_app.checks import check_housekeeping
+    from sessions_app.ops.checks import check_housekeeping
 
     assert check_housekeeping() == []
     settings.HOUSEKEEPING = {**settings.HOUSEKEEPING, "KEEP_DAYS": 0}

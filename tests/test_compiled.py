@@ -1,4 +1,4 @@
-"""sessions_app.compiled: a read compiled once answers exactly what its queryset answers."""
+"""sessions_app.models.compiled: a read compiled once answers exactly what its queryset answers."""
 
 import threading
 
@@ -7,8 +7,8 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from sessions_app.compiled import CompiledRead
 from sessions_app.models import Session
+from sessions_app.models.compiled import CompiledRead
 from tests import factories
 
 pytestmark = pytest.mark.django_db

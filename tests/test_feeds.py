@@ -230,7 +230,7 @@ def test_a_kept_body_is_the_one_built_until_what_it_is_made_of_changes(client, w
 def test_a_body_read_while_its_event_changed_is_not_kept(client, world, monkeypatch):
     """A change committed while the calendar is built is in the body but not in the digest
     read before; kept under that digest, it would come back once the change is undone."""
-    from sessions_app import feeds
+    from sessions_app.public import feeds
 
     keynote = Session.objects.filter(pk=world["keynote"].pk)
     build = feeds.event_calendar

@@ -1,4 +1,4 @@
-"""Housekeeping (sessions_app.housekeeping): what piles up is deleted once old enough, what
+"""Housekeeping (sessions_app.ops.housekeeping): what piles up is deleted once old enough, what
 is still in use is kept, and the worker does it by itself."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import AccessToken
 
-from sessions_app import housekeeping, services
 from sessions_app.enums import ImportKind, ImportState
 from sessions_app.management.commands import run_worker
 from sessions_app.models import (
@@ -30,7 +29,9 @@ from sessions_app.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
-from sessions_app.tasks import run_import
+from sessions_app.ops import housekeeping
+from sessions_app.transfer.imports import run_import
+from sessions_app.webhooks import subscriptions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ class Piles:
     def __init__(self):
         now = timezone.now()
         event = f.event()
-        subscription, _ = services.webhook_create(
+        subscription, _ = subscriptions.webhook_create(
             organisation_id=event.organisation_id,
             data={"url": "https://hooks.example.com/in", "events": ["*"]},
         )

@@ -13,9 +13,9 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from sessions_app import imports
 from sessions_app.enums import ImportKind
 from sessions_app.models import ImportJob, Registrant
+from sessions_app.transfer import imports
 from tests import factories as f
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,10 @@ import time
 
 import pytest
 
-from sessions_app import live, notify, services
+from sessions_app import services
 from sessions_app.models import SessionChange
+from sessions_app.public import notify
+from sessions_app.public import stream as live
 from tests import factories as f
 from tests.concurrency import committed_after
 

@@ -64,3 +64,44 @@ def test_the_session_table_has_the_model_indexes_and_not_the_ones_they_replaced(
     assert {index.name for index in Session._meta.indexes} <= indexed.keys()
     replaced = {("date",), ("session_status",), ("updated_at",)}
     assert not replaced & set(indexed.values()), indexed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_queued_before_the_move_by_concern_are_found_after_it():
+    """0025: a task queued under its old path runs after the upgrade, and back again."""
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+    from django_tasks_db.models import DBTaskResult
+
+    before = [("sessions_app", "0024_agenda_cache_table")]
+    call_command("migrate", "sessions_app", "0024", verbosity=0)
+    old_paths = [
+        "sessions_app.tasks.run_import",
+        "sessions_app.tasks.run_export",
+        "sessions_app.tasks.deliver_webhook",
+    ]
+    try:
+        for path in [*old_paths, "someone_else.tasks.work"]:
+            DBTaskResult.objects.create(
+                task_path=path,
+                queue_name="default",
+                backend_name="default",
+                args_kwargs={},
+                run_after=timezone.now(),
+            )
+        call_command("migrate", "sessions_app", "0025", verbosity=0)
+        paths = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+        assert paths == [
+            "sessions_app.transfer.exports.run_export",
+            "sessions_app.transfer.imports.run_import",
+            "sessions_app.webhooks.delivery.deliver_webhook",
+            "someone_else.tasks.work",
+        ]
+        for path in paths[:3]:
+            import_string(path)
+        MigrationExecutor(connection).migrate(before)
+        assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
+            [*old_paths, "someone_else.tasks.work"]
+        )
+    finally:
+        call_command("migrate", verbosity=0)

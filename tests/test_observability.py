@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.test import Client
 
-from sessions_app.api.clients import api_client_create
-from sessions_app.observability import JsonFormatter, RequestIdFilter
+from sessions_app.ops.request_log import JsonFormatter, RequestIdFilter
+from sessions_app.services.clients import api_client_create
 from tests import factories
 from tests.api.conftest import request_token
 

@@ -58,7 +58,7 @@ def _found(term: str) -> set[int]:
         ("foo", {"split"}),
         ("nothing like it", set()),
         # Case beyond ASCII: SQLite's own LIKE folds only A-Z (config.sqlite3 replaces it),
-        # PostgreSQL's UPPER() follows the database's character type (sessions_app.checks).
+        # PostgreSQL's UPPER() follows the database's character type (sessions_app.ops.checks).
         ("élodie", {"accents"}),
         ("ÜBER", {"accents"}),
         ("øRSTED", {"accents"}),

@@ -9,7 +9,7 @@ from sessions_app import services
 from sessions_app.enums import ALLOWED_TRANSITIONS, CustomFieldType, SessionStatus
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import Session, SessionChange, SessionSpeaker, Speaker
-from sessions_app.signals import session_changed
+from sessions_app.services.signals import session_changed
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

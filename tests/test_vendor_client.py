@@ -54,7 +54,7 @@ class VendorClient:
 
 
 def test_a_vendor_client_lists_every_session_of_an_event_across_pages(live_server):
-    from sessions_app.api.clients import api_client_create
+    from sessions_app.services.clients import api_client_create
     from tests import factories
 
     organisation = factories.organisation()

@@ -34,6 +34,8 @@ from sessions_app.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from sessions_app.webhooks import subscriptions
+from sessions_app.webhooks.delivery import signature
 from tests import factories as f
 from tests.receiver import receiver
 
@@ -88,7 +90,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(tmp_path):
     session = f.scheduled(event=event, name="Before")
     settings_env = {"DJANGO_WEBHOOK_TIMEOUT": "30", "DJANGO_WEBHOOK_LEASE": "3"}
     with receiver(["hang", 200]) as rx:
-        _, secret = services.webhook_create(
+        _, secret = subscriptions.webhook_create(
             organisation_id=event.organisation_id, data={"url": rx.url, "events": ["*"]}
         )
         first = start_worker(tmp_path, "first", **settings_env)
@@ -122,7 +124,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(tmp_path):
         killed, redone = rx.wait_for(2)
     change = SessionChange.objects.get(session_id=session.pk, action="session.update")
     assert killed.body == redone.body
-    assert redone.headers["X-Webhook-Signature"] == services.webhooks.signature(secret, redone.body)
+    assert redone.headers["X-Webhook-Signature"] == signature(secret, redone.body)
     assert killed.headers["X-Webhook-Id"] == redone.headers["X-Webhook-Id"] == str(change.pk)
     assert json.loads(redone.body)["data"]["changes"] == {"name": {"old": "Before", "new": "After"}}
     lost, made = WebhookAttempt.objects.order_by("number")
@@ -138,7 +140,7 @@ def test_two_workers_share_the_work_and_deliver_each_change_once(tmp_path):
         f.scheduled(event=event, start=f"{10 + n}:00", end=f"{10 + n}:30") for n in range(4)
     ]
     with receiver([200]) as rx:
-        services.webhook_create(
+        subscriptions.webhook_create(
             organisation_id=event.organisation_id, data={"url": rx.url, "events": ["*"]}
         )
         workers = [start_worker(tmp_path, f"w{n}") for n in range(2)]
@@ -272,7 +274,7 @@ def test_the_worker_keeps_house_when_it_starts(tmp_path):
     """Housekeeping in the worker processes: the old delivery log goes, the recent stays, and
     of two workers started together one keeps house."""
     event = f.event()
-    subscription, _ = services.webhook_create(
+    subscription, _ = subscriptions.webhook_create(
         organisation_id=event.organisation_id,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
     )

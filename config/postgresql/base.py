@@ -9,7 +9,7 @@ when the server has written to the idle connection: a server that shuts down or
 terminates the backend sends a last message and closes the socket, which a zero-timeout
 ``select()`` sees without a round trip. So a database restart costs no request. A
 connection cut without a word (a network partition) still costs the next request on it a
-503 (the outage answer, see ``sessions_app.availability``), after which Django's own check
+503 (the outage answer, see ``sessions_app.ops.outage``), after which Django's own check
 of a connection that saw an error replaces it; ``0`` checks before every request.
 
 With prepared statements on (``DJANGO_DB_PREPARED_STATEMENTS``), a connection keeps up to

@@ -40,9 +40,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: every answer, even a 500 or a health check, gets a request id and a log line.
-    "sessions_app.observability.RequestLogMiddleware",
+    "sessions_app.ops.request_log.RequestLogMiddleware",
     # Before the host check and the HTTPS redirect, which a balancer's probe must not meet.
-    "sessions_app.health.HealthCheckMiddleware",
+    "sessions_app.ops.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # The vendor's paths (.json suffix, /api/v1/oauth2/token) routed as the canonical ones.
@@ -78,6 +78,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The admin's own tags live with the admin (sessions_app/admin/templatetags).
+            "libraries": {
+                "webhook_notices": "sessions_app.admin.templatetags.webhook_notices",
+            },
         },
     },
 ]
@@ -166,7 +170,8 @@ CACHES["agenda"]["TIMEOUT"] = env.int("DJANGO_AGENDA_CACHE_SECONDS", default=360
 
 # --- Running behind a load balancer ------------------------------------------------------
 # The header our own proxy sets with the client's address (e.g. X-Forwarded-For), and how
-# many proxies of ours append to it. Unset: REMOTE_ADDR is the client (see sessions_app.net).
+# many proxies of ours append to it. Unset: REMOTE_ADDR is the client
+# (see sessions_app.ops.client_address).
 TRUSTED_PROXY_HEADER = env("DJANGO_TRUSTED_PROXY_HEADER", default="")
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
 # Seconds a client is told to wait (Retry-After) while the database is unreachable.
@@ -246,7 +251,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sessions_app.api.parsers.AlwaysJSON",
-    "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "sessions_app.wire.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "URL_FORMAT_OVERRIDE": None,
@@ -285,7 +290,7 @@ SPECTACULAR_SETTINGS = {
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
 
-# --- The live agenda's stream (sessions_app.live) -----------------------------------------
+# --- The live agenda's stream (sessions_app.public.stream) ---------------------------------
 # How often a stream looks for changes when nothing tells it (SQLite, or while the
 # PostgreSQL listener reconnects); how often it looks all the same when notified.
 AGENDA_STREAM_POLL_SECONDS = env.float("DJANGO_AGENDA_STREAM_POLL", default=0.5)
@@ -331,7 +336,7 @@ WEBHOOKS = {
     "GAP_GRACE_SECONDS": env.float("DJANGO_WEBHOOK_GAP_GRACE", default=120.0),
 }
 
-# CSV imports run in the worker (sessions_app.imports). A running import beats with its
+# CSV imports run in the worker (sessions_app.transfer.imports). A running import beats with its
 # progress (every 25 rows, and at least every quarter of ABANDONED_AFTER_SECONDS); one
 # silent this long lost its worker (killed outright) and a worker's sweep, every
 # SWEEP_SECONDS, queues it again to go on where it was (or fails it after MAX_RUNS).
@@ -344,7 +349,7 @@ IMPORTS = {
     "RETRY_SECONDS": env.float("DJANGO_IMPORT_RETRY", default=30.0),
 }
 
-# Session exports too long for a request are written by the worker (sessions_app.exports)
+# Session exports too long for a request are written by the worker (sessions_app.transfer.exports)
 # and kept, file and all, this many hours after they finish; housekeeping deletes them.
 EXPORTS = {"KEEP_HOURS": env.float("DJANGO_EXPORT_KEEP_HOURS", default=24.0)}
 
@@ -364,7 +369,7 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "sessions_app.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "sessions_app.ops.client_address.client_ip"
 AXES_LOCKOUT_CALLABLE = "sessions_app.admin.lockout.lockout_response"
 AXES_VERBOSE = False
 
@@ -390,9 +395,9 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "sessions_app.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "sessions_app.ops.request_log.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "sessions_app.observability.JsonFormatter"},
+        "json": {"()": "sessions_app.ops.request_log.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {

@@ -3,6 +3,6 @@
 Never used to serve users: the reference views update a session without any of the rules.
 """
 
-from .production import *  # noqa: F403
+from config.settings.production import *  # noqa: F403
 
 ROOT_URLCONF = "config.bench_urls"

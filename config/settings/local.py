@@ -1,7 +1,7 @@
 """Developer machine: debug on, a fixed throwaway secret."""
 
-from .base import *  # noqa: F403
-from .base import WEBHOOKS, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import WEBHOOKS, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-" + "x" * 32)

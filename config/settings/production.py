@@ -1,7 +1,7 @@
 """Production: everything from the environment, no default secret, HTTPS only."""
 
-from .base import *  # noqa: F403
-from .base import WEBHOOKS, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

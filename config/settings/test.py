@@ -3,8 +3,8 @@
 import os
 import tempfile
 
-from .base import *  # noqa: F403
-from .base import DATABASES, HOUSEKEEPING, LOGGING, WEBHOOKS, env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, HOUSEKEEPING, LOGGING, WEBHOOKS, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-" + "y" * 40

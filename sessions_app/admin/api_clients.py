@@ -14,7 +14,10 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions_app.api.clients import (
+from sessions_app.admin.scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
+from sessions_app.enums import MemberRole
+from sessions_app.models import ApiClient
+from sessions_app.services.clients import (
     api_client_disable,
     api_client_prepare,
     api_client_revoke_tokens,
@@ -22,10 +25,6 @@ from sessions_app.api.clients import (
     check_scopes,
     known_scopes,
 )
-from sessions_app.enums import MemberRole
-from sessions_app.models import ApiClient
-
-from .scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
 
 CREDENTIALS_TEMPLATE = """{% extends "admin/base_site.html" %}
 {% block title %}API client credentials{% endblock %}

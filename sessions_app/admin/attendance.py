@@ -1,6 +1,6 @@
 """Registrants of an event, their seats, CSV import, and each session's attendee list.
 
-Every write is a call to ``services.selection`` (registrant_create, selection_add, ...):
+Every write is a call to ``services.attendance`` (registrant_create, selection_add, ...):
 the same rules, errors and history as the API and the registrant's own page.
 """
 
@@ -15,15 +15,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app import selectors, services
-from sessions_app.csvfiles import FileRefused, read_rows
+from sessions_app.admin.filters import EventFilter
+from sessions_app.admin.forms import ServiceErrorsMixin
+from sessions_app.admin.imports import import_page
+from sessions_app.admin.scoping import OrganisationScopedAdmin, has_role
 from sessions_app.enums import ImportKind, MemberRole
-from sessions_app.imports import REGISTRANT_COLUMNS, validation_sentences
 from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
-
-from .filters import EventFilter
-from .forms import ServiceErrorsMixin
-from .imports import import_page
-from .scoping import OrganisationScopedAdmin, has_role
+from sessions_app.transfer.csvfiles import FileRefused, read_rows
+from sessions_app.transfer.imports import REGISTRANT_COLUMNS, validation_sentences
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 10_000

@@ -8,6 +8,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from sessions_app import services
+from sessions_app.admin.filters import EventFilter
+from sessions_app.admin.forms import EventAdminForm
+from sessions_app.admin.scoping import OrganisationScopedAdmin, ScopedInlineMixin, organisation_ids
 from sessions_app.models import (
     CustomField,
     CustomFieldChoice,
@@ -17,10 +20,6 @@ from sessions_app.models import (
     Organisation,
     Track,
 )
-
-from .filters import EventFilter
-from .forms import EventAdminForm
-from .scoping import OrganisationScopedAdmin, ScopedInlineMixin, organisation_ids
 
 
 class MembershipInline(admin.TabularInline):

@@ -7,9 +7,8 @@ import datetime as dt
 
 from django.contrib import admin
 
+from sessions_app.admin.scoping import events_for, int_or_none
 from sessions_app.models import Location, Track
-
-from .scoping import events_for, int_or_none
 
 
 def _selected_event_id(request) -> int | None:

@@ -1,5 +1,5 @@
 """The admin's CSV imports: the upload checks the file and queues an import job
-(``sessions_app.imports``), whose page shows the progress and then the report; a failed
+(``sessions_app.transfer.imports``), whose page shows the progress and then the report; a failed
 import's page offers to resume it."""
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from sessions_app import imports
+from sessions_app.admin.scoping import events_for
 from sessions_app.enums import MemberRole
 from sessions_app.models import ImportJob
-
-from .scoping import events_for
+from sessions_app.transfer import imports
 
 # How often the page of an unfinished import reloads itself, in seconds.
 REFRESH_SECONDS = 2

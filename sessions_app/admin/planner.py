@@ -19,11 +19,10 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.http import quote_etag
 
 from sessions_app import selectors, services
+from sessions_app.admin.scoping import events_for, has_role
 from sessions_app.enums import MemberRole, SessionStatus
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import Event, Location, Session, Track
-
-from .scoping import events_for, has_role
 
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 MAX_BODY = 4096

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from sessions_app.admin.display import text_colour_for
 from sessions_app.enums import HOLDING_STATUSES, SessionStatus
 from sessions_app.models import Event, Location, Session, SessionSpeaker
-
-from .display import text_colour_for
 
 SLOT_MINUTES = 5
 DEFAULT_HOURS = (9, 17)

@@ -22,21 +22,17 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
 from sessions_app import services, validators
-from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
-from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import CustomField, Session, SessionChange
-from sessions_app.selectors import (
-    MAX_SESSION_LENGTH,
-    SearchedText,
-    rows_of_page,
-    sorted_after_filter,
+from sessions_app.admin import attendance, planner, tables
+from sessions_app.admin import events as _events  # noqa: F401  (registers the event-side admins)
+from sessions_app.admin.display import (
+    history_rows,
+    local_moment,
+    move_label,
+    status_badge,
+    time_range,
 )
-
-from . import attendance, planner, tables
-from . import events as _events  # noqa: F401  (registers the event-side admins)
-from .display import history_rows, local_moment, move_label, status_badge, time_range
-from .filters import DayFilter, EventFilter, LocationFilter, TrackFilter
-from .forms import (
+from sessions_app.admin.filters import DayFilter, EventFilter, LocationFilter, TrackFilter
+from sessions_app.admin.forms import (
     SessionAdminForm,
     StatusMoveForm,
     custom_form_name,
@@ -44,8 +40,8 @@ from .forms import (
     custom_initial,
     timezone_choices,
 )
-from .schedule import build_grid, day_sessions, event_days
-from .scoping import (
+from sessions_app.admin.schedule import build_grid, day_sessions, event_days
+from sessions_app.admin.scoping import (
     OrganisationScopedAdmin,
     events_for,
     has_role,
@@ -55,7 +51,16 @@ from .scoping import (
     visible_event_ids,
     visible_event_session_counts,
 )
-from .speakers import SpeakerIdsField, speakers_list_html
+from sessions_app.admin.speakers import SpeakerIdsField, speakers_list_html
+from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
+from sessions_app.exceptions import StaleVersionError
+from sessions_app.models import CustomField, Session, SessionChange
+from sessions_app.selectors import (
+    MAX_SESSION_LENGTH,
+    SearchedText,
+    rows_of_page,
+    sorted_after_filter,
+)
 
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME

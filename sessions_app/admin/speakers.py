@@ -13,11 +13,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app import services
+from sessions_app.admin.filters import EventFilter
+from sessions_app.admin.forms import ServiceErrorsMixin
+from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for, int_or_none
 from sessions_app.models import Session, Speaker
-
-from .filters import EventFilter
-from .forms import ServiceErrorsMixin
-from .scoping import OrganisationScopedAdmin, events_for, int_or_none
 
 AUTOCOMPLETE_PAGE = 20
 

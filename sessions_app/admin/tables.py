@@ -14,12 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions_app import exports, tabular
+from sessions_app.admin.imports import import_page
+from sessions_app.admin.scoping import visible_event_ids
 from sessions_app.enums import ExportFormat, ImportKind, JobState
 from sessions_app.models import Event, ExportJob
-
-from .imports import import_page
-from .scoping import visible_event_ids
+from sessions_app.transfer import exports, tabular
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -27,7 +26,8 @@ CONTENT_TYPES = {
 }
 # The most sessions one download writes within its request: on a 2-core machine 10,000
 # took 2.6 s as CSV and 7.2 s as Excel, and the app server stops a request (streamed or
-# not) after 30 s. A longer list is written by the background worker (sessions_app.exports).
+# not) after 30 s. A longer list is written by the background worker
+# (sessions_app.transfer.exports).
 EXPORT_MAX_ROWS = {ExportFormat.CSV: 50_000, ExportFormat.XLSX: 20_000}
 # The most the worker writes into one file (Excel sheets end at 1,048,576 rows).
 BACKGROUND_MAX_ROWS = 1_000_000

@@ -1,8 +1,8 @@
 """Webhook subscriptions and their delivery log in the admin.
 
 Organisers of an organisation manage its subscriptions; every write is a call to
-``services.webhooks``, as from the API. A switched-off subscription says why, on its list,
-its page and at the top of the admin's front page.
+``sessions_app.webhooks.subscriptions``, as from the API. A switched-off subscription says
+why, on its list, its page and at the top of the admin's front page.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from django.template import engines
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from sessions_app import services
+from sessions_app.admin.forms import ServiceErrorsMixin
+from sessions_app.admin.scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
 from sessions_app.enums import WEBHOOK_EVENT_PATTERNS, MemberRole
 from sessions_app.models import (
     DeliveryState,
@@ -23,9 +24,7 @@ from sessions_app.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-
-from .forms import ServiceErrorsMixin
-from .scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
+from sessions_app.webhooks import delivery, subscriptions
 
 SECRET_TEMPLATE = """{% extends "admin/base_site.html" %}
 {% block title %}Webhook secret{% endblock %}
@@ -79,13 +78,13 @@ class WebhookForm(ServiceErrorsMixin, forms.ModelForm):
         }
         try:
             if self.instance.pk is None:
-                self.instance, self.plain_secret = services.webhook_create(
+                self.instance, self.plain_secret = subscriptions.webhook_create(
                     organisation_id=self.cleaned_data["organisation"].pk, data=data
                 )
             else:
                 names = {"event_types": "events"}
                 changed = {names.get(name, name) for name in self.changed_data}
-                self.instance, _ = services.webhook_update(
+                self.instance, _ = subscriptions.webhook_update(
                     webhook_id=self.instance.pk,
                     organisation_id=self.instance.organisation_id,
                     data={key: value for key, value in data.items() if key in changed},
@@ -159,7 +158,7 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
         pass
 
     def delete_model(self, request, obj):
-        services.webhook_delete(webhook_id=obj.pk, organisation_id=obj.organisation_id)
+        subscriptions.webhook_delete(webhook_id=obj.pk, organisation_id=obj.organisation_id)
 
     def delete_queryset(self, request, queryset):
         for subscription in queryset:
@@ -208,8 +207,8 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
             self.message_user(request, "Pick one subscription at a time.", messages.WARNING)
             return None
         subscription = queryset.get()
-        secret = services.webhooks.new_secret()
-        services.webhook_update(
+        secret = subscriptions.new_secret()
+        subscriptions.webhook_update(
             webhook_id=subscription.pk,
             organisation_id=subscription.organisation_id,
             data={"secret": secret},
@@ -340,7 +339,7 @@ class WebhookDeliveryAdmin(OrganisationScopedAdmin):
     def send_again(self, request, queryset):
         # The queryset is already this organiser's organisations only.
         queued = sum(
-            services.delivery_retry(delivery_id=pk)
+            delivery.delivery_retry(delivery_id=pk)
             for pk in queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True)
         )
         skipped = queryset.count() - queued

@@ -2,7 +2,7 @@
 
 Only the ``Authorization: Bearer`` header is read: never the body (which would parse it
 before authentication) nor the query string (RFC 9700 §4.3.2). One query loads the token
-with its client, compiled once per connection (``sessions_app.compiled``): every API
+with its client, compiled once per connection (``sessions_app.models.compiled``): every API
 request makes it, and the ORM's way (compiling, then the queryset's machinery) took three to
 five times as long as the compiled read.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import get_access_token_model
 
-from sessions_app.compiled import CompiledRead
 from sessions_app.models import ApiClient
+from sessions_app.models.compiled import CompiledRead
 
 REALM = "api"
 

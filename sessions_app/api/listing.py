@@ -17,8 +17,7 @@ from django.db.models import F, Model, Q, QuerySet
 
 from sessions_app.enums import SessionStatus
 from sessions_app.selectors import rows_of_page, sorted_after_filter, text_search
-
-from .errors import FieldError, QueryInvalid
+from sessions_app.wire.problems import FieldError, QueryInvalid
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200

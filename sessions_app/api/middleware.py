@@ -18,25 +18,21 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from sessions_app.availability import UNAVAILABLE_ERRORS, is_unavailable, unavailable_response
-
-from . import ratelimit
-from .authentication import bearer_token, load_access_token
-from .errors import PROBLEM_CONTENT_TYPE, plain_problem_response
+from sessions_app.api import ratelimit
+from sessions_app.api.authentication import bearer_token, load_access_token
+from sessions_app.ops.outage import UNAVAILABLE_ERRORS, is_unavailable, unavailable_response
+from sessions_app.wire.problems import (
+    DEFAULT_DETAILS,
+    PROBLEM_CONTENT_TYPE,
+    is_api_path,
+    plain_problem_response,
+)
 
 logger = logging.getLogger("sessions_app.api")
 
-API_PREFIXES = ("/api/v1/", "/api/v1", "/oauth2/")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Exceptions that Django's handler turns into a 4xx answer of its own.
 DJANGO_ANSWERS = (Http404, PermissionDenied, MultiPartParserError, BadRequest, SuspiciousOperation)
-DEFAULT_DETAILS = {
-    400: "The request cannot be read (malformed body or headers).",
-    404: "There is nothing at this address.",
-    405: "This method is not allowed here.",
-    411: "Send the body with a Content-Length header.",
-    500: "Something went wrong on our side; it has been logged.",
-}
 
 
 _JSON_SUFFIX = re.compile(r"^(/api/v1/.*?)\.json/?$")
@@ -67,10 +63,6 @@ class VendorPathMiddleware:
                 request.path_info = canonical
                 request.path = request.META.get("SCRIPT_NAME", "") + canonical
         return self.get_response(request)
-
-
-def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES)
 
 
 class ApiProblemMiddleware:

@@ -12,7 +12,7 @@ from rest_framework import exceptions, parsers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
-from .errors import RequestTooLarge
+from sessions_app.wire.problems import RequestTooLarge
 
 
 def read_limited(stream) -> bytes:

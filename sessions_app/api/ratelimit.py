@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection
 
 from sessions_app.models import ApiRateCounter
-from sessions_app.net import client_ip
+from sessions_app.ops.client_address import client_ip
 
 
 @dataclass(frozen=True)

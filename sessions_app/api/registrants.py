@@ -1,7 +1,7 @@
 """Registrants and their session selections (API.md "Registrants and session selection").
 
 Scopes ``registrants:read`` and ``registrants:write``. Every write is a call to
-``services.selection``; its refusals come back as 409 with the codes of API.md.
+``services.attendance``; its refusals come back as 409 with the codes of API.md.
 """
 
 from __future__ import annotations
@@ -23,19 +23,18 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from sessions_app import selectors, services
-from sessions_app.models import Event, Registrant, Selection, SelectionState
-
-from .errors import FieldError, PayloadInvalid
-from .schema import (
+from sessions_app.api.schema import (
     ID_PARAMETER,
     LIST_PARAMETERS,
     SHAPE_PARAMETERS,
     VALIDATE_ONLY_PARAMETER,
     problems,
 )
-from .serializers import FlatOutputSerializer, UtcDateTimeField, envelope_serializer
-from .views import ApiView, SessionScopedMixin, _pk
-from .wire import MAX_ID, _integer, _Invalid, to_flag, to_text
+from sessions_app.api.serializers import FlatOutputSerializer, UtcDateTimeField, envelope_serializer
+from sessions_app.api.views import ApiView, SessionScopedMixin, _pk
+from sessions_app.models import Event, Registrant, Selection, SelectionState
+from sessions_app.wire.problems import FieldError, PayloadInvalid
+from sessions_app.wire.session_input import MAX_ID, _integer, _Invalid, to_flag, to_text
 
 # --- Answers -------------------------------------------------------------------------------
 

@@ -10,9 +10,8 @@ from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitSchem
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from sessions_app.api.serializers import ProblemSerializer
 from sessions_app.enums import SessionStatus
-
-from .serializers import ProblemSerializer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {

@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers
 from rest_framework import status as http
@@ -21,36 +20,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from sessions_app import services
+from sessions_app.api import serializers as s
+from sessions_app.api.schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
+from sessions_app.api.views import ApiView
 from sessions_app.models import Event, SessionSpeaker, Speaker
 from sessions_app.selectors import one_or_none
-
-from . import serializers as s
-from .errors import FieldError, PayloadInvalid
-from .schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
-from .views import ApiView
-from .wire import MAX_ID, _integer, _Invalid, to_text
-
-
-class SpeakerSerializer(s.FlatOutputSerializer):
-    """A speaker of an event."""
-
-    id = serializers.IntegerField()
-    event_id = serializers.IntegerField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    email = serializers.CharField()
-    company = serializers.CharField()
-    job_title = serializers.CharField()
-    bio = serializers.CharField()
-    session_ids = serializers.SerializerMethodField(
-        help_text="The sessions this speaker speaks in (read-only: set a session's speaker_ids)."
-    )
-    created_at = s.UtcDateTimeField()
-    updated_at = s.UtcDateTimeField()
-
-    @extend_schema_field({"type": "array", "items": {"type": "integer"}})
-    def get_session_ids(self, speaker) -> list[int]:
-        return [link.session_id for link in speaker.session_links.all()]
+from sessions_app.wire.problems import FieldError, PayloadInvalid
+from sessions_app.wire.session_input import MAX_ID, _integer, _Invalid, to_text
 
 
 class SpeakerBody(serializers.Serializer):
@@ -144,7 +120,7 @@ class SpeakerScopedMixin:
 
     def answer(self, speaker: Speaker, *, status: int = 200) -> Response:
         speaker = self.with_sessions(Speaker.objects.filter(pk=speaker.pk)).get()
-        return Response(SpeakerSerializer(speaker).data, status=status)
+        return Response(s.SpeakerSerializer(speaker).data, status=status)
 
 
 SPEAKER_WRITE_PROBLEMS = problems(400, 401, 403, 404, 411, 413, 415, 422, 429)
@@ -165,7 +141,7 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
             *LIST_PARAMETERS,
         ],
         responses={
-            200: s.envelope_serializer(SpeakerSerializer, "SpeakerList"),
+            200: s.envelope_serializer(s.SpeakerSerializer, "SpeakerList"),
             **problems(400, 401, 403, 429),
         },
     )
@@ -184,7 +160,7 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
                 | Q(company__icontains=search)
             )
         order = self.with_sessions(speakers).order_by("event_id", "last_name", "first_name", "id")
-        return self.listing(order, SpeakerSerializer, query)
+        return self.listing(order, s.SpeakerSerializer, query)
 
     @extend_schema(
         operation_id="speakers_create",
@@ -192,7 +168,7 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
         tags=["speakers"],
         request={"application/json": SpeakerBody, "application/x-www-form-urlencoded": SpeakerBody},
         responses={
-            201: OpenApiResponse(SpeakerSerializer, description="Created; see Location."),
+            201: OpenApiResponse(s.SpeakerSerializer, description="Created; see Location."),
             **problems(400, 401, 403, 411, 413, 415, 422, 429),
         },
     )
@@ -221,7 +197,7 @@ SPEAKER_UPDATE_SCHEMA = {
         "application/json": SpeakerUpdateBody,
         "application/x-www-form-urlencoded": SpeakerUpdateBody,
     },
-    "responses": {200: SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
+    "responses": {200: s.SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
 }
 
 
@@ -233,20 +209,20 @@ class SpeakerItemView(SpeakerScopedMixin, ApiView):
         summary="Get a speaker",
         tags=["speakers"],
         parameters=[ID_PARAMETER, *SHAPE_PARAMETERS],
-        responses={200: SpeakerSerializer, **problems(400, 401, 403, 404, 429)},
+        responses={200: s.SpeakerSerializer, **problems(400, 401, 403, 404, 429)},
     )
     def get(self, request, pk: str):
         speaker = self.speaker(pk)
         query = self.query()
         if "sessions" in query.names("expand"):
             speaker = self.expanded(Speaker.objects.filter(pk=speaker.pk), query).get()
-        return self.item(speaker, SpeakerSerializer)
+        return self.item(speaker, s.SpeakerSerializer)
 
     def _update(self, request, pk: str):
         self.query().check()
         current = self.speaker(pk)
         payload, form = self.body()
-        answered = SpeakerSerializer(current).data
+        answered = s.SpeakerSerializer(current).data
         data, _ = _speaker_input(payload, form=form, current=current, answered=answered)
         speaker = services.speaker_update(
             speaker_id=current.pk, data=data, organisation_id=self.organisation_id
@@ -286,4 +262,4 @@ class SpeakerItemView(SpeakerScopedMixin, ApiView):
         return Response(status=http.HTTP_204_NO_CONTENT)
 
 
-__all__ = ["SpeakerCollectionView", "SpeakerItemView", "SpeakerSerializer"]
+__all__ = ["SpeakerCollectionView", "SpeakerItemView"]

@@ -7,7 +7,7 @@ never redirects (a 301 on POST would lose the body).
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import oauth, registrants, speakers, views, webhooks
+from sessions_app.api import oauth, registrants, speakers, views, webhooks
 
 app_name = "api"
 

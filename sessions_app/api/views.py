@@ -22,6 +22,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app import services
+from sessions_app.api import ratelimit
+from sessions_app.api import serializers as s
+from sessions_app.api.authentication import ClientTokenAuthentication
+from sessions_app.api.listing import Query, envelope, session_filters, session_order
+from sessions_app.api.parsers import AlwaysJSON, FormParser, JSONParser
+from sessions_app.api.permissions import HasScopeForMethod
+from sessions_app.api.schema import (
+    ID_PARAMETER,
+    IF_MATCH_PARAMETER,
+    IF_NONE_MATCH_PARAMETER,
+    LIST_PARAMETERS,
+    SESSION_LIST_PARAMETERS,
+    SHAPE_PARAMETERS,
+    VALIDATE_ONLY_PARAMETER,
+    problems,
+)
 from sessions_app.models import (
     CustomField,
     Event,
@@ -32,25 +48,8 @@ from sessions_app.models import (
     Track,
 )
 from sessions_app.selectors import one_or_none
-
-from . import ratelimit
-from . import serializers as s
-from .authentication import ClientTokenAuthentication
-from .errors import ApiError, FieldError, PayloadInvalid
-from .listing import Query, envelope, session_filters, session_order
-from .parsers import AlwaysJSON, FormParser, JSONParser
-from .permissions import HasScopeForMethod
-from .schema import (
-    ID_PARAMETER,
-    IF_MATCH_PARAMETER,
-    IF_NONE_MATCH_PARAMETER,
-    LIST_PARAMETERS,
-    SESSION_LIST_PARAMETERS,
-    SHAPE_PARAMETERS,
-    VALIDATE_ONLY_PARAMETER,
-    problems,
-)
-from .wire import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input
+from sessions_app.wire.problems import ApiError, FieldError, PayloadInvalid
+from sessions_app.wire.session_input import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input
 
 # Strong tags only: If-Match uses the strong comparison (RFC 9110 13.1.1), and the
 # API never answers a weak ETag. A tag is "<id>-<version>.<seats taken>.<waiting>": the
@@ -209,9 +208,7 @@ def _not_found(pk: int) -> NotFound:
 
 
 def _session_speakers(session: Session) -> list[dict]:
-    from .speakers import SpeakerSerializer
-
-    return [SpeakerSerializer(link.speaker).data for link in session.speaker_links.all()]
+    return [s.SpeakerSerializer(link.speaker).data for link in session.speaker_links.all()]
 
 
 class SessionScopedMixin:

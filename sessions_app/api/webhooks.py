@@ -1,7 +1,7 @@
 """Webhook subscriptions and their delivery log (API.md "Webhooks"), scope ``webhooks:write``.
 
-Every write is a call to ``services.webhooks``. The secret is write-only: answered once, in
-the 201 of the create (or the answer of the PATCH that sets a new one).
+Every write is a call to ``sessions_app.webhooks.subscriptions``. The secret is write-only:
+answered once, in the 201 of the create (or the answer of the PATCH that sets a new one).
 """
 
 from __future__ import annotations
@@ -21,22 +21,21 @@ from rest_framework import status as http
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from sessions_app import services
-from sessions_app.enums import WEBHOOK_EVENT_PATTERNS
-from sessions_app.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from sessions_app.selectors import one_or_none
-
-from .errors import FieldError, PayloadInvalid
-from .schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
-from .serializers import (
+from sessions_app.api.schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
+from sessions_app.api.serializers import (
     FlagField,
     FlatOutputSerializer,
     NullableUtcDateTimeField,
     UtcDateTimeField,
     envelope_serializer,
 )
-from .views import ApiView
-from .wire import MAX_ID, _Invalid, to_flag, to_text
+from sessions_app.api.views import ApiView
+from sessions_app.enums import WEBHOOK_EVENT_PATTERNS
+from sessions_app.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from sessions_app.selectors import one_or_none
+from sessions_app.webhooks import subscriptions
+from sessions_app.wire.problems import FieldError, PayloadInvalid
+from sessions_app.wire.session_input import MAX_ID, _Invalid, to_flag, to_text
 
 # --- Answers -------------------------------------------------------------------------------
 
@@ -231,7 +230,9 @@ class WebhookCollectionView(WebhookScopedMixin, ApiView):
         self.query().check()
         payload, form = self.body()
         data = _webhook_input(payload, form=form, answered=None)
-        webhook, secret = services.webhook_create(organisation_id=self.organisation_id, data=data)
+        webhook, secret = subscriptions.webhook_create(
+            organisation_id=self.organisation_id, data=data
+        )
         response = self.answer(webhook, secret, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(
             reverse("api:webhook-detail", args=[webhook.pk])
@@ -267,7 +268,7 @@ class WebhookItemView(WebhookScopedMixin, ApiView):
         payload, form = self.body()
         answered = WebhookSerializer(current).data
         data = _webhook_input(payload, form=form, answered=answered)
-        webhook, secret = services.webhook_update(
+        webhook, secret = subscriptions.webhook_update(
             webhook_id=current.pk, organisation_id=self.organisation_id, data=data
         )
         return self.answer(webhook, secret)
@@ -303,7 +304,7 @@ class WebhookItemView(WebhookScopedMixin, ApiView):
     def delete(self, request, pk: str):
         self.query().check()
         webhook = self.webhook(pk)
-        services.webhook_delete(webhook_id=webhook.pk, organisation_id=self.organisation_id)
+        subscriptions.webhook_delete(webhook_id=webhook.pk, organisation_id=self.organisation_id)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
 

@@ -24,9 +24,9 @@ import itertools
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from sessions_app import history
 from sessions_app.enums import HistoryAction, SessionStatus
 from sessions_app.models import Event, Location, Organisation, Session, SessionChange, Track
+from sessions_app.services import history
 
 EVENTS = 10
 ROOMS = 10

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sessions_app.housekeeping import delete_in_batches
+from sessions_app.ops.housekeeping import delete_in_batches
 
 
 class PruneCommand(BaseCommand):

@@ -3,14 +3,22 @@
 One module per concern; every model is importable from ``sessions_app.models``.
 """
 
-from .attendance import Registrant, Selection, SelectionState
-from .clients import ApiClient, ApiRateCounter
-from .events import CustomField, CustomFieldChoice, Event, Location, Membership, Organisation, Track
-from .exports import ExportJob
-from .imports import ImportJob, ImportRowOutcome
-from .people import SessionSpeaker, Speaker
-from .sessions import Session, SessionChange, new_secure_id
-from .webhooks import (
+from sessions_app.models.attendance import Registrant, Selection, SelectionState
+from sessions_app.models.clients import ApiClient, ApiRateCounter
+from sessions_app.models.events import (
+    CustomField,
+    CustomFieldChoice,
+    Event,
+    Location,
+    Membership,
+    Organisation,
+    Track,
+)
+from sessions_app.models.exports import ExportJob
+from sessions_app.models.imports import ImportJob, ImportRowOutcome
+from sessions_app.models.people import SessionSpeaker, Speaker
+from sessions_app.models.sessions import Session, SessionChange, new_secure_id
+from sessions_app.models.webhooks import (
     DeliveryState,
     OutboxCursor,
     WebhookAttempt,

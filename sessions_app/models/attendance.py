@@ -1,7 +1,7 @@
 """Registrants of an event and the sessions they select.
 
 The rules (capacity, waitlist, included, locked, conflicts) live in
-``sessions_app.services.selection``; these models only hold what they decide.
+``sessions_app.services.attendance``; these models only hold what they decide.
 """
 
 import secrets
@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone as django_timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .events import Event
-from .fields import no_nul
-from .sessions import Session
+from sessions_app.models.events import Event
+from sessions_app.models.fields import no_nul
+from sessions_app.models.sessions import Session
 
 _PAGE_KEY_SALT = "sessions_app.registrant.page"
 

@@ -3,7 +3,7 @@
 from django.db import models
 from oauth2_provider.models import AbstractApplication
 
-from .events import Organisation
+from sessions_app.models.events import Organisation
 
 
 class ApiClient(AbstractApplication):

@@ -11,8 +11,7 @@ from django.db.models import F, Q
 
 from sessions_app import validators
 from sessions_app.enums import CHOICE_FIELD_TYPES, CustomFieldType, MemberRole
-
-from .fields import no_nul as _no_nul
+from sessions_app.models.fields import no_nul as _no_nul
 
 
 class Organisation(models.Model):
@@ -62,8 +61,9 @@ class Event(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     # The custom field definitions that session writes validate against, kept in step with
-    # CustomField and CustomFieldChoice by sessions_app.receivers. Every write already reads
-    # the event row, so this saves it a query; build_custom_field_schema() is the source.
+    # CustomField and CustomFieldChoice by sessions_app.services.receivers. Every write
+    # already reads the event row, so this saves it a query; build_custom_field_schema() is
+    # the source.
     custom_field_schema = models.JSONField(default=dict, blank=True, editable=False)
     # How many sessions the event has, kept by database triggers (migration 0009) on every
     # insert and delete of a session, whichever way it comes: lists answer their total from

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.db import models
 
 from sessions_app.enums import ImportKind, ImportOutcome, ImportState
-
-from .events import Event
+from sessions_app.models.events import Event
 
 
 class ImportJob(models.Model):

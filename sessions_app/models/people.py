@@ -9,8 +9,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone as django_timezone
 
-from .events import Event
-from .fields import no_nul
+from sessions_app.models.events import Event
+from sessions_app.models.fields import no_nul
 
 BIO_MAX = 10_000
 

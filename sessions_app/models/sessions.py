@@ -14,11 +14,10 @@ from django.utils import timezone as django_timezone
 
 from sessions_app import validators
 from sessions_app.enums import HOLDING_STATUSES, SelectionControl, SessionStatus
-
-from .clashes import SUMMARY_FIELDS, conflict_summary, overlap_condition
-from .events import Event, Location, Track
-from .fields import no_nul as _no_nul
-from .people import SessionSpeaker
+from sessions_app.models.clashes import SUMMARY_FIELDS, conflict_summary, overlap_condition
+from sessions_app.models.events import Event, Location, Track
+from sessions_app.models.fields import no_nul as _no_nul
+from sessions_app.models.people import SessionSpeaker
 
 # What held_slot() reads; a session loaded without them is always checked for clashes.
 _SLOT_ATTRS = frozenset({"session_status", "location_id", "starts_at", "ends_at"})

@@ -1,16 +1,16 @@
 """Webhook subscriptions of an organisation, the deliveries made to them and each attempt.
 
 The outbox they are fed from is the history (``SessionChange``): every service writes its
-row in the transaction of the change. ``sessions_app.outbox`` turns new rows into
-deliveries, ``sessions_app.services.webhooks`` makes the attempts.
+row in the transaction of the change. ``sessions_app.webhooks.outbox`` turns new rows into
+deliveries, ``sessions_app.webhooks.delivery`` makes the attempts.
 """
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from .events import Organisation
-from .fields import no_nul
+from sessions_app.models.events import Organisation
+from sessions_app.models.fields import no_nul
 
 
 class WebhookSubscription(models.Model):
@@ -23,8 +23,9 @@ class WebhookSubscription(models.Model):
     # Event types ("session.updated"), a family ("session.*") or everything ("*").
     events = models.JSONField(default=list)
     description = models.CharField(max_length=200, blank=True, validators=[no_nul])
-    # The signing secret, encrypted with a key derived from SECRET_KEY (sessions_app.sealing):
-    # signing needs it back, so it cannot be hashed like a client secret.
+    # The signing secret, encrypted with a key derived from SECRET_KEY
+    # (sessions_app.webhooks.sealing): signing needs it back, so it cannot be hashed like a
+    # client secret.
     sealed_secret = models.TextField(editable=False)
     active = models.BooleanField(default=True)
     # Changes up to this outbox id happened before the subscription existed.

@@ -1,14 +1,14 @@
 """Every write goes through here, whichever door it comes from.
 
-One module per concern: ``sessions`` (sessions and events), ``selection`` (registrants and
-their seats), ``webhooks`` (subscriptions and delivery attempts). Each service runs in one
-transaction: lock what its rule depends on, apply, validate the merged object, save, write
-one history entry, and announce only on commit.
-A refused write raises and changes nothing.
+One module per concern: ``sessions`` (sessions and events), ``attendance`` (registrants
+and their seats), ``speakers``, ``clients`` (API clients); webhook subscriptions are written
+by ``sessions_app.webhooks.subscriptions``. Each service runs in one transaction: lock what
+its rule depends on, apply, validate the merged object, save, write one history entry, and
+announce only on commit. A refused write raises and changes nothing.
 """
 
-from .actors import SYSTEM, Actor
-from .selection import (
+from sessions_app.services.actors import SYSTEM, Actor
+from sessions_app.services.attendance import (
     REGISTRANT_WRITABLE_FIELDS,
     PageOutcome,
     SelectionResult,
@@ -20,7 +20,7 @@ from .selection import (
     selection_add,
     selection_remove,
 )
-from .sessions import (
+from sessions_app.services.sessions import (
     EVENT_WRITABLE_FIELDS,
     SESSION_WRITABLE_FIELDS,
     event_refresh_custom_field_schema,
@@ -31,14 +31,11 @@ from .sessions import (
     session_set_status,
     session_update,
 )
-from .speakers import SPEAKER_WRITABLE_FIELDS, speaker_create, speaker_delete, speaker_update
-from .webhooks import (
-    WEBHOOK_WRITABLE_FIELDS,
-    delivery_attempt,
-    delivery_retry,
-    webhook_create,
-    webhook_delete,
-    webhook_update,
+from sessions_app.services.speakers import (
+    SPEAKER_WRITABLE_FIELDS,
+    speaker_create,
+    speaker_delete,
+    speaker_update,
 )
 
 __all__ = [
@@ -47,12 +44,9 @@ __all__ = [
     "SESSION_WRITABLE_FIELDS",
     "SPEAKER_WRITABLE_FIELDS",
     "SYSTEM",
-    "WEBHOOK_WRITABLE_FIELDS",
     "Actor",
     "PageOutcome",
     "SelectionResult",
-    "delivery_attempt",
-    "delivery_retry",
     "event_refresh_custom_field_schema",
     "event_update",
     "merge_custom_values",
@@ -70,7 +64,4 @@ __all__ = [
     "speaker_create",
     "speaker_delete",
     "speaker_update",
-    "webhook_create",
-    "webhook_delete",
-    "webhook_update",
 ]

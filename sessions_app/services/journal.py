@@ -6,9 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions_app.models import Session, SessionChange
-from sessions_app.signals import session_changed
-
-from .actors import Actor
+from sessions_app.services.actors import Actor
+from sessions_app.services.signals import session_changed
 
 
 def record(

@@ -15,14 +15,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sessions_app import history, selectors, validators
-from sessions_app.compiled import CompiledRead
+from sessions_app import selectors, validators
 from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus, status_action
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import Event, Location, Session, SessionChange, SessionSpeaker, Speaker
-
-from . import journal, selection
-from .actors import Actor
+from sessions_app.models.compiled import CompiledRead
+from sessions_app.services import attendance, history, journal
+from sessions_app.services.actors import Actor
 
 OVERLAP_CONSTRAINT = "session_no_location_overlap"
 EXCLUSION_VIOLATION = "23P01"
@@ -107,7 +106,7 @@ def _locked_session(**filters) -> QuerySet:
     )
 
 
-# Every write reads these: compiled once (sessions_app.compiled), the same SQL and objects.
+# Every write reads these: compiled once (sessions_app.models.compiled), the same SQL and objects.
 _LOCKED_SESSION = CompiledRead(lambda pk: _locked_session(pk=pk))
 _LOCKED_SESSION_OF = CompiledRead(
     lambda pk, organisation_id: _locked_session(pk=pk, event__organisation_id=organisation_id)
@@ -208,14 +207,14 @@ def _reseat(session: Session, changes: dict, *, actor: Actor) -> None:
     """What a committed change means for the seats: more room seats the waiting, a live
     included session seats everyone."""
     if "capacity" in changes:
-        selection.promote_waiting(session, actor=actor)
+        attendance.promote_waiting(session, actor=actor)
     included = session.selection_control == SelectionControl.INCLUDED
     if (
         included
         and session.session_status == SessionStatus.LIVE
         and not _SEATING_FIELDS.isdisjoint(changes)
     ):
-        selection.seat_everyone_included(session, actor=actor)
+        attendance.seat_everyone_included(session, actor=actor)
 
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:

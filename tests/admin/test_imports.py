@@ -1,5 +1,5 @@
 """CSV imports run by the background worker: the upload queues a job, its page shows the
-progress and then the report (sessions_app.imports, sessions_app.admin.imports)."""
+progress and then the report (sessions_app.transfer.imports, sessions_app.admin.imports)."""
 
 import datetime as dt
 import io
@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from sessions_app import imports
 from sessions_app.enums import ImportState
 from sessions_app.models import ImportJob, Registrant, Session
+from sessions_app.transfer import imports
 from tests.imports import import_done
 from tests.tasks import run_due_tasks
 

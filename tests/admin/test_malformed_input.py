@@ -11,8 +11,7 @@ from django.contrib.messages import get_messages
 
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Session, SessionChange
-
-from .conftest import change_url
+from tests.admin.conftest import change_url
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ import pytest
 from sessions_app.enums import MemberRole, SessionStatus
 from sessions_app.models import CustomField, Event, Session, SessionChange, Track
 from tests import factories
-
-from .conftest import change_url, form_data, staff
+from tests.admin.conftest import change_url, form_data, staff
 
 LIST = "/admin/sessions_app/session/"
 MISSING_ID = 987654

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from sessions_app import services
 from sessions_app.enums import SessionStatus
 from tests import factories
-
-from .conftest import staff
+from tests.admin.conftest import staff
 
 
 @pytest.fixture

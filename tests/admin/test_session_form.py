@@ -10,8 +10,7 @@ from sessions_app import services
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Event, Session, SessionChange, SessionSpeaker, Speaker
 from tests import factories
-
-from .conftest import change_url, form_data
+from tests.admin.conftest import change_url, form_data
 
 
 def test_session_form_edit_time_saves_and_records_history_once(client, acme):

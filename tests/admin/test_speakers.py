@@ -4,8 +4,7 @@ import pytest
 from django.test import Client
 
 from sessions_app.models import Session, SessionChange, SessionSpeaker, Speaker
-
-from .conftest import change_url, form_data
+from tests.admin.conftest import change_url, form_data
 
 pytestmark = pytest.mark.django_db
 

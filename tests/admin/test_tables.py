@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from sessions_app import exports, services, tabular
+from sessions_app import services
 from sessions_app.admin import tables
 from sessions_app.enums import CustomFieldType
 from sessions_app.models import (
@@ -23,6 +23,7 @@ from sessions_app.models import (
     SessionSpeaker,
     Speaker,
 )
+from sessions_app.transfer import exports, tabular
 from tests import factories
 from tests.admin.conftest import staff
 from tests.imports import import_done

@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from sessions_app import outbox, sealing, services
+from sessions_app import services
 from sessions_app.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from sessions_app.webhooks import outbox, sealing, subscriptions
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def logged_in(user) -> Client:
 
 
 def subscribe(org, url="https://hooks.example.com/in", events=("*",)):
-    return services.webhook_create(
+    return subscriptions.webhook_create(
         organisation_id=org.event.organisation_id, data={"url": url, "events": list(events)}
     )[0]
 

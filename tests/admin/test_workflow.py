@@ -9,8 +9,7 @@ from sessions_app.admin.sessions import CLASH_TITLE
 from sessions_app.enums import ALLOWED_TRANSITIONS, SessionStatus
 from sessions_app.models import Session, SessionChange
 from tests import factories
-
-from .conftest import change_url
+from tests.admin.conftest import change_url
 
 LIST = "/admin/sessions_app/session/"
 REVIEW = "/admin/sessions_app/session/review/"

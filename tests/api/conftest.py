@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from sessions_app.api.clients import api_client_create
 from sessions_app.models import ApiClient
+from sessions_app.services.clients import api_client_create
 from tests import factories
 
 ALL_SCOPES = ["sessions:read", "sessions:write"]

@@ -9,11 +9,10 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from sessions_app.api.clients import api_client_create
 from sessions_app.models import Session, SessionChange
+from sessions_app.services.clients import api_client_create
 from tests import factories
-
-from .conftest import basic_auth, request_token
+from tests.api.conftest import basic_auth, request_token
 
 pytestmark = pytest.mark.django_db
 

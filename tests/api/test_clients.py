@@ -10,13 +10,12 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from oauth2_provider.models import AccessToken
 
-from sessions_app.api.clients import api_client_create
 from sessions_app.enums import MemberRole
 from sessions_app.management.commands.seed_demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from sessions_app.models import ApiClient, Organisation
+from sessions_app.services.clients import api_client_create
 from tests import factories
-
-from .conftest import basic_auth, request_token
+from tests.api.conftest import basic_auth, request_token
 
 pytestmark = pytest.mark.django_db
 

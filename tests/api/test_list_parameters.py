@@ -4,6 +4,7 @@ list"), the vendor's paths, and the session's derived fields."""
 import pytest
 
 from sessions_app import services
+from sessions_app.webhooks import subscriptions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def world(event):
     ]
     registrant = f.registrant(event=event)
     f.custom_field(event=event, label="Level")
-    webhook, _ = services.webhook_create(
+    webhook, _ = subscriptions.webhook_create(
         organisation_id=event.organisation_id,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
     )
@@ -253,9 +254,8 @@ def test_json_suffix_on_every_path_and_links_keep_it(api, world):
     "path", ["/api/v1/oauth2/token", "/api/v1/oauth2/token.json", "/oauth2/token"]
 )
 def test_the_token_endpoint_answers_at_the_vendor_paths_too(client, organisation, path):
-    from sessions_app.api.clients import api_client_create
-
-    from .conftest import basic_auth
+    from sessions_app.services.clients import api_client_create
+    from tests.api.conftest import basic_auth
 
     api_client, secret = api_client_create(
         organisation=organisation, name="V", scopes=["sessions:read"]

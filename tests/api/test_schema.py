@@ -20,8 +20,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sessions_app import services
-from sessions_app.api.clients import known_scopes
 from sessions_app.enums import CustomFieldType
+from sessions_app.services.clients import known_scopes
+from sessions_app.webhooks import subscriptions
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +226,7 @@ def api_schema(db, settings, make_caller):
     factories.session(event=event)
     factories.registrant(event=event)
     services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
-    services.webhook_create(
+    subscriptions.webhook_create(
         organisation_id=organisation.pk,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
     )

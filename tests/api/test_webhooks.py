@@ -2,8 +2,9 @@
 
 import pytest
 
-from sessions_app import outbox, sealing, services
+from sessions_app import services
 from sessions_app.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from sessions_app.webhooks import outbox, sealing, subscriptions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +135,9 @@ def test_a_form_cannot_send_events(api):
 
 def test_a_token_without_the_scope_is_403(make_caller, organisation):
     caller = make_caller(organisation, scopes=["sessions:read", "sessions:write"])
-    services.webhook_create(organisation_id=organisation.pk, data={"url": URL, "events": ["*"]})
+    subscriptions.webhook_create(
+        organisation_id=organisation.pk, data={"url": URL, "events": ["*"]}
+    )
 
     for response in (
         caller.get("/api/v1/webhooks"),
@@ -147,7 +150,7 @@ def test_a_token_without_the_scope_is_403(make_caller, organisation):
 
 def test_another_organisations_webhook_is_404(api):
     other = f.organisation()
-    theirs, _ = services.webhook_create(
+    theirs, _ = subscriptions.webhook_create(
         organisation_id=other.pk, data={"url": URL, "events": ["*"]}
     )
     path = f"/api/v1/webhooks/{theirs.pk}"
@@ -175,7 +178,7 @@ def test_delete_removes_the_subscription_and_its_log(api, organisation):
 
 
 def _deliveries(organisation, count):
-    subscription, _ = services.webhook_create(
+    subscription, _ = subscriptions.webhook_create(
         organisation_id=organisation.pk, data={"url": URL, "events": ["*"]}
     )
     event = f.event(organisation=organisation)

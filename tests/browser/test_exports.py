@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 
 from sessions_app.admin import tables
 from sessions_app.models import ExportJob
+from tests.browser.conftest import login
 from tests.tasks import run_due_tasks
-
-from .conftest import login
 
 pytestmark = pytest.mark.browser
 

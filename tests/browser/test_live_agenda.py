@@ -8,11 +8,10 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from sessions_app.api.clients import api_client_create
 from sessions_app.enums import MemberRole
+from sessions_app.services.clients import api_client_create
 from tests import factories
-
-from .conftest import login, member, role_groups
+from tests.browser.conftest import login, member, role_groups
 
 pytestmark = pytest.mark.browser
 

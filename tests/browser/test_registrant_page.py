@@ -6,8 +6,7 @@ from playwright.sync_api import expect
 from sessions_app.enums import MemberRole
 from sessions_app.models import Selection, Session
 from tests import factories
-
-from .conftest import login, member, role_groups
+from tests.browser.conftest import login, member, role_groups
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from sessions_app.models import Session, SessionChange
 from tests import factories
-
-from .conftest import login
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Session
-
-from .conftest import login
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
 

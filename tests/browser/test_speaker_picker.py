@@ -4,8 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sessions_app.models import Session, Speaker
-
-from .conftest import login
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
 

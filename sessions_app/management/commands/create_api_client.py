@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 from django.db import transaction
 
-from sessions_app.api.clients import api_client_create, known_scopes
 from sessions_app.models import Organisation
+from sessions_app.services.clients import api_client_create, known_scopes
 
 
 class Command(BaseCommand):

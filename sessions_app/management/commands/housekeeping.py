@@ -1,9 +1,9 @@
-"""Run the worker's housekeeping once (sessions_app.housekeeping), e.g. from cron."""
+"""Run the worker's housekeeping once (sessions_app.ops.housekeeping), e.g. from cron."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app import housekeeping
+from sessions_app.ops import housekeeping
 
 
 class Command(BaseCommand):

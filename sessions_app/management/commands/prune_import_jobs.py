@@ -1,7 +1,7 @@
 """Delete the CSV imports (and their reports) finished more than a number of days ago."""
 
-from sessions_app.housekeeping import old_imports
 from sessions_app.management.pruning import PruneCommand
+from sessions_app.ops.housekeeping import old_imports
 
 
 class Command(PruneCommand):

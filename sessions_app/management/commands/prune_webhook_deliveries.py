@@ -1,7 +1,7 @@
 """Delete the webhook delivery log older than a number of days (deliveries that are done)."""
 
-from sessions_app.housekeeping import old_webhook_deliveries
 from sessions_app.management.pruning import PruneCommand
+from sessions_app.ops.housekeeping import old_webhook_deliveries
 
 
 class Command(PruneCommand):

@@ -1,7 +1,7 @@
 """The background worker: the outbox read into webhook deliveries, and the task queue run
 (webhook attempts, CSV imports, long exports); it also queues again the imports of a
 worker that was killed, to go on where they were, fails its exports, and keeps house
-(sessions_app.housekeeping) when it starts and then daily, one worker of the pool each
+(sessions_app.ops.housekeeping) when it starts and then daily, one worker of the pool each
 time."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from sessions_app import exports, housekeeping, imports, outbox
+from sessions_app.ops import housekeeping
+from sessions_app.transfer import exports, imports
+from sessions_app.webhooks import outbox
 
 logger = logging.getLogger("sessions_app.worker")
 
@@ -28,7 +30,7 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
     while not stop.is_set():
         try:
             close_old_connections()
-            # Imports whose worker was killed outright go on (sessions_app.imports).
+            # Imports whose worker was killed outright go on (sessions_app.transfer.imports).
             if time.monotonic() - swept_at >= settings.IMPORTS["SWEEP_SECONDS"]:
                 imports.recover_abandoned_jobs()
                 exports.fail_abandoned_exports()

@@ -10,12 +10,6 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from sessions_app import services
-from sessions_app.api.clients import (
-    api_client_create,
-    api_client_set_secret,
-    check_scopes,
-    known_scopes,
-)
 from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
 from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
@@ -27,6 +21,12 @@ from sessions_app.models import (
     Membership,
     Organisation,
     Track,
+)
+from sessions_app.services.clients import (
+    api_client_create,
+    api_client_set_secret,
+    check_scopes,
+    known_scopes,
 )
 
 DEMO_ORGANISATION = "demo"

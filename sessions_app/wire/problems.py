@@ -21,8 +21,18 @@ from rest_framework.response import Response
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.validators import CONFLICT_CODES
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.api.errors")
 
+# Where answers are problem documents (RFC 9457) rather than pages: the API and OAuth.
+API_PREFIXES = ("/api/v1/", "/api/v1", "/oauth2/")
+DEFAULT_DETAILS = {
+    400: "The request cannot be read (malformed body or headers).",
+    404: "There is nothing at this address.",
+    405: "This method is not allowed here.",
+    411: "Send the body with a Content-Length header.",
+    500: "Something went wrong on our side; it has been logged.",
+}
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://sessions.example/problems/"
 
@@ -84,6 +94,10 @@ def plain_problem_response(status: int, detail: str, **extra: Any) -> JsonRespon
     return JsonResponse(
         problem_body(status, detail, **extra), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
 
 
 class ApiError(drf.APIException):

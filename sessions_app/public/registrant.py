@@ -1,7 +1,7 @@
 """The registrant's own page (their ``selection_url``): pick sessions by the event's rules.
 
 No login: the unguessable link is the key (``Registrant.page_token``), and the page shows
-only that registrant's own seats. Every change is a call to ``services.selection``, the
+only that registrant's own seats. Every change is a call to ``services.attendance``, the
 same code as the API and the admin.
 """
 
@@ -18,9 +18,9 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
-from .enums import SelectionControl
-from .models import Registrant, Selection, SelectionState
+from sessions_app import selectors, services
+from sessions_app.enums import SelectionControl
+from sessions_app.models import Registrant, Selection, SelectionState
 
 app_name = "attend"
 

@@ -18,9 +18,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from .availability import UNAVAILABLE_ERRORS, retry_after
+from sessions_app.ops.outage import UNAVAILABLE_ERRORS, retry_after
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.health")
 
 HEALTH_PATHS = {"/healthz", "/healthz/", "/readyz", "/readyz/"}
 

@@ -32,9 +32,10 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import clear_expired
 
-from .enums import ImportState, JobState
-from .models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
+from sessions_app.enums import ImportState, JobState
+from sessions_app.models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
 
+# Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.housekeeping")
 
 BATCH_SIZE = 1000

@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views import defaults
 
+from sessions_app.wire.problems import DEFAULT_DETAILS, is_api_path, plain_problem_response
+
 try:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -44,9 +46,6 @@ def retry_after() -> str:
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 in the format of the part of the site that was asked."""
-    from sessions_app.api.errors import plain_problem_response
-    from sessions_app.api.middleware import is_api_path
-
     if is_api_path(request.path):
         response = plain_problem_response(
             503,
@@ -67,9 +66,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if is_unavailable(exc):
         return unavailable_response(request)
-    from sessions_app.api.errors import plain_problem_response
-    from sessions_app.api.middleware import DEFAULT_DETAILS, is_api_path
-
     if is_api_path(request.path):
         return plain_problem_response(500, DEFAULT_DETAILS[500])
     try:

@@ -1,8 +1,8 @@
-"""Webhook subscriptions and the attempts that deliver to them.
+"""The attempts that deliver a webhook: sign the body, send it, log the answer, retry.
 
-Subscriptions are written here, from the API and the admin alike. Deliveries are made by
-``sessions_app.outbox`` from the history rows; each attempt is a task in the worker
-(``sessions_app.tasks.deliver_webhook``) that calls ``delivery_attempt``.
+Deliveries are made by ``sessions_app.webhooks.outbox`` from the history rows; each attempt
+is the task ``deliver_webhook``, run by the worker, which calls ``delivery_attempt``. The
+request itself goes through ``transport`` (timeouts and the receiver address guard).
 """
 
 from __future__ import annotations
@@ -10,29 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import secrets
-from collections.abc import Mapping
-from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
-from sessions_app import outbound, outbox, sealing, validators
 from sessions_app.models import (
     DeliveryState,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
 )
-
-WEBHOOK_WRITABLE_FIELDS = frozenset({"url", "events", "description", "active", "secret"})
-SECRET_MIN, SECRET_MAX = 16, 200
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+from sessions_app.webhooks import sealing, transport
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -40,107 +30,9 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _validate_secret(value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or not SECRET_MIN <= len(value) <= SECRET_MAX
-        or not value.isascii()
-        or not value.isprintable()
-        or " " in value
-    ):
-        raise ValidationError(
-            {
-                "secret": ValidationError(
-                    f"A secret is {SECRET_MIN} to {SECRET_MAX} printable ASCII characters "
-                    "without spaces; leave it out to get one made for you.",
-                    code="invalid",
-                )
-            }
-        )
-    return value
-
-
-def _apply(subscription: WebhookSubscription, data: Mapping[str, Any]) -> str | None:
-    """Set the sent fields; the new plain secret when one was set."""
-    unknown = set(data) - WEBHOOK_WRITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"Not writable webhook fields: {', '.join(sorted(unknown))}")
-    errors: dict[str, list] = {}
-    plain = None
-    for name, value in data.items():
-        try:
-            if name == "url":
-                validators.validate_webhook_url(url=value, address_allowed=outbound.address_allowed)
-                subscription.url = value
-            elif name == "events":
-                validators.validate_webhook_events(events=value)
-                subscription.events = list(dict.fromkeys(value))
-            elif name == "secret":
-                plain = _validate_secret(value)
-                subscription.sealed_secret = sealing.seal(plain)
-            elif name == "active":
-                if value and not subscription.active and subscription.pk is not None:
-                    # Switched on again: a clean slate for the failure clock, and the
-                    # changes from now on (not those made while it was off).
-                    subscription.failing_since = subscription.disabled_at = None
-                    subscription.disabled_reason = ""
-                    subscription.since_change_id = outbox.settled_now()
-                subscription.active = bool(value)
-            else:
-                subscription.description = value
-        except ValidationError as exc:
-            for field, field_errors in exc.error_dict.items():
-                errors.setdefault(field, []).extend(field_errors)
-    if errors:
-        raise ValidationError(errors)
-    subscription.full_clean(exclude=["organisation", "url", "events", "sealed_secret"])
-    return plain
-
-
-def webhook_create(
-    *, organisation_id: int, data: Mapping[str, Any]
-) -> tuple[WebhookSubscription, str]:
-    """A subscription and its plain secret (made when ``data`` has none), to show once.
-
-    It receives the changes committed from now on (and a change committed in the seconds
-    before, while an earlier one may still commit, may come too).
-    """
-    missing = [name for name in ("url", "events") if name not in data]
-    if missing:
-        raise ValidationError(
-            {name: ValidationError(f"Send {name}.", code="required") for name in missing}
-        )
-    subscription = WebhookSubscription(organisation_id=organisation_id)
-    plain = _apply(subscription, {"secret": new_secret(), **data})
-    subscription.since_change_id = outbox.settled_now()
-    subscription.save()
-    return subscription, plain
-
-
-def webhook_update(
-    *, webhook_id: int, organisation_id: int, data: Mapping[str, Any]
-) -> tuple[WebhookSubscription, str | None]:
-    """Change the sent fields (``active: 1`` switches a failed subscription on again);
-    the new plain secret if one was sent."""
-    with transaction.atomic():
-        subscription = WebhookSubscription.objects.select_for_update().get(
-            pk=webhook_id, organisation_id=organisation_id
-        )
-        plain = _apply(subscription, data)
-        subscription.save()
-    return subscription, plain
-
-
-def webhook_delete(*, webhook_id: int, organisation_id: int) -> None:
-    """Delete the subscription with its delivery log."""
-    WebhookSubscription.objects.get(pk=webhook_id, organisation_id=organisation_id).delete()
-
-
 def delivery_retry(*, delivery_id: int, organisation_id: int | None = None) -> bool:
     """Staff: try a failed delivery again now (a new series of attempts). False when it is
     not failed or its subscription is off."""
-    from sessions_app import tasks
-
     with transaction.atomic():
         deliveries = WebhookDelivery.objects.select_for_update().filter(
             pk=delivery_id, state=DeliveryState.FAILED, subscription__active=True
@@ -155,7 +47,7 @@ def delivery_retry(*, delivery_id: int, organisation_id: int | None = None) -> b
         # The day of retries counts from now.
         delivery.created_at = delivery.next_attempt_at = now
         delivery.save(update_fields=["state", "created_at", "next_attempt_at"])
-        tasks.deliver_webhook.enqueue(delivery.pk)
+        deliver_webhook.enqueue(delivery.pk)
     return True
 
 
@@ -217,9 +109,7 @@ def _switch_off(subscription: WebhookSubscription, now: dt.datetime, last_error:
     )
 
 
-def _finish(delivery_id: int, attempt: WebhookAttempt, answer: outbound.Answer) -> str:
-    from sessions_app import tasks
-
+def _finish(delivery_id: int, attempt: WebhookAttempt, answer: transport.Answer) -> str:
     config = settings.WEBHOOKS
     now = timezone.now()
     with transaction.atomic():
@@ -273,7 +163,7 @@ def _finish(delivery_id: int, attempt: WebhookAttempt, answer: outbound.Answer) 
                 delivery.next_attempt_at = now + dt.timedelta(
                     seconds=_retry_delay(delivery.attempt_count)
                 )
-                tasks.deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
+                deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
                 outcome = "failed; retry queued"
             else:
                 outcome = "failed; retry already queued"
@@ -305,7 +195,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
         return begun
     delivery, attempt, secret = begun
     body = delivery.body.encode()
-    answer = outbound.post(
+    answer = transport.post(
         delivery.subscription.url,
         body,
         {
@@ -317,3 +207,9 @@ def delivery_attempt(*, delivery_id: int) -> str:
         timeout=settings.WEBHOOKS["TIMEOUT_SECONDS"],
     )
     return _finish(delivery.pk, attempt, answer)
+
+
+@task(queue_name="webhooks")
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt of a webhook delivery (it re-queues itself after a failure)."""
+    return delivery_attempt(delivery_id=delivery_id)

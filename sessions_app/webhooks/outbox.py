@@ -21,18 +21,16 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Min
 from django.utils import timezone
 
-from .enums import webhook_event_type
-from .models import (
+from sessions_app.enums import webhook_event_type
+from sessions_app.models import (
     DeliveryState,
     OutboxCursor,
     Session,
@@ -41,8 +39,12 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from sessions_app.selectors import settled_now, settled_through
+from sessions_app.webhooks.delivery import deliver_webhook
+from sessions_app.wire.representation import SessionSerializer
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.outbox")
 
 CURSOR = "webhooks"
 BATCH = 500
@@ -55,8 +57,6 @@ def _utc(value: dt.datetime) -> str:
 def _session_data(session: Session | None) -> dict[str, Any] | None:
     if session is None:
         return None
-    from .api.serializers import SessionSerializer
-
     data = dict(SessionSerializer(session).data)
     if isinstance(data.get("direct_link"), str) and data["direct_link"].startswith("/"):
         data["direct_link"] = settings.SITE_URL.rstrip("/") + data["direct_link"]
@@ -104,54 +104,6 @@ def event_body(change: SessionChange, event_type: str, session: Session | None) 
     )
 
 
-def settled_through(cursor: int, rows: Iterable[tuple[int, dt.datetime]], now: dt.datetime) -> int:
-    """How far a reader of the history that has every row up to ``cursor`` may move, given
-    the ``(id, created_at)`` of the rows after it in id order: up to the first missing id
-    that may still commit. A missing id is given up once a row after it is
-    ``GAP_GRACE_SECONDS`` old (its write took longer than that, or was rolled back)."""
-    grace = dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
-    settled = cursor
-    for row_id, created_at in rows:
-        if row_id != settled + 1 and created_at > now - grace:
-            break
-        settled = row_id
-    return settled
-
-
-def _grace_start(now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(seconds=settings.WEBHOOKS["GAP_GRACE_SECONDS"])
-
-
-def _older(old: dt.datetime):
-    """The changes made before ``old``, newest first."""
-    return SessionChange.objects.filter(created_at__lt=old).order_by("-created_at")
-
-
-def newest_settled_id(now: dt.datetime) -> int | None:
-    """The id of the newest change older than ``GAP_GRACE_SECONDS``: every id before it was
-    handed out longer ago, so it has committed or never will."""
-    return _older(_grace_start(now)).values_list("id", flat=True).first()
-
-
-def settled_now() -> int:
-    """The history's id up to which nothing more can appear now: after every change
-    committed so far, before any that may still commit (1 query: the newest row older
-    than the grace, before which every id is settled, and the rows after it; a database
-    with no row that old yet starts at its first row)."""
-    now = timezone.now()
-    old = _grace_start(now)
-    rows = list(
-        SessionChange.objects.filter(id__gte=Coalesce(Subquery(_older(old).values("id")[:1]), 0))
-        .order_by("id")
-        .values_list("id", "created_at")[:BATCH]
-    )
-    if not rows:
-        return 0
-    if rows[0][1] < old:
-        return settled_through(rows[0][0], rows[1:], now)
-    return settled_through(rows[0][0] - 1, rows, now)
-
-
 @dataclass
 class FanOut:
     made: int = 0
@@ -168,7 +120,6 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
     known = OutboxCursor.objects.filter(name=CURSOR).values_list("last_id", flat=True).first()
     if known is not None and known >= latest:
         return FanOut()  # nothing new: no write, no lock (the common case, every poll)
-    from . import tasks
 
     made: list[WebhookDelivery] = []
     with transaction.atomic():
@@ -233,7 +184,7 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
                 for row, event_type, subscription in wanted
             )
             for delivery in made:
-                tasks.deliver_webhook.enqueue(delivery.pk)
+                deliver_webhook.enqueue(delivery.pk)
         cursor.last_id = settled_through(
             cursor.last_id, [(row.pk, row.created_at) for row in rows], timezone.now()
         )
@@ -251,8 +202,6 @@ OVERDUE = dt.timedelta(minutes=10)
 def recover_lost_attempts() -> int:
     """Attempts whose worker died (their lease ran out): logged as lost and queued again;
     and deliveries long overdue, queued again."""
-    from . import tasks
-
     now = timezone.now()
     overdue = list(
         WebhookDelivery.objects.filter(
@@ -265,7 +214,7 @@ def recover_lost_attempts() -> int:
         with transaction.atomic():
             WebhookDelivery.objects.filter(pk__in=overdue).update(next_attempt_at=now)
             for pk in overdue:
-                tasks.deliver_webhook.enqueue(pk)
+                deliver_webhook.enqueue(pk)
         logger.warning("webhooks: %d overdue deliveries queued again", len(overdue))
     with transaction.atomic():
         lost = list(
@@ -284,6 +233,6 @@ def recover_lost_attempts() -> int:
             last_error="The worker stopped during the last attempt.",
         )
         for pk in lost:
-            tasks.deliver_webhook.enqueue(pk)
+            deliver_webhook.enqueue(pk)
     logger.warning("webhooks: %d attempts lost with their worker, queued again", len(lost))
     return len(lost) + len(overdue)

@@ -16,9 +16,8 @@ from django.http import QueryDict
 
 from sessions_app import services, validators
 from sessions_app.models import Session
-
-from .errors import FieldError, PayloadInvalid, translate_validation_error
-from .serializers import times_with_timezone
+from sessions_app.wire.problems import FieldError, PayloadInvalid, translate_validation_error
+from sessions_app.wire.representation import times_with_timezone
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1

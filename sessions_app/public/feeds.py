@@ -16,7 +16,7 @@ from typing import Any
 import icalendar
 from django.utils.text import slugify
 
-from .models import Event, Session
+from sessions_app.models import Event, Session
 
 PRODID = "-//Sessions Manager//Agenda//EN"
 GENERATOR = {"name": "sessions-manager", "version": "0.1.0"}

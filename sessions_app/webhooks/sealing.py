@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+# The key derivation's label: part of every sealed secret's key, so it never changes (not even
+# when the module moves), or the secrets already stored could not be opened.
 _INFO = b"sessions_app.sealing.webhook-secret"
 
 

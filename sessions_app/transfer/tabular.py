@@ -18,12 +18,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
-from . import services
-from .api.errors import ApiError
-from .api.wire import FLAG_FIELDS, session_input
-from .csvfiles import MAX_BYTES, FileRefused, read_rows
-from .enums import CustomFieldType, ExportFormat, ImportOutcome
-from .models import CustomField, Event, Session, SessionSpeaker
+from sessions_app import services
+from sessions_app.enums import CustomFieldType, ExportFormat, ImportOutcome
+from sessions_app.models import CustomField, Event, Session, SessionSpeaker
+from sessions_app.transfer.csvfiles import MAX_BYTES, FileRefused, read_rows
+from sessions_app.wire.problems import ApiError
+from sessions_app.wire.session_input import FLAG_FIELDS, session_input
 
 # What an import writes, in the API's names and order.
 WRITABLE_COLUMNS = [

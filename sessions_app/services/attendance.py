@@ -35,9 +35,8 @@ from django.utils import timezone
 from sessions_app import selectors, validators
 from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus
 from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
-
-from . import journal
-from .actors import Actor
+from sessions_app.services import journal
+from sessions_app.services.actors import Actor
 
 REGISTRANT_WRITABLE_FIELDS = frozenset({"first_name", "last_name", "email"})
 SELECTED = SelectionState.SELECTED

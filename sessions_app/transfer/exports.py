@@ -3,7 +3,7 @@
 
 The admin's export of a list over ``admin.tables.EXPORT_MAX_ROWS`` offers this instead:
 ``queue_export`` keeps the list's session ids (its filters, search and order, as its user
-saw it) and queues the task ``tasks.run_export``; ``run_export_job`` writes the file with
+saw it) and queues the task ``run_export``; ``run_export_job`` writes the file with
 the same columns as a download (``tabular``), counting its progress on the job; the job's
 page offers the file, to its user only, until housekeeping deletes it.
 """
@@ -16,12 +16,14 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
-from . import tabular
-from .enums import JobState
-from .models import ExportJob
+from sessions_app.enums import JobState
+from sessions_app.models import ExportJob
+from sessions_app.transfer import tabular
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.exports")
 
 
 def queue_export(
@@ -29,8 +31,6 @@ def queue_export(
 ) -> ExportJob:
     """The job of writing these sessions' file (of these events), and its task, in one
     transaction."""
-    from . import tasks
-
     with transaction.atomic():
         job = ExportJob.objects.create(
             created_by=user,
@@ -40,7 +40,7 @@ def queue_export(
             total=len(session_ids),
             filename=filename,
         )
-        tasks.run_export.enqueue(job.pk)
+        run_export.enqueue(job.pk)
     return job
 
 
@@ -98,3 +98,11 @@ def fail_abandoned_exports(*, now: dt.datetime | None = None) -> int:
         session_ids=[],
         finished_at=now,
     )
+
+
+@task()
+def run_export(job_id: int) -> str:
+    """A session export too long for a request.
+
+    Queued by ``queue_export``, run by the worker."""
+    return run_export_job(job_id)

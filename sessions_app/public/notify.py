@@ -20,7 +20,8 @@ from collections.abc import Iterator
 
 from django.db import connections
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.notify")
 
 CHANNEL = "agenda_changes"
 _RECONNECT_SECONDS = 2.0

@@ -3,8 +3,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import services
-from .models import CustomField, CustomFieldChoice
+from sessions_app import services
+from sessions_app.models import CustomField, CustomFieldChoice
 
 
 @receiver([post_save, post_delete], sender=CustomField)

@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag, urlencode
 
-from . import feeds, live, selectors
-from .availability import UNAVAILABLE_ERRORS
-from .models import Event
+from sessions_app import selectors
+from sessions_app.models import Event
+from sessions_app.ops.outage import UNAVAILABLE_ERRORS
+from sessions_app.public import feeds, stream
 
-logger = logging.getLogger(__name__)
+# Named as before the move by concern: log filters and alerts key on it.
+logger = logging.getLogger("sessions_app.views")
 
 
 def home(request):
@@ -117,7 +119,7 @@ def _day(raw: str | None) -> dt.date | None:
 def agenda_event(request, organisation_slug: str, event_slug: str):
     event = _event(organisation_slug, event_slug)
     # Before the sessions are read: the stream sends what changes after what the page shows.
-    cursor = live.page_cursor(event)
+    cursor = stream.page_cursor(event)
     track_raw = request.GET.get("track", "")
     track_id = int(track_raw) if track_raw.isascii() and track_raw.isdigit() else None
     if track_id is not None and len(track_raw) >= 19:

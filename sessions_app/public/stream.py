@@ -18,7 +18,7 @@ event's changes past it are sent once all the same.
 
 Under an ASGI server a stream is a coroutine that stays open (up to
 ``AGENDA_STREAM_MAX_SECONDS``) and holds no thread; on PostgreSQL it sleeps until the
-database notifies that its event changed (``sessions_app.notify``), elsewhere it polls.
+database notifies that its event changed (``sessions_app.public.notify``), elsewhere it polls.
 Under WSGI (gunicorn's sync workers in ``make serve``, ``runserver``) an open stream would
 hold a whole worker, so there it sends what is new and ends (``AGENDA_STREAM_WSGI_SECONDS``,
 default 0: one look); the browser's EventSource comes back after the ``retry`` of 1 s with
@@ -47,9 +47,10 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import notify, selectors
-from .models import Event, SessionChange
-from .outbox import newest_settled_id, settled_now
+from sessions_app import selectors
+from sessions_app.models import Event, SessionChange
+from sessions_app.public import notify
+from sessions_app.selectors import newest_settled_id, settled_now
 
 BATCH = 200
 # Ids of changes sent past the cursor that a message's id carries at most; with more (a

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from sessions_app.public import agenda, stream
+
+app_name = "agenda"
+
+EVENT = "agenda/<slug:organisation_slug>/<slug:event_slug>"
+
+urlpatterns = [
+    path("", agenda.home, name="home"),
+    path("agenda/", agenda.agenda_index, name="index"),
+    path(f"{EVENT}/", agenda.agenda_event, name="event"),
+    path(f"{EVENT}.ics", agenda.agenda_ics, name="ics"),
+    path(f"{EVENT}/schedule.json", agenda.agenda_schedule, name="schedule"),
+    path(f"{EVENT}/stream", stream.agenda_stream, name="stream"),
+    path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
+]
