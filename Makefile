@@ -12,25 +12,30 @@ STAMP := $(VENV)/.installed
 MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate test bench fmt lint clean distclean
+.PHONY: help install run serve migrate test bench fmt lint docs docs-serve lock clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
 	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT and the worker (WORKER=0: web only)"
 	@echo "make test       the suite on SQLite, then on a throwaway PostgreSQL (ARGS=... for pytest)"
 	@echo "make bench      figures: the API and admin under gunicorn on a throwaway PostgreSQL, 1k and 100k sessions"
-	@echo "make install    create $(VENV) and install the project with its dev tools"
+	@echo "make install    create $(VENV) and install the project with its dev tools, from the lock"
 	@echo "make migrate    apply migrations to the local database"
 	@echo "make fmt        ruff format and ruff check --fix"
-	@echo "make lint       ruff check and ruff format --check"
+	@echo "make lint       ruff check, ruff format --check and the import contracts (lint-imports)"
+	@echo "make docs       build the docs site strictly into site/ (make docs-serve: live on :8001)"
+	@echo "make lock       recompile requirements/*.txt from pyproject.toml (ARGS=--upgrade: newest)"
 	@echo "make clean      remove caches; make distclean also removes $(VENV)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the dependencies may have changed.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]"
+# Reinstall only when the dependencies may have changed. The lock has every package's hash;
+# the project itself goes in editable and without dependencies (they are all in the lock).
+PIP := -m pip install --disable-pip-version-check --quiet
+$(STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(BIN)/python $(PIP) --require-hashes -r requirements/dev.txt
+	$(BIN)/python $(PIP) --no-deps -e .
 	@touch $@
 
 install: $(STAMP)
@@ -55,13 +60,24 @@ run: migrate
 PROD := DJANGO_SETTINGS_MODULE=config.settings.production
 # WORKER=0: the app server alone (run `manage.py run_worker` elsewhere; README).
 WORKER ?= 1
-serve: $(STAMP)
-	$(PROD) $(BIN)/python manage.py check --deploy --fail-level WARNING
-	$(PROD) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(PROD) $(BIN)/python manage.py migrate --noinput
+# A virtualenv of its own with the runtime lock only: no test, lint or docs tools.
+SERVE_VENV ?= .venv-serve
+SERVE_BIN := $(SERVE_VENV)/bin
+SERVE_STAMP := $(SERVE_VENV)/.installed
+$(SERVE_BIN)/python:
+	$(PYTHON) -m venv $(SERVE_VENV)
+$(SERVE_STAMP): pyproject.toml requirements/prod.txt | $(SERVE_BIN)/python
+	$(SERVE_BIN)/python $(PIP) --require-hashes -r requirements/prod.txt
+	$(SERVE_BIN)/python $(PIP) --no-deps .
+	@touch $@
+
+serve: $(SERVE_STAMP)
+	$(PROD) $(SERVE_BIN)/python manage.py check --deploy --fail-level WARNING
+	$(PROD) $(SERVE_BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(PROD) $(SERVE_BIN)/python manage.py migrate --noinput
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	if [ "$(WORKER)" != 0 ]; then $(PROD) $(BIN)/python manage.py run_worker & worker=$$!; fi; \
-	$(PROD) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py
+	if [ "$(WORKER)" != 0 ]; then $(PROD) $(SERVE_BIN)/python manage.py run_worker & worker=$$!; fi; \
+	$(PROD) HOST=$(HOST) PORT=$(PORT) $(SERVE_BIN)/gunicorn -c config/gunicorn.conf.py
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)
@@ -77,10 +93,31 @@ fmt: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The OpenAPI document in the site is written from the code at each build.
+docs: $(STAMP)
+	$(MANAGE) spectacular --file docs/integrators/openapi.yaml
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "docs built in site/ (open site/index.html)"
+
+docs-serve: $(STAMP)
+	$(MANAGE) spectacular --file docs/integrators/openapi.yaml
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+# The lock: hashes of every package, for this Python. After a change to the dependencies in
+# pyproject.toml run `make lock`; to move every package to its newest allowed release,
+# `make lock ARGS=--upgrade` (or ARGS="--upgrade-package django").
+COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links $(ARGS)
+lock: $(BIN)/python
+	@$(BIN)/python -m pip show pip-tools >/dev/null 2>&1 || $(BIN)/python $(PIP) pip-tools
+	$(COMPILE) --output-file requirements/prod.txt pyproject.toml
+	$(COMPILE) --extra dev --output-file requirements/dev.txt pyproject.toml
 
 clean:
-	rm -rf .pytest_cache .ruff_cache *.egg-info test-artifacts
+	rm -rf .pytest_cache .ruff_cache *.egg-info test-artifacts site build
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SERVE_VENV)
