@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate test bench fmt lint docs docs-serve lock clean distclean
+.PHONY: help install run serve serve-install migrate test bench fmt lint docs docs-serve lock clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
@@ -70,6 +70,8 @@ $(SERVE_STAMP): pyproject.toml requirements/prod.txt | $(SERVE_BIN)/python
 	$(SERVE_BIN)/python $(PIP) --require-hashes -r requirements/prod.txt
 	$(SERVE_BIN)/python $(PIP) --no-deps .
 	@touch $@
+
+serve-install: $(SERVE_STAMP)
 
 serve: $(SERVE_STAMP)
 	$(PROD) $(SERVE_BIN)/python manage.py check --deploy --fail-level WARNING

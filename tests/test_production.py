@@ -104,6 +104,18 @@ def serving(tmp_path, **extra_env: str):
             **extra_env,
         )
         log = (tmp_path / "serve.log").open("w+")
+        # The server's own virtualenv from the runtime lock, built once before the clock
+        # below starts (it is make serve's first step too).
+        installed = subprocess.run(
+            ["make", "--no-print-directory", "serve-install"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=600,
+            check=False,
+        )
+        assert installed.returncode == 0, (tmp_path / "serve.log").read_text()
         proc = subprocess.Popen(
             ["make", "--no-print-directory", "serve"],
             cwd=ROOT,
@@ -330,3 +342,35 @@ def test_make_serve_runs_the_worker_that_delivers_webhooks_through_an_outage(tmp
         second = rx.wait_for(2, timeout=30)[1]
         assert json.loads(second.body)["data"]["changes"]["name"]["new"] == "After"
         assert "Worker worker-" in log_path.read_text()
+
+
+def test_make_serve_installs_the_runtime_alone():
+    """The server's virtualenv comes from requirements/prod.txt: no test, lint or docs tool."""
+    subprocess.run(
+        ["make", "--no-print-directory", "serve-install"], cwd=ROOT, check=True, timeout=600
+    )
+    probe = (
+        "import importlib.util as u, json, sys; "
+        "print(json.dumps({m: u.find_spec(m) is not None for m in sys.argv[1:]}))"
+    )
+    modules = ["django", "gunicorn", "uvicorn_worker", "pytest", "playwright", "schemathesis"]
+    modules += ["hypothesis", "ruff", "importlinter", "mkdocs", "piptools"]
+    found = subprocess.run(
+        [str(ROOT / ".venv-serve/bin/python"), "-c", probe, *modules],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(found.stdout) == {
+        "django": True,
+        "gunicorn": True,
+        "uvicorn_worker": True,
+        "pytest": False,
+        "playwright": False,
+        "schemathesis": False,
+        "hypothesis": False,
+        "ruff": False,
+        "importlinter": False,
+        "mkdocs": False,
+        "piptools": False,
+    }
