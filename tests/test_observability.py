@@ -101,3 +101,61 @@ def test_a_lost_database_is_503_with_retry_after_not_500(log_lines):
     assert int(page["Retry-After"]) > 0
     statuses = [line["status"] for line in _request_lines(log_lines())]
     assert statuses == [503, 503]
+
+
+@pytest.fixture
+def plain_lines():
+    """The root logger's output as make run formats it (plain), coloured or not."""
+    from sessions_app.ops.request_log import PlainFormatter
+
+    streams = []
+
+    def attach(*, colour: bool):
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(PlainFormatter(colour=colour))
+        logging.getLogger().addHandler(handler)
+        streams.append((handler, stream))
+        return lambda: stream.getvalue().splitlines()
+
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    yield attach
+    for handler, _ in streams:
+        root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+@pytest.mark.django_db
+def test_the_plain_line_is_short_and_names_the_client(plain_lines):
+    lines = plain_lines(colour=False)
+    client, secret = api_client_create(
+        organisation=factories.organisation(), name="Plain", scopes=["sessions:read"]
+    )
+    token = request_token(Client(), client.client_id, secret).json()["access_token"]
+    Client().get("/api/v1/sessions", HTTP_AUTHORIZATION=f"Bearer {token}")
+    [line] = [line for line in lines() if " /api/v1/sessions " in line]
+    clock, method, path, status, duration, unit, who = line.split(" ")
+    assert (method, path, status, unit, who) == (
+        "GET",
+        "/api/v1/sessions",
+        "200",
+        "ms",
+        f"client={client.client_id}",
+    )
+    assert len(clock) == 8 and clock.count(":") == 2
+    float(duration)
+    assert "\x1b[" not in line
+
+
+@pytest.mark.django_db
+def test_the_plain_line_is_coloured_by_status_on_a_terminal(plain_lines):
+    lines = plain_lines(colour=True)
+    http = Client()
+    http.get("/agenda/")
+    http.get("/agenda/no-such-organisation/no-such-event/")
+    ok, missing = [line for line in lines() if "GET /agenda/" in line]
+    assert "\x1b[32mGET /agenda/ 200 " in ok
+    assert "\x1b[33mGET /agenda/no-such-organisation/no-such-event/ 404 " in missing

@@ -86,3 +86,31 @@ def test_postgresql_prepares_statements_unless_switched_off(monkeypatch):
     assert "server_side_binding" not in options
     assert "prepare_threshold" not in options
     assert "server_side_binding" not in database_config("sqlite:///x.sqlite3")["OPTIONS"]
+
+
+def _log_format(settings_module: str, **env) -> str:
+    code = (
+        "from django.conf import settings; "
+        "print(settings.LOGGING['handlers']['console']['formatter'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in clean_environ().items() if k != "DJANGO_LOG_FORMAT"},
+            "DJANGO_SETTINGS_MODULE": settings_module,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_make_run_logs_plain_lines_and_production_json():
+    production = {"DJANGO_SECRET_KEY": "k" * 50, "DJANGO_ALLOWED_HOSTS": "example.com"}
+    assert _log_format("config.settings.local") == "plain"
+    assert _log_format("config.settings.production", **production) == "json"
+    assert _log_format("config.settings.local", DJANGO_LOG_FORMAT="json") == "json"

@@ -398,7 +398,8 @@ LOGGING = {
     "filters": {"request_id": {"()": "sessions_app.ops.request_log.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "sessions_app.ops.request_log.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # One short line per request, coloured on a terminal: make run's default.
+        "plain": {"()": "sessions_app.ops.request_log.PlainFormatter"},
     },
     "handlers": {
         "console": {

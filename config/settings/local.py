@@ -1,7 +1,7 @@
 """Developer machine: debug on, a fixed throwaway secret."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import WEBHOOKS, env
+from config.settings.base import LOGGING, WEBHOOKS, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-dev-only-not-secret-" + "x" * 32)
@@ -10,4 +10,14 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
 WEBHOOKS = {
     **WEBHOOKS,
     "ALLOW_PRIVATE_ADDRESSES": env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=True),
+}
+# A person reads this terminal: one short, coloured line per request (production: JSON).
+LOGGING = {
+    **LOGGING,
+    "handlers": {
+        "console": {
+            **LOGGING["handlers"]["console"],
+            "formatter": env("DJANGO_LOG_FORMAT", default="plain"),
+        }
+    },
 }
