@@ -54,3 +54,32 @@ def test_readyz_is_503_when_the_cache_does_not_answer(settings, unreachable_redi
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["cache"].startswith("ConnectionError")
     assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/healthz/"])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "trace"])
+def test_probes_refuse_other_methods_with_405_and_allow(path, method, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = Client().generic(method.upper(), path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_options_with_what_they_allow(path):
+    response = Client().options(path)
+    assert (response.status_code, response["Allow"], response.content) == (
+        204,
+        "GET, HEAD, OPTIONS",
+        b"",
+    )
+
+
+@pytest.mark.django_db
+def test_probes_answer_head_like_get():
+    assert Client().head("/healthz").status_code == 200
+    assert Client().head("/readyz").status_code == 200

@@ -6,6 +6,9 @@ turn a healthy server into a 400 or a 301. Never rate limited, never authenticat
 
 - ``/healthz``: the process answers (200), touching nothing else.
 - ``/readyz``: the database and the cache answer within short timeouts (200), else 503.
+
+Both answer GET and HEAD; OPTIONS says so (204 with ``Allow``), and any other method is 405
+with the same ``Allow``.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from sessions_app.ops.outage import UNAVAILABLE_ERRORS, retry_after
+from sessions_app.wire.problems import DEFAULT_DETAILS, plain_problem_response
 
 # Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.health")
 
 HEALTH_PATHS = {"/healthz", "/healthz/", "/readyz", "/readyz/"}
+ALLOW = "GET, HEAD, OPTIONS"
 
 
 def _reason(exc: BaseException) -> str:
@@ -74,8 +79,14 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if request.path not in HEALTH_PATHS or request.method not in ("GET", "HEAD"):
+        if request.path not in HEALTH_PATHS:
             return self.get_response(request)
+        if request.method == "OPTIONS":
+            return HttpResponse(status=204, headers={"Allow": ALLOW})
+        if request.method not in ("GET", "HEAD"):
+            response = plain_problem_response(405, DEFAULT_DETAILS[405])
+            response["Allow"] = ALLOW
+            return response
         if request.path.startswith("/healthz"):
             return JsonResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
         checks = readiness()
