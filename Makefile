@@ -30,12 +30,11 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the dependencies may have changed. The lock has every package's hash;
-# the project itself goes in editable and without dependencies (they are all in the lock).
+# Reinstall only when the dependencies may have changed. The lock has every package with its
+# hash; the project itself runs from this checkout (manage.py), so nothing more is installed.
 PIP := -m pip install --disable-pip-version-check --quiet
 $(STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
 	$(BIN)/python $(PIP) --require-hashes -r requirements/dev.txt
-	$(BIN)/python $(PIP) --no-deps -e .
 	@touch $@
 
 install: $(STAMP)
@@ -68,7 +67,6 @@ $(SERVE_BIN)/python:
 	$(PYTHON) -m venv $(SERVE_VENV)
 $(SERVE_STAMP): pyproject.toml requirements/prod.txt | $(SERVE_BIN)/python
 	$(SERVE_BIN)/python $(PIP) --require-hashes -r requirements/prod.txt
-	$(SERVE_BIN)/python $(PIP) --no-deps .
 	@touch $@
 
 serve-install: $(SERVE_STAMP)

@@ -112,7 +112,8 @@ def start_pytest(
     """Start one pytest run; with ``quiet`` its output goes to a file, shown when it ends."""
     report = workdir / f"{name.lower()}.xml"
     # Ours first, so a --junitxml in ARGS wins (the counts are then just not shown).
-    cmd = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
+    # The slowest tests are listed at the end, so a run that grows says where.
+    cmd = [sys.executable, "-m", "pytest", f"--junitxml={report}", "--durations=15", *args]
     print(f"\n===== {name}: {' '.join(cmd[1:])}", flush=True)
     if not quiet:
         return Running(name, subprocess.Popen(cmd, cwd=ROOT, env=env), report)  # noqa: S603
