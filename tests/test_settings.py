@@ -114,3 +114,30 @@ def test_make_run_logs_plain_lines_and_production_json():
     assert _log_format("config.settings.local") == "plain"
     assert _log_format("config.settings.production", **production) == "json"
     assert _log_format("config.settings.local", DJANGO_LOG_FORMAT="json") == "json"
+
+
+def test_make_run_prints_each_error_once_and_no_second_request_line():
+    """Django's own console handlers (its ``django`` logger under DEBUG, runserver's
+    ``django.server``) would print a traceback and a 4xx/5xx line beside ours."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').error('Internal Server Error: /boom'); "
+        "logging.getLogger('django.server').warning('\"GET /nope HTTP/1.1\" 404 11'); "
+        "logging.getLogger('django.server').error('\"GET /boom HTTP/1.1\" 500 12')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in clean_environ().items() if k != "DJANGO_LOG_FORMAT"},
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "NO_COLOR": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = (result.stdout + result.stderr).splitlines()
+    assert len([line for line in lines if "Internal Server Error: /boom" in line]) == 1, lines
+    assert [line for line in lines if "HTTP/1.1" in line] == [], lines

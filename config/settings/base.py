@@ -406,14 +406,20 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
             "formatter": env("DJANGO_LOG_FORMAT", default="json"),
-        }
+        },
+        "discard": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's records reach the one handler above, not also its own console handler
+        # (under DEBUG it printed every traceback a second time) or mail_admins.
+        "django": {"handlers": [], "propagate": True},
         # Our request line says it all; Django's own would log each 4xx/5xx a second time
         # without the caller. Errors still come through, with their traceback.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # runserver's access line, again for 4xx/5xx (with no handler of its own it fell to
+        # logging's last resort on stderr): ours covers every request.
+        "django.server": {"handlers": ["discard"], "propagate": False},
         # Six lines at every housekeeping run ("0 Expired ID tokens deleted"); ours is one.
         "oauth2_provider.models": {"level": "WARNING"},
     },

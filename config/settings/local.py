@@ -15,9 +15,10 @@ WEBHOOKS = {
 LOGGING = {
     **LOGGING,
     "handlers": {
+        **LOGGING["handlers"],
         "console": {
             **LOGGING["handlers"]["console"],
             "formatter": env("DJANGO_LOG_FORMAT", default="plain"),
-        }
+        },
     },
 }
