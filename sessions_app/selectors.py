@@ -14,6 +14,7 @@ from django.db.models import (
     IntegerField,
     OrderBy,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -25,8 +26,18 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IContains
 from django.utils import timezone
 
-from sessions_app.enums import HOLDING_STATUSES
-from sessions_app.models import SessionChange
+from sessions_app.enums import HOLDING_STATUSES, SessionStatus
+from sessions_app.models import (
+    Location,
+    Organisation,
+    Selection,
+    SelectionState,
+    Session,
+    SessionChange,
+    SessionSpeaker,
+    Speaker,
+    Track,
+)
 from sessions_app.models.clashes import (  # noqa: F401  (offered with the other reads)
     MAX_SESSION_LENGTH,
     SUMMARY_FIELDS,
@@ -153,8 +164,6 @@ def selection_conflicts(
 ) -> list[dict[str, Any]]:
     """Sessions the registrant holds or waits for that overlap ``session`` and may not: one
     of the two has ``prevent_session_conflicts``. As ``conflict_summary`` names them."""
-    from sessions_app.models import Session
-
     if session.starts_at is None or session.ends_at is None:
         return []
     others = Session.objects.filter(
@@ -172,8 +181,6 @@ def selection_conflicts(
 def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:
     """``{session id: [overlapping sessions]}`` among the registrant's selections (any flag):
     what a reschedule may have made overlap, for the registrant's page to point out."""
-    from sessions_app.models import Session
-
     held = list(
         Session.objects.filter(selections__registrant_id=registrant_id, starts_at__isnull=False)
         .only("id", "name", "starts_at", "ends_at", "prevent_session_conflicts")
@@ -191,8 +198,6 @@ def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:
 
 def holders_clashing_in_locations(*, location_ids: list[int]) -> list[tuple[Any, Any]]:
     """Pairs of holding sessions that overlap within the given locations (one query)."""
-    from sessions_app.models import Session
-
     holders = (
         Session.objects.filter(
             location_id__in=location_ids,
@@ -226,8 +231,6 @@ def _overlapping(items, *, group, slot) -> list[tuple[Any, Any]]:
 def speakers_clashing(*, speaker_ids: list[int]) -> list[tuple[Any, Any, Any]]:
     """``(session, session, speaker)`` for each two held, scheduled sessions of one of
     ``speaker_ids`` that overlap (one query): where a speaker would be in two places."""
-    from sessions_app.models import SessionSpeaker
-
     links = (
         SessionSpeaker.objects.filter(
             speaker_id__in=speaker_ids,
@@ -245,11 +248,6 @@ def agenda_sessions(event: Any) -> QuerySet:
     """``event``'s live sessions as attendees see them, in time order, with what the page
     shows. Each knows its event (read through ``event.sessions``): their times are shown in
     its zone, and reading it per session had cost the calendar feed a query per session."""
-    from django.db.models import Prefetch
-
-    from sessions_app.enums import SessionStatus
-    from sessions_app.models import SessionSpeaker
-
     return (
         event.sessions.filter(session_status=SessionStatus.LIVE)
         .select_related("location", "track")
@@ -308,9 +306,6 @@ def agenda_digest(event: Any) -> str:
     speaker links (on PostgreSQL ~25 ms for 2,800 live sessions, where building the
     calendar takes 2 s); ``tests/test_feeds.py`` checks that the pages read no table it
     leaves out."""
-    from sessions_app.enums import SessionStatus
-    from sessions_app.models import Location, Organisation, Session, SessionSpeaker, Speaker, Track
-
     live = SessionStatus.LIVE
     return rows_digest(
         Organisation.objects.filter(pk=event.organisation_id),
@@ -326,8 +321,6 @@ def agenda_digest(event: Any) -> str:
 def with_waitlist_position(selections: QuerySet) -> QuerySet:
     """Annotate ``waitlist_position`` (1 = next to be seated; None for a seat): how many
     wait before each one in its session, first come first served, in one query."""
-    from sessions_app.models import Selection, SelectionState
-
     waiting = SelectionState.WAITLISTED
     ahead = (
         Selection.objects.filter(session_id=OuterRef("session_id"), state=waiting)
