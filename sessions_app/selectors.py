@@ -28,15 +28,11 @@ from django.utils import timezone
 
 from sessions_app.enums import HOLDING_STATUSES, SessionStatus
 from sessions_app.models import (
-    Location,
-    Organisation,
     Selection,
     SelectionState,
     Session,
     SessionChange,
     SessionSpeaker,
-    Speaker,
-    Track,
 )
 from sessions_app.models.clashes import (  # noqa: F401  (offered with the other reads)
     MAX_SESSION_LENGTH,
@@ -298,24 +294,6 @@ def rows_digest(*querysets: QuerySet) -> str:
     for row in rows[0].union(*rows[1:], all=True).order_by("part", "pk"):
         digest.update(f"{row[0]}\x1d{row[1]}\x1d{row[2]}\x1d".encode())
     return digest.hexdigest()
-
-
-def agenda_digest(event: Any) -> str:
-    """A digest of everything the public agenda and its feeds are made of: the event and
-    its organisation, its tracks, rooms and speakers, and its live sessions with their
-    speaker links (on PostgreSQL ~25 ms for 2,800 live sessions, where building the
-    calendar takes 2 s); ``tests/test_feeds.py`` checks that the pages read no table it
-    leaves out."""
-    live = SessionStatus.LIVE
-    return rows_digest(
-        Organisation.objects.filter(pk=event.organisation_id),
-        type(event).objects.filter(pk=event.pk),
-        Track.objects.filter(event_id=event.pk),
-        Location.objects.filter(event_id=event.pk),
-        Speaker.objects.filter(event_id=event.pk),
-        Session.objects.filter(event_id=event.pk, session_status=live),
-        SessionSpeaker.objects.filter(session__event_id=event.pk, session__session_status=live),
-    )
 
 
 def with_waitlist_position(selections: QuerySet) -> QuerySet:

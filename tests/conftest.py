@@ -66,6 +66,30 @@ def _fresh_redis():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _agenda_versions_at_each_write(request):
+    """Agenda versions (migration 0026) are bumped by triggers that PostgreSQL defers to the
+    commit, and a test in a transaction never commits: there they fire at each write
+    instead, as SQLite's do. Tests with transactions of their own see the commit-time bump.
+    The bodies a process keeps by version are forgotten with the rows of the test."""
+    from sessions_app.public.agenda import local_bodies
+
+    local_bodies.clear()
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    committing = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in names for name in ("transactional_db", "live_server")
+    )
+    if not committing and (marker is not None or "db" in names):
+        request.getfixturevalue("db")
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS agenda_version IMMEDIATE")
+    yield
+
+
 @pytest.fixture
 def unreachable_redis(tmp_path) -> dict:
     """A Redis cache's settings for a socket nobody listens on."""

@@ -164,8 +164,8 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 200},
         },
     }
-# The public agenda's pages and feeds, by the digest of what they are made of (so never
-# stale): kept apart, so that they do not push the default cache's entries out.
+# The public agenda's pages and feeds, by the event's agenda version (so never stale): kept
+# apart, so that they do not push the default cache's entries out.
 CACHES["agenda"]["TIMEOUT"] = env.int("DJANGO_AGENDA_CACHE_SECONDS", default=3600)
 
 # --- Running behind a load balancer ------------------------------------------------------
@@ -289,6 +289,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 SESSION_TOKEN_LIFETIME = timedelta(seconds=OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
+
+# --- The public agenda's pages and feeds (sessions_app.public.agenda) -----------------------
+# Browsers, a CDN or a reverse proxy may keep them this long, and serve them this much longer
+# while they ask again (Cache-Control: public, max-age, stale-while-revalidate).
+AGENDA_MAX_AGE_SECONDS = env.int("DJANGO_AGENDA_MAX_AGE", default=5)
+AGENDA_STALE_SECONDS = env.int("DJANGO_AGENDA_STALE", default=30)
+# Bodies each server process keeps in memory, by agenda version, in bytes.
+AGENDA_LOCAL_CACHE_BYTES = env.int("DJANGO_AGENDA_LOCAL_CACHE_BYTES", default=32 * 1024 * 1024)
 
 # --- The live agenda's stream (sessions_app.public.stream) ---------------------------------
 # How often a stream looks for changes when nothing tells it (SQLite, or while the

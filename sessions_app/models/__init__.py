@@ -6,6 +6,7 @@ One module per concern; every model is importable from ``sessions_app.models``.
 from sessions_app.models.attendance import Registrant, Selection, SelectionState
 from sessions_app.models.clients import ApiClient, ApiRateCounter
 from sessions_app.models.events import (
+    AgendaVersion,
     CustomField,
     CustomFieldChoice,
     Event,
@@ -27,6 +28,7 @@ from sessions_app.models.webhooks import (
 )
 
 __all__ = [
+    "AgendaVersion",
     "ApiClient",
     "ApiRateCounter",
     "CustomField",

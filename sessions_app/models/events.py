@@ -122,6 +122,30 @@ class Event(models.Model):
         return definitions
 
 
+class AgendaVersion(models.Model):
+    """How many times what the public agenda of ``event`` shows has changed: bumped by
+    database triggers (migration 0026) in the transaction of every write to the event, its
+    organisation, tracks, rooms and speakers, its live sessions (seats taken included) and
+    their speaker links, whichever way the write comes. The agenda, its session pages and
+    feeds answer "has it changed?" from this row alone; it only grows, so a version read
+    before a page is built never names a different page later. No row yet reads as 0."""
+
+    # No foreign key in the database: deleting an event deletes its sessions, whose triggers
+    # may write this row again after the delete took it (SQLite runs them at once). A row
+    # left behind names an id that is never handed out again.
+    event = models.OneToOneField(
+        Event,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="agenda_version",
+        db_constraint=False,
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.event_id}@{self.version}"
+
+
 class Track(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tracks")
     name = models.CharField(max_length=255, validators=[_no_nul])

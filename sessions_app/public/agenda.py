@@ -1,14 +1,18 @@
-"""The public agenda: what attendees see. Only live sessions, read straight from the database,
-so a change to a live session shows on the next load; the page, the session pages and the
-feeds answer an ETag of their content and 304 to a client that has it."""
+"""The public agenda: what attendees see. Only live sessions, read from the database, so a
+change to a live session shows on the next load; the page, the session pages and the feeds
+answer an ETag of the event's agenda version and 304 to a client that has it, after one
+query."""
 
 import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import zoneinfo
+from collections import OrderedDict
 from itertools import groupby
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -18,7 +22,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag, urlencode
 
 from sessions_app import selectors
-from sessions_app.models import Event
+from sessions_app.models import AgendaVersion, Event
 from sessions_app.ops.outage import UNAVAILABLE_ERRORS
 from sessions_app.public import feeds, stream
 
@@ -36,8 +40,10 @@ def agenda_index(request):
 
 
 def _event(organisation_slug: str, event_slug: str) -> Event:
+    """The event with its organisation and its agenda version, in one query: all that a
+    client that has the current page needs to be told so."""
     return get_object_or_404(
-        Event.objects.select_related("organisation"),
+        Event.objects.select_related("organisation", "agenda_version"),
         organisation__slug=organisation_slug,
         slug=event_slug,
     )
@@ -47,62 +53,119 @@ def _live(event: Event):
     return selectors.agenda_sessions(event)
 
 
-def conditional(request, response):
-    """ETag from the body; 304 when the client has it. Clients revalidate every time
-    (``no-cache``), so a change shows at once and an unchanged feed costs no body."""
-    etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
-    response["ETag"] = etag
-    patch_cache_control(response, no_cache=True)
-    return get_conditional_response(request, etag=etag, response=response)
+def agenda_version(event: Event) -> int:
+    """How many times what ``event``'s agenda shows has changed (``AgendaVersion``)."""
+    try:
+        return event.agenda_version.version
+    except AgendaVersion.DoesNotExist:
+        return 0
+
+
+def shared_cache_control(response) -> None:
+    """Public pages may be kept by browsers, a CDN or a reverse proxy for a few seconds and
+    served stale a little longer while they ask again: the live stream brings every change
+    to an open agenda anyway (docs: operators/event-day)."""
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.AGENDA_MAX_AGE_SECONDS,
+        stale_while_revalidate=settings.AGENDA_STALE_SECONDS,
+    )
 
 
 def made_of_the_agenda(request, event: Event, build, *, variant: str = "", keep: bool = True):
-    """The response ``build`` makes of ``event``'s agenda, by the digest of what the agenda
-    is made of (``selectors.agenda_digest``) rather than by building it: a client that has
-    it gets 304 and a body made before for the same digest comes from the ``agenda`` cache
-    (unless ``keep`` is false), since at 2,800 live sessions the calendar took 2 s to build
-    for every request, 304s included. ``variant`` is whatever else the body depends on."""
-    digest = selectors.agenda_digest(event)
-    # The event and organisation as this request read them, before the digest: the body
-    # is built of these objects, not of the rows the digest reads after them.
-    read = repr([_columns(event), _columns(event.organisation)])
-    parts = (build.__name__, request.scheme, request.get_host(), variant, read, digest)
+    """The response ``build`` makes of ``event``'s agenda, keyed by the event's agenda
+    version rather than by building it: a client that has it gets 304 without another query,
+    and a body made before at the same version comes from this process's memory or the
+    ``agenda`` cache (unless ``keep`` is false). The version is read with the event, before
+    anything the body is built of, and only grows: a body kept under it is at least as new
+    as it, and no later state of the agenda has the same key. ``variant`` is whatever else
+    the body depends on."""
+    parts = (
+        build.__name__,
+        request.scheme,
+        request.get_host(),
+        variant,
+        str(event.pk),
+        str(agenda_version(event)),
+    )
     key = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
     etag = quote_etag(key)
     answered = get_conditional_response(request, etag=etag)
     if answered is None:
-        made = _kept(key)
+        made = _kept(key) if keep else None
         if made is None:
             built = build()
             made = (built.status_code, dict(built.items()), built.content)
-            # Kept only if nothing changed while it was built (read after the digest, it
-            # could hold a change that a later change takes back, digest and all).
-            if keep and built.status_code == 200 and selectors.agenda_digest(event) == digest:
+            if keep and built.status_code == 200:
                 _keep(key, made)
         status, headers, body = made
         answered = HttpResponse(body, status=status)
         for name, value in headers.items():
             answered[name] = value
     answered["ETag"] = etag
-    patch_cache_control(answered, no_cache=True)
+    shared_cache_control(answered)
     return answered
 
 
-def _columns(instance) -> list:
-    return [getattr(instance, field.attname) for field in instance._meta.concrete_fields]
+class _Bodies:
+    """The bodies this process built or fetched lately, most recent last, up to
+    ``AGENDA_LOCAL_CACHE_BYTES`` in all: a crowd on one agenda costs no cache round trip."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, tuple] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            made = self._items.get(key)
+            if made is not None:
+                self._items.move_to_end(key)
+            return made
+
+    def put(self, key: str, made) -> None:
+        size = len(made[2])
+        limit = settings.AGENDA_LOCAL_CACHE_BYTES
+        if size > limit:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = made
+            self._size += size
+            while self._size > limit:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped[2])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+
+local_bodies = _Bodies()
 
 
 def _kept(key: str):
-    """A body the ``agenda`` cache keeps, or None; None too when the cache (Redis) cannot
-    be reached: the page is then built, as it was before there was a cache."""
+    """A body kept in this process or the ``agenda`` cache, or None; None too when the
+    cache (Redis) cannot be reached: the page is then built, as it was before there was a
+    cache."""
+    made = local_bodies.get(key)
+    if made is not None:
+        return made
     try:
-        return caches["agenda"].get(key)
+        made = caches["agenda"].get(key)
     except UNAVAILABLE_ERRORS as exc:
         logger.warning("agenda cache unavailable: %s", exc)
         return None
+    if made is not None:
+        local_bodies.put(key, made)
+    return made
 
 
 def _keep(key: str, made) -> None:
+    local_bodies.put(key, made)
     try:
         caches["agenda"].set(key, made)
     except UNAVAILABLE_ERRORS as exc:
@@ -118,8 +181,6 @@ def _day(raw: str | None) -> dt.date | None:
 
 def agenda_event(request, organisation_slug: str, event_slug: str):
     event = _event(organisation_slug, event_slug)
-    # Before the sessions are read: the stream sends what changes after what the page shows.
-    cursor = stream.page_cursor(event)
     track_raw = request.GET.get("track", "")
     track_id = int(track_raw) if track_raw.isascii() and track_raw.isdigit() else None
     if track_id is not None and len(track_raw) >= 19:
@@ -128,6 +189,10 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
     chosen_day = _day(request.GET.get("day"))
 
     def agenda_page():
+        # Before the sessions are read: the stream sends what changes after what the page
+        # shows. A page kept at this version keeps this cursor: what the history holds
+        # after it either changes the version or is no change to the page.
+        cursor = stream.page_cursor(event)
         zone = zoneinfo.ZoneInfo(event.timezone)
         sessions = _live(event)
         if track_id is not None:
@@ -165,7 +230,7 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
         }
         return render(request, "agenda/event.html", context)
 
-    variant = "\x1f".join([str(cursor), str(chosen_day), str(track_id), search])
+    variant = "\x1f".join([str(chosen_day), str(track_id), search])
     # A searched page is not kept: any text makes one, and they would crowd the cache.
     return made_of_the_agenda(request, event, agenda_page, variant=variant, keep=not search)
 
@@ -173,15 +238,19 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
 def agenda_session(request, organisation_slug: str, event_slug: str, pk: int):
     """A live session's own page: its ``direct_link``."""
     event = _event(organisation_slug, event_slug)
-    session = _live(event).filter(pk=pk).first()
-    if session is None:
-        raise Http404("No such session on the agenda.")
-    context = {
-        "event": event,
-        "session": session,
-        "agenda_url": reverse("agenda:event", args=[organisation_slug, event_slug]),
-    }
-    return conditional(request, render(request, "agenda/session.html", context))
+
+    def session_page():
+        session = _live(event).filter(pk=pk).first()
+        if session is None:
+            raise Http404("No such session on the agenda.")
+        context = {
+            "event": event,
+            "session": session,
+            "agenda_url": reverse("agenda:event", args=[organisation_slug, event_slug]),
+        }
+        return render(request, "agenda/session.html", context)
+
+    return made_of_the_agenda(request, event, session_page, variant=str(pk))
 
 
 def session_url(request, event: Event):
