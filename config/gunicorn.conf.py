@@ -1,29 +1,39 @@
 """gunicorn settings for `make serve` and production: `gunicorn -c config/gunicorn.conf.py`.
 
-Everything comes from the environment (README, "Run in production"). Each worker keeps
-its own persistent database connection (CONN_MAX_AGE), so the app is not preloaded.
+Everything comes from the environment (docs: operators). The app is not preloaded: each
+worker opens its own database connections.
 """
 
 import multiprocessing
 import os
 
-# Sync workers (WSGI) by default. GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker serves
-# the ASGI application instead, where the live agenda's streams stay open without holding a
-# worker (README, "The public agenda, live"); the rest of the app runs as before.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-ASGI = "uvicorn" in worker_class.lower()
+# ASGI by default: uvicorn workers (config.asgi_worker), where an open agenda stream holds no
+# thread and no database connection, and each worker takes its connections from a small
+# pool (config.asgi sets DJANGO_DB_POOL). GUNICORN_WORKER_CLASS=sync serves the WSGI
+# application with sync workers instead: each answers one request at a time with its own
+# persistent connection, and an agenda stream is a short look that the browser repeats
+# every second (docs: operators/event-day, "WSGI mode").
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.asgi_worker.Worker")
+ASGI = worker_class != "sync" and "sync" not in worker_class.lower()
 wsgi_app = "config.asgi:application" if ASGI else "config.wsgi:application"
 bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
 
-# Sync workers: each answers one request at a time, so the count is the concurrency.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# ASGI: one event loop per core. Sync workers answer one request at a time each, so their
+# count is the concurrency.
+workers = int(
+    os.environ.get(
+        "WEB_CONCURRENCY",
+        multiprocessing.cpu_count() if ASGI else multiprocessing.cpu_count() * 2 + 1,
+    )
+)
 # A request that runs longer than this is killed (the worker restarts); on SIGTERM a worker
 # gets graceful_timeout seconds to finish the requests it has before it is stopped.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then so a slow leak cannot grow for ever; jitter spreads restarts.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# Recycle sync workers now and then so a slow leak cannot grow for ever; jitter spreads the
+# restarts. Not ASGI workers by default: each recycle would send their open agendas away.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0" if ASGI else "5000"))
 max_requests_jitter = max_requests // 10
 
 # The load balancer's address(es): only they may tell us the scheme (X-Forwarded-Proto).

@@ -126,29 +126,6 @@ def test_under_wsgi_a_stream_can_stay_open_for_a_while_when_configured(client, e
     assert ": keep-alive\n\n" in body  # it stayed open, and said so while nothing changed
 
 
-def test_under_asgi_the_stream_stays_open_and_sends_what_changed(event, settings):
-    from asgiref.sync import async_to_sync
-    from django.test import AsyncClient
-
-    settings.AGENDA_STREAM_POLL_SECONDS = 0.05
-    settings.AGENDA_STREAM_MAX_SECONDS = 0.4
-    session = f.live(event=event)
-    seen = start()
-    services.session_update(session_id=session.pk, data={"name": "Async"}, actor=services.SYSTEM)
-
-    async def read():
-        response = await AsyncClient().get(
-            "/agenda/acme/summit/stream", headers={"Last-Event-ID": str(seen)}
-        )
-        assert response["Content-Type"] == "text/event-stream"
-        return [chunk.decode() async for chunk in response.streaming_content]
-
-    chunks = async_to_sync(read)()
-
-    (message,) = parse(chunks)
-    assert "Async" in message["data"]["html"]
-
-
 def test_a_refused_write_sends_nothing_and_each_committed_change_sends_one(event):
     """The outbox is the history: a refusal leaves no row, a write exactly one per change."""
     from django.core.exceptions import ValidationError

@@ -94,7 +94,9 @@ def database_config(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail,
     and a LIKE that ignores case beyond ASCII (config.sqlite3).
 
-    A server database keeps its connections open between requests (``CONN_MAX_AGE``) and
+    Under ASGI (``DJANGO_DB_POOL``, set by config.asgi) a server database's connections come
+    from a pool of ``DJANGO_DB_POOL_SIZE`` per process. Otherwise (WSGI, ``runserver``, the
+    worker) a server database keeps its connections open between requests (``CONN_MAX_AGE``) and
     checks one before reusing it, unless a request used it without an error in the last
     ``DB_HEALTH_CHECK_DELAY`` seconds (config.postgresql), so a busy connection costs no
     extra round trip and a database restart at most one 503 per connection.
@@ -113,9 +115,19 @@ def database_config(url: str) -> dict:
     else:
         if db["ENGINE"] == "django.db.backends.postgresql":
             db["ENGINE"] = "config.postgresql"
-        db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
-        db["CONN_HEALTH_CHECKS"] = True
         options = db.setdefault("OPTIONS", {})
+        if env.bool("DJANGO_DB_POOL", default=False):
+            # Under ASGI (config.asgi): each request's thread borrows a connection and gives
+            # it back at its end; the process never holds more than the pool's size.
+            db["CONN_MAX_AGE"] = 0
+            options["pool"] = {
+                "min_size": 1,
+                "max_size": env.int("DJANGO_DB_POOL_SIZE", default=4),
+                "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+            }
+        else:
+            db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+            db["CONN_HEALTH_CHECKS"] = True
         options.setdefault("connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3))
         if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
             options.update(server_side_binding=True, prepare_threshold=5)
@@ -307,7 +319,14 @@ AGENDA_STREAM_FALLBACK_SECONDS = env.float("DJANGO_AGENDA_STREAM_FALLBACK", defa
 # comes back after a second).
 AGENDA_STREAM_MAX_SECONDS = env.float("DJANGO_AGENDA_STREAM_MAX", default=300.0)
 AGENDA_STREAM_WSGI_SECONDS = env.float("DJANGO_AGENDA_STREAM_WSGI", default=0.0)
-AGENDA_STREAM_HEARTBEAT_SECONDS = 15.0
+AGENDA_STREAM_HEARTBEAT_SECONDS = env.float("DJANGO_AGENDA_STREAM_HEARTBEAT", default=15.0)
+# Under ASGI: how many open streams one server process holds (the next is answered 503 with
+# Retry-After, before it touches the database), how many messages a stream may have waiting
+# before it is cut off as too slow (heartbeats included: a client that vanished fills it),
+# and over how many seconds the streams sent away by a restart spread their return.
+AGENDA_STREAM_MAX_OPEN = env.int("DJANGO_AGENDA_STREAM_MAX_OPEN", default=6000)
+AGENDA_STREAM_QUEUE = env.int("DJANGO_AGENDA_STREAM_QUEUE", default=32)
+AGENDA_STREAM_RETRY_SPREAD_SECONDS = env.float("DJANGO_AGENDA_STREAM_RETRY_SPREAD", default=10.0)
 
 # How often an open schedule grid looks for other people's changes (an ETag poll).
 SCHEDULE_GRID_POLL_SECONDS = env.float("DJANGO_SCHEDULE_GRID_POLL", default=4.0)

@@ -16,40 +16,32 @@ already. A missing id holds it until the id appears or a row after it is
 ``GAP_GRACE_SECONDS`` old (then it was rolled back), as the webhooks' outbox does; the
 event's changes past it are sent once all the same.
 
-Under an ASGI server a stream is a coroutine that stays open (up to
-``AGENDA_STREAM_MAX_SECONDS``) and holds no thread; on PostgreSQL it sleeps until the
-database notifies that its event changed (``sessions_app.public.notify``), elsewhere it polls.
-Under WSGI (gunicorn's sync workers in ``make serve``, ``runserver``) an open stream would
-hold a whole worker, so there it sends what is new and ends (``AGENDA_STREAM_WSGI_SECONDS``,
-default 0: one look); the browser's EventSource comes back after the ``retry`` of 1 s with
-``Last-Event-ID``, so a change still shows within about a second, at the cost of one short
-request per second per open agenda.
+Under an ASGI server (``make serve``) the streams stay open and a process reads each change
+once for all of them (``sessions_app.public.hub``). Under WSGI (``runserver``, gunicorn's
+sync workers) an open stream would hold a whole worker, so there it sends what is new and
+ends (``sync_stream``: ``AGENDA_STREAM_WSGI_SECONDS``, default 0: one look); the browser's
+EventSource comes back after the ``retry`` of 1 s with ``Last-Event-ID``, so a change still
+shows within about a second, at the cost of one short request, and a few queries, per
+second per open agenda.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import re
 import time
 import zoneinfo
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from sessions_app import selectors
 from sessions_app.models import Event, SessionChange
-from sessions_app.public import notify
 from sessions_app.selectors import newest_settled_id, settled_now
 
 BATCH = 200
@@ -60,16 +52,11 @@ CARRIED = 50
 CURSOR_PATTERN = re.compile(rf"(\d{{1,18}})(?::(\d{{1,18}}(?:,\d{{1,18}}){{0,{CARRIED - 1}}}))?")
 
 
-def _settings(*, held: bool) -> tuple[float, float, float]:
-    lifetime = (
-        getattr(settings, "AGENDA_STREAM_MAX_SECONDS", 300.0)
-        if held
-        else getattr(settings, "AGENDA_STREAM_WSGI_SECONDS", 0.0)
-    )
+def _settings() -> tuple[float, float, float]:
     return (
         getattr(settings, "AGENDA_STREAM_POLL_SECONDS", 0.5),
         getattr(settings, "AGENDA_STREAM_HEARTBEAT_SECONDS", 15.0),
-        lifetime,
+        getattr(settings, "AGENDA_STREAM_WSGI_SECONDS", 0.0),
     )
 
 
@@ -192,13 +179,16 @@ def _session_message(event: Event, session_id: int, session, cursor: Cursor) -> 
     )
 
 
-def _start_cursor(request) -> Cursor:
+def requested_cursor(request) -> Cursor | None:
+    """The cursor a stream request names (``Last-Event-ID``, or ``last_id`` from the page),
+    or None: then the stream starts now."""
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_id") or ""
-    return Cursor.parse(raw) or start_cursor()
+    return Cursor.parse(raw)
 
 
-def _sync_stream(event: Event, cursor: Cursor) -> Iterator[str]:
-    poll, heartbeat, lifetime = _settings(held=False)
+def sync_stream(event: Event, cursor: Cursor) -> Iterator[str]:
+    """A stream under WSGI: what is new, then the end (the browser comes back)."""
+    poll, heartbeat, lifetime = _settings()
     started = last_sent = time.monotonic()
     yield "retry: 1000\n\n"
     try:
@@ -215,51 +205,3 @@ def _sync_stream(event: Event, cursor: Cursor) -> Iterator[str]:
             time.sleep(poll)
     finally:
         close_old_connections()
-
-
-async def _async_stream(event: Event, cursor: Cursor) -> AsyncIterator[str]:
-    poll, heartbeat, lifetime = _settings(held=True)
-    fallback = getattr(settings, "AGENDA_STREAM_FALLBACK_SECONDS", 5.0)
-    started = last_sent = time.monotonic()
-    read = sync_to_async(changes_since)
-    listener = notify.bell()
-    with listener.subscribe(event.pk) if listener is not None else contextlib.nullcontext() as rung:
-        yield "retry: 1000\n\n"
-        while time.monotonic() - started < lifetime:
-            if rung is not None:
-                rung.clear()  # before the read: a change during it rings again
-            cursor, messages = await read(event, cursor)
-            if messages:
-                yield "".join(messages)
-                last_sent = time.monotonic()
-            elif time.monotonic() - last_sent >= heartbeat:
-                yield ": keep-alive\n\n"
-                last_sent = time.monotonic()
-            if rung is None:
-                await asyncio.sleep(poll)
-                continue
-            # Until the listener is in, poll; it rings everyone once it is.
-            wait = min(
-                fallback if listener.listening else poll,
-                heartbeat,
-                max(lifetime - (time.monotonic() - started), 0),
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(rung.wait(), timeout=wait)
-
-
-def agenda_stream(request, organisation_slug: str, event_slug: str):
-    event = get_object_or_404(
-        Event.objects.select_related("organisation"),
-        organisation__slug=organisation_slug,
-        slug=event_slug,
-    )
-    cursor = _start_cursor(request)
-    if isinstance(request, ASGIRequest):
-        content = _async_stream(event, cursor)
-    else:
-        content = _sync_stream(event, cursor)
-    response = StreamingHttpResponse(content, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
-    return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.public import agenda, stream
+from sessions_app.public import agenda, live
 
 app_name = "agenda"
 
@@ -12,6 +12,6 @@ urlpatterns = [
     path(f"{EVENT}/", agenda.agenda_event, name="event"),
     path(f"{EVENT}.ics", agenda.agenda_ics, name="ics"),
     path(f"{EVENT}/schedule.json", agenda.agenda_schedule, name="schedule"),
-    path(f"{EVENT}/stream", stream.agenda_stream, name="stream"),
+    path(f"{EVENT}/stream", live.agenda_stream, name="stream"),
     path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
 ]
