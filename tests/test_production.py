@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -78,12 +79,12 @@ def production(tmp_path):
 
 
 @contextlib.contextmanager
-def serving(tmp_path, **extra_env: str):
+def serving(tmp_path, pg_settings: dict[str, str] | None = None, **extra_env: str):
     """`make serve` on a cluster of its own: (server, db, API client, log path)."""
     bindir = pg_cluster.find_bindir()
     assert bindir is not None, "the PostgreSQL run has server binaries"
     port = _free_port()
-    with pg_cluster.cluster(bindir) as db:
+    with pg_cluster.cluster(bindir, extra_settings=pg_settings) as db:
         env = {
             key: value
             for key, value in os.environ.items()
@@ -226,14 +227,13 @@ def test_make_serve_survives_a_database_outage(production):
     assert not [r for r in requests if r["status"] >= 500 and r["status"] != 503]
 
 
-def test_make_serve_with_uvicorn_workers_keeps_the_live_stream_open(tmp_path):
-    """GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker: the ASGI application, where a
-    stream stays open and a change made through the API arrives on it. Polling is set to
-    30 s: the change comes within 2 s because PostgreSQL notifies the stream's process,
-    whichever of the two workers made it."""
+def test_make_serve_runs_asgi_and_keeps_the_live_stream_open(tmp_path):
+    """`make serve` serves the ASGI application (uvicorn workers), where a stream stays
+    open and a change made through the API arrives on it. Polling is set to 30 s: the
+    change comes within 2 s because PostgreSQL notifies the stream's process, whichever of
+    the two workers made it."""
     with serving(
         tmp_path,
-        GUNICORN_WORKER_CLASS="uvicorn_worker.UvicornWorker",
         DJANGO_AGENDA_STREAM_POLL="30",
         DJANGO_AGENDA_STREAM_FALLBACK="30",
     ) as running:
@@ -273,7 +273,151 @@ def test_make_serve_with_uvicorn_workers_keeps_the_live_stream_open(tmp_path):
         # The rest of the app answers as under the sync workers.
         assert server.call("GET", "/readyz")[0] == 200
         assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
-        assert "uvicorn" in log_path.read_text().lower()
+        assert "Using worker: config.asgi_worker.Worker" in log_path.read_text()
+
+
+def test_make_serve_in_wsgi_mode_answers_a_stream_with_one_look(tmp_path):
+    """GUNICORN_WORKER_CLASS=sync: the WSGI application under sync workers, where a stream
+    answers what is new and ends, and the browser comes back after its retry."""
+    with serving(tmp_path, GUNICORN_WORKER_CLASS="sync") as running:
+        server, _, _, log_path = running
+        status, headers, body = server.call("GET", "/agenda/demo/demo-conf/stream")
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/event-stream")
+        assert body.startswith(b"retry: 1000\n\n")  # and it ended: read() returned
+        assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
+        assert "Using worker: sync" in log_path.read_text()
+
+
+async def _open_streams(port: int, count: int, path: str):
+    """``count`` agenda streams as browsers open them: (reader, writer) pairs whose response
+    headers were read, and how many were refused."""
+    import asyncio
+
+    opened, refused = [], 0
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Accept: text/event-stream\r\nX-Forwarded-Proto: https\r\n\r\n"
+    ).encode()
+
+    async def one():
+        nonlocal refused
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            refused += 1
+            writer.close()
+            return
+        opened.append((reader, writer))
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return opened, refused
+
+
+def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(tmp_path):
+    """max_connections = 20: 200 open streams on one server (2 workers) cost no connection
+    each; a change made through the API reaches every one of them, the API answers 200
+    meanwhile, and the server's connections stay a few per process."""
+    import asyncio
+
+    with serving(tmp_path, pg_settings={"max_connections": "20"}) as running:
+        server, db, client, log_path = running
+        port = int(server.base.rsplit(":", 1)[1])
+        bearer = {"Authorization": f"Bearer {_token(server, client)}"}
+        status, _, body = server.call(
+            "GET", "/api/v1/sessions?session_status=live&per-page=1", headers=bearer
+        )
+        assert status == 200, body
+        session = json.loads(body)["items"][0]
+
+        def connections() -> int:
+            import psycopg
+
+            with psycopg.connect(
+                host=str(db.socket_dir), port=db.port, user="postgres", dbname="postgres"
+            ) as conn:
+                return conn.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity "
+                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                ).fetchone()[0]
+
+        async def scenario():
+            streams, refused = await _open_streams(port, 200, "/agenda/demo/demo-conf/stream")
+            await asyncio.sleep(1)  # every stream is in its process's hub
+            during = connections()
+
+            def patch():
+                return server.call(
+                    "PATCH",
+                    f"/api/v1/sessions/{session['id']}",
+                    b'{"name": "Seen by the crowd"}',
+                    {**bearer, "Content-Type": "application/json"},
+                )
+
+            status, _, body = await asyncio.to_thread(patch)
+            assert status == 200, body
+
+            async def sees(reader) -> bool:
+                received = b""
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(15):
+                        while b"Seen by the crowd" not in received:
+                            chunk = await reader.read(65536)
+                            if not chunk:
+                                return False
+                            received += chunk
+                return b"Seen by the crowd" in received
+
+            seen = await asyncio.gather(*(sees(reader) for reader, _ in streams))
+            reads = [await asyncio.to_thread(server.call, "GET", "/api/v1/sessions?per-page=5",
+                                             None, bearer) for _ in range(5)]  # fmt: skip
+            after = connections()
+
+            # A deploy: gunicorn replaces its workers (HUP). Each stream is told when to come
+            # back, spread over seconds, and ends.
+            os.kill(_gunicorn_master(log_path), signal.SIGHUP)
+
+            async def goodbye(reader) -> int | None:
+                rest = b""
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(30):
+                        while chunk := await reader.read(65536):
+                            rest += chunk
+                hints = [line for line in rest.split(b"\n") if line.startswith(b"retry: ")]
+                return int(hints[-1][7:]) if hints else None
+
+            retries = await asyncio.gather(*(goodbye(reader) for reader, _ in streams))
+            for _, writer in streams:
+                writer.close()
+            back, _ = await _open_streams(port, 20, "/agenda/demo/demo-conf/stream")
+            for _, writer in back:
+                writer.close()
+            return (
+                len(streams), refused, sum(seen), during, after, [r[0] for r in reads],
+                retries, len(back),
+            )  # fmt: skip
+
+        opened, refused, seen, during, after, statuses, retries, back = asyncio.run(scenario())
+
+        assert (opened, refused) == (200, 0)
+        assert seen == 200
+        assert statuses == [200] * 5
+        # 2 web processes x (a pool of up to 4 + the listener) + the worker's 1.
+        assert during <= 11 and after <= 11, (during, after)
+        assert all(retry is not None and 1000 <= retry <= 11000 for retry in retries), retries
+        assert len(set(retries)) > 100  # spread over the window, not one instant
+        assert back == 20  # the new workers take them
+        sent_away = re.findall(r"Sent (\d+) open agenda stream\(s\) away", log_path.read_text())
+        assert sum(map(int, sent_away)) == 200  # by the two old workers
+        assert "Traceback" not in log_path.read_text()
+
+
+def _gunicorn_master(log_path: Path) -> int:
+    """The pid of gunicorn's arbiter, from its log line "Starting gunicorn ... [pid]"."""
+    found = re.findall(r"\[(\d+)\] \[INFO\] Starting gunicorn", log_path.read_text())
+    assert found, log_path.read_text()
+    return int(found[-1])
 
 
 def test_make_serve_runs_the_worker_that_delivers_webhooks_through_an_outage(tmp_path):

@@ -119,11 +119,17 @@ def database_config(url: str) -> dict:
         if env.bool("DJANGO_DB_POOL", default=False):
             # Under ASGI (config.asgi): each request's thread borrows a connection and gives
             # it back at its end; the process never holds more than the pool's size.
+            # A connection is checked as it is handed out (an empty query), so one that the
+            # database closed while idle is replaced rather than failing a request; a pool
+            # that cannot connect gives up after 2 s and tries again at the next request,
+            # so service comes back as soon as the database does.
             db["CONN_MAX_AGE"] = 0
+            db["CONN_HEALTH_CHECKS"] = True
             options["pool"] = {
                 "min_size": 1,
                 "max_size": env.int("DJANGO_DB_POOL_SIZE", default=4),
-                "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+                "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=3.0),
+                "reconnect_timeout": 2.0,
             }
         else:
             db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
