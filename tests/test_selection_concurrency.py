@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from sessions_app import services
+from sessions_app import selectors, services
 from sessions_app.models import Selection, Session, SessionChange
 from tests import factories as f
 
@@ -98,3 +98,46 @@ def test_one_registrant_racing_for_two_guarded_overlapping_sessions_gets_one(db)
         )
         assert codes == ["ok", "selection_conflict"]
         assert Selection.objects.filter(registrant=ada).count() == 1
+
+
+def test_the_registration_rush_500_registrants_in_the_same_second(db):
+    """Registration opens: 500 registrants choose the popular workshop (150 seats, waitlist
+    allowed) and a talk, from 100 connections at once (5 registrants each, back to back).
+    Exactly 150 seats, 350 waiting in a single line, every talk seat taken, no error and no
+    deadlock, and the agenda's version moved with the seats it shows."""
+    from sessions_app.models import AgendaVersion
+
+    event = f.event()
+    popular = f.live(event=event, capacity=150, start="10:00", end="11:00")
+    talk = f.live(event=event, capacity=1000, start="12:00", end="13:00")
+    people = [f.registrant(event=event) for _ in range(500)]
+    version_before = AgendaVersion.objects.get(event=event).version
+
+    def five(group):
+        def run():
+            return [
+                (
+                    select(person, popular, waitlist=True)().selection.state,
+                    select(person, talk)().selection.state,
+                )
+                for person in group
+            ]
+
+        return run
+
+    results = race([five(people[n : n + 5]) for n in range(0, 500, 5)], timeout=120)
+
+    errors = [r for r in results if not isinstance(r, list)]
+    assert errors == []
+    states = [pair for group in results for pair in group]
+    assert [p for p, _ in states].count("selected") == 150
+    assert [p for p, _ in states].count("waitlisted") == 350
+    assert {t for _, t in states} == {"selected"}
+    stored = {s.pk: s for s in Session.objects.filter(pk__in=[popular.pk, talk.pk])}
+    assert (stored[popular.pk].seats_taken, stored[popular.pk].waitlist_count) == (150, 350)
+    assert stored[talk.pk].seats_taken == 500
+    waiting = selectors.with_waitlist_position(
+        Selection.objects.filter(session=popular, state="waitlisted")
+    ).values_list("waitlist_position", flat=True)
+    assert sorted(waiting) == list(range(1, 351))
+    assert AgendaVersion.objects.get(event=event).version >= version_before + 1000
