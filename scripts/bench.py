@@ -25,6 +25,9 @@ What it does, all on this machine:
    a burst of noise in one slice moves one ratio of ten), and each scenario's p50 at the
    largest size over the smallest, the sizes measured side by side.
 
+6. then the event-day section (scripts/bench_eventday.py, ``--agendas``): open agendas on
+   one server, the agenda page and its 304 against a static file, the registration rush.
+
 Figures, not assertions: compare runs on the same machine. The load comes from this
 process (asyncio), so it shares the machine's two cores with the server, as it does for
 the reference endpoints it is compared with.
@@ -505,6 +508,10 @@ def main() -> int:
     )
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
     parser.add_argument(
+        "--agendas", default="1000,5000,10000",
+        help="the event-day section's open agendas, comma list (empty: skip the section)",
+    )  # fmt: skip
+    parser.add_argument(
         "--durable", action="store_true",
         help="commits wait for the disk, as in production (fsync, synchronous_commit and "
         "full_page_writes on; the throwaway cluster has them off by default)",
@@ -562,6 +569,15 @@ def main() -> int:
             errors = [line for site in sites for line in site.stop()]
             if errors:
                 print("\nThe server logged errors:\n" + "\n".join(errors[:20]))
+        if args.agendas:
+            import bench_eventday
+
+            bench_eventday.event_day(
+                cluster,
+                agendas=[int(n) for n in args.agendas.split(",")],
+                seconds=args.seconds,
+                rounds=args.rounds,
+            )
     return 0
 
 

@@ -38,8 +38,14 @@ INSTALLED_APPS = [
     "sessions_app",
 ]
 
+# Set by config.asgi: served by an ASGI server (make serve), where requests run in threads of
+# their own, take their database connections from a pool and wait their turn at the gate.
+ASGI = env.bool("DJANGO_ASGI", default=False)
+
 MIDDLEWARE = [
-    # Outermost: every answer, even a 500 or a health check, gets a request id and a log line.
+    # Under ASGI, requests beyond the database pool's size wait here for their turn.
+    *(["sessions_app.ops.gate.RequestGate"] if ASGI else []),
+    # Every answer, even a 500 or a health check, gets a request id and a log line.
     "sessions_app.ops.request_log.RequestLogMiddleware",
     # Before the host check and the HTTPS redirect, which a balancer's probe must not meet.
     "sessions_app.ops.health.HealthCheckMiddleware",
@@ -90,11 +96,16 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
 
+# Under ASGI, how many requests of a process run at once (sessions_app.ops.gate); each may
+# hold one connection of the process's pool, which has one more for the live agenda.
+ASGI_CONCURRENT_REQUESTS = env.int("DJANGO_DB_POOL_SIZE", default=4)
+
+
 def database_config(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail,
     and a LIKE that ignores case beyond ASCII (config.sqlite3).
 
-    Under ASGI (``DJANGO_DB_POOL``, set by config.asgi) a server database's connections come
+    Under ASGI (``DJANGO_ASGI``, set by config.asgi) a server database's connections come
     from a pool of ``DJANGO_DB_POOL_SIZE`` per process. Otherwise (WSGI, ``runserver``, the
     worker) a server database keeps its connections open between requests (``CONN_MAX_AGE``) and
     checks one before reusing it, unless a request used it without an error in the last
@@ -116,7 +127,7 @@ def database_config(url: str) -> dict:
         if db["ENGINE"] == "django.db.backends.postgresql":
             db["ENGINE"] = "config.postgresql"
         options = db.setdefault("OPTIONS", {})
-        if env.bool("DJANGO_DB_POOL", default=False):
+        if env.bool("DJANGO_DB_POOL", default=ASGI):
             # Under ASGI (config.asgi): each request's thread borrows a connection and gives
             # it back at its end; the process never holds more than the pool's size.
             # A connection is checked as it is handed out (an empty query), so one that the
@@ -127,7 +138,8 @@ def database_config(url: str) -> dict:
             db["CONN_HEALTH_CHECKS"] = True
             options["pool"] = {
                 "min_size": 1,
-                "max_size": env.int("DJANGO_DB_POOL_SIZE", default=4),
+                # The requests' turns (sessions_app.ops.gate), and the live agenda's reader.
+                "max_size": ASGI_CONCURRENT_REQUESTS + 1,
                 "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=3.0),
                 "reconnect_timeout": 2.0,
             }

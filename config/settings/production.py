@@ -20,10 +20,12 @@ X_FRAME_OPTIONS = "DENY"
 # Static files (admin CSS, the API docs' Swagger UI) served by the app itself after
 # collectstatic: no CDN and no separate static server needed. (In development runserver
 # serves them; in tests there is no collected directory to serve from.)
+# After the request log (and the gate, under ASGI): static files are logged too.
+_LOG = MIDDLEWARE.index("sessions_app.ops.request_log.RequestLogMiddleware") + 1  # noqa: F405
 MIDDLEWARE = [
-    MIDDLEWARE[0],  # noqa: F405  (SecurityMiddleware)
+    *MIDDLEWARE[:_LOG],  # noqa: F405
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[1:],  # noqa: F405
+    *MIDDLEWARE[_LOG:],  # noqa: F405
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

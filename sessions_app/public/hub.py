@@ -259,6 +259,7 @@ class Hub:
         """The event's reader: after each notification (or poll), one read for every stream."""
         poll = _setting("AGENDA_STREAM_POLL_SECONDS", 0.5)
         fallback = _setting("AGENDA_STREAM_FALLBACK_SECONDS", 5.0)
+        coalesce = _setting("AGENDA_STREAM_COALESCE_SECONDS", 0.05)
         listener = notify.bell()
         with listener.subscribe(topic.event.pk) if listener else contextlib.nullcontext() as rung:
             while True:
@@ -292,6 +293,9 @@ class Hub:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(rung.wait(), wait)
+                # A moment before the read: the writes of one burst (a grid drag, an import)
+                # come in one read, and the writer has given its connection back to the pool.
+                await asyncio.sleep(coalesce)
 
     async def _beat(self) -> None:
         """Every heartbeat, a comment to every stream: proxies keep the connection, and a

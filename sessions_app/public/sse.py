@@ -1,0 +1,144 @@
+"""The live agenda's streams served straight from ASGI, beside Django's handler.
+
+Django answers each ASGI request inside a context whose sync parts (here: WhiteNoise and
+the project's own middleware, which run in a thread) get a thread of their own, and that
+thread lives as long as the response: for a stream, for minutes. Ten thousand open agendas
+were ten thousand idle threads and about 60 KB each. ``config.asgi`` therefore sends the
+stream URL here: a small ASGI application that does what the middleware would do for it
+(the host check, the request id and the log line) and hands the connection to this
+process's hub (``sessions_app.public.hub``), with no thread and no database connection of
+its own. Under WSGI, and in Django's test client, the same URL is the view of
+``sessions_app.public.live``, which answers the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import re
+import time
+import uuid
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from sessions_app.ops.request_log import current_request_id, request_logger
+from sessions_app.public.hub import hub
+from sessions_app.public.stream import Cursor
+
+PATH = re.compile(r"^/agenda/(?P<organisation>[-a-zA-Z0-9_]+)/(?P<event>[-a-zA-Z0-9_]+)/stream$")
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
+
+
+def handles(scope) -> re.Match | None:
+    """The match of a stream URL for an HTTP request, or None for anything else."""
+    if scope["type"] != "http":
+        return None
+    return PATH.match(scope["path"])
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+async def _answer(send, status: int, text: str, extra: list | None = None) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+                *(extra or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def app(scope, receive, send, match: re.Match) -> None:
+    started = time.perf_counter()
+    headers = _headers(scope)
+    incoming = headers.get("x-request-id", "")
+    request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+    token = current_request_id.set(request_id)
+    status = await _serve(scope, receive, send, match, headers, request_id)
+    request_logger.info(
+        "%s %s %s",
+        scope["method"],
+        scope["path"],
+        status,
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    current_request_id.reset(token)
+
+
+async def _serve(scope, receive, send, match, headers, request_id) -> int:
+    rid = [(b"x-request-id", request_id.encode())]
+    domain, _ = split_domain_port(headers.get("host", ""))
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        await _answer(send, 400, "Bad Request: this host is not served here.\n", rid)
+        return 400
+    if scope["method"] not in ("GET", "HEAD"):
+        await _answer(send, 405, "Method Not Allowed\n", [(b"allow", b"GET, HEAD"), *rid])
+        return 405
+    if hub.full():
+        retry = str(random.randint(2, 10)).encode()  # noqa: S311  (spread, not a secret)
+        await _answer(
+            send,
+            503,
+            "This server holds as many live agendas as it can; try again in a few seconds.\n",
+            [(b"retry-after", retry), *rid],
+        )
+        return 503
+    event = await hub.event(match["organisation"], match["event"])
+    if event is None:
+        await _answer(send, 404, "No such event.\n", rid)
+        return 404
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    raw = headers.get("last-event-id") or (query.get("last_id") or [""])[0]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"text/event-stream"),
+                (b"cache-control", b"no-cache"),
+                (b"x-accel-buffering", b"no"),
+                (b"x-content-type-options", b"nosniff"),
+                *rid,
+            ],
+        }
+    )
+    if scope["method"] == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+        return 200
+    messages = hub.stream(event, Cursor.parse(raw))
+
+    async def pump() -> None:
+        async with contextlib.aclosing(messages):
+            async for text in messages:
+                await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    writer = asyncio.ensure_future(pump())
+    watcher = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (writer, watcher):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await writer
+    return 200
