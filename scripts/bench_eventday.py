@@ -245,7 +245,7 @@ async def open_agendas_round(server: Server, db: Database, fixtures: dict, count
 
 def page_rates(server: Server, seconds: float, rounds: int) -> dict:
     page = "/agenda/demo/demo-conf/"
-    status, headers, body = http(server.port, "GET", page)
+    status, headers, _ = http(server.port, "GET", page)
     assert status == 200, status
     etag = headers["ETag"]
     plan = {
@@ -380,7 +380,7 @@ def prepare(cluster, name: str) -> tuple[Server, dict]:
 def event_day(cluster, *, agendas: list[int], seconds: float, rounds: int) -> None:
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     server, fixtures = prepare(cluster, "bench_eventday")
     db = Database(cluster)
