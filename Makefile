@@ -16,9 +16,9 @@ MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
-	@echo "make serve      production: collectstatic, migrate, gunicorn on HOST:PORT and the worker (WORKER=0: web only)"
+	@echo "make serve      production: collectstatic, migrate, gunicorn (ASGI workers) on HOST:PORT and the worker (WORKER=0: web only)"
 	@echo "make test       the suite on SQLite and on a throwaway PostgreSQL, side by side (ARGS=... for pytest)"
-	@echo "make bench      figures: the API and admin under gunicorn on a throwaway PostgreSQL, 1k and 100k sessions"
+	@echo "make bench      figures on a throwaway PostgreSQL: the API and admin at 1k and 100k sessions, then event day"
 	@echo "make install    create $(VENV) and install the project with its dev tools, from the lock"
 	@echo "make migrate    apply migrations to the local database"
 	@echo "make fmt        ruff format and ruff check --fix"

@@ -33,3 +33,27 @@ def committed_after(write: Callable[[], object]) -> Iterator[None]:
     finally:
         release.set()
         writer.join()
+
+
+def run_in_own_loop(coroutine_function, timeout: float = 120):
+    """``asyncio.run(coroutine_function())`` on a loop of its own in a thread of its own: the
+    browser tests' Playwright keeps a loop running in the test's thread, where asyncio.run
+    refuses to start."""
+    import asyncio
+    import threading
+
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coroutine_function())
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(timeout=timeout)
+    assert not runner.is_alive(), "the coroutine did not finish"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -5,6 +5,7 @@ import asyncio
 from django.http import HttpResponse
 
 from sessions_app.ops.gate import RequestGate
+from tests.concurrency import run_in_own_loop
 
 
 def test_at_most_the_pools_size_run_at_once_and_the_rest_wait_in_order(settings):
@@ -25,7 +26,7 @@ def test_at_most_the_pools_size_run_at_once_and_the_rest_wait_in_order(settings)
     async def crowd():
         return await asyncio.gather(*(gate(n) for n in range(8)))
 
-    answers = asyncio.run(crowd())
+    answers = run_in_own_loop(crowd)
 
     assert [a.content for a in answers] == [str(n).encode() for n in range(8)]
     assert most == 2

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 
 import pytest
 from django.test import AsyncClient
@@ -16,6 +15,7 @@ from sessions_app.public import hub as hub_module
 from sessions_app.public import stream as live
 from sessions_app.public.hub import hub
 from tests import factories as f
+from tests.concurrency import run_in_own_loop
 from tests.test_live import parse, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,24 +39,8 @@ def quick(settings):
     hub.closing = False
 
 
-def run(coroutine_function, timeout: float = 30):
-    """The coroutine on a loop of its own in a thread of its own (the browser tests'
-    Playwright keeps one running in the test's thread)."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(coroutine_function())
-        except BaseException as exc:  # re-raised in the test's thread
-            outcome["error"] = exc
-
-    runner = threading.Thread(target=target)
-    runner.start()
-    runner.join(timeout=timeout)
-    assert not runner.is_alive(), "the streams did not finish"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+def run(coroutine_function):
+    return run_in_own_loop(coroutine_function, timeout=30)
 
 
 class Reader:

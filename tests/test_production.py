@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import pg_cluster  # noqa: E402
 
+from tests.concurrency import run_in_own_loop  # noqa: E402
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 SECRET = "smoke-test-production-secret-" + "Zq8mL2vX" * 6
@@ -398,7 +400,7 @@ def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(tmp_path):
                 retries, len(back),
             )  # fmt: skip
 
-        opened, refused, seen, during, after, statuses, retries, back = asyncio.run(scenario())
+        opened, refused, seen, during, after, statuses, retries, back = run_in_own_loop(scenario)
 
         assert (opened, refused) == (200, 0)
         assert seen == 200
