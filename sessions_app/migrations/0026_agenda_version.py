@@ -27,10 +27,22 @@ BY_EVENT_ID = [
 ]
 
 POSTGRES_BUMP = """
-CREATE FUNCTION sessions_app_bump_agenda(event_ids bigint[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO sessions_app_agendaversion (event_id, version)
-    SELECT id, 1 FROM sessions_app_event WHERE id = ANY(event_ids) ORDER BY id
-    ON CONFLICT (event_id) DO UPDATE SET version = sessions_app_agendaversion.version + 1
+-- Each new version is also notified (channel agenda_versions, "<event id>:<version>"), on
+-- commit: a server process that listens knows the current version without a query
+-- (sessions_app.public.quick).
+CREATE FUNCTION sessions_app_bump_agenda(event_ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    bumped record;
+BEGIN
+    FOR bumped IN
+        INSERT INTO sessions_app_agendaversion (event_id, version)
+        SELECT id, 1 FROM sessions_app_event WHERE id = ANY(event_ids) ORDER BY id
+        ON CONFLICT (event_id) DO UPDATE SET version = sessions_app_agendaversion.version + 1
+        RETURNING event_id, version
+    LOOP
+        PERFORM pg_notify('agenda_versions', bumped.event_id || ':' || bumped.version);
+    END LOOP;
+END
 $$;
 
 CREATE FUNCTION sessions_app_agenda_by_event_id() RETURNS trigger LANGUAGE plpgsql AS $$

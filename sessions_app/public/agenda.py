@@ -29,6 +29,9 @@ from sessions_app.public import feeds, stream
 # Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.views")
 
+# The event and agenda version a kept answer was made at, for the ASGI front only.
+VERSION_HEADER = "X-Agenda-Version"
+
 
 def home(request):
     return render(request, "home.html")
@@ -105,6 +108,10 @@ def made_of_the_agenda(request, event: Event, build, *, variant: str = "", keep:
             answered[name] = value
     answered["ETag"] = etag
     shared_cache_control(answered)
+    if keep and settings.ASGI:
+        # For the ASGI front (sessions_app.public.quick), which keeps the answer by this
+        # version and takes the header off before it goes out.
+        answered[VERSION_HEADER] = f"{event.pk}:{agenda_version(event)}"
     return answered
 
 

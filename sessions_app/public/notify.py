@@ -24,6 +24,8 @@ from django.db import connections
 logger = logging.getLogger("sessions_app.notify")
 
 CHANNEL = "agenda_changes"
+# "<event id>:<version>" for every new agenda version (migration 0026), on commit.
+VERSIONS = "agenda_versions"
 _RECONNECT_SECONDS = 2.0
 
 
@@ -33,8 +35,16 @@ class Bell:
     def __init__(self) -> None:
         self.waiting: dict[int, set[asyncio.Event]] = defaultdict(set)
         self.listening = False
+        # The newest agenda version notified per event, while listening; ``generation``
+        # grows at every (re)connection, when everything notified before is forgotten.
+        self.versions: dict[int, int] = {}
+        self.generation = 0
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def ensure_listening(self) -> None:
+        """Start this process's listener on the running loop, if it is not running."""
+        self._ensure_listening()
 
     def _ensure_listening(self) -> None:
         loop = asyncio.get_running_loop()
@@ -61,6 +71,16 @@ class Bell:
             for rung in self.waiting.get(int(payload), ()):
                 rung.set()
 
+    def _versioned(self, payload: str) -> None:
+        event_id, _, version = payload.partition(":")
+        if event_id.isdigit() and version.isdigit():
+            self.note_version(int(event_id), int(version))
+
+    def note_version(self, event_id: int, version: int) -> None:
+        """What this process knows of ``event_id``'s agenda version: only grows."""
+        if version > self.versions.get(event_id, -1):
+            self.versions[event_id] = version
+
     def _ring_all(self) -> None:
         for waiting in self.waiting.values():
             for rung in waiting:
@@ -78,16 +98,23 @@ class Bell:
                     **params, autocommit=True
                 ) as listener:
                     await listener.execute(f"LISTEN {CHANNEL}")
+                    await listener.execute(f"LISTEN {VERSIONS}")
+                    self.versions = {}
+                    self.generation += 1
                     self.listening = True
                     self._ring_all()  # whatever happened while we were away
                     async for note in listener.notifies():
-                        self._ring(note.payload)
+                        if note.channel == VERSIONS:
+                            self._versioned(note.payload)
+                        else:
+                            self._ring(note.payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: poll meanwhile, come back
                 logger.warning("agenda listener: %s; polling until it is back", exc)
             finally:
                 self.listening = False
+                self.versions = {}
             await asyncio.sleep(_RECONNECT_SECONDS)
 
 
