@@ -90,6 +90,19 @@ def _agenda_versions_at_each_write(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _agenda_database_thread_released(request):
+    """The live agenda's database thread keeps its connection while it listens: after a
+    test that committed, it lets go, so the next test's flush and the run's drop of the
+    test database are not kept waiting."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        from sessions_app.public import notify
+
+        notify.database.release()
+
+
 @pytest.fixture
 def unreachable_redis(tmp_path) -> dict:
     """A Redis cache's settings for a socket nobody listens on."""

@@ -6,8 +6,9 @@ a reader task that wakes when the database notifies that the event changed
 (``sessions_app.public.notify``; on SQLite, or while the listener reconnects, it polls),
 reads the changes after the head once, renders each changed session once, and puts the
 same text in the queue of every open stream of the event. Every read goes through one
-thread of the process (``DatabaseThread``), so a process holds at most that connection and
-the listener's, however many streams are open.
+thread of the process (``notify.DatabaseThread``), which listens on the same connection
+between reads: the process's streams hold that one connection in all, however many are
+open.
 
 A stream that arrives with a cursor behind the head (its page was read before the last
 changes, or it reconnects with ``Last-Event-ID``) is caught up from the history once per
@@ -30,13 +31,11 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
 from sessions_app.models import Event
 from sessions_app.public import notify
@@ -56,26 +55,6 @@ def retry_hint() -> str:
     comes back over seconds, not in the same millisecond."""
     spread = _setting("AGENDA_STREAM_RETRY_SPREAD_SECONDS", 10.0)
     return f"retry: {int(1000 + random.random() * spread * 1000)}\n\n"  # noqa: S311
-
-
-class DatabaseThread:
-    """The one thread that reads the database for this process's streams. Its connection is
-    closed after each read: given back to the pool where there is one (ASGI), so a process
-    never holds one for its streams between reads."""
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agenda-reader")
-
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, fn, args)
-
-    @staticmethod
-    def _call(fn: Callable[..., Any], args: tuple) -> Any:
-        try:
-            return fn(*args)
-        finally:
-            connection.close()
 
 
 @dataclass(eq=False)
@@ -140,7 +119,7 @@ class Hub:
         self.topics: dict[int, Topic] = {}
         self.open = 0
         self.closing = False
-        self.database = DatabaseThread()
+        self.database = notify.database
         self._events: dict[tuple[str, str], tuple[float, asyncio.Future]] = {}
         self._heartbeat: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
