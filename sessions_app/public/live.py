@@ -1,8 +1,10 @@
-"""The live agenda's endpoint: ``/agenda/<organisation>/<event>/stream`` (Server-Sent Events).
+"""The live agenda's endpoint as a Django view: ``/agenda/<organisation>/<event>/stream``.
 
-Under ASGI an open stream is served by this process's hub (``sessions_app.public.hub``):
-admitted or refused (503, ``Retry-After``) before anything touches the database, then fed
-from memory. Under WSGI it is one look at the history (``stream.sync_stream``).
+Under ``make serve`` (``config.asgi``) the URL is answered before Django, by
+``sessions_app.public.sse``. This view answers it when Django's own handler gets it: under
+WSGI with one look at the history (``stream.sync_stream``), and under Django's ASGI handler
+(its async test client) from this process's hub, as ``sse`` does: admitted or refused (503,
+``Retry-After``) before anything touches the database, then fed from memory.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import re
 import time
@@ -27,6 +28,8 @@ from django.http.request import split_domain_port, validate_host
 from sessions_app.ops.request_log import current_request_id, request_logger
 from sessions_app.public.hub import hub
 from sessions_app.public.stream import Cursor
+
+logger = logging.getLogger("sessions_app.stream")
 
 PATH = re.compile(r"^/agenda/(?P<organisation>[-a-zA-Z0-9_]+)/(?P<event>[-a-zA-Z0-9_]+)/stream$")
 _INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
@@ -98,7 +101,14 @@ async def _serve(scope, receive, send, match, headers, request_id) -> int:
             [(b"retry-after", retry), *rid],
         )
         return 503
-    event = await hub.event(match["organisation"], match["event"])
+    try:
+        event = await hub.event(match["organisation"], match["event"])
+    except Exception as exc:  # the database is away: the browser comes back later
+        logger.warning("agenda stream: %s", exc)
+        await _answer(send, 503, "Service unavailable; try again shortly.\n", [
+            (b"retry-after", b"5"), *rid,
+        ])  # fmt: skip
+        return 503
     if event is None:
         await _answer(send, 404, "No such event.\n", rid)
         return 404
@@ -123,9 +133,16 @@ async def _serve(scope, receive, send, match, headers, request_id) -> int:
     messages = hub.stream(event, Cursor.parse(raw))
 
     async def pump() -> None:
-        async with contextlib.aclosing(messages):
-            async for text in messages:
-                await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+        try:
+            async with contextlib.aclosing(messages):
+                async for text in messages:
+                    await send(
+                        {"type": "http.response.body", "body": text.encode(), "more_body": True}
+                    )
+        except (asyncio.CancelledError, OSError):
+            raise
+        except Exception as exc:  # the database went away mid-stream: end, the browser returns
+            logger.warning("agenda stream ended: %s", exc)
         await send({"type": "http.response.body", "body": b""})
 
     async def gone() -> None:
