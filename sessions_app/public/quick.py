@@ -26,13 +26,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from sessions_app.ops.request_log import request_logger
+from sessions_app.ops.request_log import log_request, request_id_for
 from sessions_app.public import notify
 from sessions_app.public.agenda import VERSION_HEADER
 
@@ -41,7 +40,6 @@ PATH = re.compile(
     r"(?:/|\.ics|/schedule\.json|/sessions/[0-9]{1,18}/)$"
 )
 _VERSION = VERSION_HEADER.lower().encode()
-_INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
 # 304s carry what RFC 9110 asks a 304 to repeat; the page's other headers are its own.
 _KEPT_ON_304 = {b"etag", b"cache-control", b"vary", b"content-location", b"expires"}
 
@@ -141,7 +139,7 @@ async def app(scope, receive, send, django_application) -> None:
 async def _answer(scope, send, kept: Kept, headers: dict[bytes, bytes]) -> None:
     started = time.perf_counter()
     incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-    request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+    request_id = request_id_for(incoming)
     matches = kept.etag in [t.strip() for t in headers.get(b"if-none-match", b"").split(b",")]
     if matches:
         status = 304
@@ -154,19 +152,13 @@ async def _answer(scope, send, kept: Kept, headers: dict[bytes, bytes]) -> None:
     out.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": status, "headers": out})
     await send({"type": "http.response.body", "body": body})
-    request_logger.info(
-        "%s %s %s",
+    log_request(
         scope["method"],
         scope["path"],
         status,
-        extra={
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "request_id": request_id,
-            "served_by": "agenda front",
-        },
+        started,
+        request_id=request_id,
+        served_by="agenda front",
     )
 
 

@@ -19,20 +19,18 @@ import logging
 import random
 import re
 import time
-import uuid
 from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from sessions_app.ops.request_log import current_request_id, request_logger
+from sessions_app.ops.request_log import current_request_id, log_request, request_id_for
 from sessions_app.public.hub import hub
 from sessions_app.public.stream import Cursor
 
 logger = logging.getLogger("sessions_app.stream")
 
 PATH = re.compile(r"^/agenda/(?P<organisation>[-a-zA-Z0-9_]+)/(?P<event>[-a-zA-Z0-9_]+)/stream$")
-_INCOMING_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}\Z")
 
 
 def handles(scope) -> re.Match | None:
@@ -65,21 +63,10 @@ async def app(scope, receive, send, match: re.Match) -> None:
     started = time.perf_counter()
     headers = _headers(scope)
     incoming = headers.get("x-request-id", "")
-    request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+    request_id = request_id_for(incoming)
     token = current_request_id.set(request_id)
     status = await _serve(scope, receive, send, match, headers, request_id)
-    request_logger.info(
-        "%s %s %s",
-        scope["method"],
-        scope["path"],
-        status,
-        extra={
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
+    log_request(scope["method"], scope["path"], status, started)
     current_request_id.reset(token)
 
 
