@@ -169,6 +169,60 @@ def test_each_committed_change_is_one_event(hooks, event):
     assert deleted["data"]["session_id"] == session.pk
 
 
+def test_each_event_carries_the_session_as_its_change_left_it(hooks, event):
+    """Three quick writes, delivered after all three are made: each event says what its
+    own change made (versions 1, 2, 3 in order of id), not what the session is by then; a
+    retried delivery, and the same event for another subscriber, are the same bytes."""
+    with receiver([500, 200]) as first, receiver() as second:
+        subscribe(event, first.url)
+        subscribe(event, second.url)
+        session = f.create_via_service(event=event, name="Draft")
+        rename(session, "Second")
+        rename(session, "Third")
+        drain(lambda: WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count() == 6)
+
+        bodies = sorted((json.loads(got.body) for got in second.requests), key=lambda b: b["id"])
+        retried = {}
+        for got in first.requests:
+            retried.setdefault(got.headers["X-Webhook-Id"], []).append(got.body)
+        to_second = {got.headers["X-Webhook-Id"]: got.body for got in second.requests}
+    assert [body["type"] for body in bodies] == [
+        "session.created",
+        "session.updated",
+        "session.updated",
+    ]
+    assert [body["data"]["session"]["version"] for body in bodies] == [1, 2, 3]
+    assert [body["data"]["version"] for body in bodies] == [1, 2, 3]
+    assert [body["data"]["session"]["name"] for body in bodies] == ["Draft", "Second", "Third"]
+    ids = list(
+        SessionChange.objects.filter(session_id=session.pk)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    assert [body["id"] for body in bodies] == ids
+    # The first subscriber's first attempt failed and was made again: the same bytes.
+    (twice,) = [bodies for bodies in retried.values() if len(bodies) == 2]
+    assert twice[0] == twice[1]
+    # Both subscribers got the same bytes for each event.
+    assert {key: bodies[-1] for key, bodies in retried.items()} == to_second
+
+
+def test_a_change_of_the_event_zone_carries_each_moved_session(hooks, event):
+    session = f.scheduled(event=event, start="10:00", end="11:00")
+    with receiver() as rx:
+        subscribe(event, rx.url)
+        services.event_update(
+            event_id=event.pk, data={"timezone": "Asia/Tokyo"}, actor=services.SYSTEM
+        )
+        rename(session, "Renamed")
+        drain(lambda: len(rx.requests) == 2)
+    moved, renamed = sorted((json.loads(got.body) for got in rx.requests), key=lambda b: b["id"])
+    assert moved["data"]["session"]["starts_at"].endswith("+09:00")
+    assert moved["data"]["session"]["name"] != "Renamed"
+    assert moved["data"]["session"]["version"] == moved["data"]["version"]
+    assert renamed["data"]["session"]["version"] == moved["data"]["version"] + 1
+
+
 def test_500_twice_then_200_is_three_attempts_with_growing_delays(hooks, event):
     session = f.scheduled(event=event)
     with receiver([500, 500, 200]) as rx:

@@ -426,6 +426,12 @@ class SessionChange(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
     version = models.PositiveIntegerField()
+    # The session as the API answered it right after this change (its version is
+    # ``version``), for the webhook of the change: written with the change, so a delivery
+    # made later says what this change made, not what the session is by then. Null for
+    # selections and deletions (their webhooks carry no session) and for rows written
+    # before it existed.
+    state = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, db_index=True)
 
     class Meta:

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
+from sessions_app.enums import HistoryAction, webhook_event_type
 from sessions_app.models import Session, SessionChange
 from sessions_app.services.actors import Actor
 from sessions_app.services.signals import session_changed
+
+# The session's representation on the wire, for ``SessionChange.state``. The wire format
+# sits above the services (the import contracts), so it hands its function in when the app
+# is ready (``SessionsAppConfig.ready``) rather than being imported here.
+_represent: Callable[[Session], dict[str, Any]] | None = None
+
+
+def represent_sessions_with(function: Callable[[Session], dict[str, Any]]) -> None:
+    global _represent
+    _represent = function
+
+
+def state_after(session: Session, action: str) -> dict[str, Any] | None:
+    """What ``session`` is right after a change of ``action``, for that change's webhook.
+
+    Only a change whose webhook carries the session has one: not a selection (its webhook
+    carries the seat counts) and not a deletion.
+    """
+    event_type = webhook_event_type(action) or ""
+    if action == HistoryAction.DELETE or not event_type.startswith("session."):
+        return None
+    if _represent is None:
+        return None
+    return _represent(session)
 
 
 def record(
@@ -21,6 +49,7 @@ def record(
         changes=changes,
         note=note,
         version=session.version,
+        state=state_after(session, action),
         **actor.history_fields(),
     )
 

@@ -506,6 +506,7 @@ def _reschedule_sessions(event: Event, *, old_timezone: str, actor: Actor) -> No
                 changes=history.diff(before, history.instants(session)),
                 note=note,
                 version=session.version,
+                state=journal.state_after(session, HistoryAction.RESCHEDULE.value),
                 created_at=now,
                 **actor.history_fields(),
             )

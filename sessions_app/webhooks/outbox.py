@@ -24,7 +24,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -41,7 +40,7 @@ from sessions_app.models import (
 )
 from sessions_app.selectors import settled_now, settled_through
 from sessions_app.webhooks.delivery import deliver_webhook
-from sessions_app.wire.representation import SessionSerializer
+from sessions_app.wire.representation import session_state
 
 # Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.outbox")
@@ -54,13 +53,14 @@ def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _session_data(session: Session | None) -> dict[str, Any] | None:
-    if session is None:
-        return None
-    data = dict(SessionSerializer(session).data)
-    if isinstance(data.get("direct_link"), str) and data["direct_link"].startswith("/"):
-        data["direct_link"] = settings.SITE_URL.rstrip("/") + data["direct_link"]
-    return data
+def _session_data(change: SessionChange, session: Session | None) -> dict[str, Any] | None:
+    """The session as this change left it: kept with the change since migration 0027.
+
+    A row written before that has no state: the session as it is now stands in for it.
+    """
+    if change.state is not None:
+        return change.state
+    return None if session is None else session_state(session)
 
 
 def _registrants(changes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,7 +91,9 @@ def event_body(change: SessionChange, event_type: str, session: Session | None) 
                 data[name] = counts[name].get("new")
     else:
         data["version"] = change.version
-        data["session"] = None if event_type == "session.deleted" else _session_data(session)
+        data["session"] = (
+            None if event_type == "session.deleted" else _session_data(change, session)
+        )
     return json.dumps(
         {
             "id": change.pk,
@@ -164,8 +166,13 @@ def fan_out(*, batch: int = BATCH) -> FanOut:
             )
             wanted = [item for item in wanted if (item[2].pk, item[0].pk) not in done]
         if wanted:
+            # Only session rows from before SessionChange.state read their session.
             sessions = Session.objects.select_related("event__organisation").in_bulk(
-                {row.session_id for row, _, _ in wanted}
+                {
+                    row.session_id
+                    for row, event_type, _ in wanted
+                    if row.state is None and event_type.startswith("session.")
+                }
             )
             now = timezone.now()
             bodies = {

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 from typing import ClassVar
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -243,6 +244,18 @@ class SessionSerializer(FlatOutputSerializer):
         path = reverse("agenda:session", args=[event.organisation.slug, event.slug, session.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+def session_state(session) -> dict:
+    """The session as the API answers it, with an absolute ``direct_link`` (``SITE_URL``).
+
+    What a history entry keeps of the session it changed (``SessionChange.state``), which
+    is what that change's webhook says.
+    """
+    data = dict(SessionSerializer(session).data)
+    if isinstance(data.get("direct_link"), str) and data["direct_link"].startswith("/"):
+        data["direct_link"] = settings.SITE_URL.rstrip("/") + data["direct_link"]
+    return data
 
 
 def _clock(moment: dt.datetime) -> str:
