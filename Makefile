@@ -12,13 +12,14 @@ STAMP := $(VENV)/.installed
 MANAGE := DJANGO_SETTINGS_MODULE=$(SETTINGS) $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve serve-install migrate test bench fmt lint docs docs-serve lock clean distclean
+.PHONY: help install run serve serve-install migrate test bench fuzz fmt lint docs docs-serve lock clean distclean
 
 help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
 	@echo "make serve      production: collectstatic, migrate, gunicorn (ASGI workers) on HOST:PORT and the worker (WORKER=0: web only)"
 	@echo "make test       the suite on SQLite and on a throwaway PostgreSQL, side by side (ARGS=... for pytest)"
 	@echo "make bench      figures on a throwaway PostgreSQL: the API and admin at 1k and 100k sessions, then event day"
+	@echo "make fuzz       schemathesis, every check and phase, over the API of FUZZ_URL (default: a throwaway server)"
 	@echo "make install    create $(VENV) and install the project with its dev tools, from the lock"
 	@echo "make migrate    apply migrations to the local database"
 	@echo "make fmt        ruff format and ruff check --fix"
@@ -94,6 +95,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# A long schemathesis run over the served schema (scripts/fuzz.sh says its settings).
+fuzz: migrate
+	BIN=$(BIN) scripts/fuzz.sh
 
 # The OpenAPI document in the site is written from the code at each build.
 docs: $(STAMP)

@@ -295,7 +295,8 @@ SPECTACULAR_SETTINGS = {
         "client-credentials grant at POST /oauth2/token, then send it as "
         "`Authorization: Bearer <token>`. Every error is application/problem+json."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": r"/api/v1",

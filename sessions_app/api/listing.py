@@ -22,13 +22,26 @@ from sessions_app.wire.problems import FieldError, QueryInvalid
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 200
 MAX_IDS = 100
-_ID_LIST = re.compile(r"[0-9]{1,18}(,[0-9]{1,18})*\Z")
 MAX_PAGE = 10**9
-_ID = re.compile(r"[0-9]{1,18}\Z")
-_POSITIVE = re.compile(r"[0-9]{1,10}\Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+# The forms a parameter's value must have. The OpenAPI document declares the same ones
+# (``query_schemas``, applied by ``api.schema``), so what the schema allows is what is read.
+ID_FORM = r"[1-9][0-9]{0,17}"
+MAX_ID = 10**18 - 1
+IDS_FORM = rf"{ID_FORM}(,{ID_FORM}){{0,{MAX_IDS - 1}}}"
+STATUS_FORM = "|".join(SessionStatus.values)
+STATUSES_FORM = rf"({STATUS_FORM})(,({STATUS_FORM}))*"
+TEXT_FORM = r"[^\x00]*"
+# A whole number may come as "5.0": JSON Schema counts 5.0 as an integer, and a client
+# validating against the schema may write it so.
+_WHOLE = r"(\.0+)?"
+_ID = re.compile(ID_FORM + _WHOLE)
+_IDS = re.compile(IDS_FORM)
+_STATUSES = re.compile(STATUSES_FORM)
+_POSITIVE = re.compile(r"[0-9]{1,10}" + _WHOLE)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A "+" in an unencoded offset arrives as a space: "10:00:00 02:00" means "+02:00".
 _SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})\Z")
+FLAG_VALUES = ["0", "1", "true", "false"]
 
 SESSION_SORTS = {
     "id": "id",
@@ -54,6 +67,8 @@ class Query:
                 )
 
     def _get(self, name: str, parse: Callable[[str], Any], message: str) -> Any:
+        """``name``'s value parsed; an empty one is no value (``allowEmptyValue`` in the
+        schema), as a form's empty input sends it."""
         self.known.add(name)
         raw = self.params.get(name)
         if raw is None or raw == "" or any(e.field == name for e in self.errors):
@@ -78,7 +93,7 @@ class Query:
         )
 
     def text(self, name: str) -> str | None:
-        return self._get(name, str, "")
+        return self._get(name, _parse_text, f"{name} cannot contain NUL.")
 
     def choice(self, name: str, options: list[str]) -> str | None:
         def parse(raw: str) -> str:
@@ -146,29 +161,35 @@ class Query:
             raise QueryInvalid(self.errors)
 
 
+def _parse_text(raw: str) -> str:
+    if "\x00" in raw:
+        raise ValueError(raw)
+    return raw
+
+
 def _parse_names(raw: str) -> list[str]:
     # Never a 400: a name the object does not have (whatever its spelling) is left out.
     return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
 
 
 def _parse_ids(raw: str) -> list[int]:
-    raw = raw.replace(" ", "")
-    if not _ID_LIST.match(raw):
+    if not _IDS.fullmatch(raw):
         raise ValueError(raw)
-    values = list(dict.fromkeys(int(part) for part in raw.split(",")))
-    if len(values) > MAX_IDS:
-        raise ValueError(raw)
-    return values
+    return list(dict.fromkeys(int(part) for part in raw.split(",")))
+
+
+def _whole(raw: str) -> int:
+    return int(raw.partition(".")[0])
 
 
 def _parse_id(raw: str) -> int:
-    if not _ID.match(raw):
+    if not _ID.fullmatch(raw):
         raise ValueError(raw)
-    return int(raw)
+    return _whole(raw)
 
 
 def _parse_date(raw: str) -> dt.date:
-    if not _DATE.match(raw):
+    if not _DATE.fullmatch(raw):
         raise ValueError(raw)
     return dt.date.fromisoformat(raw)
 
@@ -188,23 +209,28 @@ def _parse_instant(raw: str) -> dt.datetime:
 
 
 def _parse_flag(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value not in {"0", "1", "true", "false"}:
+    if raw not in FLAG_VALUES:
         raise ValueError(raw)
-    return value in {"1", "true"}
+    return raw in {"1", "true"}
 
 
 def _parse_statuses(raw: str) -> list[str]:
-    values = [part.strip() for part in raw.split(",") if part.strip()]
-    if not values or any(value not in SessionStatus.values for value in values):
+    if not _STATUSES.fullmatch(raw):
         raise ValueError(raw)
-    return values
+    return list(dict.fromkeys(raw.split(",")))
+
+
+def sort_form(fields: dict[str, str]) -> str:
+    """What ``sort`` takes: a comma list of the names, each optionally prefixed by -."""
+    name = "-?(" + "|".join(fields) + ")"
+    return rf"{name}(,{name})*"
 
 
 def _parse_sort(raw: str, fields: dict[str, str], model: type[Model]) -> list:
+    if not re.fullmatch(sort_form(fields), raw):
+        raise ValueError(raw)
     order = []
     for part in raw.split(","):
-        part = part.strip()
         descending = part.startswith("-")
         column = fields.get(part[1:] if descending else part)
         if column is None:
@@ -220,21 +246,21 @@ def _parse_sort(raw: str, fields: dict[str, str], model: type[Model]) -> list:
             if descending
             else expression.asc(nulls_last=nulls_last)
         )
-    if "id" not in {part.strip().removeprefix("-") for part in raw.split(",")}:
+    if "id" not in {part.removeprefix("-") for part in raw.split(",")}:
         order.append(F("id").asc())  # a stable order for paging
     return order
 
 
 def _parse_page(raw: str) -> int:
-    if not _POSITIVE.match(raw) or not 1 <= int(raw) <= MAX_PAGE:
+    if not _POSITIVE.fullmatch(raw) or not 1 <= _whole(raw) <= MAX_PAGE:
         raise ValueError(raw)
-    return int(raw)
+    return _whole(raw)
 
 
 def _parse_per_page(raw: str) -> int:
-    if not _POSITIVE.match(raw) or not 1 <= int(raw) <= MAX_PER_PAGE:
+    if not _POSITIVE.fullmatch(raw) or not 1 <= _whole(raw) <= MAX_PER_PAGE:
         raise ValueError(raw)
-    return int(raw)
+    return _whole(raw)
 
 
 # The filters that narrow a session list to one group: an event, a track, a room.

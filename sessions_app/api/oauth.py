@@ -160,9 +160,15 @@ def authenticated_client(request):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class IntrospectTokenView(RefuseMalformedMixin, dot_views.IntrospectTokenView):
-    """RFC 7662 as DOT answers it, except that a client sees only its own tokens as active."""
+    """RFC 7662 as DOT answers it, except that a client sees only its own tokens as active,
+    and only by POST: RFC 7662 asks for it, and a token in a URL ends up in access logs."""
+
+    http_method_names = ["post", "options"]
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            # Before DOT's credential check, which would answer 403 to any method.
+            return oauth_problem(self.http_method_not_allowed(request, *args, **kwargs))
         return oauth_problem(super().dispatch(request, *args, **kwargs))
 
     def _own_only(self, request, response):
@@ -174,9 +180,6 @@ class IntrospectTokenView(RefuseMalformedMixin, dot_views.IntrospectTokenView):
             if client is None or payload.get("client_id") != client.client_id:
                 response.content = json.dumps({"active": False})
         return response
-
-    def get(self, request, *args, **kwargs):
-        return self._own_only(request, super().get(request, *args, **kwargs))
 
     def post(self, request, *args, **kwargs):
         return self._own_only(request, super().post(request, *args, **kwargs))

@@ -30,7 +30,12 @@ from sessions_app.api.schema import (
     VALIDATE_ONLY_PARAMETER,
     problems,
 )
-from sessions_app.api.serializers import FlatOutputSerializer, UtcDateTimeField, envelope_serializer
+from sessions_app.api.serializers import (
+    FlagInputField,
+    FlatOutputSerializer,
+    UtcDateTimeField,
+    envelope_serializer,
+)
 from sessions_app.api.views import ApiView, SessionScopedMixin, _pk
 from sessions_app.models import Event, Registrant, Selection, SelectionState
 from sessions_app.wire.problems import FieldError, PayloadInvalid
@@ -96,10 +101,10 @@ class RegistrantUpdateBody(serializers.Serializer):
 
 
 class SelectionBody(serializers.Serializer):
-    session_id = serializers.IntegerField(help_text="A session of the registrant's event.")
-    waitlist = serializers.IntegerField(
-        min_value=0,
-        max_value=1,
+    session_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A session of the registrant's event."
+    )
+    waitlist = FlagInputField(
         required=False,
         help_text="1: when the session is full, wait for a seat instead of a 409 sold_out.",
     )

@@ -6,12 +6,17 @@ rate-limit headers every answer carries, and the ETag/Location headers.
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from sessions_app.api import listing
 from sessions_app.api.serializers import ProblemSerializer
 from sessions_app.enums import SessionStatus
+from sessions_app.validators import HTTP_URL_FORM
+from sessions_app.wire.session_input import FORM_NULLABLE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {
@@ -228,6 +233,7 @@ def oauth_paths() -> dict:
                     "400": _problem_ref("invalid_request, invalid_scope, unsupported_grant_type."),
                     "401": _problem_ref("invalid_client: unknown client or wrong secret."),
                     "405": _problem_ref("Only POST."),
+                    "411": _problem_ref(PROBLEM_DESCRIPTIONS[411]),
                     "413": _problem_ref("The body is over 1 MiB."),
                     "429": _problem_ref(
                         "Too many token requests for this client id or from this address "
@@ -244,10 +250,12 @@ def oauth_paths() -> dict:
                 "security": security,
                 "requestBody": _oauth_form(
                     {
-                        "token": {"type": "string"},
+                        "token": {"type": "string", "minLength": 1},
                         "token_type_hint": {
                             "type": "string",
-                            "enum": ["access_token", "refresh_token"],
+                            "examples": ["access_token", "refresh_token"],
+                            "description": "access_token or refresh_token; another hint is "
+                            "ignored (RFC 7009 §2.1).",
                         },
                         **CLIENT_CREDENTIALS_PROPERTIES,
                     },
@@ -258,6 +266,7 @@ def oauth_paths() -> dict:
                     "400": _problem_ref("invalid_request."),
                     "401": _problem_ref("invalid_client."),
                     "405": _problem_ref("Only POST."),
+                    "411": _problem_ref(PROBLEM_DESCRIPTIONS[411]),
                     "413": _problem_ref("The body is over 1 MiB."),
                 },
             }
@@ -269,7 +278,8 @@ def oauth_paths() -> dict:
                 "tags": ["oauth2"],
                 "security": security,
                 "requestBody": _oauth_form(
-                    {"token": {"type": "string"}, **CLIENT_CREDENTIALS_PROPERTIES}, ["token"]
+                    {"token": {"type": "string"}, **CLIENT_CREDENTIALS_PROPERTIES},
+                    ["token"],
                 ),
                 "responses": {
                     "200": {
@@ -292,7 +302,8 @@ def oauth_paths() -> dict:
                     },
                     "400": _problem_ref("The token parameter is missing."),
                     "403": _problem_ref("The client did not authenticate."),
-                    "405": _problem_ref("GET or POST only."),
+                    "405": _problem_ref("POST only."),
+                    "411": _problem_ref(PROBLEM_DESCRIPTIONS[411]),
                     "413": _problem_ref("The body is over 1 MiB."),
                 },
             }
@@ -346,6 +357,161 @@ def health_paths() -> dict:
     }
 
 
+def _anchored(form: str) -> str:
+    return f"^{form}$"
+
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": listing.MAX_ID}
+TEXT_SCHEMA = {"type": "string", "pattern": _anchored(listing.TEXT_FORM)}
+DATE_SCHEMA = {"type": "string", "format": "date"}
+FLAG_SCHEMA = {"type": "string", "enum": listing.FLAG_VALUES}
+
+
+def parameter_schemas(path: str) -> dict[tuple[str, str], dict]:
+    """Each parameter's schema, as ``api.listing`` reads it: the same forms and bounds."""
+    return {
+        ("path", "id"): ID_SCHEMA,
+        ("path", "session_id"): ID_SCHEMA,
+        ("query", "page"): {"type": "integer", "minimum": 1, "maximum": listing.MAX_PAGE},
+        ("query", "per-page"): {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": listing.MAX_PER_PAGE,
+        },
+        ("query", "event_id"): ID_SCHEMA,
+        ("query", "track_id"): ID_SCHEMA,
+        ("query", "location_id"): ID_SCHEMA,
+        ("query", "ids"): {"type": "string", "pattern": _anchored(listing.IDS_FORM)},
+        ("query", "session_status"): {
+            "type": "string",
+            "pattern": _anchored(listing.STATUSES_FORM),
+        },
+        ("query", "date"): DATE_SCHEMA,
+        ("query", "date_from"): DATE_SCHEMA,
+        ("query", "date_to"): DATE_SCHEMA,
+        ("query", "updated_since"): {"type": "string", "format": "date-time"},
+        ("query", "search"): TEXT_SCHEMA,
+        ("query", "fields"): TEXT_SCHEMA,
+        ("query", "expand"): TEXT_SCHEMA,
+        ("query", "sort"): {
+            "type": "string",
+            "pattern": f"^({listing.sort_form(listing.SESSION_SORTS)})?$",
+        },
+        ("query", "validate_only"): FLAG_SCHEMA,
+        ("query", "override_capacity"): FLAG_SCHEMA,
+        ("query", "override_lock"): FLAG_SCHEMA,
+    }
+
+
+def _exact_parameters(path: str, operation: dict) -> None:
+    schemas = parameter_schemas(path)
+    for parameter in operation.get("parameters", []):
+        schema = schemas.get((parameter["in"], parameter["name"]))
+        if schema is not None:
+            parameter["schema"] = {**copy.deepcopy(schema), **_kept(parameter["schema"])}
+        if parameter["in"] == "query":
+            parameter["allowEmptyValue"] = True  # an empty value is no value (api.listing)
+
+
+def _kept(schema: dict) -> dict:
+    """What a generated parameter schema says beyond its form: its enum, its description."""
+    return {key: schema[key] for key in ("enum", "description") if key in schema}
+
+
+# In a form body each value is text: what the JSON body's property becomes there.
+FORM_ONLY_JSON = ("custom_fields", "speaker_ids", "session_ids", "events")
+
+
+def _form_property(schema: dict, *, nullable_as_empty: bool) -> dict:
+    schema = copy.deepcopy(schema)
+    types = schema.get("type")
+    if isinstance(types, list) and "null" in types:
+        schema["type"] = next(t for t in types if t != "null")
+        if nullable_as_empty:
+            return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    if "oneOf" in schema and any(part.get("type") == "boolean" for part in schema["oneOf"]):
+        # A flag: in a form, one of the four words.
+        return {"type": "string", "enum": listing.FLAG_VALUES, **_kept(schema)}
+    return schema
+
+
+def _form_component(components: dict, name: str) -> str:
+    """``<name>Form``: the JSON body's flat fields, as a form body carries them."""
+    form_name = f"{name}Form"
+    if form_name in components:
+        return form_name
+    body = copy.deepcopy(components[name])
+    nullable = set(FORM_NULLABLE)
+    body["properties"] = {
+        field: _form_property(schema, nullable_as_empty=field in nullable)
+        for field, schema in body["properties"].items()
+        if field not in FORM_ONLY_JSON
+    }
+    if "required" in body:
+        body["required"] = [field for field in body["required"] if field in body["properties"]]
+    body["description"] = (
+        body.get("description", "") + " As a form body: the flat fields only; custom fields "
+        "and lists are sent in JSON."
+    ).strip()
+    components[form_name] = body
+    return form_name
+
+
+NO_NUL = {"pattern": _anchored(listing.TEXT_FORM)}
+URL_FORMS = {
+    "url": _anchored(HTTP_URL_FORM),
+    "webinar_url": f"^({HTTP_URL_FORM})?$",
+}
+
+
+def _openapi_31(node) -> None:
+    """``nullable`` (OpenAPI 3.0), left by hand-written field schemas, as 3.1 says it."""
+    if isinstance(node, list):
+        for item in node:
+            _openapi_31(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        elif "oneOf" in node or "anyOf" in node:
+            node["oneOf" if "oneOf" in node else "anyOf"].append({"type": "null"})
+    for value in node.values():
+        _openapi_31(value)
+
+
+def _no_nul(schema: dict) -> None:
+    """Text the server refuses with a NUL in it (PostgreSQL cannot store one) says so."""
+    types = schema.get("type")
+    is_text = types == "string" or (isinstance(types, list) and "string" in types)
+    if is_text and not {"pattern", "enum", "format"} & set(schema):
+        schema.update(NO_NUL)
+
+
+def _exact_bodies(result: dict) -> None:
+    """Request bodies refuse what they do not name; a form body has its own component."""
+    components = result["components"]["schemas"]
+    for name, component in list(components.items()):
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            for field, schema in component.get("properties", {}).items():
+                if field in URL_FORMS:
+                    schema.pop("format", None)
+                    schema["pattern"] = URL_FORMS[field]
+                elif field != "custom_fields":
+                    _no_nul(schema)
+    for item in result["paths"].values():
+        for operation in item.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            form = content.get("application/x-www-form-urlencoded")
+            if form and "$ref" in form["schema"]:
+                name = form["schema"]["$ref"].rsplit("/", 1)[1]
+                form["schema"] = {
+                    "$ref": f"#/components/schemas/{_form_component(components, name)}"
+                }
+
+
 SESSION_ITEM_PATHS = ("/api/v1/sessions/{id}", "/api/v1/sessions/update/{id}")
 
 
@@ -353,8 +519,11 @@ def complete_schema(result, generator, request, public):
     """drf-spectacular postprocessing hook (runs after the enum hook)."""
     # The patterns take an optional trailing slash; document the canonical form without it.
     result["paths"] = {path.rstrip("/"): item for path, item in result["paths"].items()}
+    _openapi_31(result)
+    _exact_bodies(result)
     for path, item in result["paths"].items():
         for method, operation in item.items():
+            _exact_parameters(path, operation)
             for status, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 for name, description in RATE_HEADERS.items():

@@ -29,6 +29,7 @@ from sessions_app.wire.representation import (  # noqa: F401  (the API answers w
     times_with_timezone,
     utc_iso,
 )
+from sessions_app.wire.session_input import MAX_ID
 
 
 class SpeakerSerializer(FlatOutputSerializer):
@@ -108,7 +109,7 @@ class SessionBodyBase(serializers.Serializer):
     prevent_session_conflicts = FlagInputField(required=False)
     custom_fields = CustomValuesField(required=False)
     speaker_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=50,
         help_text=(

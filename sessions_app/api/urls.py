@@ -5,7 +5,12 @@ never redirects (a 301 on POST would lose the body).
 """
 
 from django.urls import re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularSwaggerSplitView,
+    SpectacularYAMLAPIView,
+)
 
 from sessions_app.api import oauth, registrants, speakers, views, webhooks
 
@@ -73,6 +78,11 @@ urlpatterns = [
     re_path(r"^api/v1/tracks/?$", views.TrackListView.as_view(), name="track-list"),
     re_path(r"^api/v1/locations/?$", views.LocationListView.as_view(), name="location-list"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    # The same document at a versioned address, in each format (info.version says the
+    # release; docs/integrators/changelog.md what changed between releases). The .json
+    # suffix arrives here without it, as on every /api/v1/ path (VendorPathMiddleware).
+    re_path(r"^api/v1/openapi$", SpectacularJSONAPIView.as_view(), name="openapi-json"),
+    re_path(r"^api/v1/openapi\.yaml$", SpectacularYAMLAPIView.as_view(), name="openapi-yaml"),
     re_path(
         r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"
     ),

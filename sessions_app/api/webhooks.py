@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from sessions_app.api.schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
 from sessions_app.api.serializers import (
     FlagField,
+    FlagInputField,
     FlatOutputSerializer,
     NullableUtcDateTimeField,
     UtcDateTimeField,
@@ -33,6 +34,7 @@ from sessions_app.api.views import ApiView
 from sessions_app.enums import WEBHOOK_EVENT_PATTERNS
 from sessions_app.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from sessions_app.selectors import one_or_none
+from sessions_app.validators import WEBHOOK_URL_MAX
 from sessions_app.webhooks import subscriptions
 from sessions_app.wire.problems import FieldError, PayloadInvalid
 from sessions_app.wire.session_input import MAX_ID, _Invalid, to_flag, to_text
@@ -106,12 +108,16 @@ class WebhookDeliverySerializer(FlatOutputSerializer):
 
 class WebhookCreateBody(serializers.Serializer):
     url = serializers.URLField(
-        help_text="https (http only to loopback in development or an allowed internal network)."
+        max_length=WEBHOOK_URL_MAX,
+        help_text="https (http only to loopback in development or an allowed internal network).",
     )
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENT_PATTERNS))
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_PATTERNS), min_length=1, max_length=50
+    )
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    active = serializers.IntegerField(min_value=0, max_value=1, required=False)
-    secret = serializers.CharField(
+    active = FlagInputField(required=False)
+    secret = serializers.RegexField(
+        r"^[!-~]{16,200}$",
         required=False,
         min_length=16,
         max_length=200,
@@ -120,9 +126,12 @@ class WebhookCreateBody(serializers.Serializer):
 
 
 class WebhookUpdateBody(WebhookCreateBody):
-    url = serializers.URLField(required=False)
+    url = serializers.URLField(required=False, max_length=WEBHOOK_URL_MAX)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_PATTERNS), required=False
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_PATTERNS),
+        min_length=1,
+        max_length=50,
+        required=False,
     )
 
 

@@ -78,6 +78,8 @@ class _Invalid(Exception):
 def _integer(value: Any, *, form: bool) -> int:
     if isinstance(value, str) and form and _INT.match(value.strip()):
         return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # JSON Schema counts 1.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid("invalid_type", "Send a whole number.")
     return value
@@ -87,8 +89,8 @@ def to_flag(value: Any, *, form: bool = False) -> bool:
     # Exactly the documented forms: "TRUE" or " 1" is 422, as the schema's enum says.
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)  # 1.0 too: JSON Schema counts it as the integer 1
     if isinstance(value, str) and value in TRUE_VALUES | FALSE_VALUES:
         return value in TRUE_VALUES
     raise _Invalid("invalid_boolean", 'Send 0 or 1 (true, false, "0" and "1" are accepted too).')
@@ -187,6 +189,8 @@ def to_speaker_ids(value: Any, *, form: bool = False) -> list[int]:
         )
     ids = []
     for item in value:
+        if type(item) is float and item.is_integer():
+            item = int(item)
         if type(item) is not int or not 0 < item <= MAX_ID:
             raise _Invalid("invalid_type", "Each speaker id is a positive whole number.")
         ids.append(item)
