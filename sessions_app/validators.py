@@ -158,8 +158,10 @@ HTTP_URL_FORM = (
     r"https?://"
     r"(localhost|[0-9]{1,3}(\.[0-9]{1,3}){3}"
     r"|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?)"
-    r"(:[0-9]{1,5})?([/?#][^\s\x00]*)?"
+    r"(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?"
 )
+# (Control characters and spaces are spelled out: ``\s`` means other things in Python
+# and in the ECMAScript regexes that schema validators use.)
 _HTTP_URL = re.compile(HTTP_URL_FORM)
 
 

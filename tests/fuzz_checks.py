@@ -10,6 +10,8 @@ import json
 
 import schemathesis
 
+from sessions_app.api.schema import FORM_ONLY_JSON
+
 # The 422 codes of rules the schema cannot state: references to objects that may not exist
 # (or not in that event), rules across fields or against stored state, and the guard on
 # webhook addresses. Every other code is about a value's type, form or name, which the
@@ -43,7 +45,7 @@ RULE_CODES = frozenset(
 RULE_FIELD_CODES = frozenset({("timezone", "required")})
 # Schemathesis's coverage phase may send a JSON body's fields form-encoded; the form body's
 # schema has no such field, so the refusal is the schema's own rule.
-JSON_ONLY_FIELDS = frozenset({"custom_fields", "speaker_ids", "session_ids", "events"})
+JSON_ONLY_FIELDS = frozenset(FORM_ONLY_JSON)
 
 
 def _is_rule(error: dict, *, form: bool) -> bool:

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -321,3 +322,20 @@ def test_validate_custom_values_required_field_missing():
 def test_validate_custom_values_drops_cleared_keys():
     cleaned = validators.validate_custom_values(definitions=DEFS, values={**LEVEL, "c_1": None})
     assert cleaned == LEVEL
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://hooks.example.com/in?token=abc", True),
+        ("http://127.0.0.1:9000/", True),
+        ("https://localhost:54/?\x1fx", True),  # Python's \s would refuse \x1f; ECMA's not
+        ("https://hooks.example.com/a b", False),
+        ("https://hooks.example.com/a\x00", False),
+        ("ftp://hooks.example.com/", False),
+        ("https://[::1]/", False),
+    ],
+)
+def test_http_urls_are_judged_by_the_pattern_the_schema_declares(url, ok):
+    assert validators.is_http_url(url) is ok
+    assert (re.fullmatch(validators.HTTP_URL_FORM, url) is not None) is ok

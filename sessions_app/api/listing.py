@@ -24,7 +24,7 @@ MAX_PER_PAGE = 200
 MAX_IDS = 100
 MAX_PAGE = 10**9
 # The forms a parameter's value must have. The OpenAPI document declares the same ones
-# (``query_schemas``, applied by ``api.schema``), so what the schema allows is what is read.
+# (``api.schema.PARAMETER_SCHEMAS``), so what the schema allows is what is read.
 ID_FORM = r"[1-9][0-9]{0,17}"
 MAX_ID = 10**18 - 1
 IDS_FORM = rf"{ID_FORM}(,{ID_FORM}){{0,{MAX_IDS - 1}}}"

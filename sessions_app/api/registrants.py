@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from sessions_app import selectors, services
+from sessions_app.api.listing import FLAG_VALUES
 from sessions_app.api.schema import (
     ID_PARAMETER,
     LIST_PARAMETERS,
@@ -368,13 +369,13 @@ class RegistrantItemView(RegistrantScopedMixin, ApiView):
 OVERRIDE_CAPACITY = OpenApiParameter(
     "override_capacity",
     str,
-    enum=["0", "1", "true", "false"],
+    enum=FLAG_VALUES,
     description="1: seat the registrant even when the session is full (staff).",
 )
 OVERRIDE_LOCK = OpenApiParameter(
     "override_lock",
     str,
-    enum=["0", "1", "true", "false"],
+    enum=FLAG_VALUES,
     description="1: give up a locked or included seat all the same (staff).",
 )
 

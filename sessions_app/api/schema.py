@@ -50,7 +50,7 @@ ID_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="T
 VALIDATE_ONLY_PARAMETER = OpenApiParameter(
     "validate_only",
     str,
-    enum=["0", "1", "true", "false"],
+    enum=listing.FLAG_VALUES,
     description="1: run every check and answer the result, writing nothing.",
 )
 IF_MATCH_PARAMETER = OpenApiParameter(
@@ -367,46 +367,45 @@ DATE_SCHEMA = {"type": "string", "format": "date"}
 FLAG_SCHEMA = {"type": "string", "enum": listing.FLAG_VALUES}
 
 
-def parameter_schemas(path: str) -> dict[tuple[str, str], dict]:
-    """Each parameter's schema, as ``api.listing`` reads it: the same forms and bounds."""
-    return {
-        ("path", "id"): ID_SCHEMA,
-        ("path", "session_id"): ID_SCHEMA,
-        ("query", "page"): {"type": "integer", "minimum": 1, "maximum": listing.MAX_PAGE},
-        ("query", "per-page"): {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": listing.MAX_PER_PAGE,
-        },
-        ("query", "event_id"): ID_SCHEMA,
-        ("query", "track_id"): ID_SCHEMA,
-        ("query", "location_id"): ID_SCHEMA,
-        ("query", "ids"): {"type": "string", "pattern": _anchored(listing.IDS_FORM)},
-        ("query", "session_status"): {
-            "type": "string",
-            "pattern": _anchored(listing.STATUSES_FORM),
-        },
-        ("query", "date"): DATE_SCHEMA,
-        ("query", "date_from"): DATE_SCHEMA,
-        ("query", "date_to"): DATE_SCHEMA,
-        ("query", "updated_since"): {"type": "string", "format": "date-time"},
-        ("query", "search"): TEXT_SCHEMA,
-        ("query", "fields"): TEXT_SCHEMA,
-        ("query", "expand"): TEXT_SCHEMA,
-        ("query", "sort"): {
-            "type": "string",
-            "pattern": f"^({listing.sort_form(listing.SESSION_SORTS)})?$",
-        },
-        ("query", "validate_only"): FLAG_SCHEMA,
-        ("query", "override_capacity"): FLAG_SCHEMA,
-        ("query", "override_lock"): FLAG_SCHEMA,
-    }
+# Each parameter's schema by where and name, as ``api.listing`` reads it: the same forms
+# and bounds.
+PARAMETER_SCHEMAS: dict[tuple[str, str], dict] = {
+    ("path", "id"): ID_SCHEMA,
+    ("path", "session_id"): ID_SCHEMA,
+    ("query", "page"): {"type": "integer", "minimum": 1, "maximum": listing.MAX_PAGE},
+    ("query", "per-page"): {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": listing.MAX_PER_PAGE,
+    },
+    ("query", "event_id"): ID_SCHEMA,
+    ("query", "track_id"): ID_SCHEMA,
+    ("query", "location_id"): ID_SCHEMA,
+    ("query", "ids"): {"type": "string", "pattern": _anchored(listing.IDS_FORM)},
+    ("query", "session_status"): {
+        "type": "string",
+        "pattern": _anchored(listing.STATUSES_FORM),
+    },
+    ("query", "date"): DATE_SCHEMA,
+    ("query", "date_from"): DATE_SCHEMA,
+    ("query", "date_to"): DATE_SCHEMA,
+    ("query", "updated_since"): {"type": "string", "format": "date-time"},
+    ("query", "search"): TEXT_SCHEMA,
+    ("query", "fields"): TEXT_SCHEMA,
+    ("query", "expand"): TEXT_SCHEMA,
+    ("query", "sort"): {
+        "type": "string",
+        "pattern": f"^({listing.sort_form(listing.SESSION_SORTS)})?$",
+    },
+    ("query", "validate_only"): FLAG_SCHEMA,
+    ("query", "override_capacity"): FLAG_SCHEMA,
+    ("query", "override_lock"): FLAG_SCHEMA,
+}
 
 
-def _exact_parameters(path: str, operation: dict) -> None:
-    schemas = parameter_schemas(path)
+def _exact_parameters(operation: dict) -> None:
     for parameter in operation.get("parameters", []):
-        schema = schemas.get((parameter["in"], parameter["name"]))
+        schema = PARAMETER_SCHEMAS.get((parameter["in"], parameter["name"]))
         if schema is not None:
             parameter["schema"] = {**copy.deepcopy(schema), **_kept(parameter["schema"])}
         if parameter["in"] == "query":
@@ -523,7 +522,7 @@ def complete_schema(result, generator, request, public):
     _exact_bodies(result)
     for path, item in result["paths"].items():
         for method, operation in item.items():
-            _exact_parameters(path, operation)
+            _exact_parameters(operation)
             for status, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 for name, description in RATE_HEADERS.items():

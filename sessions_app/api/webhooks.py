@@ -117,10 +117,10 @@ class WebhookCreateBody(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
     active = FlagInputField(required=False)
     secret = serializers.RegexField(
-        r"^[!-~]{16,200}$",
+        rf"^[!-~]{{{subscriptions.SECRET_MIN},{subscriptions.SECRET_MAX}}}$",
         required=False,
-        min_length=16,
-        max_length=200,
+        min_length=subscriptions.SECRET_MIN,
+        max_length=subscriptions.SECRET_MAX,
         help_text="Your own signing secret; left out, one is made and answered once.",
     )
 

@@ -245,7 +245,7 @@ MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 def _property(operation, mode, headers):
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=25,
+        max_examples=15,
         deadline=None,
         derandomize=True,
         database=None,
