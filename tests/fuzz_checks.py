@@ -7,37 +7,49 @@ Loaded by ``tests/api/test_schema.py`` and, for the command line, by
 from __future__ import annotations
 
 import json
+import os
 
+import django
 import schemathesis
+from django.apps import apps
+
+if not apps.ready:  # loaded by the schemathesis command line, outside Django
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    django.setup()
 
 from sessions_app.api.schema import FORM_ONLY_JSON
+from sessions_app.validators import CONFLICT_CODES
 
 # The 422 codes of rules the schema cannot state: references to objects that may not exist
 # (or not in that event), rules across fields or against stored state, and the guard on
 # webhook addresses. Every other code is about a value's type, form or name, which the
 # schema states.
-RULE_CODES = frozenset(
-    {
-        "does_not_exist",
-        "wrong_event",
-        "event_change",
-        "email_taken",
-        "speaker_in_sessions",
-        "sessions_outside_event",
-        "invalid_date_range",
-        "incomplete_schedule",
-        "invalid_time_range",
-        "outside_event",
-        "invalid_timezone",
-        "above_location_capacity",
-        "below_seats_taken",
-        "below_session_capacity",
-        "live_requires_schedule",
-        "address_not_allowed",
-        "https_required",
-        "read_only",
-    }
-)
+RULE_CODES = (
+    frozenset(
+        {
+            "does_not_exist",
+            "wrong_event",
+            "event_change",
+            "email_taken",
+            "speaker_in_sessions",
+            "sessions_outside_event",
+            "invalid_date_range",
+            "incomplete_schedule",
+            "invalid_time_range",
+            "outside_event",
+            "invalid_timezone",
+            "above_location_capacity",
+            "below_seats_taken",
+            "below_session_capacity",
+            "live_requires_schedule",
+            "address_not_allowed",
+            "https_required",
+            "read_only",
+            "immutable",
+        }
+    )
+    | CONFLICT_CODES
+)  # a status move, a clash, a seat: against what is stored
 
 
 # Rules with a code that also names a form: a time zone is required when the event's is not
@@ -53,6 +65,7 @@ def _is_rule(error: dict, *, form: bool) -> bool:
     return (
         error.get("code") in RULE_CODES
         or (field, error.get("code")) in RULE_FIELD_CODES
+        or field == "custom_fields"  # an empty key: no field of this event
         or field.startswith("custom_fields.")
         or (form and field in JSON_ONLY_FIELDS)
     )

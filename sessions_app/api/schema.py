@@ -13,10 +13,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from sessions_app.api import listing
+from sessions_app.api.schema_links import add_links_and_examples
+from sessions_app.api.schema_webhooks import add_webhooks
 from sessions_app.api.serializers import ProblemSerializer
 from sessions_app.enums import SessionStatus
 from sessions_app.validators import HTTP_URL_FORM
-from sessions_app.wire.session_input import FORM_NULLABLE
+from sessions_app.wire.session_input import FORM_NULLABLE, MAX_ID
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {
@@ -170,6 +172,9 @@ def _problem_ref(description: str) -> dict:
 
 
 def _oauth_form(properties: dict, required: list[str]) -> dict:
+    properties = copy.deepcopy(properties)
+    for schema in properties.values():
+        _no_nul(schema)  # oauthlib refuses a NUL in any parameter (400 invalid_request)
     return {
         "required": True,
         "content": {
@@ -462,6 +467,13 @@ URL_FORMS = {
     "webinar_url": f"^({HTTP_URL_FORM})?$",
 }
 
+# Ids of other objects in a body: a whole number the server looks up (wire.session_input).
+REFERENCES = ("event_id", "location_id", "track_id", "session_id")
+REFERENCE_LISTS = ("speaker_ids", "session_ids")
+REFERENCE_BOUNDS = {"minimum": 1, "maximum": MAX_ID}
+# Lists whose items the server takes once each (validators.validate_speaker_ids).
+UNIQUE_LISTS = ("speaker_ids",)
+
 
 def _openapi_31(node) -> None:
     """``nullable`` (OpenAPI 3.0), left by hand-written field schemas, as 3.1 says it."""
@@ -495,6 +507,12 @@ def _exact_bodies(result: dict) -> None:
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
             for field, schema in component.get("properties", {}).items():
+                if field in UNIQUE_LISTS:
+                    schema["uniqueItems"] = True
+                if field in REFERENCES:
+                    schema.update(REFERENCE_BOUNDS)
+                elif field in REFERENCE_LISTS:
+                    schema["items"].update(REFERENCE_BOUNDS)
                 if field in URL_FORMS:
                     schema.pop("format", None)
                     schema["pattern"] = URL_FORMS[field]
@@ -564,4 +582,6 @@ def complete_schema(result, generator, request, public):
     result["components"]["schemas"]["Problem"]["description"] = (
         "RFC 9457 problem details, served as application/problem+json."
     )
+    add_links_and_examples(result)
+    add_webhooks(result)
     return result

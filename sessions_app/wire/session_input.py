@@ -66,7 +66,8 @@ TRUE_VALUES = {"1", "true"}
 FALSE_VALUES = {"0", "false"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?\Z")
-_INT = re.compile(r"-?\d{1,20}\Z")
+# A whole number in a form: "5", and "5.0" as JSON Schema counts 5.0 an integer.
+_INT = re.compile(r"-?\d{1,20}(\.0+)?\Z")
 
 
 class _Invalid(Exception):
@@ -77,7 +78,7 @@ class _Invalid(Exception):
 
 def _integer(value: Any, *, form: bool) -> int:
     if isinstance(value, str) and form and _INT.match(value.strip()):
-        return int(value.strip())
+        return int(value.strip().partition(".")[0])
     if isinstance(value, float) and value.is_integer():
         return int(value)  # JSON Schema counts 1.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int):

@@ -1,23 +1,34 @@
 """The OpenAPI document, the docs page, and a property-based run against the schema."""
 
 import base64
+import json
 import re
+from collections import defaultdict
+from contextlib import contextmanager
 
 import pytest
 import schemathesis
 import yaml
+from django.apps import apps
 from django.contrib.staticfiles import finders
 from django.core import signals
+from django.core.management.color import no_style
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, transaction
 from django.test import Client
-from hypothesis import HealthCheck, Phase, given, settings
+from drf_spectacular.validation import validate_schema
+from hypothesis import HealthCheck, Phase, given, settings, strategies
+from jsonschema import Draft202012Validator
 from schemathesis import GenerationMode
 
+# Not exported: the strategies of the examples an operation's schema gives.
+from schemathesis.specs.openapi.examples import get_strategies_from_examples
+
 from sessions_app import services
-from sessions_app.enums import CustomFieldType
+from sessions_app.enums import WEBHOOK_EVENT_TYPES, CustomFieldType, webhook_event_type
+from sessions_app.models import SessionChange
 from sessions_app.services.clients import known_scopes
-from sessions_app.webhooks import subscriptions
+from sessions_app.webhooks import outbox, subscriptions
 from tests import factories
 from tests.fuzz_checks import refusals_name_a_rule
 
@@ -202,30 +213,53 @@ def test_docs_page_loads_no_asset_from_outside(db):
 # --- Property-based: the API against its own schema ---------------------------------------
 
 
+def _ids_from_one():
+    """The schema's examples name the demo's objects by id (event 1, session 1, ...): the
+    fixture's objects get those ids. SQLite's counters go back with the test's rolled-back
+    transaction; PostgreSQL's sequences do not, so they are set back here, for this app's
+    tables, which are empty at the start of a test."""
+    if connection.vendor != "postgresql":
+        return
+    tables = {model._meta.db_table for model in apps.get_app_config("sessions_app").get_models()}
+    sequences = [
+        sequence
+        for sequence in connection.introspection.sequence_list()
+        if sequence["table"] in tables
+    ]
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_by_name_sql(no_style(), sequences):
+            cursor.execute(statement)
+
+
 @pytest.fixture
 def api_schema(db, settings, make_caller):
     settings.API_RATE_LIMIT = {"REQUESTS": 10**9, "WINDOW_SECONDS": 600, "LIST_COST": 10}
+    _ids_from_one()
     organisation = factories.organisation()
     event = factories.event(organisation=organisation)
     room = factories.location(event=event, capacity=100)
     track = factories.track(event=event)
     factories.custom_field(event=event, field_type=CustomFieldType.DROPDOWN, choices=["a", "b"])
-    for hour, status in enumerate(("submitted", "approved", "live")):
+    # As in the demo: sessions 1 and 2 live, 8 a submitted talk (deletable), one unscheduled.
+    statuses = ("live", "live", "approved", "submitted", "submitted", "approved", "live")
+    for hour, status in enumerate(statuses):
         factories.scheduled(
             event=event,
-            start=f"{10 + hour}:00",
-            end=f"{10 + hour}:30",
+            start=f"{9 + hour:02}:00",
+            end=f"{9 + hour:02}:30",
             location=room,
             track=track,
             session_status=status,
         )
-    factories.session(event=event)
-    factories.registrant(event=event)
+    submitted = factories.session(event=event)
+    registrant = factories.registrant(event=event)
+    services.selection_add(registrant_id=registrant.pk, session_id=1, actor=services.SYSTEM)
     services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
     subscriptions.webhook_create(
         organisation_id=organisation.pk,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},
     )
+    assert (event.pk, registrant.pk, submitted.pk) == (1, 1, 8)
     caller = make_caller(organisation, scopes=known_scopes())
     # Raw WSGI calls, unlike Django's test client, would close the test's database connection
     # after each request; keep it open as the test client does.
@@ -239,13 +273,30 @@ def api_schema(db, settings, make_caller):
     signals.request_finished.connect(close_old_connections)
 
 
+@contextmanager
+def _undone():
+    """What the calls inside write is rolled back after: each operation, and each stateful
+    scenario, starts from the fixture's objects (and Hypothesis sees the same API each time
+    it replays a case)."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+EXAMPLES_PER_OPERATION = 15
+STATEFUL_SCENARIOS = 100
 
 
-def _property(operation, mode, headers):
-    @given(case=operation.as_strategy(generation_mode=mode))
+def _headers_for(case_or_operation, bearer, basic):
+    operation = getattr(case_or_operation, "operation", case_or_operation)
+    return basic if operation.path.startswith("/oauth2/") else bearer
+
+
+def _property(operation, mode, headers, seen, strategy=None, max_examples=EXAMPLES_PER_OPERATION):
+    @given(case=strategy if strategy is not None else operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=15,
+        max_examples=max_examples,
         deadline=None,
         derandomize=True,
         database=None,
@@ -254,9 +305,53 @@ def _property(operation, mode, headers):
     )
     def run(case):
         response = case.call(headers=headers)
+        seen[operation.label].add(response.status_code)
         case.validate_response(response, additional_checks=[refusals_name_a_rule], headers=headers)
 
     return run
+
+
+def _stateful(schema, bearer, basic, seen, failures):
+    """The stateful phase: chains of calls along the schema's links (and what schemathesis
+    infers beside them), each answer checked as in the run above."""
+
+    # Valid input only: an invalid step ends its chain (the negative run covers refusals).
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+
+    class Machine(schema.as_state_machine()):
+        def setup(self):
+            super().setup()
+            self.undo = _undone()
+            self.undo.__enter__()
+
+        def teardown(self):
+            self.undo.__exit__(None, None, None)
+            super().teardown()
+
+        def get_call_kwargs(self, case):
+            return {"headers": _headers_for(case, bearer, basic)}
+
+        def after_call(self, response, case):
+            seen[case.operation.label].add(response.status_code)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response, additional_checks=[refusals_name_a_rule], headers=kwargs["headers"]
+            )
+
+    try:
+        Machine.run(
+            settings=settings(
+                max_examples=STATEFUL_SCENARIOS,
+                stateful_step_count=20,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+    except (Exception, BaseExceptionGroup) as exc:
+        failures.append(f"stateful: {exc}")
 
 
 @pytest.mark.schema
@@ -265,25 +360,54 @@ def test_api_conforms_to_its_schema(api_schema, mode):
     """Every operation, with generated valid and invalid input, under every check schemathesis
     has (as ``schemathesis.toml`` sets them) and ours (``tests/fuzz_checks.py``): no 500, no
     answer off the schema, no valid input refused for its form, no invalid input accepted,
-    405 with a true ``Allow`` for the methods not documented.
+    405 with a true ``Allow`` for the methods not documented. The valid-input run goes on
+    with the stateful phase, and between them every operation answers a 2xx at least once.
 
     A loop over operations rather than ``schemathesis.pytest``: its lazy-fixture runner
     relies on pytest internals this pytest no longer has.
     """
     schema, bearer, basic = api_schema
     failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        headers = basic if operation.path.startswith("/oauth2/") else bearer
+    seen = defaultdict(set)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in operations:
+        headers = _headers_for(operation, bearer, basic)
         inputs = [operation.path_parameters, operation.query, operation.headers, operation.body]
         if mode == GenerationMode.NEGATIVE and not any(len(group) for group in inputs):
             continue  # /healthz, /readyz: no input to get wrong
 
-        run = _property(operation, mode, headers)
+        runs = [_property(operation, mode, headers, seen)]
+        examples = get_strategies_from_examples(operation)
+        if mode == GenerationMode.POSITIVE and examples:
+            # The schema's examples first, each on the fixture's objects (they use the demo's
+            # ids). Hypothesis's explicit phase would take them only now and then.
+            runs.insert(
+                0,
+                _property(
+                    operation,
+                    mode,
+                    headers,
+                    seen,
+                    strategy=strategies.one_of(examples),
+                    max_examples=3 * len(examples),
+                ),
+            )
         try:
-            run()
-        except Exception as exc:  # collect every operation's failure, then report them all
+            for run in runs:
+                with _undone():
+                    run()
+        # Collect every operation's failure, then report them all (schemathesis raises a
+        # BaseExceptionGroup of them).
+        except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{operation.label}: {exc}")
+    if mode == GenerationMode.POSITIVE:
+        _stateful(schema, bearer, basic, seen, failures)
+        never = sorted(
+            f"{operation.label}: {sorted(seen[operation.label])}"
+            for operation in operations
+            if not any(200 <= status < 300 for status in seen[operation.label])
+        )
+        assert not never, "operations never answered 2xx:\n" + "\n".join(never + failures)
     assert not failures, "\n\n".join(failures)
 
 
@@ -322,3 +446,83 @@ def test_query_parameters_and_bodies_say_what_the_server_enforces(openapi):
     form = schemas["SessionCreateBodyRequestForm"]["properties"]
     assert "custom_fields" not in form and "speaker_ids" not in form
     assert "nullable" not in str(openapi)
+
+
+def test_the_schema_is_valid_openapi_31(openapi):
+    validate_schema(openapi)  # drf-spectacular's copy of the OpenAPI 3.1 meta-schema
+
+
+def test_every_operation_has_examples_and_objects_link_to_their_operations(openapi):
+    operations = {
+        operation["operationId"]: operation
+        for item in openapi["paths"].values()
+        for operation in item.values()
+    }
+    for operation_id, operation in operations.items():
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert "example" in parameter, (operation_id, parameter["name"])
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            assert "example" in content, (operation_id, media_type)
+    created = operations["sessions_create"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in created.values()} >= {
+        "sessions_retrieve",
+        "sessions_partial_update",
+        "sessions_update",
+        "sessions_destroy",
+    }
+    assert created["SessionsRetrieve"]["parameters"] == {"path.id": "$response.body#/id"}
+    listed = operations["sessions_list"]["responses"]["200"]["links"]
+    assert listed["SessionsRetrieve"]["parameters"] == {"path.id": "$response.body#/items/0/id"}
+    for source, target in (
+        ("registrants_create", "registrants_destroy"),
+        ("speakers_create", "speakers_destroy"),
+        ("webhooks_create", "webhooks_destroy"),
+        ("registrants_list", "registrants_retrieve"),
+        ("speakers_list", "speakers_retrieve"),
+        ("webhooks_list", "webhooks_retrieve"),
+    ):
+        responses = operations[source]["responses"]
+        links = responses["201" if "201" in responses else "200"]["links"]
+        assert target in {link["operationId"] for link in links.values()}, (source, target)
+    # Every link names an operation of the schema.
+    for operation in operations.values():
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                assert link["operationId"] in operations
+
+
+def test_webhook_bodies_are_what_the_schema_documents(openapi, db):
+    """Each kind of event the outbox builds validates against its entry under ``webhooks``."""
+    event = factories.event()
+    session = factories.create_via_service(event=event, name="Draft")
+    services.session_update(session_id=session.pk, data={"name": "Again"}, actor=services.SYSTEM)
+    live = factories.live(event=event, start="14:00", end="15:00")
+    registrant = factories.registrant(event=event)
+    services.selection_add(registrant_id=registrant.pk, session_id=live.pk, actor=services.SYSTEM)
+    services.selection_remove(
+        registrant_id=registrant.pk, session_id=live.pk, actor=services.SYSTEM
+    )
+    services.session_set_status(session_id=session.pk, status="approved", actor=services.SYSTEM)
+    services.session_delete(session_id=session.pk, actor=services.SYSTEM)
+
+    seen = set()
+    for change in SessionChange.objects.order_by("id"):
+        event_type = webhook_event_type(change.action)
+        if event_type is None:
+            continue
+        body = json.loads(outbox.event_body(change, event_type, None))
+        entry = openapi["webhooks"][event_type]["post"]
+        schema = entry["requestBody"]["content"]["application/json"]["schema"]
+        # "#/components/..." resolves against the document the schema sits in.
+        Draft202012Validator({**schema, "components": openapi["components"]}).validate(body)
+        seen.add(event_type)
+    assert seen >= {
+        "session.created",
+        "session.updated",
+        "session.status.approved",
+        "session.deleted",
+        "selection.created",
+        "selection.deleted",
+    }
+    assert set(openapi["webhooks"]) == set(WEBHOOK_EVENT_TYPES)
