@@ -9,6 +9,10 @@
 #   FUZZ_EXAMPLES       cases per operation (default 200)
 #   FUZZ_MINUTES        time budget (default 25: a token lasts 30 minutes)
 #   ARGS                more schemathesis options (e.g. --seed 1)
+#   FUZZ_REPORTS        where the HAR reports are kept (default: a temporary directory)
+#
+# After the runs, scripts/fuzz_report.py lists what each operation answered and fails when
+# one never answered a 2xx.
 #
 # Against a server with a worker running, point its webhooks at a local receiver first: the
 # fuzzer creates subscriptions to addresses it invents.
@@ -31,7 +35,7 @@ if [ -z "$URL" ]; then
     "$BIN/python" manage.py seed_demo --base-url "$URL" >/dev/null
     "$BIN/python" manage.py runserver "127.0.0.1:$port" --noreload >"$work/server.log" 2>&1 &
     server=$!
-    trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+    trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
     for _ in $(seq 100); do
         curl -sf "$URL/healthz" >/dev/null && break
         sleep 0.2
@@ -39,23 +43,34 @@ if [ -z "$URL" ]; then
     echo "fuzzing a throwaway server at $URL (log: $work/server.log; no worker)"
 fi
 
+reports=${FUZZ_REPORTS:-$(mktemp -d)}
+mkdir -p "$reports"
 token=$(curl -sf -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$URL/oauth2/token" |
     "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 basic=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
 
 # tests/fuzz_checks.py adds our check; schemathesis.toml (found from here) sets the rest.
 # The OAuth endpoints take the client's Basic credentials; the API the bearer token.
+status=0
 SCHEMATHESIS_HOOKS=tests.fuzz_checks PYTHONPATH=. "$BIN/schemathesis" run "$URL/api/v1/openapi.json" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
+    --report har --report-har-path "$reports/api.har" \
     --max-examples "${FUZZ_EXAMPLES:-200}" \
     --max-time "$(( ${FUZZ_MINUTES:-25} * 60 ))" \
     --header "Authorization: Bearer $token" \
     --exclude-path-regex '^/oauth2/' \
-    ${ARGS:-}
+    ${ARGS:-} || status=$?
 SCHEMATHESIS_HOOKS=tests.fuzz_checks PYTHONPATH=. "$BIN/schemathesis" run "$URL/api/v1/openapi.json" \
     --checks all \
     --include-path-regex '^/oauth2/' \
+    --report har --report-har-path "$reports/oauth2.har" \
     --max-examples "${FUZZ_EXAMPLES:-200}" \
     --header "Authorization: Basic $basic" \
-    ${ARGS:-}
+    ${ARGS:-} || status=$?
+
+echo
+"$BIN/python" scripts/fuzz_report.py "$URL/api/v1/openapi.json" "$reports/api.har" "$reports/oauth2.har" ||
+    status=1
+[ -n "${FUZZ_REPORTS:-}" ] || rm -rf "$reports"
+exit $status

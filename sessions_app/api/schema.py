@@ -179,7 +179,13 @@ def _oauth_form(properties: dict, required: list[str]) -> dict:
         "required": True,
         "content": {
             "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, "required": required}
+                "schema": {
+                    "type": "object",
+                    "properties": properties,
+                    "required": required,
+                    # Other parameters are ignored (RFC 6749 3.1), a NUL in one is not.
+                    "additionalProperties": {"type": "string", **NO_NUL},
+                }
             }
         },
     }
@@ -467,6 +473,16 @@ URL_FORMS = {
     "webinar_url": f"^({HTTP_URL_FORM})?$",
 }
 
+# What str.strip() takes away (str.isspace): a speaker's first name is stripped before it is
+# checked, so one made only of these is blank (422).
+PYTHON_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = {"pattern": rf"^[^\x00]*[^\x00{PYTHON_SPACE}][^\x00]*$"}
+# Fields stripped before the required check, by the components that carry them.
+STRIPPED_REQUIRED = {
+    ("SpeakerBodyRequest", "first_name"),
+    ("SpeakerUpdateBodyRequest", "first_name"),
+    ("PatchedSpeakerUpdateBodyRequest", "first_name"),
+}
 # Ids of other objects in a body: a whole number the server looks up (wire.session_input).
 REFERENCES = ("event_id", "location_id", "track_id", "session_id")
 REFERENCE_LISTS = ("speaker_ids", "session_ids")
@@ -507,6 +523,8 @@ def _exact_bodies(result: dict) -> None:
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
             for field, schema in component.get("properties", {}).items():
+                if (name, field) in STRIPPED_REQUIRED:
+                    schema.update(NOT_BLANK)
                 if field in UNIQUE_LISTS:
                     schema["uniqueItems"] = True
                 if field in REFERENCES:

@@ -3,7 +3,8 @@
 A client generator shows links as "what you can do with this object"; a stateful fuzzer
 follows them to reach real objects (a create's id into its get, update and delete; a list's
 first item into its get). Examples give every operation a request that works on the demo
-data (``manage.py seed_demo``: event 1 is the demo event).
+data (``manage.py seed_demo``: event 1 is the demo event, its required custom field c_1 a
+dropdown whose choice 1 is "Beginner").
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ BODY_EXAMPLES: dict[str, dict] = {
         "description": "Forty minutes on clashes, rooms and the people in them.",
         "capacity": 40,
         "session_status": "submitted",
+        "custom_fields": {"c_1": [{"id": 1}]},
     },
     "sessions_partial_update": {"name": "Keeping a schedule honest (part 2)"},
     "sessions_update": {"name": "Keeping a schedule honest", "capacity": 60},

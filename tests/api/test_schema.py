@@ -526,3 +526,19 @@ def test_webhook_bodies_are_what_the_schema_documents(openapi, db):
         "selection.deleted",
     }
     assert set(openapi["webhooks"]) == set(WEBHOOK_EVENT_TYPES)
+
+
+def test_a_speakers_first_name_pattern_is_what_strip_leaves(openapi):
+    """The server strips a speaker's first name and then requires it: the schema's pattern
+    refuses exactly the names that strip to nothing."""
+    schemas = openapi["components"]["schemas"]
+    pattern = schemas["SpeakerBodyRequest"]["properties"]["first_name"]["pattern"]
+    assert schemas["PatchedSpeakerUpdateBodyRequest"]["properties"]["first_name"]["pattern"] == (
+        pattern
+    )
+    for code in range(0x3001):
+        text = f" {chr(code)} "
+        if code:
+            assert bool(re.fullmatch(pattern, text)) == bool(text.strip()), hex(code)
+    assert re.fullmatch(pattern, "\ufeff")  # not space to Python, nor to the server
+    assert not re.fullmatch(pattern, "Ada\x00")
