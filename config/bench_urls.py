@@ -1,12 +1,18 @@
 """The benchmark's yardsticks, served beside the real URLs by `make bench` (config.settings.bench).
 
-Both do what the floor of a write on this stack is, a token SELECT and one UPDATE, and
-nothing else: no rules, no lock, no history, no rate limit. The headline PATCH is measured
-against them in the same run, on the same server and database.
+The two rename views do what the floor of a write on this stack is, a token SELECT and one
+UPDATE, and nothing else: no rules, no lock, no history, no rate limit. The headline PATCH
+is measured against them in the same run, on the same server and database.
+
+``/bench/plain-admin/`` is a stock ``ModelAdmin`` of the sessions on an admin site of its
+own: the same plain columns and filters as the staff UI's session list, with no scoping,
+badges, seats, clash flags or grid. The session list, the review queue and the schedule
+grid are measured against its lists of the same rows.
 """
 
 import json
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -49,8 +55,32 @@ class DrfRename(APIView):
         return Response(body, status=200 if body else 401)
 
 
+class PlainSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "event",
+        "date",
+        "start_time",
+        "end_time",
+        "location",
+        "track",
+        "session_status",
+        "capacity",
+        "seats_taken",
+    ]
+    list_filter = ["event", "session_status", "track", "location", "date"]
+    list_select_related = ["event", "location", "track"]
+    search_fields = ["name"]
+    list_per_page = 100
+    show_full_result_count = False
+
+
+plain_admin = admin.AdminSite(name="plain_admin")
+plain_admin.register(Session, PlainSessionAdmin)
+
 urlpatterns = [
     path("bench/bare/<int:pk>", bare_rename),
+    path("bench/plain-admin/", plain_admin.urls),
     re_path(r"^bench/drf/(?P<pk>[0-9]+)$", DrfRename.as_view()),
     *real_urlpatterns,
 ]

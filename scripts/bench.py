@@ -19,13 +19,16 @@ What it does, all on this machine:
    left out);
 4. with ``--top N``, prints each scenario's N statements that took PostgreSQL longest
    (milliseconds and calls per request, from pg_stat_statements), to see where time goes;
-5. prints each scenario's throughput over the reference view's (a token SELECT and one
+5. prints the staff UI's session list (with filter counts), review queue and schedule grid
+   beside a stock ``ModelAdmin`` list of the same rows (config/bench_urls.py), the floor
+   for the admin;
+6. prints each scenario's throughput over the reference view's (a token SELECT and one
    UPDATE: the floor of a write on this stack), both over the whole run and as the median
    of the rounds' ratios (each slice over the reference's slice of the same round, so that
    a burst of noise in one slice moves one ratio of ten), and each scenario's p50 at the
    largest size over the smallest, the sizes measured side by side.
 
-6. then the event-day section (scripts/bench_eventday.py, ``--agendas``): open agendas on
+7. then the event-day section (scripts/bench_eventday.py, ``--agendas``): open agendas on
    one server, the agenda page and its 304 against a static file, the registration rush.
 
 Figures, not assertions: compare runs on the same machine. The load comes from this
@@ -39,6 +42,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -378,7 +382,54 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
         "admin schedule grid, one day": get(
             f"/admin/sessions_app/session/schedule/?event={event_id}&day={day.isoformat()}", admin
         ),
+        # The staff UI's pages beside a stock ModelAdmin's list of the same rows
+        # (config/bench_urls.py): ADMIN_FLOORS pairs them.
+        "admin session list, one event, filter counts": get(
+            f"/admin/sessions_app/session/?event={event_id}&_facets=True", admin
+        ),
+        "plain ModelAdmin, one event, filter counts": get(
+            f"{PLAIN}?event__id__exact={event_id}&_facets=True", admin
+        ),
+        "admin review queue, one event": get(
+            f"/admin/sessions_app/session/review/?event={event_id}", admin
+        ),
+        "plain ModelAdmin, one event's submitted": get(
+            f"{PLAIN}?event__id__exact={event_id}&session_status__exact=submitted", admin
+        ),
+        "plain ModelAdmin, one event's day": get(
+            f"{PLAIN}?event__id__exact={event_id}&date__gte={day.isoformat()}"
+            f"&date__lt={(day + dt.timedelta(days=1)).isoformat()}",
+            admin,
+        ),
     }
+
+
+PLAIN = "/bench/plain-admin/sessions_app/session/"
+# Each staff UI page and the stock ModelAdmin list it is measured against.
+ADMIN_FLOORS = {
+    "admin session list, one event, filter counts": "plain ModelAdmin, one event, filter counts",
+    "admin review queue, one event": "plain ModelAdmin, one event's submitted",
+    "admin schedule grid, one day": "plain ModelAdmin, one event's day",
+}
+
+
+def print_admin_floors(size: int, results: dict[str, Figures]) -> None:
+    pairs = [(ours, plain) for ours, plain in ADMIN_FLOORS.items() if {ours, plain} <= set(results)]
+    if not pairs:
+        return
+    print(f"\n### The staff UI against a plain ModelAdmin, {size:,} sessions\n")
+    print(
+        "| page | p50 ms | plain p50 ms | p50 x plain | req/s x plain | statements | "
+        "plain statements |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for ours, plain in pairs:
+        a, b = results[ours], results[plain]
+        print(
+            f"| {ours} | {a.percentile(0.5):.1f} | {b.percentile(0.5):.1f} | "
+            f"{a.percentile(0.5) / b.percentile(0.5):.2f} | {a.rps / b.rps:.2f} | "
+            f"{a.statements:.1f} | {b.statements:.1f} |"
+        )
 
 
 def print_table(size: int, results: dict[str, Figures]) -> None:
@@ -538,11 +589,14 @@ def main() -> int:
                 sites.append(start_site(cluster, size, args.workers))
             # Scenario by scenario, each size in turn: the sizes' figures side by side.
             per_site = {site.size: site_scenarios(cluster, site) for site in sites}
-            names = [
+            wanted = {
                 name
                 for name in per_site[sizes[0]]
                 if not args.only or args.only in name or "reference view" in name
-            ]
+            }
+            # A staff UI page brings its plain ModelAdmin floor along.
+            wanted |= {ADMIN_FLOORS[name] for name in wanted if name in ADMIN_FLOORS}
+            names = [name for name in per_site[sizes[0]] if name in wanted]
             plan = {
                 label(name, site.size): (site.port, per_site[site.size][name])
                 for name in names
@@ -554,6 +608,7 @@ def main() -> int:
             )  # fmt: skip
             for size in sizes:
                 print_table(size, {name: results[label(name, size)] for name in names})
+                print_admin_floors(size, {name: results[label(name, size)] for name in names})
             if len(sizes) > 1:
                 small, large = sizes[0], sizes[-1]
                 print(f"\n### p50 at {large:,} over p50 at {small:,}\n")

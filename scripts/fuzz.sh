@@ -4,6 +4,9 @@
 #
 #   FUZZ_URL            a running server (default: a throwaway one started here, on its own
 #                       SQLite file with the demo data and no worker, removed after)
+#   FUZZ_DATABASE_URL   an empty database for that throwaway server instead of the SQLite
+#                       file, e.g. PostgreSQL: python scripts/pg_cluster.py -- sh -c
+#                       'FUZZ_DATABASE_URL=$DATABASE_URL make fuzz' 
 #   FUZZ_CLIENT_ID      client id and secret for the token (default: the demo client)
 #   FUZZ_CLIENT_SECRET
 #   FUZZ_EXAMPLES       cases per operation (default 200)
@@ -27,7 +30,8 @@ if [ -z "$URL" ]; then
     work=$(mktemp -d)
     port=$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     URL="http://127.0.0.1:$port"
-    export DATABASE_URL="sqlite:///$work/fuzz.sqlite3" DJANGO_SETTINGS_MODULE=config.settings.local
+    export DATABASE_URL="${FUZZ_DATABASE_URL:-sqlite:///$work/fuzz.sqlite3}"
+    export DJANGO_SETTINGS_MODULE=config.settings.local
     # No rate limit in the way of a long run.
     export DJANGO_API_RATE_LIMIT_REQUESTS=1000000000 DJANGO_TOKEN_RATE_LIMIT_PER_CLIENT=1000000
     export DJANGO_TOKEN_RATE_LIMIT_PER_ADDRESS=1000000
@@ -40,7 +44,7 @@ if [ -z "$URL" ]; then
         curl -sf "$URL/healthz" >/dev/null && break
         sleep 0.2
     done
-    echo "fuzzing a throwaway server at $URL (log: $work/server.log; no worker)"
+    echo "fuzzing a throwaway server at $URL on ${DATABASE_URL%%:*} (log: $work/server.log; no worker)"
 fi
 
 reports=${FUZZ_REPORTS:-$(mktemp -d)}

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app import selectors, services
+from sessions_app.admin.display import local_moment
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.imports import import_page
@@ -108,7 +109,7 @@ class ImportForm(forms.Form):
 @admin.register(Registrant)
 class RegistrantAdmin(OrganisationScopedAdmin):
     form = RegistrantAdminForm
-    list_display = ["full_name_display", "email", "event", "seats_display", "created_at"]
+    list_display = ["full_name_display", "email", "event", "seats_display", "registered_display"]
     list_select_related = ["event"]
     list_filter = [EventFilter]
     # The stock search over one searched text, which PostgreSQL's trigram index answers
@@ -176,6 +177,10 @@ class RegistrantAdmin(OrganisationScopedAdmin):
         seats = states.count(SelectionState.SELECTED)
         waiting = states.count(SelectionState.WAITLISTED)
         return f"{seats} seat(s)" + (f", {waiting} waiting" if waiting else "")
+
+    @admin.display(description="registered", ordering="created_at")
+    def registered_display(self, obj):
+        return local_moment(obj.created_at, obj.event.timezone)
 
     @admin.display(description="own page")
     def page_link(self, obj):

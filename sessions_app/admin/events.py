@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from sessions_app import services
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import EventAdminForm
+from sessions_app.admin.inlines import TabularInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, ScopedInlineMixin, organisation_ids
 from sessions_app.models import (
     CustomField,
@@ -22,7 +23,7 @@ from sessions_app.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -128,7 +129,7 @@ class LocationAdmin(_EventPartAdmin):
     fields = ["event", "name", "capacity"]
 
 
-class CustomFieldChoiceInline(ScopedInlineMixin, admin.TabularInline):
+class CustomFieldChoiceInline(ScopedInlineMixin, TabularInline):
     model = CustomFieldChoice
     extra = 1
     fields = ["label", "sort_order"]

@@ -153,15 +153,15 @@ def clashes_with_held_slot():
 class SessionAdmin(OrganisationScopedAdmin):
     form = SessionAdminForm
     view_on_site = False
+    # Fits 1024 px beside the filter panel: when (day and time) in one column, capacity
+    # inside the seats column, the event only where more than one is in view.
     list_display = [
         "name",
         "event",
-        "date",
-        "time_display",
+        "when_display",
         "location",
         "track",
         "status_display",
-        "capacity_display",
         "seats_display",
     ]
     list_display_links = ["name"]
@@ -170,7 +170,7 @@ class SessionAdmin(OrganisationScopedAdmin):
     # The stock search (each word, or a quoted phrase, anywhere), in the one searched text
     # that PostgreSQL's trigram index answers (get_search_results names it), as the API's.
     search_fields = ["searched_text"]
-    list_per_page = 50
+    list_per_page = 100
     # One count (of what the filters select) per page, not a second one of everything.
     show_full_result_count = False
     ordering = [F("starts_at").asc(nulls_last=True), "name", "id"]
@@ -225,17 +225,27 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     def get_list_display(self, request):
         if getattr(request, REVIEW_FLAG, False):
-            return [
+            columns = [
                 "name",
                 "event",
-                "date",
-                "time_display",
+                "when_display",
                 "location",
                 "track",
                 "clash_display",
                 "submitted_display",
             ]
-        return super().get_list_display(request)
+        else:
+            columns = list(super().get_list_display(request))
+        if not self._several_events_in_view(request):
+            columns.remove("event")
+        return columns
+
+    @staticmethod
+    def _several_events_in_view(request) -> bool:
+        """The event column says something only when the rows may come from several events."""
+        return not request.GET.get(EventFilter.parameter_name) and (
+            len(visible_event_session_counts(request)) > 1
+        )
 
     def get_list_filter(self, request):
         if getattr(request, REVIEW_FLAG, False):
@@ -255,9 +265,13 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     # --- list columns -------------------------------------------------------------------------
 
-    @admin.display(description="time", ordering="starts_at")
-    def time_display(self, obj):
-        return time_range(obj)
+    @admin.display(description="when", ordering="starts_at")
+    def when_display(self, obj):
+        if obj.date is None:
+            return time_range(obj)
+        return format_html(
+            '<span class="sm-when-day">{}</span> {}', f"{obj.date:%a %-d %b %Y}", time_range(obj)
+        )
 
     @admin.display(description="status", ordering="session_status")
     def status_display(self, obj):
@@ -268,24 +282,26 @@ class SessionAdmin(OrganisationScopedAdmin):
             )
         return badge
 
-    @admin.display(description="capacity", ordering="capacity")
-    def capacity_display(self, obj):
-        if obj.capacity is None:
-            return format_html('<span class="sm-muted">{}</span>', "unlimited")
-        return obj.capacity
-
-    @admin.display(description="seats taken / left", ordering="seats_taken")
+    @admin.display(description="seats", ordering="seats_taken")
     def seats_display(self, obj):
+        """``12 of 60 taken`` over ``48 left, 3 waiting``; ``12 taken`` over ``no limit``."""
         url = reverse("admin:sessions_app_session_attendees", args=[obj.pk])
-        left = "" if obj.capacity is None else f" / {obj.seats_left} left"
-        waiting = f", {obj.waitlist_count} waiting" if obj.waitlist_count else ""
-        return format_html('<a href="{}">{}{}{}</a>', url, obj.seats_taken, left, waiting)
+        if obj.capacity is None:
+            taken, rest = f"{obj.seats_taken} taken", "no limit"
+        else:
+            taken = f"{obj.seats_taken} of {obj.capacity} taken"
+            rest = "sold out" if obj.seats_left <= 0 else f"{obj.seats_left} left"
+        if obj.waitlist_count:
+            rest += f", {obj.waitlist_count} waiting"
+        return format_html(
+            '<a href="{}">{}</a> <span class="sm-seats-rest">{}</span>', url, taken, rest
+        )
 
     @admin.display(description="clash")
     def clash_display(self, obj):
         if getattr(obj, "clashes_held", False):
             return format_html('<span class="sm-flag" title="{}">clash</span>', CLASH_TITLE)
-        return format_html('<span class="sm-none" aria-label="{}"></span>', "no clash")
+        return format_html('<span class="sm-none sm-muted">{}</span>', "none")
 
     @admin.display(description="submitted", ordering="created_at")
     def submitted_display(self, obj):

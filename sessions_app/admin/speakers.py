@@ -122,7 +122,7 @@ class SpeakerAdmin(OrganisationScopedAdmin):
                     reverse("admin:sessions_app_session_change", args=[session.pk]),
                     session.name,
                     session.get_session_status_display(),
-                    session.in_effective_zone(session.starts_at).strftime("%a %d %b %H:%M")
+                    session.in_effective_zone(session.starts_at).strftime("%a %-d %b %H:%M %Z")
                     if session.starts_at
                     else "unscheduled",
                 )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from sessions_app.admin.forms import ServiceErrorsMixin
+from sessions_app.admin.inlines import TabularInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
 from sessions_app.enums import WEBHOOK_EVENT_PATTERNS, MemberRole
 from sessions_app.models import (
@@ -241,7 +242,7 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
             (
                 (
                     reverse("admin:sessions_app_webhookdelivery_change", args=[d.pk]),
-                    d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    d.created_at.strftime("%a %-d %b %Y, %H:%M:%S UTC"),
                     d.event_type,
                     d.get_state_display(),
                     d.attempt_count,
@@ -258,7 +259,7 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
         )
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False

@@ -215,6 +215,14 @@ def add_load_sessions(*, organisation: Organisation, count: int) -> int:
     return total
 
 
+def fill_event(event: Event, count: int) -> int:
+    """Add ``count`` sessions to one event (which needs locations and tracks, and days
+    enough: a hundred sessions a day with ten rooms) in its next free slots; returns how
+    many sessions it holds. For tests and benchmarks of one event at scale."""
+    with _search_index_merged_at_end():
+        return _add_to_event(event, event.sessions.count(), count, timezone.now())
+
+
 def _add_to_event(event: Event, taken: int, extra: int, now: dt.datetime) -> int:
     """Add ``extra`` sessions to ``event`` after its ``taken`` ones; returns how many it holds."""
     if taken + extra > SLOTS_PER_EVENT:

@@ -1,7 +1,8 @@
 'use strict';
 // The schedule grid as a planner: drag a block to another time or room, drag its lower edge
 // to change its end, drag an unscheduled session onto the grid or a block onto the
-// "Unscheduled" list; or focus a block, move it with the arrow keys and press Enter. Each
+// "Unscheduled" list; or focus a session, move it with the arrow keys and press Enter (Delete
+// unschedules it). Each
 // change is one POST to the grid's move endpoint, which calls the same session service as
 // the form and the API with the version the grid was drawn from. A refused move leaves the
 // block where it was and says why next to it. Undo sends the move back. The grid polls
@@ -168,7 +169,13 @@
       const answer = await send(payload);
       if (answer.ok) {
         pushUndo({ id, version: answer.body.version, before, name: item.dataset.name });
+        const hadFocus = item === document.activeElement;
         await redraw();
+        // The redraw replaced the element: keep the keyboard where it was.
+        if (hadFocus) {
+          const again = document.querySelector(`.sm-block[data-id="${id}"], .sm-unplaced[data-id="${id}"]`);
+          if (again) again.focus();
+        }
         say(
           target === null
             ? item.dataset.name + ' is unscheduled.'
@@ -381,20 +388,30 @@
     hideGhost();
   });
 
-  // --- keys: arrows move the focused block, Enter saves, Escape puts it back -----------------
+  // --- keys: arrows move the focused block, Enter saves, Escape puts it back, Delete
+  // unschedules; an unscheduled session's first arrow puts it at the top of the first room. --
+  function firstPlaceFor(item) {
+    const ids = columns().map((c) => c.dataset.location);
+    if (!ids.length) return null;
+    const location = ids.includes(item.dataset.location) ? item.dataset.location : ids[0];
+    const start = snap(firstMinute());
+    return { item, location, start, end: start + (parseInt(item.dataset.duration, 10) || 60) };
+  }
+
   document.addEventListener('keydown', (event) => {
-    const item = event.target.closest && event.target.closest('.sm-block');
+    const item = event.target.closest && event.target.closest('.sm-block, .sm-unplaced');
     if (!item || !area.contains(item)) return;
     const keys = ['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight'];
     if (keys.includes(event.key)) {
       event.preventDefault();
       if (!keyed || keyed.item !== item) {
-        keyed = {
+        keyed = item.classList.contains('sm-block') ? {
           item,
           location: item.dataset.location,
           start: parseInt(item.dataset.start, 10),
           end: parseInt(item.dataset.end, 10),
-        };
+        } : firstPlaceFor(item);
+        if (!keyed) return;
       }
       const length = keyed.end - keyed.start;
       if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
@@ -414,6 +431,11 @@
       keyed = null;
       hideGhost();
       move(item, target);
+    } else if (event.key === 'Delete' && item.classList.contains('sm-block')) {
+      event.preventDefault();
+      keyed = null;
+      hideGhost();
+      move(item, null);
     } else if (event.key === 'Escape' && keyed) {
       keyed = null;
       hideGhost();

@@ -16,7 +16,16 @@
         placeholder: this.dataset.placeholder,
         allowClear: false,
         width: 'style',
+        // Django's theme for select2: its colours follow the admin's light and dark themes.
+        theme: 'admin-autocomplete',
       });
+      // select2's type-ahead box has no label of its own: give it the field's.
+      const label = document.querySelector(`label[for="${this.id}"]`);
+      const name = label ? label.textContent.replace(/:$/, '').trim() : 'Speakers';
+      const labelSearch = () => box.next('.select2').find('.select2-search__field')
+        .attr('aria-label', `${name}: type a speaker's name`);
+      labelSearch();
+      box.on('change select2:open select2:close', labelSearch);
       // select2 keeps <option>s in DOM order; move a new pick to the end so the posted
       // order is the order of picking.
       box.on('select2:select', (e) => {

@@ -469,5 +469,5 @@ def test_session_page_history_times_in_event_zone_and_checkbox_as_yes_no(
         response = client.get(url)
         [row] = response.context["history"]
         assert row.changes == [(f"My Checkbox ({checkbox.key})", "—", "yes")]
-        assert row.when == "01 Jun 2030, 10:00:05 CEST"
-        assert "01 Jun 2030, 10:00:05 CEST" in response.content.decode()
+        assert row.when == "Sat 1 Jun 2030, 10:00:05 CEST"
+        assert "Sat 1 Jun 2030, 10:00:05 CEST" in response.content.decode()

@@ -125,7 +125,7 @@ def test_review_queue_submitted_time_is_in_the_event_zone(client, acme):
     )
     client.force_login(acme.reviewer)
     body = client.get(REVIEW).content.decode()
-    assert "16 Jan 2030 00:30 CET" in body
+    assert "Wed 16 Jan 2030, 00:30 CET" in body
 
 
 def bulk(client, url, action, sessions):

@@ -1,0 +1,206 @@
+"""axe-core (the engine behind the browsers' accessibility audits) over every page we render
+or extend, in Chromium, in the light and the dark theme, at 1280 and 1024 px.
+
+A serious or critical finding under the WCAG 2.1 A and AA rules fails the test, with the
+page, the rule and the elements named. The data is the demo's (``seed_demo``), which is
+what a new organiser sees first: every status, a clash, a sold-out session, speakers,
+registrants, custom fields of every type, a webhook with deliveries.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from sessions_app.models import (
+    CustomField,
+    Event,
+    Registrant,
+    Session,
+    Speaker,
+    WebhookDelivery,
+)
+from tests.browser.conftest import role_groups
+
+pytestmark = pytest.mark.browser
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING = {"serious", "critical"}
+WIDTHS = [1280, 1024]
+THEMES = ["light", "dark"]
+_axe = Axe()
+
+
+def findings(page) -> list[str]:
+    """The serious and critical axe-core violations on the page as it is now."""
+    result = _axe.run(page, options=AXE_OPTIONS).response
+    return [
+        f"{violation['id']} ({violation['impact']}): {node['target']} {violation['help']}"
+        for violation in result["violations"]
+        if violation["impact"] in BLOCKING
+        for node in violation["nodes"]
+    ]
+
+
+@pytest.fixture
+def demo(transactional_db, settings):
+    """The demo organisation, its event and accounts, as ``make run`` loads them."""
+    role_groups()
+    call_command("seed_demo", stdout=io.StringIO())
+    event = Event.objects.get(organisation__slug="demo")
+    return event
+
+
+def staff_pages(event) -> list[str]:
+    session = Session.objects.filter(event=event, capacity__isnull=False).order_by("pk").first()
+    registrant = Registrant.objects.filter(event=event).order_by("pk").first()
+    speaker = Speaker.objects.filter(event=event).order_by("pk").first()
+    field = CustomField.objects.filter(event=event, field_type="dropdown").first()
+    pages = [
+        "/admin/",
+        "/admin/sessions_app/session/",
+        "/admin/sessions_app/session/?session_status__exact=submitted",
+        f"/admin/sessions_app/session/{session.pk}/change/",
+        f"/admin/sessions_app/session/add/?event={event.pk}",
+        "/admin/sessions_app/session/review/",
+        f"/admin/sessions_app/session/schedule/?event={event.pk}",
+        "/admin/sessions_app/session/import/",
+        f"/admin/sessions_app/session/{session.pk}/history/",
+        f"/admin/sessions_app/session/{session.pk}/attendees/",
+        "/admin/sessions_app/registrant/",
+        f"/admin/sessions_app/registrant/{registrant.pk}/change/",
+        "/admin/sessions_app/registrant/import/",
+        "/admin/sessions_app/speaker/",
+        f"/admin/sessions_app/speaker/{speaker.pk}/change/",
+        "/admin/sessions_app/event/",
+        f"/admin/sessions_app/event/{event.pk}/change/",
+        "/admin/sessions_app/track/",
+        "/admin/sessions_app/location/",
+        "/admin/sessions_app/customfield/",
+        f"/admin/sessions_app/customfield/{field.pk}/change/",
+        "/admin/sessions_app/webhooksubscription/",
+        "/admin/sessions_app/webhooksubscription/add/",
+        "/admin/sessions_app/webhookdelivery/",
+        "/admin/password_change/",
+    ]
+    delivery = WebhookDelivery.objects.order_by("pk").first()
+    if delivery is not None:
+        pages.append(f"/admin/sessions_app/webhookdelivery/{delivery.pk}/change/")
+    return pages
+
+
+def public_pages(event) -> list[str]:
+    session = Session.objects.filter(event=event, session_status="live").order_by("pk").first()
+    registrant = Registrant.objects.filter(event=event).order_by("pk").first()
+    base = f"/agenda/{event.organisation.slug}/{event.slug}"
+    return [
+        "/",
+        "/agenda/",
+        f"{base}/",
+        f"{base}/sessions/{session.pk}/",
+        urlsplit(registrant.selection_url()).path,
+    ]
+
+
+def audit(page, urls) -> dict[str, list[str]]:
+    found = {}
+    for url in urls:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, (url, response and response.status)
+        page.wait_for_load_state("load")
+        if problems := findings(page):
+            found[url] = problems
+    return found
+
+
+def staff_login(page, username="organiser") -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-demo-pass")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_serious_finding_on_any_page(browser, live_server, demo, theme, width):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": width, "height": 800},
+        color_scheme=theme,
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        found = audit(page, public_pages(demo))
+        staff_login(page)
+        found |= audit(page, staff_pages(demo))
+        assert found == {}, "\n".join(f"{url}: {'; '.join(p)}" for url, p in found.items())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_grid_while_moving_and_after_a_refusal(browser, live_server, demo, theme):
+    """The planner's transient parts: the ghost of a keyboard move, the status line, and the
+    note a refused move leaves next to its block."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}, color_scheme=theme
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        staff_login(page)
+        page.goto(f"/admin/sessions_app/session/schedule/?event={demo.pk}")
+        block = page.locator(".sm-block.sm-held").first
+        block.focus()
+        page.keyboard.press("ArrowDown")
+        expect(page.locator(".sm-ghost")).to_be_visible()
+        expect(page.locator("#sm-planner-status")).to_contain_text("Enter saves")
+        assert findings(page) == []
+
+        # Onto a held slot of another session in the same room: refused, said next to it.
+        held = page.locator(".sm-block.sm-held")
+        first, second = held.nth(0), held.nth(1)
+        page.keyboard.press("Escape")
+        target_start = int(second.get_attribute("data-start"))
+        start = int(first.get_attribute("data-start"))
+        rooms = page.locator(".sm-loc")
+        ids = [rooms.nth(i).get_attribute("data-location") for i in range(rooms.count())]
+        first.focus()
+        steps = ids.index(second.get_attribute("data-location")) - ids.index(
+            first.get_attribute("data-location")
+        )
+        for _ in range(abs(steps)):
+            page.keyboard.press("ArrowRight" if steps > 0 else "ArrowLeft")
+        for _ in range(abs(target_start - start) // 15):
+            page.keyboard.press("ArrowDown" if target_start > start else "ArrowUp")
+        page.keyboard.press("Enter")
+        expect(page.locator(".sm-note")).to_be_visible()
+        expect(page.locator("#sm-planner-status")).to_have_attribute("data-kind", "refused")
+        assert findings(page) == []
+    finally:
+        context.close()
+
+
+def test_the_session_form_with_errors(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 800})
+    try:
+        page = context.new_page()
+        staff_login(page)
+        session = Session.objects.filter(event=demo, session_status="live").order_by("pk").first()
+        page.goto(f"/admin/sessions_app/session/{session.pk}/change/")
+        page.fill("#id_end_time", "01:00")
+        page.click("input[name=_save]")
+        expect(page.locator(".errornote")).to_be_visible()
+        assert findings(page) == []
+    finally:
+        context.close()
