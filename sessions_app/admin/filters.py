@@ -6,18 +6,38 @@ A value that is not well formed filters to nothing rather than raising.
 import datetime as dt
 
 from django.contrib import admin
+from django.db.models import Count, Q
 
 from sessions_app.admin.scoping import events_for, int_or_none
 from sessions_app.models import Location, Track
+
+
+class FacetsByConditionMixin:
+    """"Show counts" as one ``COUNT(*) FILTER (WHERE <column> = <value>)`` per choice, all in
+    the one aggregate query the admin makes: the stock SimpleListFilter counts each choice
+    with ``pk IN (<the filter's queryset>)``, a subquery per choice that costs Python time to
+    build and the database time to run (a 150-day event has 151 of them)."""
+
+    def facet_condition(self, value: str) -> Q:
+        raise NotImplementedError
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {
+            f"{i}__c": Count(pk_attname, filter=self.facet_condition(value))
+            for i, (value, _label) in enumerate(self.lookup_choices)
+        }
 
 
 def _selected_event_id(request) -> int | None:
     return int_or_none(request.GET.get("event"))
 
 
-class EventFilter(admin.SimpleListFilter):
+class EventFilter(FacetsByConditionMixin, admin.SimpleListFilter):
     title = "event"
     parameter_name = "event"
+
+    def facet_condition(self, value: str) -> Q:
+        return Q(event_id=int_or_none(value))
 
     def lookups(self, request, model_admin):
         return [(str(pk), name) for pk, name in events_for(request).values_list("pk", "name")]
@@ -28,7 +48,7 @@ class EventFilter(admin.SimpleListFilter):
         return queryset
 
 
-class _EventPartFilter(admin.SimpleListFilter):
+class _EventPartFilter(FacetsByConditionMixin, admin.SimpleListFilter):
     """Tracks or locations of the visible events; only the chosen event's when one is set."""
 
     model = None
@@ -47,8 +67,11 @@ class _EventPartFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(**{f"{self.parameter_name}_id": int_or_none(self.value())})
+            return queryset.filter(self.facet_condition(self.value()))
         return queryset
+
+    def facet_condition(self, value: str) -> Q:
+        return Q(**{f"{self.parameter_name}_id": int_or_none(value)})
 
 
 class TrackFilter(_EventPartFilter):
@@ -63,7 +86,7 @@ class LocationFilter(_EventPartFilter):
     model = Location
 
 
-class DayFilter(admin.SimpleListFilter):
+class DayFilter(FacetsByConditionMixin, admin.SimpleListFilter):
     title = "date"
     parameter_name = "day"
     UNSCHEDULED = "none"
@@ -86,13 +109,15 @@ class DayFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == self.UNSCHEDULED:
-            return queryset.filter(date__isnull=True)
-        if value:
-            try:
-                day = dt.date.fromisoformat(value)
-            except ValueError:
-                return queryset.none()
-            return queryset.filter(date=day)
+        if self.value():
+            condition = self.facet_condition(self.value())
+            return queryset.filter(condition) if condition is not None else queryset.none()
         return queryset
+
+    def facet_condition(self, value: str) -> Q | None:
+        if value == self.UNSCHEDULED:
+            return Q(date__isnull=True)
+        try:
+            return Q(date=dt.date.fromisoformat(value))
+        except ValueError:
+            return None

@@ -149,6 +149,27 @@ def test_no_serious_finding_on_any_page(browser, live_server, demo, theme, width
 
 
 @pytest.mark.parametrize("theme", THEMES)
+def test_no_serious_finding_on_the_public_pages_on_a_phone(browser, live_server, demo, theme):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 360, "height": 740},
+        color_scheme=theme,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        page = context.new_page()
+        found = audit(page, public_pages(demo))
+        assert found == {}, "\n".join(f"{url}: {'; '.join(p)}" for url, p in found.items())
+        # Nothing wider than the phone: no sideways scrolling on any of them.
+        for url in public_pages(demo):
+            page.goto(url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("theme", THEMES)
 def test_the_grid_while_moving_and_after_a_refusal(browser, live_server, demo, theme):
     """The planner's transient parts: the ghost of a keyboard move, the status line, and the
     note a refused move leaves next to its block."""
