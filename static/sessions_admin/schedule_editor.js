@@ -388,8 +388,8 @@
     hideGhost();
   });
 
-  // --- keys: arrows move the focused block, Enter saves, Escape puts it back, Delete
-  // unschedules; an unscheduled session's first arrow puts it at the top of the first room. --
+  // --- keys: arrows move the focused block, Shift+Up/Down move its end, Enter saves, Escape
+  // puts it back, Delete unschedules; an unscheduled session's first arrow puts it at the top of the first room. --
   function firstPlaceFor(item) {
     const ids = columns().map((c) => c.dataset.location);
     if (!ids.length) return null;
@@ -414,7 +414,11 @@
         if (!keyed) return;
       }
       const length = keyed.end - keyed.start;
-      if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+      if (event.shiftKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) {
+        // Shift: the lower edge, as a drag of it would (at least one step long).
+        const delta = event.key === 'ArrowUp' ? -step() : step();
+        keyed.end = Math.max(keyed.start + step(), Math.min(snap(keyed.end + delta), 24 * 60 - 1));
+      } else if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
         const delta = event.key === 'ArrowUp' ? -step() : step();
         keyed.start = Math.max(0, Math.min(snap(keyed.start + delta), 24 * 60 - length - 1));
         keyed.end = keyed.start + length;

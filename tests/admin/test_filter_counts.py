@@ -1,4 +1,4 @@
-""""Show counts" on the session list: each choice of each filter with the number of sessions
+""" "Show counts" on the session list: each choice of each filter with the number of sessions
 it would list, given the other filters, in one aggregate query."""
 
 import re

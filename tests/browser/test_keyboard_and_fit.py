@@ -109,6 +109,22 @@ def test_keyboard_only_places_moves_and_unschedules_on_the_grid(new_page, world)
     expect(page.locator("#sm-planner-status")).to_contain_text(f"moved to {later:%H:%M}")
     assert Session.objects.get(pk=unplaced.pk).version == placed.version + 1
 
+    # Shift+Down moves the end only: 15 minutes longer.
+    before = Session.objects.get(pk=unplaced.pk)
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sm-planner-status")).to_contain_text(
+        f"moved to {before.start_time:%H:%M}"
+    )
+    longer = Session.objects.get(pk=unplaced.pk)
+    assert longer.start_time == before.start_time
+    assert (
+        longer.end_time
+        == (
+            dt.datetime.combine(event.start_date, before.end_time) + dt.timedelta(minutes=15)
+        ).time()
+    )
+
     page.keyboard.press("Delete")
     expect(page.locator("#sm-planner-status")).to_contain_text("Unplaced talk is unscheduled.")
     assert Session.objects.get(pk=unplaced.pk).start_time is None
