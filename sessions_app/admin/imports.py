@@ -14,7 +14,7 @@ from sessions_app.enums import MemberRole
 from sessions_app.models import ImportJob
 from sessions_app.transfer import imports
 
-# How often the page of an unfinished import reloads itself, in seconds.
+# How often the page of an unfinished import updates itself (job_progress.js), in seconds.
 REFRESH_SECONDS = 2
 # How many of the latest imports the page lists, so that one left running can be found again.
 RECENT = 10

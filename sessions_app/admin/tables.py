@@ -31,7 +31,7 @@ CONTENT_TYPES = {
 EXPORT_MAX_ROWS = {ExportFormat.CSV: 50_000, ExportFormat.XLSX: 20_000}
 # The most the worker writes into one file (Excel sheets end at 1,048,576 rows).
 BACKGROUND_MAX_ROWS = 1_000_000
-# How often the page of an unfinished export reloads itself, in seconds.
+# How often the page of an unfinished export updates itself (job_progress.js), in seconds.
 REFRESH_SECONDS = 2
 
 

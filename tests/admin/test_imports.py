@@ -86,14 +86,14 @@ def test_the_upload_queues_the_rows_and_the_page_shows_progress_until_the_worker
     assert not Registrant.objects.exists()  # nothing is imported in the request
     waiting = client.get(response["Location"])
     html = waiting.content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in html
+    assert 'job_progress.js" data-refresh="2"' in html
     assert "0 of 2 rows imported: waiting for the background worker" in html
     assert 'type="file"' not in html  # no form to lose a chosen file on the next reload
 
     done = import_done(client, response)
 
     html = done.content.decode()
-    assert "http-equiv" not in html
+    assert "data-refresh" not in html
     assert "<strong>2</strong> of 2 rows registered" in html
     assert 'type="file"' in html  # the form again, for the next file
     assert done.context["form"]["event"].value() == acme.event.pk  # into the same event
@@ -179,7 +179,7 @@ def test_a_job_that_fails_says_so_on_its_page(acme, monkeypatch):
     assert job.state == ImportState.FAILED
     page = client.get(response["Location"]).content.decode()
     assert "The import stopped after 0 of 2 rows: an unexpected error (RuntimeError;" in page
-    assert "http-equiv" not in page
+    assert "data-refresh" not in page
     assert "disk is on fire" not in page  # the details are for the log, not the page
 
 

@@ -264,7 +264,7 @@ def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, mon
     assert job.session_ids == [acme.proposal.pk, acme.held.pk]  # the list's order
     waiting = http.get(queued["Location"]).content.decode()
     assert "0 of 2 sessions written: waiting for the background worker" in waiting
-    assert '<meta http-equiv="refresh" content="2">' in waiting
+    assert 'job_progress.js" data-refresh="2"' in waiting
     assert http.get(f"{LIST}export/{job.pk}/file").status_code == 404  # not yet
 
     run_due_tasks()
@@ -272,7 +272,7 @@ def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, mon
     ready = http.get(queued["Location"]).content.decode()
     assert f'href="{LIST}export/{job.pk}/file"' in ready
     assert "The file is kept for 24 hours after it was written." in ready
-    assert "http-equiv" not in ready
+    assert "data-refresh" not in ready
     download = http.get(f"{LIST}export/{job.pk}/file")
     assert download.status_code == 200
     assert download["Content-Disposition"] == f'attachment; filename="{job.filename}"'

@@ -17,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from sessions_app.admin import tables
 from sessions_app.models import (
     CustomField,
     Event,
@@ -26,6 +27,7 @@ from sessions_app.models import (
     WebhookDelivery,
 )
 from tests.browser.conftest import role_groups
+from tests.tasks import run_due_tasks
 
 pytestmark = pytest.mark.browser
 
@@ -222,6 +224,46 @@ def test_the_session_form_with_errors(browser, live_server, demo):
         page.fill("#id_end_time", "01:00")
         page.click("input[name=_save]")
         expect(page.locator(".errornote")).to_be_visible()
+        assert findings(page) == []
+    finally:
+        context.close()
+
+
+def test_the_import_report_and_the_export_pages(browser, live_server, demo, monkeypatch):
+    """The pages a background job goes through: the export's offer, its progress and its
+    download; an import's report with a refused row."""
+    monkeypatch.setitem(tables.EXPORT_MAX_ROWS, "csv", 2)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        staff_login(page)
+        page.goto("/admin/sessions_app/session/")
+        page.click("text=Export CSV")
+        expect(page.locator("#export-offer")).to_be_visible()
+        assert findings(page) == []
+        page.click("text=Prepare the CSV file")
+        expect(page.locator("#export-progress")).to_be_visible()
+        assert findings(page) == []
+        run_due_tasks()
+        expect(page.locator("#export-ready a")).to_be_visible(timeout=10_000)
+        assert findings(page) == []
+
+        page.goto("/admin/sessions_app/session/import/")
+        page.select_option("#id_event", str(demo.pk))
+        page.set_input_files(
+            "#id_file",
+            files=[
+                {
+                    "name": "sessions.csv",
+                    "mimeType": "text/csv",
+                    "buffer": b"name,date,start_time,end_time\nGood one,,,\n,,,\n",
+                }
+            ],
+        )
+        page.click("input[type=submit]")
+        run_due_tasks()
+        page.reload()
+        expect(page.locator("#content-main")).to_contain_text("2 rows")
         assert findings(page) == []
     finally:
         context.close()

@@ -30,7 +30,7 @@ def test_organiser_prepares_a_long_list_in_the_background_and_downloads_it(
     run_due_tasks()  # the worker
 
     download_link = page.locator("#export-ready a")
-    expect(download_link).to_be_visible(timeout=10_000)  # the page reloads itself
+    expect(download_link).to_be_visible(timeout=10_000)  # the page updates itself
     with page.expect_download() as download:
         download_link.click()
     content = download.value.path().read_bytes().decode("utf-8-sig")
