@@ -13,8 +13,8 @@ from sessions_app.models import Location, Track
 
 
 class FacetsByConditionMixin:
-    """"Show counts" as one ``COUNT(*) FILTER (WHERE <column> = <value>)`` per choice, all in
-    the one aggregate query the admin makes: the stock SimpleListFilter counts each choice
+    """*Show counts* as one ``COUNT(*) FILTER (WHERE <column> = <value>)`` per choice, in the
+    one aggregate query the admin makes per filter: the stock SimpleListFilter counts each choice
     with ``pk IN (<the filter's queryset>)``, a subquery per choice that costs Python time to
     build and the database time to run (a 150-day event has 151 of them)."""
 
