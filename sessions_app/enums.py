@@ -154,3 +154,29 @@ def webhook_event_type(action: str) -> str | None:
     if action.startswith("session.status."):
         return action
     return _EVENT_TYPE_OF_ACTION.get(action)
+
+
+# --- Notices: messages to speakers and registrants (sessions_app.notices) -----------------
+class NoticeKind(models.TextChoices):
+    SPEAKER_APPROVED = "speaker.approved", "To speakers: session approved"
+    SPEAKER_REJECTED = "speaker.rejected", "To speakers: session rejected"
+    SPEAKER_PUBLISHED = "speaker.published", "To speakers: session published"
+    SPEAKER_MOVED = "speaker.moved", "To speakers: session moved"
+    SPEAKER_CANCELLED = "speaker.cancelled", "To speakers: session cancelled"
+    REGISTRANT_WELCOME = "registrant.welcome", "To registrants: welcome, with their page"
+    REGISTRANT_SEATED = "registrant.seated", "To registrants: a seat from the waitlist"
+    REGISTRANT_MOVED = "registrant.moved", "To registrants: a session they hold moved"
+    REGISTRANT_CANCELLED = "registrant.cancelled", "To registrants: a session they hold cancelled"
+
+
+# Moves that coalesce: several within the window make one message per person and session.
+MOVE_KINDS = frozenset({NoticeKind.SPEAKER_MOVED, NoticeKind.REGISTRANT_MOVED})
+
+
+class MessageState(models.TextChoices):
+    HELD = "held", "Held for review"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    DISCARDED = "discarded", "Discarded"

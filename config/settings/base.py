@@ -356,7 +356,30 @@ SCHEDULE_GRID_POLL_SECONDS = env.float("DJANGO_SCHEDULE_GRID_POLL", default=4.0)
 # The task queue lives in the database (django-tasks with django-tasks-db), so one process,
 # `manage.py run_worker`, runs beside the app servers with nothing else to install.
 TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "webhooks"]}
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "webhooks", "notices"],
+    }
+}
+
+# --- Email: messages to speakers and registrants (sessions_app.notices) --------------------
+# The mail server, as a URL: smtp://user:password@host:587 (STARTTLS; smtp+ssl:// for TLS
+# on connect), or consolemail:// to print messages (the default of config.settings.local).
+EMAIL_CONFIG = env.email_url("DJANGO_EMAIL_URL", default="smtp://localhost:25")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DJANGO_EMAIL_FROM", default="Sessions Manager <events@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+NOTICES = {
+    "FROM": DEFAULT_FROM_EMAIL,
+    # Moves of one session within this many seconds make one message per person.
+    "COALESCE_SECONDS": env.float("DJANGO_NOTICES_COALESCE", default=180.0),
+    # One attempt's limit for connecting and talking to the mail server, in seconds.
+    "TIMEOUT_SECONDS": env.float("DJANGO_NOTICES_TIMEOUT", default=10.0),
+    # Attempts in all, the wait before the second (doubling after each), and how long an
+    # attempt may go without reporting back before it is made again.
+    "MAX_ATTEMPTS": env.int("DJANGO_NOTICES_MAX_ATTEMPTS", default=5),
+    "RETRY_SECONDS": env.float("DJANGO_NOTICES_RETRY", default=60.0),
+    "LEASE_SECONDS": env.float("DJANGO_NOTICES_LEASE", default=120.0),
 }
 WEBHOOKS = {
     # One attempt: connecting and the answer together, in seconds. Redirects are failures.

@@ -11,6 +11,9 @@ WEBHOOKS = {
     **WEBHOOKS,
     "ALLOW_PRIVATE_ADDRESSES": env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=True),
 }
+# Messages to speakers and registrants are printed in this terminal unless a mail server
+# is given (DJANGO_EMAIL_URL=smtp://...).
+vars().update(env.email_url("DJANGO_EMAIL_URL", default="consolemail://"))
 # A person reads this terminal: one short, coloured line per request (production: JSON).
 LOGGING = {
     **LOGGING,

@@ -288,7 +288,15 @@ class EventAdminForm(ServiceErrorsMixin, forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = ["organisation", "name", "slug", "timezone", "start_date", "end_date"]
+        fields = [
+            "organisation",
+            "name",
+            "slug",
+            "timezone",
+            "start_date",
+            "end_date",
+            "hold_messages",
+        ]
         widgets = {"timezone": forms.Select(choices=timezone_choices())}
 
     def target_field(self, field: str, error: ValidationError) -> str | None:

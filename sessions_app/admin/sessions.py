@@ -282,7 +282,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             )
         return badge
 
-    @admin.display(description="seats", ordering="seats_taken")
+    @admin.display(description="seats", ordering="capacity")
     def seats_display(self, obj):
         """``12 of 60 taken`` over ``48 left, 3 waiting``; ``12 taken`` over ``no limit``."""
         url = reverse("admin:sessions_app_session_attendees", args=[obj.pk])

@@ -17,6 +17,7 @@ from sessions_app.models.events import (
 )
 from sessions_app.models.exports import ExportJob
 from sessions_app.models.imports import ImportJob, ImportRowOutcome
+from sessions_app.models.notices import Message, MessageTemplate
 from sessions_app.models.people import SessionSpeaker, Speaker
 from sessions_app.models.sessions import Session, SessionChange, new_secure_id
 from sessions_app.models.webhooks import (
@@ -40,6 +41,8 @@ __all__ = [
     "ImportRowOutcome",
     "Location",
     "Membership",
+    "Message",
+    "MessageTemplate",
     "Organisation",
     "OutboxCursor",
     "Registrant",

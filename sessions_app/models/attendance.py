@@ -40,6 +40,8 @@ class Registrant(models.Model):
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
     # When the registrant first saved their page: until then sessions selected by default
     # are shown ticked even where the registrant does not hold them.
+    # The registrant stopped the notices (from their page or the List-Unsubscribe link).
+    notices_off = models.BooleanField(default=False)
     page_saved_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now, editable=False)

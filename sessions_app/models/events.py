@@ -69,6 +69,13 @@ class Event(models.Model):
     # insert and delete of a session, whichever way it comes: lists answer their total from
     # here instead of counting up to 100,000 rows. A session never changes event.
     session_count = models.PositiveIntegerField(default=0, editable=False)
+    # Messages to speakers and registrants wait for an organiser to send them (pretalx's
+    # outbox), instead of going out at once.
+    hold_messages = models.BooleanField(
+        default=False,
+        help_text="Hold messages to speakers and registrants for review in the outbox "
+        "instead of sending them at once.",
+    )
 
     class Meta:
         ordering = ["start_date", "name"]

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sessions_app import selectors, services
@@ -114,6 +115,7 @@ def page(request, pk: int, token: str):
         "days": days,
         "first_visit": first_visit,
         "general": reports.get("general", []),
+        "notices_reports": reports.get("notices", []),
     }
     response = render(request, "attend/page.html", context)
     # The link is the key: never send it to another site (same-origin keeps the Origin
@@ -169,4 +171,29 @@ def _sentence(exc) -> str:
     return " ".join(m for errors in exc.message_dict.values() for m in errors)
 
 
-urlpatterns = [path("<int:pk>/<str:token>/", page, name="page")]
+@csrf_exempt  # the page's key is in the address; mail clients post here (RFC 8058)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def notices(request, pk: int, token: str):
+    """Stop (or resume) the registrant's notices: the page's switch, and the one-click
+    ``List-Unsubscribe`` of every message sent to them."""
+    registrant = _registrant(pk, token)
+    if request.method == "POST":
+        wanted = request.POST.get("notices")
+        off = wanted != "on"  # the one-click body, or "off"
+        if registrant.notices_off != off:
+            Registrant.objects.filter(pk=registrant.pk).update(notices_off=off)
+        messages.success(
+            request,
+            "You will get no more messages about this event."
+            if off
+            else "You will get messages about your sessions again.",
+            extra_tags="notices",
+        )
+    return HttpResponseRedirect(registrant.get_selection_path() + "#notices")
+
+
+urlpatterns = [
+    path("<int:pk>/<str:token>/", page, name="page"),
+    path("<int:pk>/<str:token>/notices/", notices, name="notices"),
+]

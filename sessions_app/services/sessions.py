@@ -28,7 +28,9 @@ EXCLUSION_VIOLATION = "23P01"
 
 # Fields a caller may write; ``custom_fields`` is a patch merged by key.
 SESSION_WRITABLE_FIELDS = frozenset(history.TRACKED_FIELDS) | {"custom_fields"}
-EVENT_WRITABLE_FIELDS = frozenset({"name", "slug", "timezone", "start_date", "end_date"})
+EVENT_WRITABLE_FIELDS = frozenset(
+    {"name", "slug", "timezone", "start_date", "end_date", "hold_messages"}
+)
 # What the location's rules depend on (its slots, its capacity): a write that sends any of
 # these locks the location first.
 _LOCATION_RULE_FIELDS = frozenset(

@@ -73,14 +73,20 @@ def role_groups() -> None:
     attendance = importlib.import_module("sessions_app.migrations.0011_registrant_permissions")
     webhooks = importlib.import_module("sessions_app.migrations.0014_webhook_permissions")
     speakers = importlib.import_module("sessions_app.migrations.0017_speaker_permissions")
+    notices = importlib.import_module("sessions_app.migrations.0029_notice_permissions")
     groups = {**migration.GROUPS}
     groups["Organisers"] = [
         *groups["Organisers"],
         *attendance.ORGANISER_PERMS,
         *webhooks.ORGANISER_PERMS,
         *speakers.GRANTS["Organisers"],
+        *notices.GRANTS["Organisers"],
     ]
-    groups["Reviewers"] = [*groups["Reviewers"], *speakers.GRANTS["Reviewers"]]
+    groups["Reviewers"] = [
+        *groups["Reviewers"],
+        *speakers.GRANTS["Reviewers"],
+        *notices.GRANTS["Reviewers"],
+    ]
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(

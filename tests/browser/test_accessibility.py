@@ -17,15 +17,18 @@ from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from sessions_app import services
 from sessions_app.admin import tables
 from sessions_app.models import (
     CustomField,
     Event,
+    Message,
     Registrant,
     Session,
     Speaker,
     WebhookDelivery,
 )
+from sessions_app.notices import compose
 from tests.browser.conftest import role_groups
 from tests.tasks import run_due_tasks
 
@@ -58,6 +61,12 @@ def demo(transactional_db, settings):
     role_groups()
     call_command("seed_demo", stdout=io.StringIO())
     event = Event.objects.get(organisation__slug="demo")
+    # A held message in the outbox, and one the worker has sent.
+    Event.objects.filter(pk=event.pk).update(hold_messages=True)
+    compose.compose()
+    proposal = Session.objects.filter(event=event, session_status="submitted").order_by("pk")[0]
+    services.session_set_status(session_id=proposal.pk, status="approved", actor=services.SYSTEM)
+    compose.compose()
     return event
 
 
@@ -92,7 +101,13 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/webhooksubscription/add/",
         "/admin/sessions_app/webhookdelivery/",
         "/admin/password_change/",
+        "/admin/sessions_app/message/",
+        "/admin/sessions_app/messagetemplate/",
+        f"/admin/sessions_app/messagetemplate/add/?kind=speaker.moved&event={event.pk}",
     ]
+    held = Message.objects.filter(event=event).order_by("pk").first()
+    if held is not None:
+        pages.append(f"/admin/sessions_app/message/{held.pk}/change/")
     delivery = WebhookDelivery.objects.order_by("pk").first()
     if delivery is not None:
         pages.append(f"/admin/sessions_app/webhookdelivery/{delivery.pk}/change/")

@@ -1,6 +1,7 @@
-"""The background worker: the outbox read into webhook deliveries, and the task queue run
-(webhook attempts, CSV imports, long exports); it also queues again the imports of a
-worker that was killed, to go on where they were, fails its exports, and keeps house
+"""The background worker: the outbox read into webhook deliveries and messages to people,
+and the task queue run (webhook attempts, messages, CSV imports, long exports); it also
+queues again the imports of a worker that was killed, to go on where they were, fails its
+exports, sends again the messages of one killed mid-send, and keeps house
 (sessions_app.ops.housekeeping) when it starts and then daily, one worker of the pool each
 time."""
 
@@ -18,6 +19,8 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from sessions_app.notices import compose as notices
+from sessions_app.notices import delivery as notice_delivery
 from sessions_app.ops import housekeeping
 from sessions_app.transfer import exports, imports
 from sessions_app.webhooks import outbox
@@ -38,6 +41,9 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
             outbox.recover_lost_attempts()
             while outbox.fan_out():
                 pass  # a full batch may have more behind it
+            notice_delivery.recover_lost_sends()
+            while notices.compose():
+                pass
         except DatabaseError as exc:
             # The database is away (an outage, a restart): keep trying, lose nothing.
             logger.warning("worker: outbox not read (%s); trying again", exc)
