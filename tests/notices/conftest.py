@@ -57,5 +57,3 @@ def smtp(settings):
         yield inbox
     finally:
         controller.stop()
-
-
