@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -39,6 +40,7 @@ from sessions_app.api.serializers import (
 )
 from sessions_app.api.views import ApiView, SessionScopedMixin, _pk
 from sessions_app.models import Event, Registrant, Selection, SelectionState
+from sessions_app.notices import compose as notices
 from sessions_app.wire.problems import FieldError, PayloadInvalid
 from sessions_app.wire.session_input import MAX_ID, _integer, _Invalid, to_flag, to_text
 
@@ -190,6 +192,14 @@ def _no_such_session(errors: ValidationError) -> bool:
 # --- Views ---------------------------------------------------------------------------------
 
 
+NOTIFY = OpenApiParameter(
+    "notify",
+    str,
+    enum=FLAG_VALUES,
+    description="1: send the new registrant the welcome message with their page's link.",
+)
+
+
 class RegistrantScopedMixin:
     scope_family = "registrants"
     required_scopes = ["registrants"]
@@ -254,6 +264,7 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
         summary="Register someone for an event",
         tags=["registrants"],
         request={"application/json": RegistrantCreateBody},
+        parameters=[NOTIFY],
         responses={
             201: OpenApiResponse(RegistrantSerializer, description="Created; see Location."),
             **problems(400, 401, 403, 409, 411, 413, 415, 422, 429),
@@ -264,11 +275,15 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
             "(409 sold_out, selection_conflict, not_selectable) refuses the registration; "
             "without it the live sessions selected_by_default get selected where a seat is "
             "free and nothing conflicts. An email the event already has, in any case, is 422 "
-            "email_taken."
+            "email_taken. With notify=1 the registrant is sent the welcome message with the "
+            "link to their own page (by the background worker, only if the registration is "
+            "made)."
         ),
     )
     def post(self, request):
-        self.query().check()
+        query = self.query()
+        notify = query.flag("notify")
+        query.check()
         payload, form = self.body()
         data, event_id, session_ids = _registrant_input(payload, form=form, current=None)
         event = selectors.one_or_none(
@@ -278,13 +293,16 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
             raise PayloadInvalid(
                 [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
             )
-        registrant = services.registrant_create(
-            event_id=event.pk,
-            data=data,
-            actor=self.actor,
-            session_ids=session_ids,
-            organisation_id=self.organisation_id,
-        )
+        with transaction.atomic():  # the welcome is written with the registration, or not at all
+            registrant = services.registrant_create(
+                event_id=event.pk,
+                data=data,
+                actor=self.actor,
+                session_ids=session_ids,
+                organisation_id=self.organisation_id,
+            )
+            if notify:
+                notices.welcome(registrant)
         response = self.answer(registrant, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(
             reverse("api:registrant-detail", args=[registrant.pk])

@@ -115,6 +115,7 @@ SHAPED_COMPONENTS = (
     "Webhook",
     "WebhookDelivery",
     "Speaker",
+    "Message",
 )
 SESSION_LIST_PARAMETERS = [
     OpenApiParameter("event_id", int, description="Only this event's sessions."),
@@ -391,6 +392,8 @@ PARAMETER_SCHEMAS: dict[tuple[str, str], dict] = {
     },
     ("query", "event_id"): ID_SCHEMA,
     ("query", "track_id"): ID_SCHEMA,
+    ("query", "registrant_id"): ID_SCHEMA,
+    ("query", "speaker_id"): ID_SCHEMA,
     ("query", "location_id"): ID_SCHEMA,
     ("query", "ids"): {"type": "string", "pattern": _anchored(listing.IDS_FORM)},
     ("query", "session_status"): {
@@ -411,6 +414,7 @@ PARAMETER_SCHEMAS: dict[tuple[str, str], dict] = {
     ("query", "validate_only"): FLAG_SCHEMA,
     ("query", "override_capacity"): FLAG_SCHEMA,
     ("query", "override_lock"): FLAG_SCHEMA,
+    ("query", "notify"): FLAG_SCHEMA,
 }
 
 

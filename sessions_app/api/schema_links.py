@@ -138,6 +138,7 @@ LINKS: dict[tuple[str, str], dict] = {
         SPEAKER_ITEM, {"path.id": CREATED}, "The speaker just created."
     ),
     ("webhooks_list", "200"): _each(WEBHOOK_ITEM, {"path.id": FIRST}, "The first webhook."),
+    ("messages_list", "200"): _each(("messages_retrieve",), {"path.id": FIRST}, "The newest."),
     ("webhooks_create", "201"): _each(
         WEBHOOK_ITEM, {"path.id": CREATED}, "The webhook just created."
     ),

@@ -12,7 +12,7 @@ from drf_spectacular.views import (
     SpectacularYAMLAPIView,
 )
 
-from sessions_app.api import oauth, registrants, speakers, views, webhooks
+from sessions_app.api import messages, oauth, registrants, speakers, views, webhooks
 
 app_name = "api"
 
@@ -63,6 +63,10 @@ urlpatterns = [
     re_path(r"^api/v1/speakers/?$", speakers.SpeakerCollectionView.as_view(), name="speaker-list"),
     re_path(
         rf"^api/v1/speakers/{ID}/?$", speakers.SpeakerItemView.as_view(), name="speaker-detail"
+    ),
+    re_path(r"^api/v1/messages/?$", messages.MessageCollectionView.as_view(), name="message-list"),
+    re_path(
+        rf"^api/v1/messages/{ID}/?$", messages.MessageItemView.as_view(), name="message-detail"
     ),
     re_path(r"^api/v1/webhooks/?$", webhooks.WebhookCollectionView.as_view(), name="webhook-list"),
     re_path(

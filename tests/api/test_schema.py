@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.examples import get_strategies_from_examples
 from sessions_app import services
 from sessions_app.enums import WEBHOOK_EVENT_TYPES, CustomFieldType, webhook_event_type
 from sessions_app.models import SessionChange
+from sessions_app.notices import compose as notices
 from sessions_app.services.clients import known_scopes
 from sessions_app.webhooks import outbox, subscriptions
 from tests import factories
@@ -71,6 +72,8 @@ OPERATIONS = {
     ("/api/v1/webhooks/{id}", "put"),
     ("/api/v1/webhooks/{id}", "delete"),
     ("/api/v1/webhooks/{id}/deliveries", "get"),
+    ("/api/v1/messages", "get"),
+    ("/api/v1/messages/{id}", "get"),
     ("/oauth2/token", "post"),
     ("/oauth2/revoke_token", "post"),
     ("/oauth2/introspect", "post"),
@@ -113,6 +116,9 @@ def test_schema_has_the_client_credentials_flow(openapi):
                         "Create, update, delete registrants and select sessions for them"
                     ),
                     "webhooks:write": "Manage webhook subscriptions and read their delivery log",
+                    "messages:read": (
+                        "Read the messages sent to speakers and registrants, and their delivery"
+                    ),
                 },
             }
         },
@@ -139,6 +145,8 @@ def test_schema_has_the_client_credentials_flow(openapi):
     assert operations["/api/v1/webhooks/{id}/deliveries"]["get"]["security"] == [
         {"oauth2": ["webhooks:write"]}
     ]
+    for path in ("/api/v1/messages", "/api/v1/messages/{id}"):
+        assert operations[path]["get"]["security"] == [{"oauth2": ["messages:read"]}]
 
 
 def test_schema_documents_problem_errors_for_every_api_operation(openapi):
@@ -255,6 +263,7 @@ def api_schema(db, settings, make_caller):
     registrant = factories.registrant(event=event)
     services.selection_add(registrant_id=registrant.pk, session_id=1, actor=services.SYSTEM)
     services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
+    notices.welcome(registrant)  # message 1, as the demo's welcome to Ada
     subscriptions.webhook_create(
         organisation_id=organisation.pk,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},

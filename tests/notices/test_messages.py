@@ -367,3 +367,45 @@ def test_statuses_tell_speakers_what_happened(world, smtp):
     services.session_set_status(session_id=talk.pk, status=SessionStatus.REJECTED, actor=ORGANISER)
     deliver()
     assert {m["Subject"] for m in smtp.messages} == {"About your session Compilers for everyone"}
+
+
+def test_registering_through_the_api_with_notify_sends_the_welcome(world, smtp, make_caller):  # noqa: F811
+    event = world["event"]
+    api = make_caller(event.organisation, scopes=["registrants:write", "registrants:read"])
+    body = {"event_id": event.pk, "first_name": "Lin", "email": "lin@example.com"}
+    answer = api.post("/api/v1/registrants?notify=1", body)
+    assert answer.status_code == 201, answer.content
+    quiet = api.post("/api/v1/registrants", {**body, "email": "quiet@example.com"})
+    assert quiet.status_code == 201
+    refused = api.post("/api/v1/registrants?notify=1", body)  # the email is taken
+    assert refused.status_code == 422
+    bad = api.post("/api/v1/registrants?notify=maybe", {**body, "email": "x@example.com"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "notify"
+    run_due_tasks()
+    [welcome] = smtp.messages
+    assert welcome["To"].addresses[0].addr_spec == "lin@example.com"
+    assert f"/attend/{answer.json()['id']}/" in smtp.text(welcome)
+
+
+def test_messages_are_read_with_their_own_scope_within_the_organisation(
+    world,
+    smtp,
+    make_caller,  # noqa: F811
+):
+    services.session_set_status(session_id=world["talk"].pk, status="approved", actor=ORGANISER)
+    deliver()
+    event = world["event"]
+    reader = make_caller(event.organisation, scopes=["messages:read"])
+    listed = reader.get("/api/v1/messages", {"state": "sent"})
+    assert listed.status_code == 200
+    items = listed.json()["items"]
+    assert sorted(item["to_email"] for item in items) == ["ada@example.com", "bob@example.com"]
+    one = reader.get(f"/api/v1/messages/{items[0]['id']}").json()
+    assert one["state"] == "sent" and one["attempts"] == 1 and one["log"][-1]["outcome"] == "sent"
+    assert one["message_id"].startswith("<notice-")
+
+    without = make_caller(event.organisation, scopes=["sessions:read"])
+    assert without.get("/api/v1/messages").status_code == 403
+    stranger = make_caller(factories.organisation(), scopes=["messages:read"])
+    assert stranger.get(f"/api/v1/messages/{items[0]['id']}").status_code == 404
+    assert stranger.get("/api/v1/messages").json()["items"] == []

@@ -22,6 +22,7 @@ from sessions_app.models import (
     Organisation,
     Track,
 )
+from sessions_app.notices import compose as notices
 from sessions_app.services.clients import (
     api_client_create,
     api_client_set_secret,
@@ -364,6 +365,8 @@ class Command(BaseCommand):
                 data={"first_name": first, "last_name": last, "email": email},
                 actor=staff,
             )
+        # Ada's welcome, with the link to her page: the worker prints it under `make run`.
+        notices.welcome(people["Ada"])
         picks = [
             ("Grace", "Pricing experiments", False),
             ("Alan", "Pricing experiments", False),
