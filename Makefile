@@ -48,7 +48,7 @@ run: migrate
 	@echo
 	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
-	@echo "  Worker     webhooks, CSV imports and daily housekeeping are run by the background worker started beside the server"
+	@echo "  Worker     webhooks, emails (printed here), CSV imports and daily housekeeping are run by the background worker started beside the server"
 	@echo
 	@# The worker (webhook deliveries, CSV imports) runs beside the server and stops with it.
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

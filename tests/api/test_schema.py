@@ -429,7 +429,7 @@ def test_the_schema_is_published_at_versioned_addresses(openapi, db):
     assert as_json.json() == openapi
     assert yaml.safe_load(as_yaml.content) == openapi
     assert openapi["openapi"] == "3.1.0"
-    assert openapi["info"]["version"] == "1.1.0"
+    assert openapi["info"]["version"] == "1.2.0"
 
 
 def test_introspection_answers_post_only(db):
