@@ -409,3 +409,55 @@ def test_messages_are_read_with_their_own_scope_within_the_organisation(
     stranger = make_caller(factories.organisation(), scopes=["messages:read"])
     assert stranger.get(f"/api/v1/messages/{items[0]['id']}").status_code == 404
     assert stranger.get("/api/v1/messages").json()["items"] == []
+
+
+def test_a_mail_server_that_never_answers_times_out_and_is_retried(world, settings):
+    """A server that takes the connection and then says nothing: the attempt gives up after
+    the timeout, and nothing else waits for it."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # and never a greeting
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
+    settings.NOTICES = {**settings.NOTICES, "TIMEOUT_SECONDS": 1.0, "RETRY_SECONDS": 60.0}
+    try:
+        services.session_set_status(session_id=world["talk"].pk, status="approved", actor=ORGANISER)
+        deliver()
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+    for message in Message.objects.all():
+        assert message.state == MessageState.QUEUED and message.attempts == 1
+        assert "timed out" in message.last_error.lower()
+
+
+def test_an_organiser_sees_only_their_own_organisations_messages(world, client, smtp):
+    services.session_set_status(session_id=world["talk"].pk, status="approved", actor=ORGANISER)
+    compose.compose()
+    other = factories.organisation()
+    client.force_login(staff(other, "organiser"))
+    listing = client.get("/admin/sessions_app/message/")
+    assert listing.status_code == 200 and listing.context["cl"].result_count == 0
+    one = Message.objects.first()
+    assert client.get(f"/admin/sessions_app/message/{one.pk}/change/").status_code in (302, 404)
+    client.force_login(world["organiser"])
+    assert client.get("/admin/sessions_app/message/").context["cl"].result_count == 2
