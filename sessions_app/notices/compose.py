@@ -221,6 +221,10 @@ class _Plans:
         ):
             to_holders = NoticeKind.REGISTRANT_CANCELLED
 
+        # A deleted session is gone: its messages name it, but point at nothing.
+        session_id = None if action == HistoryAction.DELETE else row.session_id
+        if session_id is None:
+            context["link"] = ""
         drafts = []
         if to_speakers:
             ids = state.get("speaker_ids") or []
@@ -230,7 +234,7 @@ class _Plans:
                         Draft(
                             to_speakers, event, row, speaker.email, speaker.full_name,
                             {**context, "name": speaker.full_name},
-                            speaker=speaker, session_id=row.session_id,
+                            speaker=speaker, session_id=session_id,
                         )
                     )  # fmt: skip
         if to_holders:

@@ -461,3 +461,20 @@ def test_an_organiser_sees_only_their_own_organisations_messages(world, client, 
     assert client.get(f"/admin/sessions_app/message/{one.pk}/change/").status_code in (302, 404)
     client.force_login(world["organiser"])
     assert client.get("/admin/sessions_app/message/").context["cl"].result_count == 2
+
+
+def test_deleting_an_approved_session_tells_its_speakers_it_is_cancelled(world, smtp):
+    talk = world["talk"]
+    services.session_set_status(session_id=talk.pk, status="approved", actor=ORGANISER)
+    deliver()
+    smtp.messages.clear()
+    services.session_delete(session_id=talk.pk, actor=ORGANISER)
+    deliver()
+    assert (
+        sorted(m["Subject"] for m in smtp.messages)
+        == ["Your session Compilers for everyone is cancelled"] * 2
+    )
+    assert f"{slot(talk.date, '10:00', '11:00')}, Main Hall" in smtp.text(smtp.messages[0])
+    assert set(
+        Message.objects.filter(kind=NoticeKind.SPEAKER_CANCELLED).values_list("session", flat=True)
+    ) == {None}
