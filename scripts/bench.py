@@ -29,7 +29,9 @@ What it does, all on this machine:
    largest size over the smallest, the sizes measured side by side.
 
 7. then the event-day section (scripts/bench_eventday.py, ``--agendas``): open agendas on
-   one server, the agenda page and its 304 against a static file, the registration rush.
+   one server, the agenda page and its 304 against a static file, the registration rush;
+8. and last the schedule solver (scripts/bench_solver.py, ``--solver`` seconds): generated
+   events of 60, 200 and 400 sessions placed by CP-SAT and by a greedy baseline.
 
 Figures, not assertions: compare runs on the same machine. The load comes from this
 process (asyncio), so it shares the machine's two cores with the server, as it does for
@@ -568,6 +570,10 @@ def main() -> int:
         "full_page_writes on; the throwaway cluster has them off by default)",
     )  # fmt: skip
     parser.add_argument(
+        "--solver", type=float, default=10.0,
+        help="the schedule solver section's CP-SAT limit per event, in seconds (0: skip it)",
+    )  # fmt: skip
+    parser.add_argument(
         "--top", type=int, default=0,
         help="also print each scenario's N statements that took longest in PostgreSQL",
     )  # fmt: skip
@@ -633,6 +639,10 @@ def main() -> int:
                 seconds=args.seconds,
                 rounds=args.rounds,
             )
+    if args.solver:
+        import bench_solver
+
+        bench_solver.solver_section(seconds=args.solver)
     return 0
 
 

@@ -86,7 +86,8 @@ def test_seed_demo_prints_working_demo_credentials_every_run():
         assert response.status_code == 200
         assert (
             response.json()["scope"]
-            == "sessions:read sessions:write registrants:read registrants:write webhooks:write"
+            == "sessions:read sessions:write registrants:read registrants:write webhooks:write "
+            "messages:read"
         )
     client = ApiClient.objects.get(client_id=DEMO_CLIENT_ID)
     assert client.organisation.slug == "demo"

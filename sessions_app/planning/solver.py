@@ -1,0 +1,506 @@
+"""The schedule solver: OR-Tools CP-SAT over plain data.
+
+Time is in minutes from the event's first midnight (day ``d`` starts at ``d * 1440``).
+A session gets a room and a start on the step grid. Hard rules:
+
+- a room holds one session at a time, only while it is open and not blocked;
+- a speaker is in one place at a time, and only while available;
+- a session keeps its duration and stays within one day's window;
+- pinned sessions do not move (they are fixed intervals the others work around).
+
+What makes a schedule good, in the order of the weights: sessions that the same
+registrants chose do not run at the same time (each registrant who chose both counts), the
+expected audience fits the room (each seat short counts), few existing sessions move, and a
+track keeps to as few rooms as it can.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+DAY = 1440
+
+
+@dataclass(frozen=True)
+class Room:
+    id: int
+    capacity: int | None = None
+    # Open intervals (start, end) in minutes; empty: open whenever the event runs.
+    open: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Item:
+    """A session to place (or a pinned one, which stays where it is)."""
+
+    id: int
+    duration: int
+    speakers: tuple[int, ...] = ()
+    track: int | None = None
+    audience: int = 0
+    # Where it is now: (room, start), or None when it is not scheduled.
+    current: tuple[int, int] | None = None
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    days: tuple[tuple[int, int], ...]  # each day's window (start, end), in minutes
+    rooms: tuple[Room, ...]
+    items: tuple[Item, ...]
+    step: int = 15
+    # Blocked slots: (room id, or None for every room, start, end).
+    blocks: tuple[tuple[int | None, int, int], ...] = ()
+    # A speaker's available intervals; a speaker not named here is always available.
+    availability: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    # Registrants who chose both sessions of a pair: {(a, b): count}, a < b.
+    together: dict[tuple[int, int], int] = field(default_factory=dict)
+    # May sessions placed already (and not pinned) move?
+    move_placed: bool = False
+
+
+@dataclass
+class Weights:
+    clash: int = 100  # per registrant who chose two sessions running at once
+    seat: int = 10  # per expected attendee without a seat
+    move: int = 300  # per existing session moved
+    track_room: int = 20  # per room a track uses beyond its first
+
+
+@dataclass
+class Score:
+    attendee_clashes: int = 0  # registrant-pairs of sessions at the same time
+    seats_short: int = 0  # expected attendees over the room's capacity
+    moved: int = 0
+    track_rooms: int = 0
+
+
+@dataclass
+class Result:
+    status: str  # "optimal", "feasible", "infeasible", "unknown"
+    placements: dict[int, tuple[int, int]]  # item id -> (room id, start)
+    score: Score
+    seconds: float = 0.0
+    first_solution_seconds: float | None = None
+    reasons: dict[int, str] = field(default_factory=dict)  # item id -> why it cannot go
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _inside(interval: tuple[int, int], allowed: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= interval[0] and interval[1] <= hi for lo, hi in allowed)
+
+
+def _room_free_at(problem: Problem, room: Room, interval) -> bool:
+    if room.open and not _inside(interval, room.open):
+        return False
+    return not any(
+        (where is None or where == room.id) and _overlaps(interval, (lo, hi))
+        for where, lo, hi in problem.blocks
+    )
+
+
+def _speakers_available(problem: Problem, item: Item, interval) -> bool:
+    return all(
+        _inside(interval, problem.availability[s])
+        for s in item.speakers
+        if s in problem.availability
+    )
+
+
+def starts_for(problem: Problem, item: Item) -> list[int]:
+    """The starts on the step grid where the item fits a day and all its speakers."""
+    starts = []
+    for lo, hi in problem.days:
+        first = -(-lo // problem.step) * problem.step
+        for start in range(first, hi - item.duration + 1, problem.step):
+            if _speakers_available(problem, item, (start, start + item.duration)):
+                starts.append(start)
+    return starts
+
+
+def options(problem: Problem, item: Item) -> list[tuple[int, int]]:
+    """Every (room, start) that breaks no rule of the item's own: the hard rules that do
+    not depend on the other sessions."""
+    found = []
+    for start in starts_for(problem, item):
+        interval = (start, start + item.duration)
+        for room in problem.rooms:
+            if _room_free_at(problem, room, interval):
+                found.append((room.id, start))
+    return found
+
+
+def explain(problem: Problem, item: Item) -> str | None:
+    """Why the item has nowhere to go on its own, or None if it has somewhere."""
+    if not any(hi - lo >= item.duration for lo, hi in problem.days):
+        return f"no day is {item.duration} minutes long"
+    if not starts_for(problem, item):
+        return "its speakers are never all available for its whole length"
+    if not options(problem, item):
+        return "no room is open and unblocked while its speakers are available"
+    return None
+
+
+def score(problem: Problem, placements: dict[int, tuple[int, int]]) -> Score:
+    by_id = {item.id: item for item in problem.items}
+    rooms = {room.id: room for room in problem.rooms}
+    result = Score()
+    spans = {i: (start, start + by_id[i].duration) for i, (_room, start) in placements.items()}
+    for (a, b), count in problem.together.items():
+        if a in spans and b in spans and _overlaps(spans[a], spans[b]):
+            result.attendee_clashes += count
+    track_rooms: dict[int, set[int]] = defaultdict(set)
+    for i, (room, _start) in placements.items():
+        item = by_id[i]
+        capacity = rooms[room].capacity
+        if capacity is not None:
+            result.seats_short += max(0, item.audience - capacity)
+        if item.current is not None and not item.pinned and item.current != placements[i]:
+            result.moved += 1
+        if item.track is not None:
+            track_rooms[item.track].add(room)
+    result.track_rooms = sum(max(0, len(used) - 1) for used in track_rooms.values())
+    return result
+
+
+def valid(problem: Problem, placements: dict[int, tuple[int, int]]) -> list[str]:
+    """Every hard rule the placements break (empty: none); what the tests and the
+    benchmark check the solver's answers with."""
+    broken = []
+    by_id = {item.id: item for item in problem.items}
+    rooms = {room.id: room for room in problem.rooms}
+    spans = {i: (s, s + by_id[i].duration) for i, (_r, s) in placements.items()}
+    for i, (room, start) in placements.items():
+        item, span = by_id[i], spans[i]
+        if item.pinned and item.current != (room, start):
+            broken.append(f"{i}: pinned but moved")
+        if not any(lo <= span[0] and span[1] <= hi for lo, hi in problem.days):
+            broken.append(f"{i}: outside the days")
+        if not item.pinned and start % problem.step:
+            broken.append(f"{i}: off the step")
+        if not item.pinned and not _room_free_at(problem, rooms[room], span):
+            broken.append(f"{i}: room closed or blocked")
+        if not item.pinned and not _speakers_available(problem, item, span):
+            broken.append(f"{i}: a speaker is unavailable")
+    ids = sorted(placements)
+    for n, a in enumerate(ids):
+        for b in ids[n + 1 :]:
+            if not _overlaps(spans[a], spans[b]):
+                continue
+            if placements[a][0] == placements[b][0]:
+                broken.append(f"{a} and {b}: one room at once")
+            if set(by_id[a].speakers) & set(by_id[b].speakers):
+                broken.append(f"{a} and {b}: a speaker in two places")
+    return broken
+
+
+# --- the greedy baseline ----------------------------------------------------------------------
+
+
+def greedy(problem: Problem, choices_of: dict[int, list] | None = None) -> Result:
+    """Each session at the earliest start where a room fits it (the smallest room that seats
+    its audience, else the largest), the hardest to place first, then the most popular:
+    what a person dragging blocks one at a time does. Placed sessions stay where they are."""
+    started = time.monotonic()
+    placements: dict[int, tuple[int, int]] = {}
+    # Time taken, in ticks of the finest unit the problem uses (5 minutes, typically).
+    tick = math.gcd(
+        problem.step,
+        *(i.duration for i in problem.items),
+        *(i.current[1] for i in problem.items if i.current),
+    )
+    busy: set[tuple[str, int, int]] = set()
+
+    def ticks(start: int, duration: int) -> range:
+        return range(start // tick, (start + duration) // tick)
+
+    def free(item: Item, room: int, start: int) -> bool:
+        span = ticks(start, item.duration)
+        if any(("room", room, t) in busy for t in span):
+            return False
+        return not any(("speaker", s, t) in busy for s in item.speakers for t in span)
+
+    def take(item: Item, room: int, start: int) -> None:
+        placements[item.id] = (room, start)
+        for t in ticks(start, item.duration):
+            busy.add(("room", room, t))
+            for s in item.speakers:
+                busy.add(("speaker", s, t))
+
+    for item in problem.items:
+        if item.current is not None and (item.pinned or not problem.move_placed):
+            take(item, *item.current)
+    rooms_by_fit = sorted(problem.rooms, key=lambda r: r.capacity or 10**9)
+    reasons = {}
+    waiting = [i for i in problem.items if i.id not in placements]
+    choices_of = choices_of or {}
+    choices_of = {i.id: choices_of.get(i.id) or options(problem, i) for i in waiting}
+    starts_of = {i.id: len({start for _room, start in choices_of[i.id]}) for i in waiting}
+    # The sessions with the fewest places first (speakers who come for a day), then the most
+    # popular: a person would start with the hard ones too.
+    for item in sorted(waiting, key=lambda i: (starts_of[i.id], -i.audience)):
+        fitting = [r for r in rooms_by_fit if r.capacity is None or r.capacity >= item.audience]
+        order = fitting + [r for r in reversed(rooms_by_fit) if r not in fitting]
+        rank = {room.id: n for n, room in enumerate(order)}
+        choices = sorted(choices_of[item.id], key=lambda o: (o[1], rank[o[0]]))
+        for room, start in choices:
+            if free(item, room, start):
+                take(item, room, start)
+                break
+        else:
+            reasons[item.id] = explain(problem, item) or "every fitting slot is taken"
+    seconds = time.monotonic() - started
+    return Result(
+        status="feasible" if not reasons else "infeasible",
+        placements=placements,
+        score=score(problem, placements),
+        seconds=seconds,
+        first_solution_seconds=seconds,
+        reasons=reasons,
+    )
+
+
+# --- CP-SAT ------------------------------------------------------------------------------------
+
+
+def solve(
+    problem: Problem,
+    *,
+    seconds: float = 10.0,
+    weights: Weights | None = None,
+    workers: int = 2,
+    max_pairs: int = 3000,
+    hint: dict[int, tuple[int, int]] | None = None,
+    should_stop=None,
+) -> Result:
+    """The best schedule CP-SAT finds within ``seconds``. ``should_stop()`` is asked at
+    each solution found (a cancel). It starts from ``hint``, by default the greedy
+    baseline's placements (those it made), which CP-SAT improves on."""
+    from ortools.sat.python import cp_model
+
+    weights = weights or Weights()
+    started = time.monotonic()
+    free = [
+        item
+        for item in problem.items
+        if not item.pinned and not (item.current is not None and not problem.move_placed)
+    ]
+    choices_of = {item.id: options(problem, item) for item in free}
+    reasons = {item.id: explain(problem, item) or "" for item in free if not choices_of[item.id]}
+    if reasons:
+        return Result("infeasible", {}, Score(), time.monotonic() - started, None, reasons)
+    if hint is None:
+        hint = greedy(problem, choices_of=choices_of).placements
+
+    model = cp_model.CpModel()
+    rooms = {room.id: room for room in problem.rooms}
+    room_intervals: dict[int, list] = defaultdict(list)
+    speaker_intervals: dict[int, list] = defaultdict(list)
+    starts, ends, chosen = {}, {}, {}
+    objective = []
+
+    # What no session may use: blocked slots and closed hours, per room.
+    horizon = max(hi for _lo, hi in problem.days)
+    for room in problem.rooms:
+        closed = [(where, lo, hi) for where, lo, hi in problem.blocks if where in (None, room.id)]
+        if room.open:
+            cursor = 0
+            for lo, hi in sorted(room.open):
+                if lo > cursor:
+                    closed.append((room.id, cursor, lo))
+                cursor = max(cursor, hi)
+            if cursor < horizon:
+                closed.append((room.id, cursor, horizon))
+        # Merged first: fixed intervals in one room must not overlap each other.
+        merged: list[list[int]] = []
+        for lo, hi in sorted((lo, hi) for _where, lo, hi in closed if hi > lo):
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        for lo, hi in merged:
+            room_intervals[room.id].append(model.NewFixedSizeIntervalVar(lo, hi - lo, ""))
+
+    track_uses: dict[tuple[int, int], object] = {}
+    # A complete hint (every helper variable too) lets CP-SAT take it as its first solution.
+    hinted: dict[int, tuple[int, int]] = {}
+    for item in problem.items:
+        fixed = item.pinned or (item.current is not None and not problem.move_placed)
+        if fixed:
+            room, start = item.current
+            interval = model.NewFixedSizeIntervalVar(start, item.duration, f"fixed{item.id}")
+            room_intervals[room].append(interval)
+            for s in item.speakers:
+                speaker_intervals[s].append(interval)
+            starts[item.id] = model.NewConstant(start)
+            ends[item.id] = model.NewConstant(start + item.duration)
+            chosen[item.id] = {room: model.NewConstant(1)}
+            hinted[item.id] = (room, start)
+            continue
+        allowed = choices_of[item.id]
+        by_room: dict[int, list[int]] = defaultdict(list)
+        for room, start in allowed:
+            by_room[room].append(start)
+        all_starts = sorted({start for _room, start in allowed})
+        start = model.NewIntVarFromDomain(cp_model.Domain.FromValues(all_starts), f"s{item.id}")
+        end = model.NewIntVar(0, horizon, f"e{item.id}")
+        model.Add(end == start + item.duration)
+        starts[item.id], ends[item.id] = start, end
+        interval = model.NewIntervalVar(start, item.duration, end, f"i{item.id}")
+        for s in item.speakers:
+            speaker_intervals[s].append(interval)
+        flags = {}
+        for room in by_room:
+            here = model.NewBoolVar(f"r{item.id}_{room}")
+            flags[room] = here
+            # The room's closed hours and blocks are fixed intervals in its no-overlap.
+            room_intervals[room].append(
+                model.NewOptionalIntervalVar(start, item.duration, end, here, "")
+            )
+            capacity = rooms[room].capacity
+            if capacity is not None and item.audience > capacity:
+                objective.append(weights.seat * (item.audience - capacity) * here)
+            if item.track is not None:
+                key = (item.track, room)
+                if key not in track_uses:
+                    track_uses[key] = model.NewBoolVar(f"t{item.track}_{room}")
+                model.AddImplication(here, track_uses[key])
+        model.AddExactlyOne(flags.values())
+        chosen[item.id] = flags
+        if item.current is not None:  # placed, allowed to move: moving costs
+            room, at = item.current
+            stays = model.NewBoolVar(f"stay{item.id}")
+            if room in flags:
+                model.Add(start == at).OnlyEnforceIf(stays)
+                model.AddImplication(stays, flags[room])
+            else:
+                model.Add(stays == 0)
+            objective.append(weights.move * (1 - stays))
+        if hint and item.id in hint:
+            room, at = hint[item.id]
+            if room in flags and at in by_room[room]:
+                hinted[item.id] = (room, at)
+                model.AddHint(start, at)
+                model.AddHint(end, at + item.duration)
+                for other, flag in flags.items():
+                    model.AddHint(flag, 1 if other == room else 0)
+                if item.current is not None:
+                    model.AddHint(stays, 1 if item.current == (room, at) else 0)
+
+    for intervals in room_intervals.values():
+        model.AddNoOverlap(intervals)
+    for intervals in speaker_intervals.values():
+        if len(intervals) > 1:
+            model.AddNoOverlap(intervals)
+    # A track's rooms: the first is free, each further one costs.
+    tracks: dict[int, list] = defaultdict(list)
+    by_item = {item.id: item for item in problem.items}
+    hinted_rooms = {(by_item[i].track, room) for i, (room, _at) in hinted.items()}
+    complete = len(hinted) == len(problem.items)
+    for (track, room), used in track_uses.items():
+        tracks[track].append(used)
+        if complete:
+            model.AddHint(used, 1 if (track, room) in hinted_rooms else 0)
+    for track, used in tracks.items():
+        count = model.NewIntVar(0, len(used), "")
+        model.Add(count == sum(used))
+        extra = model.NewIntVar(0, len(used), "")
+        model.Add(extra >= count - 1)
+        objective.append(weights.track_room * extra)
+        if complete:
+            n = sum(1 for t, _room in hinted_rooms if t == track)
+            model.AddHint(count, n)
+            model.AddHint(extra, max(0, n - 1))
+    # Sessions chosen together should not run at once: the heaviest pairs.
+    pairs = sorted(problem.together.items(), key=lambda kv: -kv[1])[:max_pairs]
+    for (a, b), count in pairs:
+        if a not in starts or b not in starts:
+            continue
+        before = model.NewBoolVar("")
+        after = model.NewBoolVar("")
+        clash = model.NewBoolVar("")
+        model.Add(ends[a] <= starts[b]).OnlyEnforceIf(before)
+        model.Add(ends[b] <= starts[a]).OnlyEnforceIf(after)
+        model.AddBoolOr([before, after, clash])
+        objective.append(weights.clash * count * clash)
+        if a in hinted and b in hinted:
+            sa, sb = hinted[a][1], hinted[b][1]
+            ea, eb = sa + by_item[a].duration, sb + by_item[b].duration
+            model.AddHint(before, 1 if ea <= sb else 0)
+            model.AddHint(after, 1 if eb <= sa else 0)
+            model.AddHint(clash, 1 if sa < eb and sb < ea else 0)
+    model.Minimize(sum(objective))
+
+    class Watch(cp_model.CpSolverSolutionCallback):
+        def __init__(self):
+            super().__init__()
+            self.first: float | None = None
+
+        def on_solution_callback(self):
+            if self.first is None:
+                self.first = time.monotonic() - started
+            if should_stop is not None and should_stop():
+                self.StopSearch()
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds - (time.monotonic() - started))
+    solver.parameters.num_workers = workers
+    # Probing in presolve took the whole time limit on the larger events (9 s of 10 at 400
+    # sessions) and found nothing the search does not; without it the first schedule comes
+    # in under a second.
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.log_search_progress = bool(os.environ.get("SOLVER_LOG"))
+    watch = Watch()
+    status = solver.Solve(model, watch)
+    names = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+    }
+    name = names.get(status, "unknown")
+    placements = {}
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for item in problem.items:
+            room = next(r for r, flag in chosen[item.id].items() if solver.Value(flag))
+            placements[item.id] = (room, solver.Value(starts[item.id]))
+    elif status == cp_model.INFEASIBLE:
+        reasons = _crowded(problem)
+    return Result(
+        status=name,
+        placements=placements,
+        score=score(problem, placements),
+        seconds=time.monotonic() - started,
+        first_solution_seconds=watch.first,
+        reasons=reasons,
+    )
+
+
+def _crowded(problem: Problem) -> dict[int, str]:
+    """For an infeasible problem whose sessions each fit on their own: the speakers with
+    more to give than time to give it in, and otherwise the rooms' total time."""
+    reasons = {}
+    for speaker, windows in problem.availability.items():
+        theirs = [i for i in problem.items if speaker in i.speakers]
+        needed = sum(i.duration for i in theirs)
+        available = sum(hi - lo for lo, hi in windows)
+        if needed > available:
+            for item in theirs:
+                reasons[item.id] = (
+                    f"speaker {speaker} has {needed} minutes of sessions and is available "
+                    f"for {available}"
+                )
+    if not reasons:
+        for item in problem.items:
+            if not item.pinned:
+                reasons[item.id] = (
+                    "the rooms' open time, the pinned sessions and the speakers' other "
+                    "sessions leave no place for every session at once"
+                )
+    return reasons
