@@ -32,7 +32,16 @@ SELECTION_CODES = frozenset(
 )
 # Codes the API answers with 409 instead of 422.
 CONFLICT_CODES = (
-    frozenset({"conflict", "invalid_transition", "live_delete", "speaker_in_sessions"})
+    frozenset(
+        {
+            "conflict",
+            "invalid_transition",
+            "live_delete",
+            "speaker_in_sessions",
+            "blocked_slot",
+            "speaker_unavailable",
+        }
+    )
     | SELECTION_CODES
 )
 
@@ -331,6 +340,38 @@ def validate_speakers_free(*, conflicts: Sequence[Mapping[str, Any]]) -> None:
             "conflict",
             speakers + " already speaks at this time in {names}.",
             conflicts,
+        )
+
+
+def validate_not_blocked(*, blocks: Sequence[str]) -> None:
+    """``blocks``: the labels of the blocked slots (breaks, lunch, reserved) the session's
+    time meets in its room or in every room."""
+    if blocks:
+        names = ", ".join(f"\u201c{label}\u201d" for label in dict.fromkeys(blocks))
+        raise ValidationError(
+            {
+                "start_time": ValidationError(
+                    "This time is blocked for %(names)s; choose another time or room.",
+                    code="blocked_slot",
+                    params={"names": names},
+                )
+            }
+        )
+
+
+def validate_speakers_available(*, speakers: Sequence[str]) -> None:
+    """``speakers``: the names of the session's speakers whose availability does not cover
+    its time."""
+    if speakers:
+        names = ", ".join(dict.fromkeys(speakers))
+        raise ValidationError(
+            {
+                "speaker_ids": ValidationError(
+                    "%(names)s cannot be there at this time (outside their availability).",
+                    code="speaker_unavailable",
+                    params={"names": names},
+                )
+            }
         )
 
 

@@ -3,6 +3,7 @@
 from sessions_app.admin import (  # noqa: F401  (registers the ModelAdmins)
     api_clients,
     notices,
+    planning,
     sessions,
     speakers,
     webhooks,

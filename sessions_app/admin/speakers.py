@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from sessions_app import services
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import ServiceErrorsMixin
+from sessions_app.admin.planning import SpeakerAvailabilityInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for, int_or_none
 from sessions_app.models import Session, Speaker
 
@@ -61,6 +62,7 @@ class SpeakerAdmin(OrganisationScopedAdmin):
     search_fields = ["first_name", "last_name", "email", "company"]
     ordering = ["event", "last_name", "first_name", "id"]
     readonly_fields = ["sessions_display", "created_at", "updated_at"]
+    inlines = [SpeakerAvailabilityInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_sessions=Count("session_links"))
@@ -76,7 +78,10 @@ class SpeakerAdmin(OrganisationScopedAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        pass
+        # The speaker's own fields went through the service; the availability rows are the
+        # only inline, saved as they are.
+        for formset in formsets:
+            formset.save()
 
     def has_delete_permission(self, request, obj=None):
         # One who speaks somewhere is taken off their sessions first (their history says so).

@@ -19,6 +19,7 @@ from sessions_app.models.exports import ExportJob
 from sessions_app.models.imports import ImportJob, ImportRowOutcome
 from sessions_app.models.notices import Message, MessageTemplate
 from sessions_app.models.people import SessionSpeaker, Speaker
+from sessions_app.models.planning import BlockedSlot, SpeakerAvailability
 from sessions_app.models.sessions import Session, SessionChange, new_secure_id
 from sessions_app.models.webhooks import (
     DeliveryState,
@@ -32,6 +33,7 @@ __all__ = [
     "AgendaVersion",
     "ApiClient",
     "ApiRateCounter",
+    "BlockedSlot",
     "CustomField",
     "CustomFieldChoice",
     "DeliveryState",
@@ -52,6 +54,7 @@ __all__ = [
     "SessionChange",
     "SessionSpeaker",
     "Speaker",
+    "SpeakerAvailability",
     "Track",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone as django_timezone
 
 from sessions_app import validators
@@ -17,7 +18,8 @@ from sessions_app.enums import HOLDING_STATUSES, SelectionControl, SessionStatus
 from sessions_app.models.clashes import SUMMARY_FIELDS, conflict_summary, overlap_condition
 from sessions_app.models.events import Event, Location, Track
 from sessions_app.models.fields import no_nul as _no_nul
-from sessions_app.models.people import SessionSpeaker
+from sessions_app.models.people import SessionSpeaker, Speaker
+from sessions_app.models.planning import BlockedSlot, SpeakerAvailability
 
 # What held_slot() reads; a session loaded without them is always checked for clashes.
 _SLOT_ATTRS = frozenset({"session_status", "location_id", "starts_at", "ends_at"})
@@ -342,8 +344,36 @@ class Session(models.Model):
                     ),
                 )
             self._check_speakers(check)
+            self._check_blocks_and_availability(check)
         if errors:
             raise ValidationError(errors)
+
+    def _check_blocks_and_availability(self, check) -> None:
+        """A held session keeps out of blocked slots, and its speakers' time inside their
+        availability: checked, in one query, when it takes a new time or room, or a speaker
+        new to it."""
+        slot = self.speaker_slot()
+        if slot is None:
+            return
+        moved = slot != getattr(self, "_stored_speaker_slot", None) or self.held_slot() != getattr(
+            self, "_stored_slot", None
+        )
+        speakers = list(self.speaker_ids or [])
+        if not moved:
+            known = set(getattr(self, "_stored_speaker_ids", ()))
+            speakers = [pk for pk in speakers if pk not in known]
+        if not moved and not speakers:
+            return
+        blocks, unavailable = placement_refusals(
+            event_id=self.event_id,
+            location_id=self.location_id,
+            starts_at=slot[0],
+            ends_at=slot[1],
+            speaker_ids=speakers,
+            blocks=moved,
+        )
+        check(validators.validate_not_blocked, blocks=blocks)
+        check(validators.validate_speakers_available, speakers=unavailable)
 
     def _check_speakers(self, check) -> None:
         """A speaker is in one place at a time: only a new slot, or a speaker new to a slot
@@ -498,6 +528,57 @@ def session_conflicts(
         .select_related("event")
         .only(*SUMMARY_FIELDS)
     ]
+
+
+def placement_refusals(
+    *,
+    event_id: int,
+    location_id: int | None,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    speaker_ids: list[int],
+    blocks: bool,
+) -> tuple[list[str], list[str]]:
+    """The labels of the blocked slots [starts_at, ends_at) meets in the location (or in
+    every room), and the names of the speakers with availability that does not cover it;
+    one query for both."""
+
+    parts = []
+    if blocks:
+        room = (
+            Q(location__isnull=True) | Q(location_id=location_id)
+            if location_id
+            else Q(location__isnull=True)
+        )
+        parts.append(
+            BlockedSlot.objects.filter(
+                room, event_id=event_id, starts_at__lt=ends_at, ends_at__gt=starts_at
+            )
+            .annotate(kind=Value("block", output_field=CharField()))
+            .order_by()
+            .values_list("kind", "label")
+        )
+    if speaker_ids:
+        has_any = SpeakerAvailability.objects.filter(speaker=OuterRef("pk"))
+        covers = has_any.filter(starts_at__lte=starts_at, ends_at__gte=ends_at)
+        parts.append(
+            Speaker.objects.filter(Exists(has_any), pk__in=speaker_ids)
+            .exclude(Exists(covers))
+            .annotate(
+                kind=Value("speaker", output_field=CharField()),
+                name=Concat("first_name", Value(" "), "last_name", output_field=CharField()),
+            )
+            .order_by()
+            .values_list("kind", "name")
+        )
+    if not parts:
+        return [], []
+    query = parts[0] if len(parts) == 1 else parts[0].union(parts[1], all=True)
+    rows = list(query)
+    return (
+        [label for kind, label in rows if kind == "block"],
+        [name.strip() for kind, name in rows if kind == "speaker"],
+    )
 
 
 def speaker_conflicts(

@@ -115,6 +115,7 @@ def test_move_in_time_locks_the_room_and_checks_for_a_clash(
         _locked("SELECT sessions_app_session"),
         _locked("SELECT sessions_app_location"),
         "SELECT sessions_app_session",  # sessions holding the room in the new slot
+        "SELECT sessions_app_blockedslot",  # blocked slots (breaks, reserved) it would meet
         "UPDATE sessions_app_session",
         "INSERT sessions_app_sessionchange",
         "COMMIT",

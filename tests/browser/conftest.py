@@ -74,6 +74,7 @@ def role_groups() -> None:
     webhooks = importlib.import_module("sessions_app.migrations.0014_webhook_permissions")
     speakers = importlib.import_module("sessions_app.migrations.0017_speaker_permissions")
     notices = importlib.import_module("sessions_app.migrations.0029_notice_permissions")
+    planning = importlib.import_module("sessions_app.migrations.0031_planning_permissions")
     groups = {**migration.GROUPS}
     groups["Organisers"] = [
         *groups["Organisers"],
@@ -81,11 +82,13 @@ def role_groups() -> None:
         *webhooks.ORGANISER_PERMS,
         *speakers.GRANTS["Organisers"],
         *notices.GRANTS["Organisers"],
+        *planning.GRANTS["Organisers"],
     ]
     groups["Reviewers"] = [
         *groups["Reviewers"],
         *speakers.GRANTS["Reviewers"],
         *notices.GRANTS["Reviewers"],
+        *planning.GRANTS["Reviewers"],
     ]
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)

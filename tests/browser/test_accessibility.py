@@ -101,6 +101,8 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/webhooksubscription/add/",
         "/admin/sessions_app/webhookdelivery/",
         "/admin/password_change/",
+        "/admin/sessions_app/blockedslot/",
+        "/admin/sessions_app/blockedslot/add/",
         "/admin/sessions_app/message/",
         "/admin/sessions_app/messagetemplate/",
         f"/admin/sessions_app/messagetemplate/add/?kind=speaker.moved&event={event.pk}",
