@@ -352,6 +352,8 @@ AGENDA_STREAM_RETRY_SPREAD_SECONDS = env.float("DJANGO_AGENDA_STREAM_RETRY_SPREA
 
 # How often an open schedule grid looks for other people's changes (an ETag poll).
 SCHEDULE_GRID_POLL_SECONDS = env.float("DJANGO_SCHEDULE_GRID_POLL", default=4.0)
+# How long the background worker's solver looks for a better schedule suggestion.
+SCHEDULE_SUGGESTION_SECONDS = env.float("DJANGO_SCHEDULE_SUGGESTION_SECONDS", default=10.0)
 
 # --- Background work and webhooks ---------------------------------------------------------
 # The task queue lives in the database (django-tasks with django-tasks-db), so one process,

@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
 from sessions_app import services, validators
-from sessions_app.admin import attendance, planner, tables
+from sessions_app.admin import attendance, planner, suggestions, tables
 from sessions_app.admin import events as _events  # noqa: F401  (registers the event-side admins)
 from sessions_app.admin.display import (
     history_rows,
@@ -503,6 +503,22 @@ class SessionAdmin(OrganisationScopedAdmin):
                 name="sessions_app_session_schedule_move",
             ),
             path(
+                "schedule/suggest/",
+                view(require_POST(lambda request: suggestions.suggest_view(self, request))),
+                name="sessions_app_session_schedule_suggest",
+            ),
+            path(
+                "schedule/suggest/<int:proposal_id>/",
+                view(
+                    require_POST(
+                        lambda request, proposal_id: suggestions.proposal_view(
+                            self, request, proposal_id
+                        )
+                    )
+                ),
+                name="sessions_app_session_schedule_proposal",
+            ),
+            path(
                 "schedule/state/",
                 view(require_GET(lambda request: planner.state_view(self, request))),
                 name="sessions_app_session_schedule_state",
@@ -833,5 +849,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 move_url=reverse("admin:sessions_app_session_schedule_move"),
                 state_url=reverse("admin:sessions_app_session_schedule_state"),
                 poll_ms=int(settings.SCHEDULE_GRID_POLL_SECONDS * 1000),
+                suggest_url=reverse("admin:sessions_app_session_schedule_suggest"),
+                **suggestions.proposal_context(request, event, day, grid),
             )
         return TemplateResponse(request, "admin/sessions_app/session/schedule.html", context)

@@ -19,7 +19,7 @@ from sessions_app.models.exports import ExportJob
 from sessions_app.models.imports import ImportJob, ImportRowOutcome
 from sessions_app.models.notices import Message, MessageTemplate
 from sessions_app.models.people import SessionSpeaker, Speaker
-from sessions_app.models.planning import BlockedSlot, SpeakerAvailability
+from sessions_app.models.planning import BlockedSlot, ScheduleProposal, SpeakerAvailability
 from sessions_app.models.sessions import Session, SessionChange, new_secure_id
 from sessions_app.models.webhooks import (
     DeliveryState,
@@ -48,6 +48,7 @@ __all__ = [
     "Organisation",
     "OutboxCursor",
     "Registrant",
+    "ScheduleProposal",
     "Selection",
     "SelectionState",
     "Session",

@@ -3,6 +3,7 @@ speaker can be there, and slots held for something that is not a session."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -60,3 +61,39 @@ class BlockedSlot(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ScheduleProposal(models.Model):
+    """A suggestion asked for on the grid: made by the background worker, reviewed, and
+    accepted in part or in whole (and undone as one step)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Working"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        ACCEPTED = "accepted", "Accepted"
+        UNDONE = "undone", "Undone"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="schedule_proposals")
+    day = models.DateField(null=True, blank=True)
+    move_placed = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    progress = models.CharField(max_length=200, blank=True)
+    # {"status", "moves": [...], "before": {...}, "after": {...}, "reasons": {...}}
+    result = models.JSONField(default=dict, blank=True)
+    # What accepting did: {"applied": {id: version after}, "before": {id: move back}, ...}
+    accepted = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Suggestion #{self.pk} for {self.event}"

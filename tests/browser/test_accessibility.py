@@ -24,11 +24,13 @@ from sessions_app.models import (
     Event,
     Message,
     Registrant,
+    ScheduleProposal,
     Session,
     Speaker,
     WebhookDelivery,
 )
 from sessions_app.notices import compose
+from sessions_app.planning import jobs
 from tests.browser.conftest import role_groups
 from tests.tasks import run_due_tasks
 
@@ -67,6 +69,10 @@ def demo(transactional_db, settings):
     proposal = Session.objects.filter(event=event, session_status="submitted").order_by("pk")[0]
     services.session_set_status(session_id=proposal.pk, status="approved", actor=services.SYSTEM)
     compose.compose()
+    # A schedule suggestion for the first day, ready on the grid.
+    settings.SCHEDULE_SUGGESTION_SECONDS = 1
+    proposal = ScheduleProposal.objects.create(event=event, day=event.start_date)
+    jobs.run(proposal.pk)
     return event
 
 
@@ -83,6 +89,8 @@ def staff_pages(event) -> list[str]:
         f"/admin/sessions_app/session/add/?event={event.pk}",
         "/admin/sessions_app/session/review/",
         f"/admin/sessions_app/session/schedule/?event={event.pk}",
+        f"/admin/sessions_app/session/schedule/?event={event.pk}"
+        f"&proposal={ScheduleProposal.objects.get(event=event).pk}",
         "/admin/sessions_app/session/import/",
         f"/admin/sessions_app/session/{session.pk}/history/",
         f"/admin/sessions_app/session/{session.pk}/attendees/",

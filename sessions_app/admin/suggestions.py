@@ -1,0 +1,140 @@
+"""Schedule suggestions on the grid: ask for one (the worker makes it), follow it, cancel
+it, accept some or all of its moves, undo an accepted one as one step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+
+from sessions_app import services
+from sessions_app.admin.scoping import events_for, has_role
+from sessions_app.enums import MemberRole
+from sessions_app.models import ScheduleProposal
+from sessions_app.planning import jobs
+
+State = ScheduleProposal.State
+SLOT_MINUTES = 5
+
+
+def _grid_url(event_id: int, day: dt.date | None, proposal_id: int | None = None) -> str:
+    query = {"event": event_id}
+    if day:
+        query["day"] = day.isoformat()
+    if proposal_id:
+        query["proposal"] = proposal_id
+    return reverse("admin:sessions_app_session_schedule") + "?" + urlencode(query)
+
+
+def _may_plan(model_admin, request, event) -> None:
+    if not (
+        request.user.has_perm("sessions_app.change_session")
+        and has_role(request, MemberRole.ORGANISER, event.organisation_id)
+    ):
+        raise PermissionDenied
+
+
+def suggest_view(model_admin, request):
+    """POST ``event``, ``day`` (empty: every day) and ``move_placed``: a new suggestion."""
+    raw = request.POST.get("event", "")
+    event = events_for(request).filter(pk=int(raw)).first() if raw.isdigit() else None
+    if event is None:
+        raise Http404("No such event.")
+    _may_plan(model_admin, request, event)
+    try:
+        day = dt.date.fromisoformat(request.POST["day"]) if request.POST.get("day") else None
+    except ValueError:
+        day = None
+    if day is not None and not event.start_date <= day <= event.end_date:
+        day = None
+    proposal = jobs.start(
+        event=event, user=request.user, day=day, move_placed=request.POST.get("move_placed") == "1"
+    )
+    return HttpResponseRedirect(_grid_url(event.pk, day, proposal.pk))
+
+
+def proposal_view(model_admin, request, proposal_id: int):
+    """POST ``action``: ``cancel``, ``accept`` (with the ticked ``session`` ids) or ``undo``."""
+    proposal = (
+        ScheduleProposal.objects.filter(pk=proposal_id, event__in=events_for(request))
+        .select_related("event")
+        .first()
+    )
+    if proposal is None:
+        raise Http404("No such suggestion.")
+    _may_plan(model_admin, request, proposal.event)
+    actor = services.Actor(user=request.user)
+    action = request.POST.get("action")
+    if action == "cancel" and proposal.state in (State.QUEUED, State.RUNNING):
+        ScheduleProposal.objects.filter(pk=proposal.pk).update(cancel_requested=True)
+        messages.info(request, "Cancelling: the best schedule found so far will be shown.")
+    elif action == "accept" and proposal.state in (State.DONE, State.CANCELLED):
+        chosen = {int(v) for v in request.POST.getlist("session") if v.isdigit() and len(v) < 19}
+        outcome = jobs.accept(proposal, session_ids=chosen, actor=actor)
+        text = f"{len(outcome.applied)} session(s) moved as suggested."
+        if outcome.skipped:
+            names = {m.session_id: m.name for m in jobs.moves_of(proposal)}
+            text += " Skipped: " + "; ".join(
+                f"{names.get(pk, pk)} ({why})" for pk, why in outcome.skipped.items()
+            )
+        messages.success(request, text)
+    elif action == "undo" and proposal.state == State.ACCEPTED:
+        outcome = jobs.undo(proposal, actor=actor)
+        text = f"Undone: {len(outcome.applied)} session(s) back where they were."
+        if outcome.skipped:
+            text += " Not undone (changed since): " + ", ".join(map(str, outcome.skipped))
+        messages.success(request, text)
+    else:
+        messages.warning(request, "That cannot be done with this suggestion now.")
+    return HttpResponseRedirect(_grid_url(proposal.event_id, proposal.day, proposal.pk))
+
+
+def proposal_context(request, event, day: dt.date, grid) -> dict:
+    """The suggestion named in the grid's address: its state, its moves and, for this
+    day's, ghost blocks placed on the grid."""
+    raw = request.GET.get("proposal", "")
+    proposal = (
+        ScheduleProposal.objects.filter(pk=int(raw), event=event).first()
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if proposal is None:
+        return {}
+    moves = jobs.moves_of(proposal)
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    origin = dt.datetime.combine(day, dt.time(grid.first_hour), tzinfo=zone)
+    columns = {c.location.pk: c for c in grid.columns if c.location is not None}
+    ghosts = []
+    for move in moves:
+        column = columns.get(move.location_id)
+        if move.date != day or column is None:
+            continue
+        start = dt.datetime.combine(day, move.start_time, tzinfo=zone)
+        end = dt.datetime.combine(day, move.end_time, tzinfo=zone)
+        row_start = max(2, 2 + int((start - origin).total_seconds() // 60 // SLOT_MINUTES))
+        row_end = max(row_start + 1, 2 + int((end - origin).total_seconds() // 60 // SLOT_MINUTES))
+        ghosts.append(
+            {
+                "move": move,
+                "column": column.first,
+                "lanes": column.lanes,
+                "row_start": row_start,
+                "row_end": row_end,
+            }
+        )
+    result = proposal.result or {}
+    return {
+        "proposal": proposal,
+        "proposal_moves": moves,
+        "proposal_ghosts": ghosts,
+        "proposal_before": result.get("before", {}),
+        "proposal_after": result.get("after", {}),
+        "proposal_reasons": result.get("reasons", {}),
+        "proposal_running": proposal.state in (State.QUEUED, State.RUNNING),
+        "proposal_url": reverse("admin:sessions_app_session_schedule_proposal", args=[proposal.pk]),
+    }

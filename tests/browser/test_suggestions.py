@@ -1,0 +1,45 @@
+"""An organiser asks the grid for a suggestion for a day, sees its ghost blocks and moves,
+accepts some, and undoes the acceptance, in Chromium."""
+
+import pytest
+from playwright.sync_api import expect
+
+from sessions_app.models import Session, SessionChange
+from sessions_app.planning import proposals
+from tests import factories
+from tests.browser.conftest import login
+from tests.tasks import run_due_tasks
+
+pytestmark = pytest.mark.browser
+
+
+def test_suggest_for_a_day_see_ghosts_accept_some_and_undo(new_page, world, settings):
+    settings.SCHEDULE_SUGGESTION_SECONDS = 3
+    event = world["event"]
+    first = factories.create_via_service(event=event, name="Unplaced one")
+    second = factories.create_via_service(event=event, name="Unplaced two")
+    page = new_page()
+    login(page, "organiser")
+    page.goto(f"/admin/sessions_app/session/schedule/?event={event.pk}&day={event.start_date}")
+    page.click("text=Suggest a schedule")
+    expect(page.locator("#sm-suggest-status")).to_contain_text("Waiting for the worker")
+
+    run_due_tasks()  # the worker runs the solver
+    expect(page.locator(".sm-suggest-moves")).to_be_visible(timeout=10_000)  # updates itself
+    expect(page.locator(".sm-suggested")).to_have_count(2)
+    expect(page.locator(".sm-suggested").first).to_contain_text("Suggested: Unplaced")
+    expect(page.locator(".sm-suggest-score")).to_contain_text("with the suggestion")
+
+    page.uncheck(f"#sm-move-{second.pk}")
+    page.click("text=Accept the ticked moves")
+    expect(page.locator(".messagelist")).to_contain_text("1 session(s) moved as suggested.")
+    placed = Session.objects.get(pk=first.pk)
+    assert placed.start_time is not None and placed.location_id is not None
+    assert Session.objects.get(pk=second.pk).start_time is None
+    assert SessionChange.objects.filter(session_id=first.pk, note=proposals.NOTE).count() == 1
+    expect(page.locator(f'.sm-block[data-id="{first.pk}"]')).to_be_visible()
+
+    page.click("text=Undo this suggestion")
+    expect(page.locator(".messagelist")).to_contain_text("Undone: 1 session(s) back")
+    assert Session.objects.get(pk=first.pk).start_time is None
+    run_due_tasks()
