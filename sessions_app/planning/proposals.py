@@ -121,8 +121,8 @@ def problem_for(
         holds = session.session_status in HOLDING_STATUSES
         if placed and session.date not in days:
             continue  # another day: nothing placed here can meet it
-        if placed and not holds and not choose:
-            continue  # a proposal on the grid holds no room: no obstacle
+        if placed and not holds and not (move_placed and choose):
+            continue  # a proposal on the grid holds no room: no obstacle, and stays put
         if not placed and not choose:
             continue
         duration = (

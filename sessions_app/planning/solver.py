@@ -306,27 +306,24 @@ def solve(
     starts, ends, chosen = {}, {}, {}
     objective = []
 
-    # What no session may use: blocked slots and closed hours, per room.
+    # What no session may use: blocked slots, closed hours and the sessions that stay where
+    # they are, per room and per speaker. Merged first: fixed intervals in one resource must
+    # not overlap each other (stored data may already clash; that is not this search's to
+    # solve, only to work around).
     horizon = max(hi for _lo, hi in problem.days)
+    taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for room in problem.rooms:
-        closed = [(where, lo, hi) for where, lo, hi in problem.blocks if where in (None, room.id)]
+        for where, lo, hi in problem.blocks:
+            if where in (None, room.id):
+                taken[("room", room.id)].append((lo, hi))
         if room.open:
             cursor = 0
             for lo, hi in sorted(room.open):
                 if lo > cursor:
-                    closed.append((room.id, cursor, lo))
+                    taken[("room", room.id)].append((cursor, lo))
                 cursor = max(cursor, hi)
             if cursor < horizon:
-                closed.append((room.id, cursor, horizon))
-        # Merged first: fixed intervals in one room must not overlap each other.
-        merged: list[list[int]] = []
-        for lo, hi in sorted((lo, hi) for _where, lo, hi in closed if hi > lo):
-            if merged and lo <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], hi)
-            else:
-                merged.append([lo, hi])
-        for lo, hi in merged:
-            room_intervals[room.id].append(model.NewFixedSizeIntervalVar(lo, hi - lo, ""))
+                taken[("room", room.id)].append((cursor, horizon))
 
     track_uses: dict[tuple[int, int], object] = {}
     # A complete hint (every helper variable too) lets CP-SAT take it as its first solution.
@@ -335,10 +332,10 @@ def solve(
         fixed = item.pinned or (item.current is not None and not problem.move_placed)
         if fixed:
             room, start = item.current
-            interval = model.NewFixedSizeIntervalVar(start, item.duration, f"fixed{item.id}")
-            room_intervals[room].append(interval)
+            span = (start, start + item.duration)
+            taken[("room", room)].append(span)
             for s in item.speakers:
-                speaker_intervals[s].append(interval)
+                taken[("speaker", s)].append(span)
             starts[item.id] = model.NewConstant(start)
             ends[item.id] = model.NewConstant(start + item.duration)
             chosen[item.id] = {room: model.NewConstant(1)}
@@ -394,6 +391,16 @@ def solve(
                 if item.current is not None:
                     model.AddHint(stays, 1 if item.current == (room, at) else 0)
 
+    for (kind, key), spans in taken.items():
+        merged: list[list[int]] = []
+        for lo, hi in sorted(span for span in spans if span[1] > span[0]):
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        target = room_intervals if kind == "room" else speaker_intervals
+        for lo, hi in merged:
+            target[key].append(model.NewFixedSizeIntervalVar(lo, hi - lo, ""))
     for intervals in room_intervals.values():
         model.AddNoOverlap(intervals)
     for intervals in speaker_intervals.values():

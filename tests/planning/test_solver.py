@@ -139,3 +139,19 @@ def test_a_generated_event_gets_a_valid_schedule(seed):
     assert result.status in ("optimal", "feasible")
     assert valid(p, result.placements) == []
     assert len(result.placements) == len(p.items) == 61  # and the pinned keynote
+
+
+def test_stored_sessions_that_already_clash_do_not_stop_a_suggestion():
+    # Two fixed sessions overlap in room 1 and share speaker 7 (data from before the rules):
+    # the new one still finds its place around them.
+    p = problem(
+        rooms=(Room(1), Room(2)),
+        items=(
+            Item(1, 60, speakers=(7,), current=(1, 9 * H), pinned=True),
+            Item(2, 60, speakers=(7,), current=(1, 9 * H + 30), pinned=True),
+            Item(3, 60, speakers=(7,)),
+        ),
+    )
+    result = solve(p, seconds=2)
+    assert result.status in ("optimal", "feasible")
+    assert result.placements[3][1] >= 10 * H + 30  # after both of speaker 7's sessions
