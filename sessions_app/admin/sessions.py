@@ -851,5 +851,6 @@ class SessionAdmin(OrganisationScopedAdmin):
                 poll_ms=int(settings.SCHEDULE_GRID_POLL_SECONDS * 1000),
                 suggest_url=reverse("admin:sessions_app_session_schedule_suggest"),
                 **suggestions.proposal_context(request, event, day, grid),
+                **suggestions.constraints_context(event, day, grid),
             )
         return TemplateResponse(request, "admin/sessions_app/session/schedule.html", context)

@@ -4,6 +4,7 @@ it, accept some or all of its moves, undo an accepted one as one step."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from django.urls import reverse
 from sessions_app import services
 from sessions_app.admin.scoping import events_for, has_role
 from sessions_app.enums import MemberRole
-from sessions_app.models import ScheduleProposal
+from sessions_app.models import BlockedSlot, ScheduleProposal, SpeakerAvailability
 from sessions_app.planning import jobs
 
 State = ScheduleProposal.State
@@ -138,3 +139,43 @@ def proposal_context(request, event, day: dt.date, grid) -> dict:
         "proposal_running": proposal.state in (State.QUEUED, State.RUNNING),
         "proposal_url": reverse("admin:sessions_app_session_schedule_proposal", args=[proposal.pk]),
     }
+
+
+def constraints_context(event, day: dt.date, grid) -> dict:
+    """The day's blocked slots as areas on the grid, and the speakers' availability for
+    the planner's script (minutes of the day, in the event's zone)."""
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    day_end = day_start + dt.timedelta(days=1)
+    origin = dt.datetime.combine(day, dt.time(grid.first_hour), tzinfo=zone)
+    last_row = 2 + grid.rows
+    columns = {c.location.pk: c for c in grid.columns if c.location is not None}
+    span_all = (2, grid.total_lanes) if grid.columns else None
+
+    def row(moment: dt.datetime) -> int:
+        return min(
+            last_row, max(2, 2 + int((moment - origin).total_seconds() // 60 // SLOT_MINUTES))
+        )
+
+    areas = []
+    for block in BlockedSlot.objects.filter(
+        event=event, starts_at__lt=day_end, ends_at__gt=day_start
+    ).select_related("location"):
+        if block.location_id is None:
+            if span_all is None:
+                continue
+            first, lanes = span_all
+        elif block.location_id in columns:
+            first, lanes = columns[block.location_id].first, columns[block.location_id].lanes
+        else:
+            continue
+        start, end = row(block.starts_at.astimezone(zone)), row(block.ends_at.astimezone(zone))
+        if end > start:
+            areas.append({"label": block.label, "column": first, "lanes": lanes,
+                          "row_start": start, "row_end": end})  # fmt: skip
+    windows: dict[int, list[list[int]]] = {}
+    for window in SpeakerAvailability.objects.filter(speaker__event=event):
+        lo = (window.starts_at - day_start).total_seconds() // 60
+        hi = (window.ends_at - day_start).total_seconds() // 60
+        windows.setdefault(window.speaker_id, []).append([int(lo), int(hi)])
+    return {"blocked_areas": areas, "availability_json": json.dumps(windows)}

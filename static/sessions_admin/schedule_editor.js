@@ -70,6 +70,21 @@
     });
   }
 
+  // A held session's speakers with availability entered must be there for all of it.
+  function unavailable(item, target) {
+    if (item.dataset.holds !== '1') return [];
+    let windows = {};
+    try {
+      windows = JSON.parse(grid.dataset.availability || '{}');
+    } catch (e) {
+      return [];
+    }
+    return (item.dataset.speakers || '').split(' ').filter((id) => {
+      const mine = windows[id];
+      return mine && !mine.some(([lo, hi]) => lo <= target.start && target.end <= hi);
+    });
+  }
+
   let ghost = null;
   function showGhost(item, target) {
     const column = columns().find((c) => c.dataset.location === target.location);
@@ -87,12 +102,14 @@
     ghost.style.top = headerHeight() + ((target.start - firstMinute()) / slotMinutes()) * rowHeight() + 'px';
     ghost.style.height = ((target.end - target.start) / slotMinutes()) * rowHeight() + 'px';
     const blocking = clashes(item, target);
+    const away = unavailable(item, target);
     grid.querySelectorAll('.sm-would-clash').forEach((el) => el.classList.remove('sm-would-clash'));
     blocking.forEach((el) => el.classList.add('sm-would-clash'));
-    ghost.classList.toggle('sm-ghost-clash', blocking.length > 0);
+    ghost.classList.toggle('sm-ghost-clash', blocking.length > 0 || away.length > 0);
     ghost.textContent =
       clock(target.start) + '–' + clock(target.end) +
-      (blocking.length ? ' · clashes with ' + blocking.map((el) => el.dataset.name).join(', ') : '');
+      (blocking.length ? ' · clashes with ' + blocking.map((el) => el.dataset.name).join(', ') : '') +
+      (away.length ? ' · a speaker is not available then' : '');
   }
 
   function hideGhost() {

@@ -43,3 +43,40 @@ def test_suggest_for_a_day_see_ghosts_accept_some_and_undo(new_page, world, sett
     expect(page.locator(".messagelist")).to_contain_text("Undone: 1 session(s) back")
     assert Session.objects.get(pk=first.pk).start_time is None
     run_due_tasks()
+
+
+def test_the_grid_shows_blocks_and_a_speakers_absence_while_moving(new_page, world):
+    import datetime as dt
+    import zoneinfo
+
+    from sessions_app import services
+    from sessions_app.models import BlockedSlot, Speaker, SpeakerAvailability
+
+    event = world["event"]
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    day = event.start_date
+    BlockedSlot.objects.create(
+        event=event,
+        label="Lunch",
+        starts_at=dt.datetime.combine(day, dt.time(12, 30), tzinfo=zone),
+        ends_at=dt.datetime.combine(day, dt.time(13, 30), tzinfo=zone),
+    )
+    ada = Speaker.objects.create(event=event, first_name="Ada")
+    services.session_update(
+        session_id=world["keynote"].pk, data={"speaker_ids": [ada.pk]}, actor=services.SYSTEM
+    )
+    keynote = world["keynote"]
+    SpeakerAvailability.objects.create(
+        speaker=ada,
+        starts_at=dt.datetime.combine(day, keynote.start_time, tzinfo=zone),
+        ends_at=dt.datetime.combine(day, keynote.end_time, tzinfo=zone),
+    )
+    page = new_page()
+    login(page, "organiser")
+    page.goto(f"/admin/sessions_app/session/schedule/?event={event.pk}&day={day}")
+    expect(page.locator(".sm-blocked")).to_contain_text("Blocked: Lunch")
+    page.locator(f'.sm-block[data-id="{keynote.pk}"]').focus()
+    page.keyboard.press("ArrowDown")  # 15 minutes later: past the end of Ada's time
+    expect(page.locator(".sm-ghost")).to_contain_text("a speaker is not available then")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sm-planner-status")).to_contain_text("cannot be there at this time")

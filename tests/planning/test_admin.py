@@ -92,3 +92,29 @@ def test_a_speakers_availability_is_entered_on_their_page(client, acme):
     window = SpeakerAvailability.objects.get(speaker=speaker)
     assert local(window.starts_at, acme.event.timezone) == (day, dt.time(13, 0))
     assert local(window.ends_at, acme.event.timezone) == (day, dt.time(18, 0))
+
+
+def test_the_grid_draws_blocked_slots_and_knows_speakers_availability(client, acme):
+    from sessions_app.models import Speaker
+
+    event = acme.event
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    day = event.start_date
+    BlockedSlot.objects.create(
+        event=event,
+        label="Lunch",
+        starts_at=dt.datetime.combine(day, dt.time(12), tzinfo=zone),
+        ends_at=dt.datetime.combine(day, dt.time(13), tzinfo=zone),
+    )
+    ada = Speaker.objects.create(event=event, first_name="Ada")
+    SpeakerAvailability.objects.create(
+        speaker=ada,
+        starts_at=dt.datetime.combine(day, dt.time(13), tzinfo=zone),
+        ends_at=dt.datetime.combine(day, dt.time(18), tzinfo=zone),
+    )
+    client.force_login(acme.organiser)
+    page = client.get(
+        f"/admin/sessions_app/session/schedule/?event={event.pk}&day={day}"
+    ).content.decode()
+    assert 'class="sm-blocked"' in page and "Blocked: Lunch" in page
+    assert f"&quot;{ada.pk}&quot;: [[780, 1080]]" in page  # 13:00 to 18:00 in minutes
