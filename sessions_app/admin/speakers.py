@@ -64,6 +64,10 @@ class SpeakerAdmin(OrganisationScopedAdmin):
     readonly_fields = ["sessions_display", "created_at", "updated_at"]
     inlines = [SpeakerAvailabilityInline]
 
+    def get_inline_instances(self, request, obj=None):
+        # Availability is in the event's zone: entered once the speaker (and event) exists.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_sessions=Count("session_links"))
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import time
+import zoneinfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -14,6 +15,7 @@ from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
 from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
     ApiClient,
+    BlockedSlot,
     CustomField,
     CustomFieldChoice,
     Event,
@@ -179,6 +181,7 @@ class Command(BaseCommand):
             if created:
                 self._speakers(event)
                 self._sessions(event, users["organiser"], users["reviewer"])
+                self._lunch(event)
             else:
                 self._speakers_from_custom_field(event, users["organiser"])
             if not event.registrants.exists():
@@ -337,6 +340,20 @@ class Command(BaseCommand):
                     actor=services.Actor(user=reviewer),
                     note="Demo data.",
                 )
+
+    def _lunch(self, event):
+        """Lunch, 12:30 to 13:00, blocks every room each day (the grid draws it; a held
+        session cannot be moved into it)."""
+        zone = zoneinfo.ZoneInfo(event.timezone)
+        day = event.start_date
+        while day <= event.end_date:
+            BlockedSlot.objects.create(
+                event=event,
+                label="Lunch",
+                starts_at=dt.datetime.combine(day, dt.time(12, 30), tzinfo=zone),
+                ends_at=dt.datetime.combine(day, dt.time(13, 0), tzinfo=zone),
+            )
+            day += dt.timedelta(days=1)
 
     def _attendance(self, event, organiser):
         """Registrants whose seats show every rule: an included keynote, a default session,
