@@ -241,6 +241,7 @@ OAUTH2_PROVIDER = {
         "registrants:write": "Create, update, delete registrants and select sessions for them",
         "webhooks:write": "Manage webhook subscriptions and read their delivery log",
         "messages:read": "Read the messages sent to speakers and registrants, and their delivery",
+        "schedule:write": "Ask for schedule suggestions and read them",
     },
     "DEFAULT_SCOPES": ["sessions:read"],
     # Tokens are stored as a SHA-256 checksum only (RFC 9700); client secrets are hashed.

@@ -116,6 +116,7 @@ SHAPED_COMPONENTS = (
     "WebhookDelivery",
     "Speaker",
     "Message",
+    "Proposal",
 )
 SESSION_LIST_PARAMETERS = [
     OpenApiParameter("event_id", int, description="Only this event's sessions."),

@@ -139,6 +139,9 @@ LINKS: dict[tuple[str, str], dict] = {
     ),
     ("webhooks_list", "200"): _each(WEBHOOK_ITEM, {"path.id": FIRST}, "The first webhook."),
     ("messages_list", "200"): _each(("messages_retrieve",), {"path.id": FIRST}, "The newest."),
+    ("schedule_proposals_create", "202"): _each(
+        ("schedule_proposals_retrieve",), {"path.id": CREATED}, "The suggestion just asked for."
+    ),
     ("webhooks_create", "201"): _each(
         WEBHOOK_ITEM, {"path.id": CREATED}, "The webhook just created."
     ),
@@ -191,6 +194,7 @@ BODY_EXAMPLES: dict[str, dict] = {
         "description": "CRM sync",
     },
     "webhooks_partial_update": {"active": 1},
+    "schedule_proposals_create": {"move_placed": 0},
     "webhooks_update": {"url": "https://hooks.example.com/sessions", "events": ["*"]},
     "oauth2_token": {"grant_type": "client_credentials", "scope": "sessions:read"},
     "oauth2_revoke_token": {"token": "an-access-token", "token_type_hint": "access_token"},

@@ -12,7 +12,15 @@ from drf_spectacular.views import (
     SpectacularYAMLAPIView,
 )
 
-from sessions_app.api import messages, oauth, registrants, speakers, views, webhooks
+from sessions_app.api import (
+    messages,
+    oauth,
+    proposals,
+    registrants,
+    speakers,
+    views,
+    webhooks,
+)
 
 app_name = "api"
 
@@ -63,6 +71,16 @@ urlpatterns = [
     re_path(r"^api/v1/speakers/?$", speakers.SpeakerCollectionView.as_view(), name="speaker-list"),
     re_path(
         rf"^api/v1/speakers/{ID}/?$", speakers.SpeakerItemView.as_view(), name="speaker-detail"
+    ),
+    re_path(
+        rf"^api/v1/events/{ID}/schedule-proposals/?$",
+        proposals.ProposalCreateView.as_view(),
+        name="schedule-proposal-list",
+    ),
+    re_path(
+        rf"^api/v1/schedule-proposals/{ID}/?$",
+        proposals.ProposalItemView.as_view(),
+        name="schedule-proposal-detail",
     ),
     re_path(r"^api/v1/messages/?$", messages.MessageCollectionView.as_view(), name="message-list"),
     re_path(

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.examples import get_strategies_from_examples
 
 from sessions_app import services
 from sessions_app.enums import WEBHOOK_EVENT_TYPES, CustomFieldType, webhook_event_type
-from sessions_app.models import SessionChange
+from sessions_app.models import ScheduleProposal, SessionChange
 from sessions_app.notices import compose as notices
 from sessions_app.services.clients import known_scopes
 from sessions_app.webhooks import outbox, subscriptions
@@ -73,6 +73,8 @@ OPERATIONS = {
     ("/api/v1/webhooks/{id}", "delete"),
     ("/api/v1/webhooks/{id}/deliveries", "get"),
     ("/api/v1/messages", "get"),
+    ("/api/v1/events/{id}/schedule-proposals", "post"),
+    ("/api/v1/schedule-proposals/{id}", "get"),
     ("/api/v1/messages/{id}", "get"),
     ("/oauth2/token", "post"),
     ("/oauth2/revoke_token", "post"),
@@ -119,6 +121,7 @@ def test_schema_has_the_client_credentials_flow(openapi):
                     "messages:read": (
                         "Read the messages sent to speakers and registrants, and their delivery"
                     ),
+                    "schedule:write": "Ask for schedule suggestions and read them",
                 },
             }
         },
@@ -158,11 +161,12 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
             if method in {"post", "put", "patch"}:
                 expected |= {"400", "411", "413", "415", "422"}
-                # Registrant, speaker and webhook edits refuse nothing with a 409; other
-                # writes can.
-                if path != "/api/v1/registrants/{id}" and not path.startswith(
-                    ("/api/v1/webhooks", "/api/v1/speakers")
-                ):
+                # Registrant, speaker and webhook edits, and asking for a suggestion,
+                # refuse nothing with a 409; other writes can.
+                if path not in (
+                    "/api/v1/registrants/{id}",
+                    "/api/v1/events/{id}/schedule-proposals",
+                ) and not path.startswith(("/api/v1/webhooks", "/api/v1/speakers")):
                     expected.add("409")
             assert expected <= set(responses), (method, path)
             for status in expected:
@@ -264,6 +268,7 @@ def api_schema(db, settings, make_caller):
     services.selection_add(registrant_id=registrant.pk, session_id=1, actor=services.SYSTEM)
     services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
     notices.welcome(registrant)  # message 1, as the demo's welcome to Ada
+    ScheduleProposal.objects.create(event=event)  # suggestion 1
     subscriptions.webhook_create(
         organisation_id=organisation.pk,
         data={"url": "https://hooks.example.com/in", "events": ["*"]},

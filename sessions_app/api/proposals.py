@@ -1,0 +1,197 @@
+"""Schedule suggestions (scope ``schedule:write``): ask for one for an event, and read it.
+
+The background worker makes it (``sessions_app.planning.jobs``); accepting moves is a
+session write like any other (``PATCH /sessions/{id}`` with ``If-Match``), each move
+carrying the version it was made from.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework import status as http
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from sessions_app.api.schema import ID_PARAMETER, SHAPE_PARAMETERS, problems
+from sessions_app.api.serializers import (
+    DateInputField,
+    FlagInputField,
+    FlatOutputSerializer,
+    NullableUtcDateTimeField,
+    UtcDateTimeField,
+)
+from sessions_app.api.views import ApiView
+from sessions_app.models import Event, ScheduleProposal
+from sessions_app.planning import jobs
+from sessions_app.selectors import one_or_none
+from sessions_app.wire.problems import FieldError, PayloadInvalid
+from sessions_app.wire.session_input import MAX_ID, _Invalid, to_date, to_flag
+
+
+class ScoreSerializer(serializers.Serializer):
+    attendee_clashes = serializers.IntegerField(
+        help_text="Registrants whose two chosen sessions run at the same time (per pair)."
+    )
+    seats_short = serializers.IntegerField(help_text="Expected attendees over the capacity.")
+    moved = serializers.IntegerField(help_text="Placed sessions that move.")
+    track_rooms = serializers.IntegerField(help_text="Rooms tracks use beyond their first.")
+
+
+class MoveSerializer(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField(
+        help_text='The version it was made from: If-Match "<session_id>-<version>" applies the '
+        "move only if the session has not changed since."
+    )
+    location_id = serializers.IntegerField()
+    date = serializers.DateField()
+    start_time = serializers.CharField(help_text="HH:MM, in the event's time zone.")
+    end_time = serializers.CharField(help_text="HH:MM, in the event's time zone.")
+    was = serializers.CharField(help_text='"not scheduled", or where it is now.')
+    now = serializers.CharField(help_text="Where the suggestion puts it.")
+
+
+class ProposalSerializer(FlatOutputSerializer):
+    """A schedule suggestion: its state while the worker makes it, then its moves."""
+
+    id = serializers.IntegerField()
+    event_id = serializers.IntegerField()
+    day = serializers.DateField(allow_null=True, help_text="null: every day of the event.")
+    move_placed = serializers.IntegerField(help_text="1: placed sessions may move too.")
+    state = serializers.ChoiceField(choices=ScheduleProposal.State.choices)
+    status = serializers.SerializerMethodField(
+        help_text="The solver's answer once done: optimal, feasible, infeasible or unknown."
+    )
+    moves = serializers.SerializerMethodField()
+    before = serializers.SerializerMethodField()
+    after = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField(
+        help_text="When no schedule keeps every rule: why each session cannot go, by id."
+    )
+    created_at = UtcDateTimeField()
+    finished_at = NullableUtcDateTimeField()
+
+    def get_status(self, proposal) -> str:
+        return (proposal.result or {}).get("status", "")
+
+    @extend_schema_field(MoveSerializer(many=True))
+    def get_moves(self, proposal) -> list[dict]:
+        return MoveSerializer(jobs.moves_of(proposal), many=True).data
+
+    @extend_schema_field(ScoreSerializer(allow_null=True))
+    def get_before(self, proposal) -> dict | None:
+        return (proposal.result or {}).get("before")
+
+    @extend_schema_field(ScoreSerializer(allow_null=True))
+    def get_after(self, proposal) -> dict | None:
+        return (proposal.result or {}).get("after")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_reasons(self, proposal) -> dict[str, str]:
+        return (proposal.result or {}).get("reasons", {})
+
+
+class ProposalCreateBody(serializers.Serializer):
+    day = DateInputField(required=False, help_text="One day of the event; null or left out: all.")
+    move_placed = FlagInputField(required=False, help_text="1: placed sessions may move too.")
+
+
+def _proposal_input(payload: dict, *, form: bool, event: Event) -> dict:
+    errors, data = [], {}
+    for name, raw in payload.items():
+        try:
+            if name == "day":
+                data["day"] = to_date(raw, form=form)
+                if (
+                    data["day"] is not None
+                    and not event.start_date <= data["day"] <= event.end_date
+                ):
+                    raise _Invalid("outside_event", "The day must be one of the event's days.")
+            elif name == "move_placed":
+                data["move_placed"] = to_flag(raw, form=form)
+            else:
+                raise _Invalid("unknown_field", f"{name[:100]!r} is not a field of a proposal.")
+        except _Invalid as exc:
+            errors.append(FieldError(name[:100], exc.code, exc.message))
+    if errors:
+        raise PayloadInvalid(errors)
+    return data
+
+
+class ProposalScopedMixin:
+    scope_family = "schedule"
+    fixed_scope = "schedule:write"
+    required_scopes = ["schedule"]
+
+
+class ProposalCreateView(ProposalScopedMixin, ApiView):
+    """Ask for a suggestion for one of your events."""
+
+    @extend_schema(
+        operation_id="schedule_proposals_create",
+        summary="Ask for a schedule suggestion",
+        tags=["schedule"],
+        parameters=[ID_PARAMETER],
+        request={"application/json": ProposalCreateBody},
+        responses={
+            202: OpenApiResponse(
+                ProposalSerializer, description="Queued for the worker; see Location."
+            ),
+            **problems(400, 401, 403, 404, 411, 413, 415, 422, 429),
+        },
+        description=(
+            "Places the event's unscheduled sessions (of one day, or of all) where every "
+            "rule holds and registrants' chosen sessions do not clash; with move_placed=1 "
+            "placed sessions that are not live may move too. The background worker makes "
+            "it in up to ten seconds: read it at Location until state is done."
+        ),
+    )
+    def post(self, request, pk: str):
+        self.query().check()
+        number = int(pk)
+        event = (
+            one_or_none(Event.objects.filter(pk=number, organisation_id=self.organisation_id))
+            if number <= MAX_ID
+            else None
+        )
+        if event is None:
+            raise NotFound(f"There is no event with id {pk[:30]}.")
+        payload, form = self.body()
+        data = _proposal_input(payload, form=form, event=event)
+        proposal = jobs.start(
+            event=event, user=None, day=data.get("day"), move_placed=data.get("move_placed", False)
+        )
+        response = Response(ProposalSerializer(proposal).data, status=http.HTTP_202_ACCEPTED)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api:schedule-proposal-detail", args=[proposal.pk])
+        )
+        return response
+
+
+class ProposalItemView(ProposalScopedMixin, ApiView):
+    """One suggestion."""
+
+    @extend_schema(
+        operation_id="schedule_proposals_retrieve",
+        summary="Read a schedule suggestion",
+        tags=["schedule"],
+        parameters=[ID_PARAMETER, *SHAPE_PARAMETERS],
+        responses={200: ProposalSerializer, **problems(400, 401, 403, 404, 429)},
+    )
+    def get(self, request, pk: str):
+        number = int(pk)
+        found = (
+            one_or_none(
+                ScheduleProposal.objects.filter(
+                    pk=number, event__organisation_id=self.organisation_id
+                )
+            )
+            if number <= MAX_ID
+            else None
+        )
+        if found is None:
+            raise NotFound(f"There is no schedule proposal with id {pk[:30]}.")
+        return self.item(found, ProposalSerializer)
