@@ -46,12 +46,35 @@ class SpeakerSerializer(FlatOutputSerializer):
     session_ids = serializers.SerializerMethodField(
         help_text="The sessions this speaker speaks in (read-only: set a session's speaker_ids)."
     )
+    availability = serializers.SerializerMethodField(
+        help_text="When they can be there; empty: at any time of the event."
+    )
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
 
     @extend_schema_field({"type": "array", "items": {"type": "integer"}})
     def get_session_ids(self, speaker) -> list[int]:
         return [link.session_id for link in speaker.session_links.all()]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "starts_at": {"type": "string", "format": "date-time"},
+                    "ends_at": {"type": "string", "format": "date-time"},
+                },
+                "required": ["starts_at", "ends_at"],
+                "additionalProperties": False,
+            },
+        }
+    )
+    def get_availability(self, speaker) -> list[dict]:
+        return [
+            {"starts_at": utc_iso(w.starts_at), "ends_at": utc_iso(w.ends_at)}
+            for w in sorted(speaker.availabilities.all(), key=lambda w: w.starts_at)
+        ]
 
 
 class SessionPreviewSerializer(SessionSerializer):

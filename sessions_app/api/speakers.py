@@ -21,12 +21,15 @@ from rest_framework.response import Response
 
 from sessions_app import services
 from sessions_app.api import serializers as s
+from sessions_app.api.listing import _parse_instant
 from sessions_app.api.schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
 from sessions_app.api.views import ApiView
 from sessions_app.models import Event, SessionSpeaker, Speaker
 from sessions_app.selectors import one_or_none
 from sessions_app.wire.problems import FieldError, PayloadInvalid
 from sessions_app.wire.session_input import MAX_ID, _integer, _Invalid, to_text
+
+MAX_WINDOWS = 50  # times of availability per speaker
 
 
 class SpeakerBody(serializers.Serializer):
@@ -44,6 +47,54 @@ class SpeakerUpdateBody(SpeakerBody):
     first_name = serializers.CharField(max_length=100, required=False)
 
 
+class AvailabilityBody(serializers.Serializer):
+    starts_at = serializers.DateTimeField(help_text="ISO 8601; without an offset: UTC.")
+    ends_at = serializers.DateTimeField(help_text="After starts_at.")
+
+
+class SpeakerJsonBody(SpeakerBody):
+    """In a JSON body a speaker also takes ``availability`` (a form body cannot)."""
+
+    availability = AvailabilityBody(
+        many=True,
+        required=False,
+        max_length=MAX_WINDOWS,
+        help_text="When they can be there, replacing what was there; [] : at any time.",
+    )
+
+
+class SpeakerJsonUpdateBody(SpeakerUpdateBody):
+    availability = AvailabilityBody(
+        many=True,
+        required=False,
+        max_length=MAX_WINDOWS,
+        help_text="When they can be there, replacing what was there; [] : at any time.",
+    )
+
+
+def _availability(raw: Any, *, form: bool) -> list[tuple]:
+    if form or not isinstance(raw, list):
+        raise _Invalid("invalid_type", "Send availability as a JSON list of {starts_at, ends_at}.")
+    if len(raw) > MAX_WINDOWS:
+        raise _Invalid("too_many", f"Send at most {MAX_WINDOWS} times.")
+    windows = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"starts_at", "ends_at"}:
+            raise _Invalid("invalid_type", "Each time is an object with starts_at and ends_at.")
+        try:
+            if not all(isinstance(item[k], str) for k in item):
+                raise ValueError
+            lo, hi = _parse_instant(item["starts_at"]), _parse_instant(item["ends_at"])
+        except ValueError:
+            raise _Invalid(
+                "invalid_datetime", "starts_at and ends_at are ISO 8601 date-times."
+            ) from None
+        if hi <= lo:
+            raise _Invalid("invalid_time_range", "Each time must end after it starts.")
+        windows.append((lo, hi))
+    return windows
+
+
 _TEXT = tuple(services.SPEAKER_WRITABLE_FIELDS)
 _READ_ONLY = ("id", "session_ids", "created_at", "updated_at")
 
@@ -51,6 +102,7 @@ _READ_ONLY = ("id", "session_ids", "created_at", "updated_at")
 def _speaker_input(
     payload: dict[str, Any], *, form: bool, current: Speaker | None, answered: dict | None
 ) -> tuple[dict[str, Any], int | None]:
+    """The text fields, the event id and (under ``data["availability"]``) the times."""
     errors: list[FieldError] = []
     data: dict[str, Any] = {}
     event_id = None
@@ -58,6 +110,8 @@ def _speaker_input(
         try:
             if name in _TEXT:
                 data[name] = to_text(raw)
+            elif name == "availability":
+                data[name] = _availability(raw, form=form)
             elif name == "event_id":
                 event_id = _integer(raw, form=form)
                 if current is not None and event_id != current.event_id:
@@ -97,7 +151,10 @@ class SpeakerScopedMixin:
     }
 
     def speakers(self) -> QuerySet:
-        return Speaker.objects.filter(event__organisation_id=self.organisation_id)
+        # Their availability: one query for the page.
+        return Speaker.objects.filter(event__organisation_id=self.organisation_id).prefetch_related(
+            "availabilities"
+        )
 
     def with_sessions(self, queryset: QuerySet) -> QuerySet:
         """session_ids for each speaker: one query for the page (none more with expand)."""
@@ -119,7 +176,9 @@ class SpeakerScopedMixin:
         return found
 
     def answer(self, speaker: Speaker, *, status: int = 200) -> Response:
-        speaker = self.with_sessions(Speaker.objects.filter(pk=speaker.pk)).get()
+        speaker = self.with_sessions(
+            Speaker.objects.filter(pk=speaker.pk).prefetch_related("availabilities")
+        ).get()
         return Response(s.SpeakerSerializer(speaker).data, status=status)
 
 
@@ -166,7 +225,10 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
         operation_id="speakers_create",
         summary="Add a speaker to an event",
         tags=["speakers"],
-        request={"application/json": SpeakerBody, "application/x-www-form-urlencoded": SpeakerBody},
+        request={
+            "application/json": SpeakerJsonBody,
+            "application/x-www-form-urlencoded": SpeakerBody,
+        },
         responses={
             201: OpenApiResponse(s.SpeakerSerializer, description="Created; see Location."),
             **problems(400, 401, 403, 411, 413, 415, 422, 429),
@@ -181,7 +243,8 @@ class SpeakerCollectionView(SpeakerScopedMixin, ApiView):
             raise PayloadInvalid(
                 [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
             )
-        speaker = services.speaker_create(event_id=event.pk, data=data)
+        availability = data.pop("availability", None)
+        speaker = services.speaker_create(event_id=event.pk, data=data, availability=availability)
         response = self.answer(speaker, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(
             reverse("api:speaker-detail", args=[speaker.pk])
@@ -194,7 +257,7 @@ SPEAKER_UPDATE_SCHEMA = {
     "tags": ["speakers"],
     "parameters": [ID_PARAMETER],
     "request": {
-        "application/json": SpeakerUpdateBody,
+        "application/json": SpeakerJsonUpdateBody,
         "application/x-www-form-urlencoded": SpeakerUpdateBody,
     },
     "responses": {200: s.SpeakerSerializer, **SPEAKER_WRITE_PROBLEMS},
@@ -224,8 +287,12 @@ class SpeakerItemView(SpeakerScopedMixin, ApiView):
         payload, form = self.body()
         answered = s.SpeakerSerializer(current).data
         data, _ = _speaker_input(payload, form=form, current=current, answered=answered)
+        availability = data.pop("availability", None)
         speaker = services.speaker_update(
-            speaker_id=current.pk, data=data, organisation_id=self.organisation_id
+            speaker_id=current.pk,
+            data=data,
+            organisation_id=self.organisation_id,
+            availability=availability,
         )
         return self.answer(speaker)
 

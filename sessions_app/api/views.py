@@ -232,6 +232,8 @@ class SessionScopedMixin:
                 "speaker_links__speaker__session_links",
                 queryset=SessionSpeaker.objects.order_by("session_id"),
             ),
+            # And its availability.
+            "speaker_links__speaker__availabilities",
         ]
     }
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app.models import Event, SessionSpeaker, Speaker
+from sessions_app.models import Event, SessionSpeaker, Speaker, SpeakerAvailability
 
 SPEAKER_WRITABLE_FIELDS = frozenset(
     {"first_name", "last_name", "email", "company", "job_title", "bio"}
@@ -26,18 +26,47 @@ def _apply(speaker: Speaker, data: Mapping[str, Any]) -> None:
     speaker.full_clean(exclude=["event"])
 
 
-def speaker_create(*, event_id: int, data: Mapping[str, Any]) -> Speaker:
-    """A speaker of the event, validated (a first name is required)."""
-    speaker = Speaker(event=Event.objects.get(pk=event_id))
-    _apply(speaker, data)
-    speaker.save()
+def _set_availability(speaker: Speaker, windows) -> None:
+    """Replace the speaker's availability: ``[(starts_at, ends_at), ...]`` (aware), each
+    ending after it starts; an empty list: available at any time."""
+    for starts_at, ends_at in windows:
+        if ends_at <= starts_at:
+            raise ValidationError(
+                {
+                    "availability": ValidationError(
+                        "Each time must end after it starts.", code="invalid_time_range"
+                    )
+                }
+            )
+    SpeakerAvailability.objects.filter(speaker=speaker).delete()
+    SpeakerAvailability.objects.bulk_create(
+        SpeakerAvailability(speaker=speaker, starts_at=lo, ends_at=hi) for lo, hi in windows
+    )
+
+
+def speaker_create(
+    *, event_id: int, data: Mapping[str, Any], availability: list | None = None
+) -> Speaker:
+    """A speaker of the event, validated (a first name is required); with ``availability``,
+    the times they can be there."""
+    with transaction.atomic():
+        speaker = Speaker(event=Event.objects.get(pk=event_id))
+        _apply(speaker, data)
+        speaker.save()
+        if availability is not None:
+            _set_availability(speaker, availability)
     return speaker
 
 
 def speaker_update(
-    *, speaker_id: int, data: Mapping[str, Any], organisation_id: int | None = None
+    *,
+    speaker_id: int,
+    data: Mapping[str, Any],
+    organisation_id: int | None = None,
+    availability: list | None = None,
 ) -> Speaker:
-    """Change the given fields; the speaker's sessions answer the new names at once."""
+    """Change the given fields; the speaker's sessions answer the new names at once. With
+    ``availability``, it replaces their times (it binds sessions that move afterwards)."""
     with transaction.atomic():
         speakers = Speaker.objects.select_for_update(no_key=True)
         if organisation_id is not None:
@@ -46,6 +75,8 @@ def speaker_update(
         _apply(speaker, data)
         speaker.updated_at = timezone.now()
         speaker.save()
+        if availability is not None:
+            _set_availability(speaker, availability)
     return speaker
 
 

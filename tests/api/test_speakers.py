@@ -45,6 +45,7 @@ def test_create_get_list_update_delete(api, event):
         "job_title": "Rear Admiral",
         "bio": "COBOL.",
         "session_ids": [],
+        "availability": [],
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
@@ -275,16 +276,18 @@ def test_expanded_lists_query_count_does_not_grow(
         session = f.session(event=event, name=f"S{n}", speaker_ids=[guest.pk])
         SessionSpeaker.objects.create(session=session, speaker=guest)
 
-    # token, rate limit, events' counts, page, the page's speakers, their session ids
-    with django_assert_num_queries(6):
+    # token, rate limit, events' counts, page, the page's speakers, their session ids, their
+    # availability
+    with django_assert_num_queries(7):
         response = api.get("/api/v1/sessions", {"expand": "speakers", "per-page": 200})
     assert all(len(item["speakers"]) == 1 for item in response.json()["items"])
-    # token, rate limit, page, the page's sessions (a page that is not full needs no count)
-    with django_assert_num_queries(4):
+    # token, rate limit, page, their availability, the page's sessions (a page that is not
+    # full needs no count)
+    with django_assert_num_queries(5):
         response = api.get("/api/v1/speakers", {"expand": "sessions", "per-page": 200})
     assert all(len(item["sessions"]) == 1 for item in response.json()["items"])
-    # token, rate limit, page, the page's session ids
-    with django_assert_num_queries(4):
+    # token, rate limit, page, their availability, the page's session ids
+    with django_assert_num_queries(5):
         response = api.get("/api/v1/speakers", {"per-page": 200})
     assert len(response.json()["items"]) == count
 
@@ -327,3 +330,42 @@ def test_two_assignments_of_one_speaker_racing_give_one_200_and_one_409(make_cal
     loser = next(r for r in answers.values() if r.status_code == 409)
     assert [c["id"] for c in loser.json()["conflicts"]] == [winner]
     assert list(SessionSpeaker.objects.values_list("session_id", flat=True)) == [winner]
+
+
+def test_availability_is_written_and_read_in_a_json_body(api, event):
+    created = api.post(
+        "/api/v1/speakers",
+        {
+            "event_id": event.pk,
+            "first_name": "Ada",
+            "availability": [
+                {"starts_at": "2030-06-10T13:00:00+02:00", "ends_at": "2030-06-10T18:00:00+02:00"}
+            ],
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["availability"] == [
+        {"starts_at": "2030-06-10T11:00:00Z", "ends_at": "2030-06-10T16:00:00Z"}
+    ]
+    url = f"/api/v1/speakers/{body['id']}"
+    cleared = api.patch(url, {"availability": []})
+    assert cleared.status_code == 200 and cleared.json()["availability"] == []
+    for bad, code in [
+        ([{"starts_at": "2030-06-10T13:00:00Z"}], "invalid_type"),
+        ([{"starts_at": "tomorrow", "ends_at": "2030-06-10T13:00:00Z"}], "invalid_datetime"),
+        (
+            [{"starts_at": "2030-06-10T13:00:00Z", "ends_at": "2030-06-10T12:00:00Z"}],
+            "invalid_time_range",
+        ),
+        ("13:00-18:00", "invalid_type"),
+    ]:
+        refused = api.patch(url, {"availability": bad})
+        assert refused.status_code == 422, (bad, refused.content)
+        assert refused.json()["errors"][0] == {
+            **refused.json()["errors"][0],
+            "field": "availability",
+            "code": code,
+        }
+    in_a_form = api.patch(url, {"availability": "x"}, form=True)
+    assert in_a_form.status_code == 422
