@@ -11,6 +11,7 @@ from sessions_app import services
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import EventAdminForm
 from sessions_app.admin.inlines import TabularInline
+from sessions_app.admin.planning import LocationOpeningInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, ScopedInlineMixin, organisation_ids
 from sessions_app.models import (
     CustomField,
@@ -127,6 +128,11 @@ class TrackAdmin(_EventPartAdmin):
 class LocationAdmin(_EventPartAdmin):
     list_display = ["name", "event", "capacity"]
     fields = ["event", "name", "capacity"]
+    inlines = [LocationOpeningInline]
+
+    def get_inline_instances(self, request, obj=None):
+        # Opening hours are in the event's zone: entered once the room (and event) exists.
+        return super().get_inline_instances(request, obj) if obj is not None else []
 
 
 class CustomFieldChoiceInline(ScopedInlineMixin, TabularInline):

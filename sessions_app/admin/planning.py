@@ -14,7 +14,7 @@ from sessions_app.admin.display import local_moment
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.inlines import TabularInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
-from sessions_app.models import BlockedSlot, Location, SpeakerAvailability
+from sessions_app.models import BlockedSlot, Location, LocationOpening, SpeakerAvailability
 
 
 class LocalTimesForm(forms.ModelForm):
@@ -112,3 +112,24 @@ class SpeakerAvailabilityInline(TabularInline):
     fields = ["date", "start_time", "end_time"]
     verbose_name = "available"
     verbose_name_plural = "availability (none: any time of the event)"
+
+
+class OpeningForm(LocalTimesForm):
+    class Meta:
+        model = LocationOpening
+        fields: list[str] = []
+
+    def zone_name(self):
+        location = getattr(self.instance, "location", None) if self.instance.location_id else None
+        return location.event.timezone if location else None
+
+
+class LocationOpeningInline(TabularInline):
+    """When the room is open; none at all: whenever the event runs."""
+
+    model = LocationOpening
+    form = OpeningForm
+    extra = 0
+    fields = ["date", "start_time", "end_time"]
+    verbose_name = "open"
+    verbose_name_plural = "opening hours (none: whenever the event runs)"

@@ -19,7 +19,12 @@ from sessions_app.models.exports import ExportJob
 from sessions_app.models.imports import ImportJob, ImportRowOutcome
 from sessions_app.models.notices import Message, MessageTemplate
 from sessions_app.models.people import SessionSpeaker, Speaker
-from sessions_app.models.planning import BlockedSlot, ScheduleProposal, SpeakerAvailability
+from sessions_app.models.planning import (
+    BlockedSlot,
+    LocationOpening,
+    ScheduleProposal,
+    SpeakerAvailability,
+)
 from sessions_app.models.sessions import Session, SessionChange, new_secure_id
 from sessions_app.models.webhooks import (
     DeliveryState,
@@ -42,6 +47,7 @@ __all__ = [
     "ImportJob",
     "ImportRowOutcome",
     "Location",
+    "LocationOpening",
     "Membership",
     "Message",
     "MessageTemplate",

@@ -97,3 +97,25 @@ class ScheduleProposal(models.Model):
 
     def __str__(self) -> str:
         return f"Suggestion #{self.pk} for {self.event}"
+
+
+class LocationOpening(models.Model):
+    """A time a room is open. A room with none is open whenever the event runs; with some,
+    schedule suggestions use it only inside them."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="openings")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["location", "starts_at"]
+        verbose_name = "opening hours"
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="opening_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%H:%M}"

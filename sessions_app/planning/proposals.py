@@ -25,6 +25,7 @@ from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import (
     BlockedSlot,
     Event,
+    LocationOpening,
     Selection,
     Session,
     SessionSpeaker,
@@ -101,8 +102,14 @@ def problem_for(
         )
         for d in days
     )
+    openings: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for opening in LocationOpening.objects.filter(location__event=event):
+        openings[opening.location_id].append(
+            (clock.minutes(opening.starts_at), clock.minutes(opening.ends_at))
+        )
     rooms = tuple(
-        Room(location.pk, capacity=location.capacity) for location in event.locations.order_by("pk")
+        Room(location.pk, capacity=location.capacity, open=tuple(openings.get(location.pk, ())))
+        for location in event.locations.order_by("pk")
     )
     sessions = {
         s.pk: s

@@ -75,6 +75,7 @@ def role_groups() -> None:
     speakers = importlib.import_module("sessions_app.migrations.0017_speaker_permissions")
     notices = importlib.import_module("sessions_app.migrations.0029_notice_permissions")
     planning = importlib.import_module("sessions_app.migrations.0031_planning_permissions")
+    openings = importlib.import_module("sessions_app.migrations.0034_opening_permissions")
     groups = {**migration.GROUPS}
     groups["Organisers"] = [
         *groups["Organisers"],
@@ -83,12 +84,14 @@ def role_groups() -> None:
         *speakers.GRANTS["Organisers"],
         *notices.GRANTS["Organisers"],
         *planning.GRANTS["Organisers"],
+        *openings.GRANTS["Organisers"],
     ]
     groups["Reviewers"] = [
         *groups["Reviewers"],
         *speakers.GRANTS["Reviewers"],
         *notices.GRANTS["Reviewers"],
         *planning.GRANTS["Reviewers"],
+        *openings.GRANTS["Reviewers"],
     ]
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)

@@ -103,6 +103,7 @@ def staff_pages(event) -> list[str]:
         f"/admin/sessions_app/event/{event.pk}/change/",
         "/admin/sessions_app/track/",
         "/admin/sessions_app/location/",
+        f"/admin/sessions_app/location/{event.locations.order_by('pk').first().pk}/change/",
         "/admin/sessions_app/customfield/",
         f"/admin/sessions_app/customfield/{field.pk}/change/",
         "/admin/sessions_app/webhooksubscription/",

@@ -118,3 +118,31 @@ def test_the_grid_draws_blocked_slots_and_knows_speakers_availability(client, ac
     ).content.decode()
     assert 'class="sm-blocked"' in page and "Blocked: Lunch" in page
     assert f"&quot;{ada.pk}&quot;: [[780, 1080]]" in page  # 13:00 to 18:00 in minutes
+
+
+def test_a_rooms_opening_hours_are_entered_on_its_page(client, acme):
+    from sessions_app.models import LocationOpening
+
+    room = acme.room
+    client.force_login(acme.organiser)
+    url = f"/admin/sessions_app/location/{room.pk}/change/"
+    assert "Opening hours (none: whenever" in client.get(url).content.decode()
+    day = acme.event.start_date
+    prefix = "openings"
+    response = client.post(
+        url,
+        {
+            "name": room.name,
+            "capacity": room.capacity or "",
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-0-date": day.isoformat(),
+            f"{prefix}-0-start_time": "09:00",
+            f"{prefix}-0-end_time": "17:00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    opening = LocationOpening.objects.get(location=room)
+    assert local(opening.starts_at, acme.event.timezone) == (day, dt.time(9, 0))

@@ -115,3 +115,21 @@ def test_an_event_with_no_place_for_a_session_says_why(world):
     assert proposal.reasons == {
         world["waiting"][0].pk: "its speakers are never all available for its whole length"
     }
+
+
+def test_a_room_is_used_only_in_its_opening_hours(world):
+    from sessions_app.models import LocationOpening
+
+    event = world["event"]
+    # The hall opens only 16:00-18:00; the big talk needs it (150 expected) and its speaker
+    # is there 14:00-16:00: no fit. The small one fits in either room.
+    LocationOpening.objects.create(
+        location=world["hall"], starts_at=at(event, 16), ends_at=at(event, 18)
+    )
+    proposal = proposals.propose(event, seconds=5)
+    moves = {m.session_id: m for m in proposal.moves}
+    big = moves[world["waiting"][0].pk]
+    assert big.location_id == world["small"].pk  # the hall is closed while Ada is there
+    for move in moves.values():
+        if move.location_id == world["hall"].pk:
+            assert move.start_time >= dt.time(16)
