@@ -87,6 +87,7 @@
 
   let ghost = null;
   function showGhost(item, target) {
+    shadeUnavailable(item);
     const column = columns().find((c) => c.dataset.location === target.location);
     if (!column) return hideGhost();
     if (!ghost) {
@@ -116,6 +117,49 @@
     if (ghost) ghost.remove();
     ghost = null;
     grid.querySelectorAll('.sm-would-clash').forEach((el) => el.classList.remove('sm-would-clash'));
+    grid.querySelectorAll('.sm-unavailable').forEach((el) => el.remove());
+    shaded = null;
+  }
+
+  // While a held session moves, the times its speakers cannot be there are shaded across
+  // every room (the day's minutes outside their availability, for those who entered one).
+  let shaded = null;
+  function shadeUnavailable(item) {
+    if (shaded === item || item.dataset.holds !== '1') return;
+    shaded = item;
+    let windows = {};
+    try {
+      windows = JSON.parse(grid.dataset.availability || '{}');
+    } catch (e) {
+      return;
+    }
+    const speakers = (item.dataset.speakers || '').split(' ').filter((id) => windows[id]);
+    if (!speakers.length) return;
+    const first = firstMinute();
+    const last = first + (grid.querySelectorAll('.sm-hour').length * 60);
+    // Free where every such speaker is available: walk the day minute by step.
+    const free = (m) => speakers.every((id) => windows[id].some(([lo, hi]) => lo <= m && m < hi));
+    const cols = columns();
+    if (!cols.length) return;
+    const box = grid.getBoundingClientRect();
+    const left = cols[0].getBoundingClientRect().left - box.left;
+    const right = cols[cols.length - 1].getBoundingClientRect().right - box.left;
+    let start = null;
+    for (let m = first; m <= last; m += slotMinutes()) {
+      const out = m < last && !free(m);
+      if (out && start === null) start = m;
+      if (!out && start !== null) {
+        const shade = document.createElement('div');
+        shade.className = 'sm-unavailable';
+        shade.setAttribute('aria-hidden', 'true');
+        shade.style.left = left + 'px';
+        shade.style.width = right - left + 'px';
+        shade.style.top = headerHeight() + ((start - first) / slotMinutes()) * rowHeight() + 'px';
+        shade.style.height = ((m - start) / slotMinutes()) * rowHeight() + 'px';
+        grid.appendChild(shade);
+        start = null;
+      }
+    }
   }
 
   // --- talking to the server -----------------------------------------------------------------

@@ -78,5 +78,7 @@ def test_the_grid_shows_blocks_and_a_speakers_absence_while_moving(new_page, wor
     page.locator(f'.sm-block[data-id="{keynote.pk}"]').focus()
     page.keyboard.press("ArrowDown")  # 15 minutes later: past the end of Ada's time
     expect(page.locator(".sm-ghost")).to_contain_text("a speaker is not available then")
+    # The times she cannot be there are shaded: before her slot and after it.
+    expect(page.locator(".sm-unavailable")).to_have_count(2)
     page.keyboard.press("Enter")
     expect(page.locator("#sm-planner-status")).to_contain_text("cannot be there at this time")
