@@ -44,7 +44,6 @@ from sessions_app.admin.schedule import build_grid, day_sessions, event_days
 from sessions_app.admin.scoping import (
     OrganisationScopedAdmin,
     events_for,
-    has_role,
     int_or_none,
     is_superuser,
     may_review,
@@ -52,7 +51,7 @@ from sessions_app.admin.scoping import (
     visible_event_session_counts,
 )
 from sessions_app.admin.speakers import SpeakerIdsField, speakers_list_html
-from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus, allowed_transitions
+from sessions_app.enums import HOLDING_STATUSES, SessionStatus, allowed_transitions
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Session, SessionChange
 from sessions_app.selectors import (
@@ -837,9 +836,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 sessions=list(day_sessions(event, day)),
                 locations=list(event.locations.all()),
             )
-            may_plan = request.user.has_perm("sessions_app.change_session") and has_role(
-                request, MemberRole.ORGANISER, event.organisation_id
-            )
+            may_plan = suggestions.may_plan(request, event)
             context.update(
                 days=days,
                 day=day,

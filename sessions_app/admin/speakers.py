@@ -82,10 +82,18 @@ class SpeakerAdmin(OrganisationScopedAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        # The speaker's own fields went through the service; the availability rows are the
-        # only inline, saved as they are.
+        # The speaker's own fields went through the service; their availability (the only
+        # inline) goes through it too, as the API's does: the rows the form keeps.
         for formset in formsets:
-            formset.save()
+            formset.save(commit=False)  # what changed, for the history message; nothing saved
+            if not formset.has_changed():
+                continue
+            windows = [
+                (f.instance.starts_at, f.instance.ends_at)
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            services.speaker_update(speaker_id=form.instance.pk, data={}, availability=windows)
 
     def has_delete_permission(self, request, obj=None):
         # One who speaks somewhere is taken off their sessions first (their history says so).

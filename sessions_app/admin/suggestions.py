@@ -32,11 +32,15 @@ def _grid_url(event_id: int, day: dt.date | None, proposal_id: int | None = None
     return reverse("admin:sessions_app_session_schedule") + "?" + urlencode(query)
 
 
-def _may_plan(model_admin, request, event) -> None:
-    if not (
-        request.user.has_perm("sessions_app.change_session")
-        and has_role(request, MemberRole.ORGANISER, event.organisation_id)
-    ):
+def may_plan(request, event) -> bool:
+    """Whether the user plans the event's grid: moves, suggestions (an organiser of it)."""
+    return request.user.has_perm("sessions_app.change_session") and has_role(
+        request, MemberRole.ORGANISER, event.organisation_id
+    )
+
+
+def _may_plan(request, event) -> None:
+    if not may_plan(request, event):
         raise PermissionDenied
 
 
@@ -46,7 +50,7 @@ def suggest_view(model_admin, request):
     event = events_for(request).filter(pk=int(raw)).first() if raw.isdigit() else None
     if event is None:
         raise Http404("No such event.")
-    _may_plan(model_admin, request, event)
+    _may_plan(request, event)
     try:
         day = dt.date.fromisoformat(request.POST["day"]) if request.POST.get("day") else None
     except ValueError:
@@ -68,7 +72,7 @@ def proposal_view(model_admin, request, proposal_id: int):
     )
     if proposal is None:
         raise Http404("No such suggestion.")
-    _may_plan(model_admin, request, proposal.event)
+    _may_plan(request, proposal.event)
     actor = services.Actor(user=request.user)
     action = request.POST.get("action")
     if action == "cancel" and proposal.state in (State.QUEUED, State.RUNNING):

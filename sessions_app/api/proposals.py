@@ -151,14 +151,7 @@ class ProposalCreateView(ProposalScopedMixin, ApiView):
     )
     def post(self, request, pk: str):
         self.query().check()
-        number = int(pk)
-        event = (
-            one_or_none(Event.objects.filter(pk=number, organisation_id=self.organisation_id))
-            if number <= MAX_ID
-            else None
-        )
-        if event is None:
-            raise NotFound(f"There is no event with id {pk[:30]}.")
+        event = self.event_in_path(pk)
         payload, form = self.body()
         data = _proposal_input(payload, form=form, event=event)
         proposal = jobs.start(

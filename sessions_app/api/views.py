@@ -118,6 +118,18 @@ class ApiView(APIView):
     def query(self) -> Query:
         return Query(self.request.query_params)
 
+    def event_in_path(self, pk: str) -> Event:
+        """The organisation's event the path names; 404 for any other."""
+        number = int(pk)
+        event = (
+            one_or_none(Event.objects.filter(pk=number, organisation_id=self.organisation_id))
+            if number <= MAX_ID
+            else None
+        )
+        if event is None:
+            raise NotFound(f"There is no event with id {pk[:30]}.")
+        return event
+
     def body(self) -> tuple[dict[str, Any], bool]:
         data = self.request.data
         if not isinstance(data, dict | QueryDict):
@@ -557,15 +569,7 @@ class EventItemView(ApiView):
         responses={200: s.EventSerializer, **problems(400, 401, 403, 404, 429)},
     )
     def get(self, request, pk: str):
-        number = int(pk)
-        event = (
-            one_or_none(Event.objects.filter(pk=number, organisation_id=self.organisation_id))
-            if number <= MAX_ID
-            else None
-        )
-        if event is None:
-            raise NotFound(f"There is no event with id {pk[:30]}.")
-        return self.item(event, s.EventSerializer)
+        return self.item(self.event_in_path(pk), s.EventSerializer)
 
 
 def _event_scoped_list(kind: str, serializer, operation_id: str):

@@ -267,25 +267,40 @@ def _custom_texts(event_ids: set[int]) -> dict[int, dict[str, tuple[str, str]]]:
     return found
 
 
-def _write(draft: Draft, custom: dict[str, tuple[str, str]], now: dt.datetime) -> Message | None:
+def _waiting_moves(drafts: list[Draft]) -> dict[tuple, Message]:
+    """The unsent move messages the drafts' moves may merge into, locked, in one query:
+    by (kind, session, address), the newest of each."""
+    moves = [d for d in drafts if d.kind in MOVE_KINDS]
+    if not moves:
+        return {}
+    found: dict[tuple, Message] = {}
+    for message in (
+        Message.objects.select_for_update()
+        .filter(
+            kind__in=MOVE_KINDS,
+            session_id__in={d.session_id for d in moves},
+            state__in=[MessageState.HELD, MessageState.QUEUED],
+        )
+        .order_by("id")
+    ):
+        found[(message.kind, message.session_id, message.to_email)] = message
+    return found
+
+
+def _write(
+    draft: Draft,
+    custom: dict[str, tuple[str, str]],
+    now: dt.datetime,
+    waiting_moves: dict[tuple, Message],
+) -> Message | None:
     """A new message for the draft, or the draft merged into a waiting one; None if nothing
     is to be sent (a registrant who stopped the notices, a move merged or undone)."""
     if draft.registrant is not None and draft.registrant.notices_off:
         return None
     text = texts.text_for(draft.kind, custom)
     if draft.kind in MOVE_KINDS:
-        waiting = (
-            Message.objects.select_for_update()
-            .filter(
-                kind=draft.kind,
-                session_id=draft.session_id,
-                to_email=draft.to_email,
-                state__in=[MessageState.HELD, MessageState.QUEUED],
-            )
-            .order_by("-id")
-            .first()
-        )
-        if waiting is not None:
+        waiting = waiting_moves.get((draft.kind, draft.session_id, draft.to_email))
+        if waiting is not None and waiting.state != MessageState.DISCARDED:
             if waiting.last_change_id is not None and draft.change.pk <= waiting.last_change_id:
                 return None  # read again after a gap: merged already
             context = {**draft.context, **{k: waiting.context[k] for k in ("old_time", "old_room")}}
@@ -316,7 +331,7 @@ def _write(draft: Draft, custom: dict[str, tuple[str, str]], now: dt.datetime) -
         state = MessageState.FAILED
         log = [{"at": now.isoformat(), "outcome": "failed", "detail": "no email address"}]
     delay = settings.NOTICES["COALESCE_SECONDS"] if draft.kind in MOVE_KINDS else 0
-    return Message.objects.create(
+    message = Message.objects.create(
         event=draft.event,
         kind=draft.kind,
         state=state,
@@ -335,6 +350,9 @@ def _write(draft: Draft, custom: dict[str, tuple[str, str]], now: dt.datetime) -
         last_error="no email address" if not draft.to_email else "",
         log=log,
     )
+    if draft.kind in MOVE_KINDS and state != MessageState.FAILED:
+        waiting_moves[(draft.kind, draft.session_id, draft.to_email)] = message
+    return message
 
 
 def queue(message: Message) -> None:
@@ -372,10 +390,11 @@ def compose(*, batch: int = BATCH) -> bool:
                 )
             )
             now = timezone.now()
+            waiting_moves = _waiting_moves(drafts)
             for draft in drafts:
                 if (draft.change.pk, draft.kind, draft.to_email) in done:
                     continue
-                message = _write(draft, custom.get(draft.event.pk), now)
+                message = _write(draft, custom.get(draft.event.pk), now, waiting_moves)
                 if message is not None:
                     made.append(message)
                     if message.state == MessageState.QUEUED:
@@ -398,7 +417,7 @@ def welcome(registrant: Registrant) -> Message | None:
         {"name": registrant.full_name, "event": event.name, "link": registrant_link(registrant)},
         registrant=registrant,
     )  # fmt: skip
-    message = _write(draft, _custom_texts({event.pk}).get(event.pk), timezone.now())
+    message = _write(draft, _custom_texts({event.pk}).get(event.pk), timezone.now(), {})
     if message is not None and message.state == MessageState.QUEUED:
         queue(message)
     return message

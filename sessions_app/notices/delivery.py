@@ -25,6 +25,7 @@ from django_tasks import task
 
 from sessions_app.enums import MessageState
 from sessions_app.models import Message
+from sessions_app.notices.texts import html_part
 
 logger = logging.getLogger("sessions_app.notices")
 
@@ -45,8 +46,6 @@ def unsubscribe_url(message: Message) -> str | None:
 
 
 def email_for(message: Message, connection=None) -> EmailMultiAlternatives:
-    from sessions_app.notices.texts import html_part
-
     headers = {"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"}
     if (url := unsubscribe_url(message)) is not None:
         headers["List-Unsubscribe"] = f"<{url}>"
