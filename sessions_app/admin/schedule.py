@@ -174,7 +174,8 @@ def _flag_speaker_clashes(blocks: list[Block]) -> None:
                     second.speaker_clashes.append((name, first.session))
 
 
-def build_grid(*, event: Event, day: dt.date, sessions, locations) -> Grid:
+def build_grid(*, event: Event, day: dt.date, sessions, locations, also=()) -> Grid:
+    """``also``: more (start, end) times of the day the grid must show (a suggestion's)."""
     zone = zoneinfo.ZoneInfo(event.timezone)
     by_location: dict[int | None, list[Block]] = {loc.pk: [] for loc in locations}
     unplaced = []
@@ -195,9 +196,10 @@ def build_grid(*, event: Event, day: dt.date, sessions, locations) -> Grid:
         blocks.append(block)
 
     first_hour, last_hour = DEFAULT_HOURS
-    if blocks:
-        first_hour = min(first_hour, min(b.start.hour for b in blocks))
-        last_hour = max(last_hour, max(b.end.hour + (1 if b.end.minute else 0) for b in blocks))
+    spans = [(b.start, b.end) for b in blocks] + list(also)
+    if spans:
+        first_hour = min(first_hour, min(start.hour for start, _ in spans))
+        last_hour = max(last_hour, max(end.hour + (1 if end.minute else 0) for _, end in spans))
     last_hour = min(last_hour, 24)
     origin = dt.datetime.combine(day, dt.time(first_hour), tzinfo=zone)
 

@@ -835,6 +835,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 day=day,
                 sessions=list(day_sessions(event, day)),
                 locations=list(event.locations.all()),
+                also=suggestions.suggested_spans(request, event, day),
             )
             may_plan = suggestions.may_plan(request, event)
             context.update(

@@ -99,15 +99,38 @@ def proposal_view(model_admin, request, proposal_id: int):
     return HttpResponseRedirect(_grid_url(proposal.event_id, proposal.day, proposal.pk))
 
 
+def _proposal_in(request, event) -> ScheduleProposal | None:
+    """The suggestion the grid's address names (read once per request)."""
+    if not hasattr(request, "_sm_proposal"):
+        raw = request.GET.get("proposal", "")
+        request._sm_proposal = (
+            ScheduleProposal.objects.filter(pk=int(raw), event=event).first()
+            if raw.isdigit() and len(raw) < 19
+            else None
+        )
+    return request._sm_proposal
+
+
+def suggested_spans(request, event, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The times on ``day`` the suggestion in the address would use: the grid shows them."""
+    proposal = _proposal_in(request, event)
+    if proposal is None:
+        return []
+    zone = zoneinfo.ZoneInfo(event.timezone)
+    return [
+        (
+            dt.datetime.combine(day, move.start_time, tzinfo=zone),
+            dt.datetime.combine(day, move.end_time, tzinfo=zone),
+        )
+        for move in jobs.moves_of(proposal)
+        if move.date == day
+    ]
+
+
 def proposal_context(request, event, day: dt.date, grid) -> dict:
     """The suggestion named in the grid's address: its state, its moves and, for this
     day's, ghost blocks placed on the grid."""
-    raw = request.GET.get("proposal", "")
-    proposal = (
-        ScheduleProposal.objects.filter(pk=int(raw), event=event).first()
-        if raw.isdigit() and len(raw) < 19
-        else None
-    )
+    proposal = _proposal_in(request, event)
     if proposal is None:
         return {}
     moves = jobs.moves_of(proposal)

@@ -31,8 +31,16 @@ def test_the_worker_makes_it_and_the_grid_shows_it(client, acme, settings):
     assert proposal.state == ScheduleProposal.State.DONE
     [move] = jobs.moves_of(proposal)
     assert move.session_id == talk.pk and move.was == "not scheduled"
-    page = client.get(grid).content.decode()
+    response = client.get(grid)
+    page = response.content.decode()
     assert 'class="sm-suggested"' in page and f'value="{talk.pk}"' in page
+    # The grid shows the suggested time whole, even before its usual first hour.
+    [ghost] = response.context["proposal_ghosts"]
+    assert response.context["grid"].first_hour <= move.start_time.hour
+    minutes = (move.end_time.hour - move.start_time.hour) * 60 + (
+        move.end_time.minute - move.start_time.minute
+    )
+    assert ghost["row_end"] - ghost["row_start"] == minutes // 5
 
 
 def test_a_cancel_before_the_worker_starts_makes_nothing(client, acme):
