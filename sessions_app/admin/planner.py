@@ -39,7 +39,11 @@ def _time(raw) -> dt.time:
 
 
 def _move_data(body: dict, session: Session) -> dict:
-    """What the drop asks for, as the service's typed data."""
+    """What the drop (or the pin key) asks for, as the service's typed data."""
+    if "pinned" in body:
+        if type(body["pinned"]) is not bool:
+            raise ValueError
+        return {"pinned": body["pinned"]}
     if body.get("unschedule") is True:
         return {"date": None, "start_time": None, "end_time": None}
     data = {}
@@ -61,9 +65,10 @@ def _sentence(exc: ValidationError) -> str:
 
 
 def move_view(model_admin, request):
-    """POST JSON ``{"id", "version", "date", "start_time", "end_time", "location_id"}`` or
-    ``{"id", "version", "unschedule": true}``: 200 with the session's new state, 409 or 422
-    with the rule that refused it, 412 when the grid was stale."""
+    """POST JSON ``{"id", "version", "date", "start_time", "end_time", "location_id"}``,
+    ``{"id", "version", "unschedule": true}`` or ``{"id", "version", "pinned": bool}``: 200
+    with the session's new state, 409 or 422 with the rule that refused it, 412 when the
+    grid was stale."""
     if len(request.body) > MAX_BODY:
         return _problem(413, "The request is too large.")
     try:
@@ -92,7 +97,9 @@ def move_view(model_admin, request):
     try:
         data = _move_data(body, session)
     except (ValueError, KeyError, TypeError):
-        return _problem(400, "Send a date (YYYY-MM-DD) and times (HH:MM), or unschedule.")
+        return _problem(
+            400, "Send a date (YYYY-MM-DD) and times (HH:MM), unschedule, or pinned (true/false)."
+        )
     try:
         saved = services.session_update(
             session_id=session.pk,
@@ -120,6 +127,7 @@ def move_view(model_admin, request):
             "date": saved.date.isoformat() if saved.date else None,
             "start_time": saved.start_time.strftime("%H:%M") if saved.start_time else None,
             "end_time": saved.end_time.strftime("%H:%M") if saved.end_time else None,
+            "pinned": saved.pinned,
         }
     )
 

@@ -173,7 +173,15 @@ class SessionAdmin(OrganisationScopedAdmin):
     # One count (of what the filters select) per page, not a second one of everything.
     show_full_result_count = False
     ordering = [F("starts_at").asc(nulls_last=True), "name", "id"]
-    actions = ["approve_selected", "reject_selected", "publish_selected", "unpublish_selected"]
+    actions = [
+        "approve_selected",
+        "reject_selected",
+        "publish_selected",
+        "unpublish_selected",
+        "suggest_for_selected",
+        "pin_selected",
+        "unpin_selected",
+    ]
     readonly_fields = [
         "event",
         "status_display",
@@ -413,6 +421,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                         "locked_when_saved",
                         "selected_by_default",
                         "prevent_session_conflicts",
+                        "pinned",
                     ]
                 },
             ),
@@ -799,6 +808,22 @@ class SessionAdmin(OrganisationScopedAdmin):
                 if status != SessionStatus.LIVE
             },
         )
+
+    @admin.action(
+        description="Suggest a schedule for the selected sessions", permissions=["change"]
+    )
+    def suggest_for_selected(self, request, queryset):
+        return suggestions.suggest_for_selected(self, request, queryset)
+
+    @admin.action(
+        description="Pin selected sessions (suggestions leave them)", permissions=["change"]
+    )
+    def pin_selected(self, request, queryset):
+        suggestions.pin_selected(self, request, queryset, pinned=True)
+
+    @admin.action(description="Unpin selected sessions", permissions=["change"])
+    def unpin_selected(self, request, queryset):
+        suggestions.pin_selected(self, request, queryset, pinned=False)
 
     # --- schedule grid ------------------------------------------------------------------------
 

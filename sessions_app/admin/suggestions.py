@@ -9,13 +9,14 @@ import zoneinfo
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from sessions_app import services
 from sessions_app.admin.scoping import events_for, has_role
 from sessions_app.enums import MemberRole
+from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import BlockedSlot, ScheduleProposal, SpeakerAvailability
 from sessions_app.planning import jobs
 
@@ -61,6 +62,61 @@ def suggest_view(model_admin, request):
         event=event, user=request.user, day=day, move_placed=request.POST.get("move_placed") == "1"
     )
     return HttpResponseRedirect(_grid_url(event.pk, day, proposal.pk))
+
+
+def suggest_for_selected(model_admin, request, queryset):
+    """The list's action: a suggestion that places (or moves) only the ticked sessions, all
+    of one event; the grid then follows it."""
+    events = list(events_for(request).filter(pk__in=queryset.values("event_id").distinct()[:2]))
+    if len(events) != 1:
+        model_admin.message_user(
+            request, "Tick sessions of one event to suggest a schedule for them.", messages.ERROR
+        )
+        return None
+    [event] = events
+    if not may_plan(request, event):
+        model_admin.message_user(
+            request, f"Only organisers of {event.name} plan its schedule.", messages.ERROR
+        )
+        return None
+    chosen = list(queryset.values_list("pk", flat=True)[: jobs.MAX_CHOSEN + 1])
+    if len(chosen) > jobs.MAX_CHOSEN:
+        model_admin.message_user(
+            request, f"Tick at most {jobs.MAX_CHOSEN} sessions for one suggestion.", messages.ERROR
+        )
+        return None
+    proposal = jobs.start(
+        event=event, user=request.user, day=None, move_placed=True, session_ids=chosen
+    )
+    return HttpResponseRedirect(_grid_url(event.pk, None, proposal.pk))
+
+
+def pin_selected(model_admin, request, queryset, *, pinned: bool) -> None:
+    """The list's actions: pin (or unpin) each ticked session, one history entry each."""
+    actor = services.Actor(user=request.user)
+    done, refused = [], []
+    for session in queryset.filter(pinned=not pinned).select_related("event").order_by("pk"):
+        label = f"“{session.name}” (#{session.pk})"
+        if not may_plan(request, session.event):
+            refused.append(f"{label}: only organisers of its event plan its schedule")
+            continue
+        try:
+            services.session_update(
+                session_id=session.pk, data={"pinned": pinned}, actor=actor, note=""
+            )
+        except (ValidationError, StaleVersionError) as exc:
+            refused.append(f"{label}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+        else:
+            done.append(label)
+    verb = "Pinned" if pinned else "Unpinned"
+    if done:
+        model_admin.message_user(
+            request, f"{verb} {len(done)}: " + ", ".join(done) + ".", messages.SUCCESS
+        )
+    else:
+        model_admin.message_user(request, f"{verb} none: nothing to change.", messages.INFO)
+    for line in refused:
+        model_admin.message_user(request, f"Not {verb.lower()}: {line}.", messages.ERROR)
 
 
 def proposal_view(model_admin, request, proposal_id: int):

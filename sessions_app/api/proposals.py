@@ -27,7 +27,7 @@ from sessions_app.models import Event, ScheduleProposal
 from sessions_app.planning import jobs
 from sessions_app.selectors import one_or_none
 from sessions_app.wire.problems import FieldError, PayloadInvalid
-from sessions_app.wire.session_input import MAX_ID, _Invalid, to_date, to_flag
+from sessions_app.wire.session_input import MAX_ID, _Invalid, to_date, to_flag, to_ids
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -61,7 +61,15 @@ class ProposalSerializer(FlatOutputSerializer):
     event_id = serializers.IntegerField()
     day = serializers.DateField(allow_null=True, help_text="null: every day of the event.")
     move_placed = serializers.IntegerField(help_text="1: placed sessions may move too.")
+    session_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Only these sessions are placed (or moved); empty: every session.",
+    )
     state = serializers.ChoiceField(choices=ScheduleProposal.State.choices)
+    progress = serializers.CharField(
+        help_text="While the worker runs: the schedules found so far and the best one's "
+        "registrant clashes; after a failure or a cancel, what happened."
+    )
     status = serializers.SerializerMethodField(
         help_text="The solver's answer once done: optimal, feasible, infeasible or unknown."
     )
@@ -97,6 +105,22 @@ class ProposalSerializer(FlatOutputSerializer):
 class ProposalCreateBody(serializers.Serializer):
     day = DateInputField(required=False, help_text="One day of the event; null or left out: all.")
     move_placed = FlagInputField(required=False, help_text="1: placed sessions may move too.")
+    session_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=jobs.MAX_CHOSEN,
+        help_text="Only these sessions of the event (JSON body only); left out: every one.",
+    )
+
+
+def _chosen(raw, *, form: bool, event: Event) -> list[int]:
+    """``session_ids``: sessions of the event."""
+    ids = set(to_ids(raw, form=form, field="session_ids", noun="session", most=jobs.MAX_CHOSEN))
+    unknown = ids - set(event.sessions.filter(pk__in=ids).values_list("pk", flat=True))
+    if unknown:
+        listed = ", ".join(map(str, sorted(unknown)[:10]))
+        raise _Invalid("does_not_exist", f"There is no session of this event with id {listed}.")
+    return sorted(ids)
 
 
 def _proposal_input(payload: dict, *, form: bool, event: Event) -> dict:
@@ -112,6 +136,8 @@ def _proposal_input(payload: dict, *, form: bool, event: Event) -> dict:
                     raise _Invalid("outside_event", "The day must be one of the event's days.")
             elif name == "move_placed":
                 data["move_placed"] = to_flag(raw, form=form)
+            elif name == "session_ids":
+                data["session_ids"] = _chosen(raw, form=form, event=event)
             else:
                 raise _Invalid("unknown_field", f"{name[:100]!r} is not a field of a proposal.")
         except _Invalid as exc:
@@ -143,10 +169,11 @@ class ProposalCreateView(ProposalScopedMixin, ApiView):
             **problems(400, 401, 403, 404, 411, 413, 415, 422, 429),
         },
         description=(
-            "Places the event's unscheduled sessions (of one day, or of all) where every "
-            "rule holds and registrants' chosen sessions do not clash; with move_placed=1 "
-            "placed sessions that are not live may move too. The background worker makes "
-            "it in up to ten seconds: read it at Location until state is done."
+            "Places the event's unscheduled sessions (of one day, or of all; with "
+            "session_ids, only those) where every rule holds and registrants' chosen "
+            "sessions do not clash; with move_placed=1 placed sessions may move too. Live "
+            "and pinned sessions never move. The background worker makes it in up to ten "
+            "seconds: read it at Location until state is done."
         ),
     )
     def post(self, request, pk: str):
@@ -155,7 +182,11 @@ class ProposalCreateView(ProposalScopedMixin, ApiView):
         payload, form = self.body()
         data = _proposal_input(payload, form=form, event=event)
         proposal = jobs.start(
-            event=event, user=None, day=data.get("day"), move_placed=data.get("move_placed", False)
+            event=event,
+            user=None,
+            day=data.get("day"),
+            move_placed=data.get("move_placed", False),
+            session_ids=data.get("session_ids"),
         )
         response = Response(ProposalSerializer(proposal).data, status=http.HTTP_202_ACCEPTED)
         response["Location"] = request.build_absolute_uri(

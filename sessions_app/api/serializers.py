@@ -130,6 +130,9 @@ class SessionBodyBase(serializers.Serializer):
     selection_control = serializers.ChoiceField(choices=SelectionControl.choices, required=False)
     selected_by_default = FlagInputField(required=False)
     prevent_session_conflicts = FlagInputField(required=False)
+    pinned = FlagInputField(
+        required=False, help_text="1: schedule suggestions leave the session where it is."
+    )
     custom_fields = CustomValuesField(required=False)
     speaker_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),

@@ -4,32 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-# SQLite adds a NOT NULL column by rebuilding the table: the rebuild drops the triggers on
-# the event table and fails on those of other tables that name it (the session counts, the
-# agenda version). They are kept aside for the rebuild and made again after it.
-_KEPT: list[tuple[str, str]] = []
-
-
-def _set_triggers_aside(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-            "(tbl_name = 'sessions_app_event' OR sql LIKE '%sessions_app_event%')"
-        )
-        _KEPT[:] = cursor.fetchall()
-    for name, _sql in _KEPT:
-        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-
-
-def _put_triggers_back(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for _name, sql in _KEPT:
-        schema_editor.execute(sql)
-    _KEPT.clear()
-
+from sessions_app.migrations._triggers import around_rebuild
 
 class Migration(migrations.Migration):
 
@@ -38,13 +13,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_set_triggers_aside, _put_triggers_back),
-        migrations.AddField(
-            model_name='event',
-            name='hold_messages',
-            field=models.BooleanField(default=False, help_text='Hold messages to speakers and registrants for review in the outbox instead of sending them at once.'),
-        ),
-        migrations.RunPython(_put_triggers_back, _set_triggers_aside),
+        # The event table is rebuilt on SQLite: its triggers are kept aside meanwhile.
+        *around_rebuild('sessions_app_event', [
+            migrations.AddField(
+                model_name='event',
+                name='hold_messages',
+                field=models.BooleanField(default=False, help_text='Hold messages to speakers and registrants for review in the outbox instead of sending them at once.'),
+            ),
+        ]),
         migrations.AddField(
             model_name='registrant',
             name='notices_off',

@@ -79,6 +79,8 @@ class ScheduleProposal(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="schedule_proposals")
     day = models.DateField(null=True, blank=True)
     move_placed = models.BooleanField(default=False)
+    # Only these sessions are placed (or moved); empty: every session of the day or event.
+    session_ids = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

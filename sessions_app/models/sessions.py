@@ -92,6 +92,9 @@ class Session(models.Model):
     )
     selected_by_default = models.BooleanField(default=False)
     prevent_session_conflicts = models.BooleanField(default=False)
+    pinned = models.BooleanField(
+        default=False, help_text="Schedule suggestions leave it where it is."
+    )
     custom_fields = models.JSONField(default=dict, blank=True)
     # Speakers in billing order. The ids are kept here too (null: none yet), written with
     # the links in one transaction by the services, so a session is answered and its rules

@@ -21,11 +21,36 @@ from sessions_app.planning import proposals
 
 logger = logging.getLogger("sessions_app.planning")
 State = ScheduleProposal.State
+MAX_CHOSEN = 1000  # sessions named for one suggestion
 
 
-def start(*, event, user, day: dt.date | None, move_placed: bool) -> ScheduleProposal:
+def progress_text(latest: dict, limit: float) -> str:
+    """``latest`` as :func:`proposals.propose` reports it, for the page."""
+    found, clashes = latest["found"], latest["attendee_clashes"]
+    schedules = "1 schedule" if found == 1 else f"{found} schedules"
+    return (
+        f"{schedules} found in {latest['seconds']:.1f} s of at most {limit:g} s; the best so "
+        f"far leaves {clashes} registrant clash{'' if clashes == 1 else 'es'}. Looking for a "
+        "better one."
+    )
+
+
+def start(
+    *,
+    event,
+    user,
+    day: dt.date | None,
+    move_placed: bool,
+    session_ids: list[int] | None = None,
+) -> ScheduleProposal:
+    """A suggestion for ``event`` (one ``day`` or all), for ``session_ids`` only or every
+    session, queued for the worker."""
     proposal = ScheduleProposal.objects.create(
-        event=event, day=day, move_placed=move_placed, created_by=user
+        event=event,
+        day=day,
+        move_placed=move_placed,
+        session_ids=sorted(set(session_ids or [])),
+        created_by=user,
     )
     suggest_schedule.enqueue(proposal.pk)
     return proposal
@@ -66,16 +91,27 @@ def run(proposal_id: int) -> str:
         proposal.progress = "Looking for the best schedule."
         proposal.save(update_fields=["state", "progress"])
 
-    def should_stop() -> bool:
+    limit = settings.SCHEDULE_SUGGESTION_SECONDS
+
+    def cancelled() -> bool:
         return ScheduleProposal.objects.filter(pk=proposal_id, cancel_requested=True).exists()
+
+    def tick(latest: dict) -> bool:
+        """Progress on the page, and whether the organiser cancelled."""
+        if latest:
+            ScheduleProposal.objects.filter(pk=proposal_id).update(
+                progress=progress_text(latest, limit)
+            )
+        return cancelled()
 
     try:
         found = proposals.propose(
             proposal.event,
             day=proposal.day,
             move_placed=proposal.move_placed,
-            seconds=settings.SCHEDULE_SUGGESTION_SECONDS,
-            should_stop=should_stop,
+            session_ids=proposal.session_ids or None,
+            seconds=limit,
+            tick=tick,
         )
     except Exception as exc:  # a bug or a database gone: said on the page, the worker goes on
         logger.exception("planning: suggestion %s failed", proposal_id)
@@ -84,10 +120,10 @@ def run(proposal_id: int) -> str:
             finished_at=timezone.now(),
         )  # fmt: skip
         return State.FAILED
-    cancelled = should_stop()
+    stopped = cancelled()
     ScheduleProposal.objects.filter(pk=proposal_id).update(
-        state=State.CANCELLED if cancelled else State.DONE,
-        progress="" if not cancelled else "Cancelled: the best schedule found so far is shown.",
+        state=State.CANCELLED if stopped else State.DONE,
+        progress="Cancelled: the best schedule found so far is shown." if stopped else "",
         result={
             "status": found.status,
             "moves": [_move_dict(move) for move in found.moves],

@@ -3,18 +3,22 @@ answer as moves to review, and the moves an organiser accepts applied through th
 service, each with the version the suggestion was made from.
 
 A session is placed in the event's zone, on its days between ``DAY_START`` and ``DAY_END``.
-Live sessions are pinned (registrants hold seats in them); other sessions that are placed
-stay where they are unless ``move_placed``. An unscheduled session is given
-``DEFAULT_MINUTES``. The expected audience of a session is its seats taken and waitlist,
-else its capacity, and the registrants who chose two sessions keep them apart.
+Sessions an organiser pinned stay where they are (placed or not), and so do live ones
+(registrants hold seats in them); other sessions that are placed stay where they are unless
+``move_placed``. An unscheduled session is given ``DEFAULT_MINUTES``. The expected audience
+of a session is its seats taken and waitlist, else its capacity, and the registrants who
+chose two sessions keep them apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 import zoneinfo
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -38,6 +42,7 @@ DAY_START = dt.time(8, 0)
 DAY_END = dt.time(20, 0)
 DEFAULT_MINUTES = 60
 NOTE = "From a schedule suggestion."
+TICK = 0.5  # seconds between a running suggestion's progress reports
 
 
 @dataclass(frozen=True)
@@ -128,10 +133,10 @@ def problem_for(
         holds = session.session_status in HOLDING_STATUSES
         if placed and session.date not in days:
             continue  # another day: nothing placed here can meet it
-        if placed and not holds and not (move_placed and choose):
+        if placed and not holds and (session.pinned or not (move_placed and choose)):
             continue  # a proposal on the grid holds no room: no obstacle, and stays put
-        if not placed and not choose:
-            continue
+        if not placed and (session.pinned or not choose):
+            continue  # pinned unscheduled: the organiser keeps it off the grid
         duration = (
             clock.minutes(session.ends_at) - clock.minutes(session.starts_at)
             if placed
@@ -146,8 +151,10 @@ def problem_for(
                 track=session.track_id,
                 audience=audience,
                 current=(session.location_id, clock.minutes(session.starts_at)) if placed else None,
-                # Live sessions stay: registrants hold seats in them. So do those not chosen.
-                pinned=placed and (session.session_status == SessionStatus.LIVE or not choose),
+                # Live sessions stay: registrants hold seats in them. So do pinned sessions,
+                # and those not chosen.
+                pinned=placed
+                and (session.pinned or session.session_status == SessionStatus.LIVE or not choose),
             )
         )
     availability: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -196,15 +203,37 @@ def propose(
     session_ids: list[int] | None = None,
     move_placed: bool = False,
     seconds: float = 10.0,
-    should_stop=None,
+    tick=None,
 ) -> Proposal:
+    """The solver's suggestion for the event's sessions. It runs on a thread of its own;
+    meanwhile ``tick(latest)`` is called here every ``TICK`` seconds with what it has found
+    so far (``{"found", "seconds", "attendee_clashes"}``, empty before the first schedule),
+    and stops the search by answering true: the best schedule found by then is the answer.
+    (The solver's threads touch no database: ``tick`` may.)"""
     problem, sessions = problem_for(
         event, day=day, session_ids=session_ids, move_placed=move_placed
     )
     before = solver.score(
         problem, {i.id: i.current for i in problem.items if i.current is not None}
     )
-    result = solver.solve(problem, seconds=seconds, should_stop=should_stop)
+    stop = threading.Event()
+    latest: dict = {}
+
+    def on_solution(found: int, elapsed: float, clashes: int) -> None:
+        latest.update(found=found, seconds=elapsed, attendee_clashes=clashes)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="solver") as pool:
+        running = pool.submit(
+            solver.solve, problem, seconds=seconds, should_stop=stop.is_set,
+            on_solution=on_solution,
+        )  # fmt: skip
+        while True:
+            try:
+                result = running.result(timeout=TICK)
+                break
+            except FutureTimeout:
+                if tick is not None and not stop.is_set() and tick(dict(latest)):
+                    stop.set()
     clock = _Clock(event)
     rooms = dict(event.locations.values_list("pk", "name"))
     moves = []

@@ -279,10 +279,12 @@ def solve(
     max_pairs: int = 3000,
     hint: dict[int, tuple[int, int]] | None = None,
     should_stop=None,
+    on_solution=None,
 ) -> Result:
     """The best schedule CP-SAT finds within ``seconds``. ``should_stop()`` is asked at
-    each solution found (a cancel). It starts from ``hint``, by default the greedy
-    baseline's placements (those it made), which CP-SAT improves on."""
+    each solution found (a cancel), and ``on_solution(found, seconds, attendee_clashes)``
+    told of it (how many so far, when, and its registrant clashes). It starts from ``hint``,
+    by default the greedy baseline's placements (those it made), which CP-SAT improves on."""
     from ortools.sat.python import cp_model
 
     weights = weights or Weights()
@@ -305,6 +307,7 @@ def solve(
     speaker_intervals: dict[int, list] = defaultdict(list)
     starts, ends, chosen = {}, {}, {}
     objective = []
+    clash_terms = []
 
     # What no session may use: blocked slots, closed hours and the sessions that stay where
     # they are, per room and per speaker. Merged first: fixed intervals in one resource must
@@ -437,6 +440,7 @@ def solve(
         model.Add(ends[b] <= starts[a]).OnlyEnforceIf(after)
         model.AddBoolOr([before, after, clash])
         objective.append(weights.clash * count * clash)
+        clash_terms.append((count, clash))
         if a in hinted and b in hinted:
             sa, sb = hinted[a][1], hinted[b][1]
             ea, eb = sa + by_item[a].duration, sb + by_item[b].duration
@@ -449,10 +453,19 @@ def solve(
         def __init__(self):
             super().__init__()
             self.first: float | None = None
+            self.found = 0
 
         def on_solution_callback(self):
+            elapsed = time.monotonic() - started
+            self.found += 1
             if self.first is None:
-                self.first = time.monotonic() - started
+                self.first = elapsed
+            if on_solution is not None:
+                on_solution(
+                    self.found,
+                    elapsed,
+                    sum(n for n, flag in clash_terms if self.BooleanValue(flag)),
+                )
             if should_stop is not None and should_stop():
                 self.StopSearch()
 

@@ -25,6 +25,7 @@ TRACKED_FIELDS: dict[str, str] = {
     "selection_control": "selection_control",
     "selected_by_default": "selected_by_default",
     "prevent_session_conflicts": "prevent_session_conflicts",
+    "pinned": "pinned",
     "speaker_ids": "speaker_ids",
 }
 

@@ -46,6 +46,7 @@ WRITABLE_COLUMNS = [
     "selection_control",
     "selected_by_default",
     "prevent_session_conflicts",
+    "pinned",
     "speaker_ids",
 ]
 # Shown for people reading the file, ignored by an import.

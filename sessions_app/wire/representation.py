@@ -20,7 +20,13 @@ from rest_framework.fields import SkipField
 from sessions_app.enums import SelectionControl, SessionStatus
 
 FLAG_FIELDS = frozenset(
-    {"use_event_timezone", "locked_when_saved", "selected_by_default", "prevent_session_conflicts"}
+    {
+        "use_event_timezone",
+        "locked_when_saved",
+        "selected_by_default",
+        "prevent_session_conflicts",
+        "pinned",
+    }
 )
 FLAG_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 1, "description": "0 or 1."}
 FLAG_INPUT_SCHEMA = {
@@ -218,6 +224,7 @@ class SessionSerializer(FlatOutputSerializer):
     selection_control = serializers.ChoiceField(choices=SelectionControl.choices)
     selected_by_default = FlagField()
     prevent_session_conflicts = FlagField()
+    pinned = FlagField(help_text="1: schedule suggestions leave it where it is.")
     custom_fields = CustomValuesField()
     speaker_ids = SpeakerIdsField()
     times_with_timezone = serializers.SerializerMethodField(

@@ -40,6 +40,7 @@ FLAG_FIELDS = (
     "locked_when_saved",
     "selected_by_default",
     "prevent_session_conflicts",
+    "pinned",
 )
 TEXT_FIELDS = (
     "name",
@@ -181,21 +182,27 @@ def to_custom_fields(value: Any, *, form: bool = False) -> dict[str, Any]:
     return value
 
 
-def to_speaker_ids(value: Any, *, form: bool = False) -> list[int]:
+def to_ids(value: Any, *, form: bool, field: str, noun: str, most: int) -> list[int]:
+    """A list of at most ``most`` ids, sent as ``field`` in a JSON body (a form body cannot
+    carry a list)."""
     if form:
-        raise _Invalid("invalid_type", "speaker_ids can be sent only in a JSON body.")
-    if not isinstance(value, list) or len(value) > validators.SPEAKERS_MAX:
-        raise _Invalid(
-            "invalid_type", f"Send speaker_ids as a list of at most {validators.SPEAKERS_MAX} ids."
-        )
+        raise _Invalid("invalid_type", f"{field} can be sent only in a JSON body.")
+    if not isinstance(value, list) or len(value) > most:
+        raise _Invalid("invalid_type", f"Send {field} as a list of at most {most} ids.")
     ids = []
     for item in value:
         if type(item) is float and item.is_integer():
             item = int(item)
         if type(item) is not int or not 0 < item <= MAX_ID:
-            raise _Invalid("invalid_type", "Each speaker id is a positive whole number.")
+            raise _Invalid("invalid_type", f"Each {noun} id is a positive whole number.")
         ids.append(item)
     return ids
+
+
+def to_speaker_ids(value: Any, *, form: bool = False) -> list[int]:
+    return to_ids(
+        value, form=form, field="speaker_ids", noun="speaker", most=validators.SPEAKERS_MAX
+    )
 
 
 CONVERTERS: dict[str, Callable[..., Any]] = {

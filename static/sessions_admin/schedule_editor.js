@@ -5,8 +5,10 @@
 // unschedules it). Each
 // change is one POST to the grid's move endpoint, which calls the same session service as
 // the form and the API with the version the grid was drawn from. A refused move leaves the
-// block where it was and says why next to it. Undo sends the move back. The grid polls
-// for other people's changes and redraws itself when there are any.
+// block where it was and says why next to it. P pins or unpins the focused session (schedule
+// suggestions leave pinned sessions where they are). Undo sends the last change back; an
+// accepted schedule suggestion is one step on the same stack, undone as a whole. The grid
+// polls for other people's changes and redraws itself when there are any.
 (function () {
   const DRAG_THRESHOLD = 4;
   let grid = document.getElementById('sm-schedule');
@@ -255,6 +257,30 @@
     }
   }
 
+  async function pin(item) {
+    if (busy) return;
+    busy = true;
+    const id = parseInt(item.dataset.id, 10);
+    const was = item.dataset.pinned === '1';
+    try {
+      const answer = await send({ id, version: parseInt(item.dataset.version, 10), pinned: !was });
+      if (answer.ok) {
+        pushUndo({ id, version: answer.body.version, before: { pinned: was }, name: item.dataset.name });
+        await redraw();
+        const again = document.querySelector(`.sm-block[data-id="${id}"], .sm-unplaced[data-id="${id}"]`);
+        if (again) again.focus();
+        say(item.dataset.name + (was ? ' is no longer pinned.' : ' is pinned: suggestions leave it where it is.'), 'ok');
+      } else {
+        if (answer.status === 412) await redraw();
+        say(answer.body.message, 'refused');
+      }
+    } catch (e) {
+      say('The change could not be sent: ' + e.message, 'refused');
+    } finally {
+      busy = false;
+    }
+  }
+
   // --- undo ------------------------------------------------------------------------------------
   function undoStack() {
     try {
@@ -275,10 +301,49 @@
     saveUndo(stack);
   }
 
+  // An accepted suggestion is undone by its own endpoint, which puts back every session it
+  // moved (unless changed since) and shows the outcome on the page it answers with.
+  function undoSuggestion(entry) {
+    const form = document.createElement('form');
+    form.method = 'post';
+    form.action = entry.url;
+    for (const [name, value] of [['csrfmiddlewaretoken', csrf], ['action', 'undo']]) {
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    }
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  // The suggestion panel says when one was just accepted (push it, once) or undone by its
+  // own button (then it is no longer on the stack).
+  function followSuggestion() {
+    const panel = document.getElementById('sm-suggest');
+    if (!panel) return;
+    let stack = undoStack();
+    if (panel.dataset.accepted && !stack.some((e) => e.proposal === panel.dataset.accepted)) {
+      const seen = 'sm-undo-seen-' + panel.dataset.accepted;
+      if (!sessionStorage.getItem(seen)) {
+        sessionStorage.setItem(seen, '1');
+        stack.push({ proposal: panel.dataset.accepted, url: panel.dataset.undoUrl, name: 'the accepted suggestion' });
+      }
+    }
+    if (panel.dataset.undone) stack = stack.filter((e) => e.proposal !== panel.dataset.undone);
+    saveUndo(stack);
+  }
+
   undoButton.addEventListener('click', async () => {
     const stack = undoStack();
     const last = stack.pop();
     if (!last || busy) return;
+    if (last.proposal) {
+      saveUndo(stack);
+      undoSuggestion(last);
+      return;
+    }
     busy = true;
     const payload = { id: last.id, version: last.version };
     Object.assign(payload, last.before === null ? { unschedule: true } : last.before);
@@ -287,7 +352,12 @@
       saveUndo(stack);
       await redraw();
       if (answer.ok) {
-        say('Undone: ' + last.name + ' is back where it was.', 'ok');
+        say(
+          'pinned' in last.before
+            ? 'Undone: ' + last.name + (last.before.pinned ? ' is pinned again.' : ' is no longer pinned.')
+            : 'Undone: ' + last.name + ' is back where it was.',
+          'ok'
+        );
       } else {
         say('Could not undo: ' + answer.body.message, 'refused');
       }
@@ -501,6 +571,9 @@
       keyed = null;
       hideGhost();
       move(item, null);
+    } else if ((event.key === 'p' || event.key === 'P') && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      pin(item);
     } else if (event.key === 'Escape' && keyed) {
       keyed = null;
       hideGhost();
@@ -513,6 +586,7 @@
   if (savedStep) stepSelect.value = savedStep;
   stepSelect.addEventListener('change', () => localStorage.setItem('sm-step', stepSelect.value));
   undoButton.disabled = undoStack().length === 0;
+  followSuggestion();
   poll();
   setInterval(poll, parseInt(grid.dataset.pollMs, 10) || 4000);
 })();

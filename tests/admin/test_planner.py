@@ -52,6 +52,7 @@ def test_a_drop_moves_the_session_through_the_service(acme):
         "date": held.date.isoformat(),
         "start_time": "16:00",
         "end_time": "17:00",
+        "pinned": False,
     }
     assert (held.location, held.start_time.isoformat(), held.version) == (
         acme.other_room,
@@ -217,3 +218,24 @@ def test_out_of_range_numbers_are_400_not_a_database_error(acme, body):
     assert response.status_code == 400
     state = logged_in(acme.organiser).get(STATE, {"event": "9" * 30, "day": "2030-06-10"})
     assert state.status_code == 404
+
+
+def test_the_pin_key_pins_and_unpins_a_session_through_the_service(acme):
+    http = logged_in(acme.organiser)
+
+    pinned = post(http, {"id": acme.held.pk, "version": acme.held.version, "pinned": True})
+
+    assert pinned.status_code == 200, pinned.content
+    assert pinned.json()["pinned"] is True
+    held = Session.objects.get(pk=acme.held.pk)
+    assert held.pinned and held.version == acme.held.version + 1
+    entry = SessionChange.objects.filter(session=held).latest("pk")
+    assert entry.changes == {"pinned": {"old": False, "new": True}}
+    assert entry.note == "Schedule grid"
+    # The old version is refused (the grid is stale), a non-boolean is a bad request.
+    stale = post(http, {"id": held.pk, "version": acme.held.version, "pinned": False})
+    assert stale.status_code == 412
+    bad = post(http, {"id": held.pk, "version": held.version, "pinned": "yes"})
+    assert bad.status_code == 400
+    unpinned = post(http, {"id": held.pk, "version": held.version, "pinned": False})
+    assert unpinned.status_code == 200 and not Session.objects.get(pk=held.pk).pinned

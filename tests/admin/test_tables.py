@@ -238,10 +238,11 @@ def file_rows(fmt: str, content: bytes) -> list[list]:
 def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, monkeypatch, fmt):
     acme, *_ = rich
     http = logged_in(acme.organiser)
-    at_once = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-0"})  # both, by name desc
+    # Both, by name descending (column 1: the tick box is column 0).
+    at_once = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-1"})
     monkeypatch.setitem(tables.EXPORT_MAX_ROWS, fmt, 1)
 
-    offer = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-0"})
+    offer = http.get(f"{LIST}export.{fmt}", {"q": "acme", "o": "-1"})
     narrowed = http.get(f"{LIST}export.{fmt}", {"session_status__exact": "approved"})
 
     assert offer.status_code == 200
@@ -251,7 +252,7 @@ def test_a_list_longer_than_a_request_writes_is_exported_by_the_worker(rich, mon
     assert narrowed["Content-Disposition"].endswith(f'.{fmt}"')  # one session: at once
     assert not ExportJob.objects.exists()  # a GET queues nothing
 
-    queued = http.post(f"{LIST}export.{fmt}?q=acme&o=-0")
+    queued = http.post(f"{LIST}export.{fmt}?q=acme&o=-1")
 
     job = ExportJob.objects.get()
     assert queued["Location"] == f"{LIST}export/{job.pk}/"

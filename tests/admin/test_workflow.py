@@ -195,9 +195,13 @@ def test_bulk_reject_ignores_other_organisations_ids(client, acme, globex):
     assert not SessionChange.objects.exists()
 
 
-def test_bulk_actions_hidden_from_organiser(client, acme):
+def test_review_actions_hidden_from_organiser(client, acme):
     client.force_login(acme.organiser)
-    assert client.get(LIST).context["action_form"] is None
+    actions = {
+        name for name, _label in client.get(LIST).context["action_form"].fields["action"].choices
+    }
+    # An organiser plans (pins, suggestions); only reviewers move the status.
+    assert actions == {"", "suggest_for_selected", "pin_selected", "unpin_selected"}
 
 
 def test_bulk_approve_from_review_queue_returns_to_it(client, acme):

@@ -191,8 +191,8 @@ def test_schema_describes_the_session_fields(openapi):
         "start_time", "end_time", "use_event_timezone", "timezone", "starts_at", "ends_at",
         "capacity", "location_id", "track_id", "webinar_url", "sold_out_message", "secure_id",
         "session_status", "locked_when_saved", "selection_control", "selected_by_default",
-        "prevent_session_conflicts", "custom_fields", "times_with_timezone", "direct_link",
-        "seats_taken", "waitlist_count", "speaker_ids",
+        "prevent_session_conflicts", "pinned", "custom_fields", "times_with_timezone",
+        "direct_link", "seats_taken", "waitlist_count", "speaker_ids",
         "version", "created_at", "updated_at",
     }  # fmt: skip
     problem = openapi["components"]["schemas"]["Problem"]["properties"]
