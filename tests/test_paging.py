@@ -126,10 +126,9 @@ def test_the_admin_sorted_by_a_column_reads_each_page_by_its_ids(
     shown, pages = [], []
     for number in (1, 2, 3):
         with CaptureQueriesContext(connection) as queries:
-            # The seats column, index 5 (name, when, location, track, status, seats: one
-            # event in view, no event column; an organiser has no bulk actions, so no
-            # checkbox column), sorts by capacity.
-            response = client.get("/admin/sessions_app/session/", {"o": "-5", "p": number})
+            # The seats column, index 6 (the tick box, name, when, location, track, status,
+            # seats: one event in view, no event column), sorts by capacity.
+            response = client.get("/admin/sessions_app/session/", {"o": "-6", "p": number})
         shown += _rows(response.context["cl"].result_list)
         pages += [q["sql"] for q in queries if "EXISTS" in q["sql"]]  # the page's query
 

@@ -39,10 +39,32 @@ def test_suggest_for_a_day_see_ghosts_accept_some_and_undo(new_page, world, sett
     assert SessionChange.objects.filter(session_id=first.pk, note=proposals.NOTE).count() == 1
     expect(page.locator(f'.sm-block[data-id="{first.pk}"]')).to_be_visible()
 
-    page.click("text=Undo this suggestion")
+    # The whole acceptance is one step on the grid's undo, as a move is.
+    expect(page.locator("#sm-undo")).to_be_enabled()
+    page.click("#sm-undo")
     expect(page.locator(".messagelist")).to_contain_text("Undone: 1 session(s) back")
     assert Session.objects.get(pk=first.pk).start_time is None
+    expect(page.locator("#sm-suggest-status")).to_contain_text("accepted and then undone")
+    expect(page.locator("#sm-undo")).to_be_disabled()  # nothing left to undo
     run_due_tasks()
+
+
+def test_p_pins_a_session_on_the_grid_and_undo_unpins_it(new_page, world):
+    event, keynote = world["event"], world["keynote"]
+    page = new_page()
+    login(page, "organiser")
+    page.goto(f"/admin/sessions_app/session/schedule/?event={event.pk}&day={event.start_date}")
+    block = page.locator(f'.sm-block[data-id="{keynote.pk}"]')
+    block.focus()
+    page.keyboard.press("p")
+    expect(page.locator("#sm-planner-status")).to_contain_text("is pinned")
+    expect(block.locator(".sm-pin")).to_have_text("pinned")
+    expect(block).to_be_focused()
+    assert Session.objects.get(pk=keynote.pk).pinned
+    page.click("#sm-undo")
+    expect(page.locator("#sm-planner-status")).to_contain_text("is no longer pinned")
+    expect(block.locator(".sm-pin")).to_have_count(0)
+    assert not Session.objects.get(pk=keynote.pk).pinned
 
 
 def test_the_grid_shows_blocks_and_a_speakers_absence_while_moving(new_page, world):

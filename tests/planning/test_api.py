@@ -48,3 +48,49 @@ def test_bad_requests_are_refused_and_scoped(acme, globex, make_caller):  # noqa
     reader = make_caller(acme.event.organisation, scopes=["sessions:read", "sessions:write"])
     assert reader.post(url, {}).status_code == 403
     assert api.get("/api/v1/schedule-proposals/999999").status_code == 404
+
+
+def test_a_suggestion_for_chosen_sessions_places_only_those(acme, make_caller, settings):  # noqa: F811
+    settings.SCHEDULE_SUGGESTION_SECONDS = 2
+    chosen = factories.create_via_service(event=acme.event, name="Chosen")
+    factories.create_via_service(event=acme.event, name="Left alone")
+    api = make_caller(acme.event.organisation, scopes=["schedule:write"])
+    url = f"/api/v1/events/{acme.event.pk}/schedule-proposals"
+
+    asked = api.post(url, {"session_ids": [chosen.pk, chosen.pk]})
+
+    assert asked.status_code == 202, asked.content
+    assert asked.json()["session_ids"] == [chosen.pk]
+    run_due_tasks()
+    done = api.get(f"/api/v1/schedule-proposals/{asked.json()['id']}").json()
+    assert [move["session_id"] for move in done["moves"]] == [chosen.pk]
+    assert done["progress"] == ""
+
+
+def test_chosen_sessions_must_be_the_events_and_sent_as_a_list(acme, globex, make_caller):  # noqa: F811
+    api = make_caller(acme.event.organisation, scopes=["schedule:write"])
+    url = f"/api/v1/events/{acme.event.pk}/schedule-proposals"
+    cases = {
+        "does_not_exist": {"session_ids": [globex.held.pk]},  # another organisation's
+        "invalid_type": {"session_ids": "1,2"},
+    }
+    for code, body in cases.items():
+        refused = api.post(url, body)
+        assert refused.status_code == 422, refused.content
+        [error] = refused.json()["errors"]
+        assert (error["field"], error["code"]) == ("session_ids", code)
+    as_form = api.post(url, {"session_ids": "1"}, form=True)  # a form body cannot carry a list
+    assert as_form.status_code == 422
+    assert as_form.json()["errors"][0]["code"] == "invalid_type"
+
+
+def test_a_session_is_pinned_and_unpinned_through_the_api(acme, make_caller):  # noqa: F811
+    api = make_caller(acme.event.organisation)
+    pinned = api.patch(f"/api/v1/sessions/{acme.held.pk}", {"pinned": "true"}, form=True)
+    assert pinned.status_code == 200, pinned.content
+    assert pinned.json()["pinned"] == 1
+    assert api.get(f"/api/v1/sessions/{acme.held.pk}").json()["pinned"] == 1
+    refused = api.patch(f"/api/v1/sessions/{acme.held.pk}", {"pinned": "maybe"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "invalid_boolean"
+    assert api.patch(f"/api/v1/sessions/{acme.held.pk}", {"pinned": 0}).json()["pinned"] == 0

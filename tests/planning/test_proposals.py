@@ -133,3 +133,61 @@ def test_a_room_is_used_only_in_its_opening_hours(world):
     for move in moves.values():
         if move.location_id == world["hall"].pk:
             assert move.start_time >= dt.time(16)
+
+
+def place(session, event, hour: int, room) -> Session:
+    return services.session_update(
+        session_id=session.pk,
+        data={
+            "date": event.start_date,
+            "start_time": dt.time(hour),
+            "end_time": dt.time(hour + 1),
+            "location_id": room.pk,
+        },
+        actor=SYSTEM,
+    )
+
+
+def test_a_pinned_session_never_moves_and_an_unpinned_one_would(world):
+    from sessions_app.models import Selection
+
+    event = world["event"]
+    big, little = world["waiting"]
+    # Both at 15:00, and five registrants chose both (from when they were live): moving one
+    # of them is worth it, and a suggestion allowed to move placed sessions does.
+    place(big, event, 15, world["hall"])
+    place(little, event, 15, world["small"])
+    for session in (big, little):
+        services.session_set_status(session_id=session.pk, status="approved", actor=SYSTEM)
+    for n in range(5):
+        registrant = factories.registrant(event=event, email=f"r{n}@example.com")
+        for session in (big, little):
+            Selection.objects.create(registrant=registrant, session=session, state="selected")
+    unpinned = proposals.propose(event, move_placed=True, seconds=5)
+    assert unpinned.before.attendee_clashes == 5 and unpinned.after.attendee_clashes == 0
+    assert {m.session_id for m in unpinned.moves} & {big.pk, little.pk}
+
+    for session in (big, little):
+        services.session_update(session_id=session.pk, data={"pinned": True}, actor=SYSTEM)
+    pinned = proposals.propose(event, move_placed=True, seconds=5)
+    assert pinned.moves == [] and pinned.after.attendee_clashes == 5
+
+
+def test_a_pinned_unscheduled_session_stays_off_the_grid(world):
+    little = world["waiting"][1]
+    services.session_update(session_id=little.pk, data={"pinned": True}, actor=SYSTEM)
+    proposal = proposals.propose(world["event"], seconds=5)
+    assert [m.session_id for m in proposal.moves] == [world["waiting"][0].pk]
+
+
+def test_a_suggestion_for_chosen_sessions_moves_only_those(world):
+    event = world["event"]
+    big, little = world["waiting"]
+    everyone = proposals.propose(event, seconds=5)
+    assert {m.session_id for m in everyone.moves} == {big.pk, little.pk}
+
+    chosen = proposals.propose(event, session_ids=[big.pk], seconds=5)
+    assert [m.session_id for m in chosen.moves] == [big.pk]  # the little one stays unplaced
+    # A chosen session that is placed moves only when moving placed sessions is asked for.
+    place(little, event, 10, world["small"])
+    assert proposals.propose(event, session_ids=[little.pk], seconds=5).moves == []

@@ -155,3 +155,22 @@ def test_stored_sessions_that_already_clash_do_not_stop_a_suggestion():
     result = solve(p, seconds=2)
     assert result.status in ("optimal", "feasible")
     assert result.placements[3][1] >= 10 * H + 30  # after both of speaker 7's sessions
+
+
+def test_each_schedule_found_is_reported_and_a_stop_ends_the_search():
+    from sessions_app.planning.generate import event_problem
+
+    p = event_problem(sessions=60, rooms=4, days=1, seed=1)
+    seen = []
+    result = solve(
+        p,
+        seconds=5,
+        on_solution=lambda found, seconds, clashes: seen.append((found, seconds, clashes)),
+        should_stop=lambda: True,  # a cancel at once: the first schedule is the answer
+    )
+    assert result.status == "feasible" and valid(p, result.placements) == []
+    [(found, seconds, clashes)] = seen
+    assert found == 1 and 0 <= seconds <= result.seconds
+    # The figure reported counts the clashes of the schedule answered (CP-SAT may count a
+    # pair that does not overlap as clashing in a schedule it has not improved yet).
+    assert clashes >= result.score.attendee_clashes > 0

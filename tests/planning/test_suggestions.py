@@ -3,6 +3,8 @@ each only by an organiser of the event."""
 
 from __future__ import annotations
 
+import threading
+
 from sessions_app import services
 from sessions_app.models import ScheduleProposal, Session
 from sessions_app.planning import jobs
@@ -11,6 +13,7 @@ from tests.admin.conftest import staff
 from tests.tasks import run_due_tasks
 
 SUGGEST = "/admin/sessions_app/session/schedule/suggest/"
+LIST = "/admin/sessions_app/session/"
 
 
 def ask(client, event, **extra):
@@ -76,3 +79,78 @@ def test_reviewers_and_other_organisations_cannot_ask(client, acme, globex):
     client.force_login(globex.organiser)
     assert client.post(SUGGEST, {"event": acme.event.pk}).status_code == 404
     assert not ScheduleProposal.objects.exists()
+
+
+def test_a_running_suggestion_shows_its_progress_and_a_cancel_stops_it(acme, monkeypatch):
+    """The solver runs on its own thread; the worker's thread writes what it has found so
+    far every tick and stops it when the organiser cancels."""
+    from sessions_app.planning import proposals, solver
+
+    factories.create_via_service(event=acme.event, name="Unplaced")
+    monkeypatch.setattr(proposals, "TICK", 0.01)
+    real_solve = solver.solve
+
+    def slow_solve(problem, *, should_stop, on_solution, **kwargs):
+        on_solution(3, 1.25, 7)  # three schedules so far, the best with 7 clashes
+        for _ in range(500):  # until the worker says stop (at most 5 s)
+            if should_stop():
+                return real_solve(problem, seconds=1)
+            threading.Event().wait(0.01)
+        raise AssertionError("the cancel never reached the solver")
+
+    written, progress_text = [], jobs.progress_text
+
+    def progress_then_cancel(latest, limit):
+        written.append(progress_text(latest, limit))
+        ScheduleProposal.objects.update(cancel_requested=True)  # the organiser presses Cancel
+        return written[-1]
+
+    monkeypatch.setattr(solver, "solve", slow_solve)
+    monkeypatch.setattr(jobs, "progress_text", progress_then_cancel)
+    proposal = jobs.start(event=acme.event, user=acme.organiser, day=None, move_placed=False)
+
+    assert jobs.run(proposal.pk) == ScheduleProposal.State.DONE
+    assert written[0] == (
+        "3 schedules found in 1.2 s of at most 10 s; the best so far leaves 7 registrant "
+        "clashes. Looking for a better one."
+    )
+    proposal.refresh_from_db()
+    assert proposal.state == ScheduleProposal.State.CANCELLED
+    assert proposal.progress == "Cancelled: the best schedule found so far is shown."
+    assert len(jobs.moves_of(proposal)) == 1  # the best found by then, to review
+
+
+def test_the_lists_action_suggests_for_the_ticked_sessions_of_one_event(client, acme, globex):
+    chosen = factories.create_via_service(event=acme.event, name="Chosen")
+    factories.create_via_service(event=acme.event, name="Not ticked")
+    client.force_login(acme.organiser)
+    response = client.post(
+        LIST, {"action": "suggest_for_selected", "_selected_action": [chosen.pk]}
+    )
+    proposal = ScheduleProposal.objects.get()
+    assert response.status_code == 302 and f"proposal={proposal.pk}" in response["Location"]
+    assert proposal.session_ids == [chosen.pk] and proposal.move_placed
+    assert proposal.created_by == acme.organiser
+    # Sessions of two events: refused, nothing queued. Another organisation's: not seen.
+    other_event = factories.event(organisation=acme.event.organisation, name="Second")
+    elsewhere = factories.create_via_service(event=other_event, name="Elsewhere")
+    client.post(
+        LIST, {"action": "suggest_for_selected", "_selected_action": [chosen.pk, elsewhere.pk]}
+    )
+    client.post(LIST, {"action": "suggest_for_selected", "_selected_action": [globex.proposal.pk]})
+    assert ScheduleProposal.objects.count() == 1
+
+
+def test_the_lists_actions_pin_and_unpin_each_through_the_service(client, acme):
+    client.force_login(acme.organiser)
+    client.post(LIST, {"action": "pin_selected", "_selected_action": [acme.held.pk]})
+    held = Session.objects.get(pk=acme.held.pk)
+    assert held.pinned
+    [entry] = held.changes.filter(changes__has_key="pinned")
+    assert entry.actor_user == acme.organiser
+    client.post(LIST, {"action": "unpin_selected", "_selected_action": [acme.held.pk]})
+    assert not Session.objects.get(pk=acme.held.pk).pinned
+    # A reviewer reviews; only organisers plan.
+    client.force_login(staff(acme.event.organisation, "reviewer"))
+    client.post(LIST, {"action": "pin_selected", "_selected_action": [acme.held.pk]})
+    assert not Session.objects.get(pk=acme.held.pk).pinned
