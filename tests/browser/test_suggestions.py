@@ -29,6 +29,10 @@ def test_suggest_for_a_day_see_ghosts_accept_some_and_undo(new_page, world, sett
     expect(page.locator(".sm-suggested")).to_have_count(2)
     expect(page.locator(".sm-suggested").first).to_contain_text("Suggested: Unplaced")
     expect(page.locator(".sm-suggest-score")).to_contain_text("with the suggestion")
+    # The page loaded itself again with the result: the grid still answers the keyboard.
+    page.locator(f'.sm-block[data-id="{world["keynote"].pk}"]').focus()
+    page.keyboard.press("p")
+    expect(page.locator("#sm-planner-status")).to_contain_text("is pinned")
 
     page.uncheck(f"#sm-move-{second.pk}")
     page.click("text=Accept the ticked moves")
@@ -45,6 +49,8 @@ def test_suggest_for_a_day_see_ghosts_accept_some_and_undo(new_page, world, sett
     expect(page.locator(".messagelist")).to_contain_text("Undone: 1 session(s) back")
     assert Session.objects.get(pk=first.pk).start_time is None
     expect(page.locator("#sm-suggest-status")).to_contain_text("accepted and then undone")
+    page.click("#sm-undo")  # the step before it: the pin
+    expect(page.locator("#sm-planner-status")).to_contain_text("is no longer pinned")
     expect(page.locator("#sm-undo")).to_be_disabled()  # nothing left to undo
     run_due_tasks()
 
