@@ -405,6 +405,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                         ("start_time", "end_time"),
                         "use_event_timezone",
                         "timezone",
+                        "pinned",
                     ],
                     "description": f"Times are local to the event's time zone ({event.timezone})"
                     " unless the session has its own."
@@ -421,7 +422,6 @@ class SessionAdmin(OrganisationScopedAdmin):
                         "locked_when_saved",
                         "selected_by_default",
                         "prevent_session_conflicts",
-                        "pinned",
                     ]
                 },
             ),

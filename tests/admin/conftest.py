@@ -132,6 +132,7 @@ def form_data(session, **overrides) -> dict:
         "locked_when_saved",
         "selected_by_default",
         "prevent_session_conflicts",
+        "pinned",
     ):
         if getattr(session, flag):
             data[flag] = "on"

@@ -471,3 +471,19 @@ def test_session_page_history_times_in_event_zone_and_checkbox_as_yes_no(
         assert row.changes == [(f"My Checkbox ({checkbox.key})", "—", "yes")]
         assert row.when == "Sat 1 Jun 2030, 10:00:05 CEST"
         assert "Sat 1 Jun 2030, 10:00:05 CEST" in response.content.decode()
+
+
+def test_session_form_pins_a_session_for_suggestions(client, acme):
+    client.force_login(acme.organiser)
+    page = client.get(change_url(acme.held)).content.decode()
+    assert 'name="pinned"' in page and "Schedule suggestions leave it where it is." in page
+    response = client.post(change_url(acme.held), form_data(acme.held, pinned="on"))
+    assert response.status_code == 302
+    session = Session.objects.get(pk=acme.held.pk)
+    assert session.pinned and session.version == 2
+    entry = SessionChange.objects.get()
+    assert entry.changes == {"pinned": {"old": False, "new": True}}
+    # Saved again as it is, it stays pinned and nothing is recorded.
+    client.post(change_url(session), form_data(session))
+    assert Session.objects.get(pk=acme.held.pk).pinned
+    assert SessionChange.objects.count() == 1
