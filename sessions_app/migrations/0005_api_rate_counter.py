@@ -1,33 +1,10 @@
 """The API's shared rate counter, and the organisers' permission to manage API clients."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
+from sessions_app.migrations._grants import grants_operation
+
 API_CLIENT_PERMS = [f"{action}_apiclient" for action in ("add", "change", "delete", "view")]
-
-
-def grant_organisers(apps, schema_editor):
-    # Permissions are normally created after all migrations; make sure they exist now.
-    app_config = apps.get_app_config("sessions_app")
-    app_config.models_module = True
-    create_permissions(app_config, verbosity=0, apps=apps)
-    app_config.models_module = None
-    group = apps.get_model("auth", "Group").objects.filter(name="Organisers").first()
-    if group is not None:
-        perms = apps.get_model("auth", "Permission").objects.filter(
-            content_type__app_label="sessions_app", codename__in=API_CLIENT_PERMS
-        )
-        group.permissions.add(*perms)
-
-
-def revoke_organisers(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name="Organisers").first()
-    if group is not None:
-        group.permissions.remove(
-            *apps.get_model("auth", "Permission").objects.filter(
-                content_type__app_label="sessions_app", codename__in=API_CLIENT_PERMS
-            )
-        )
 
 
 class Migration(migrations.Migration):
@@ -49,5 +26,5 @@ class Migration(migrations.Migration):
                 'verbose_name': 'API rate counter',
             },
         ),
-        migrations.RunPython(grant_organisers, revoke_organisers),
+        grants_operation({'Organisers': API_CLIENT_PERMS}),
     ]
