@@ -93,14 +93,23 @@ class BlockedSlotAdmin(OrganisationScopedAdmin):
         return f"{local_moment(obj.starts_at, zone)} to {local_moment(obj.ends_at, zone, '%H:%M')}"
 
 
-class AvailabilityForm(LocalTimesForm):
+class InlineTimesForm(LocalTimesForm):
+    """Times of a row on its owner's page (a speaker's, a room's): in its event's zone."""
+
+    owner = ""  # the foreign key to the page's object
+
+    def zone_name(self):
+        if not getattr(self.instance, f"{self.owner}_id"):
+            return None
+        return getattr(self.instance, self.owner).event.timezone
+
+
+class AvailabilityForm(InlineTimesForm):
+    owner = "speaker"
+
     class Meta:
         model = SpeakerAvailability
         fields: list[str] = []
-
-    def zone_name(self):
-        speaker = getattr(self.instance, "speaker", None) if self.instance.speaker_id else None
-        return speaker.event.timezone if speaker else None
 
 
 class SpeakerAvailabilityInline(TabularInline):
@@ -114,14 +123,12 @@ class SpeakerAvailabilityInline(TabularInline):
     verbose_name_plural = "availability (none: any time of the event)"
 
 
-class OpeningForm(LocalTimesForm):
+class OpeningForm(InlineTimesForm):
+    owner = "location"
+
     class Meta:
         model = LocationOpening
         fields: list[str] = []
-
-    def zone_name(self):
-        location = getattr(self.instance, "location", None) if self.instance.location_id else None
-        return location.event.timezone if location else None
 
 
 class LocationOpeningInline(TabularInline):
