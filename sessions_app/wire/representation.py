@@ -19,6 +19,7 @@ from rest_framework.fields import SkipField
 
 from sessions_app.enums import SelectionControl, SessionStatus
 
+# The session's flags: answered as 0 and 1, accepted as 0/1, true/false, "0"/"1".
 FLAG_FIELDS = frozenset(
     {
         "use_event_timezone",

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from sessions_app import services, validators
 from sessions_app.models import Session
 from sessions_app.wire.problems import FieldError, PayloadInvalid, translate_validation_error
-from sessions_app.wire.representation import times_with_timezone
+from sessions_app.wire.representation import FLAG_FIELDS, times_with_timezone
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1
@@ -34,13 +34,6 @@ READ_ONLY_FIELDS = (
     "version",
     "created_at",
     "updated_at",
-)
-FLAG_FIELDS = (
-    "use_event_timezone",
-    "locked_when_saved",
-    "selected_by_default",
-    "prevent_session_conflicts",
-    "pinned",
 )
 TEXT_FIELDS = (
     "name",
