@@ -214,20 +214,13 @@
     };
   }
 
-  async function move(item, target) {
+  // One change of one session through the move endpoint: on success it goes on the undo
+  // stack (with what puts it back) and the grid is redrawn with the focus kept on the session;
+  // a refusal is said, and beside the block.
+  async function change(item, payload, before, said) {
     if (busy) return;
     busy = true;
-    const id = parseInt(item.dataset.id, 10);
-    const payload = { id, version: parseInt(item.dataset.version, 10) };
-    if (target === null) {
-      payload.unschedule = true;
-    } else {
-      payload.location_id = target.location === '' ? null : parseInt(target.location, 10);
-      payload.date = grid.dataset.day;
-      payload.start_time = clock(target.start);
-      payload.end_time = clock(target.end);
-    }
-    const before = placeOf(item);
+    const id = payload.id;
     try {
       const answer = await send(payload);
       if (answer.ok) {
@@ -239,46 +232,40 @@
           const again = document.querySelector(`.sm-block[data-id="${id}"], .sm-unplaced[data-id="${id}"]`);
           if (again) again.focus();
         }
-        say(
-          target === null
-            ? item.dataset.name + ' is unscheduled.'
-            : item.dataset.name + ' moved to ' + payload.start_time + '–' + payload.end_time + '.',
-          'ok'
-        );
+        say(said, 'ok');
       } else {
         if (answer.status === 412) await redraw();
         say(answer.body.message, 'refused');
         noteNextTo(id, answer.body.message);
       }
     } catch (e) {
-      say('The move could not be sent: ' + e.message, 'refused');
+      say('The change could not be sent: ' + e.message, 'refused');
     } finally {
       busy = false;
     }
   }
 
-  async function pin(item) {
-    if (busy) return;
-    busy = true;
-    const id = parseInt(item.dataset.id, 10);
-    const was = item.dataset.pinned === '1';
-    try {
-      const answer = await send({ id, version: parseInt(item.dataset.version, 10), pinned: !was });
-      if (answer.ok) {
-        pushUndo({ id, version: answer.body.version, before: { pinned: was }, name: item.dataset.name });
-        await redraw();
-        const again = document.querySelector(`.sm-block[data-id="${id}"], .sm-unplaced[data-id="${id}"]`);
-        if (again) again.focus();
-        say(item.dataset.name + (was ? ' is no longer pinned.' : ' is pinned: suggestions leave it where it is.'), 'ok');
-      } else {
-        if (answer.status === 412) await redraw();
-        say(answer.body.message, 'refused');
-      }
-    } catch (e) {
-      say('The change could not be sent: ' + e.message, 'refused');
-    } finally {
-      busy = false;
+  function move(item, target) {
+    const payload = { id: parseInt(item.dataset.id, 10), version: parseInt(item.dataset.version, 10) };
+    if (target === null) {
+      payload.unschedule = true;
+    } else {
+      payload.location_id = target.location === '' ? null : parseInt(target.location, 10);
+      payload.date = grid.dataset.day;
+      payload.start_time = clock(target.start);
+      payload.end_time = clock(target.end);
     }
+    const said = target === null
+      ? item.dataset.name + ' is unscheduled.'
+      : item.dataset.name + ' moved to ' + payload.start_time + '–' + payload.end_time + '.';
+    return change(item, payload, placeOf(item), said);
+  }
+
+  function pin(item) {
+    const was = item.dataset.pinned === '1';
+    const payload = { id: parseInt(item.dataset.id, 10), version: parseInt(item.dataset.version, 10), pinned: !was };
+    const said = item.dataset.name + (was ? ' is no longer pinned.' : ' is pinned: suggestions leave it where it is.');
+    return change(item, payload, { pinned: was }, said);
   }
 
   // --- undo ------------------------------------------------------------------------------------
@@ -353,7 +340,7 @@
       await redraw();
       if (answer.ok) {
         say(
-          'pinned' in last.before
+          last.before !== null && 'pinned' in last.before
             ? 'Undone: ' + last.name + (last.before.pinned ? ' is pinned again.' : ' is no longer pinned.')
             : 'Undone: ' + last.name + ' is back where it was.',
           'ok'

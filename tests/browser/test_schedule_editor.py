@@ -259,3 +259,19 @@ def test_other_peoples_changes_appear_without_a_reload(browser, live_server, wor
     assert watcher.evaluate("() => window.__loaded") == page_id  # no reload
     for page in pages:
         page.context.close()
+
+
+def test_undo_takes_a_placed_session_back_to_the_unscheduled_list(new_page, world):
+    idea = factories.session(event=world["event"], name="Hallway idea")
+    page = open_grid(new_page, world)
+    drag_to(page, page.locator(".sm-unplaced", has_text="Hallway idea"), "Main Hall", 15 * 60)
+    wait_saved(page)
+
+    page.click("#sm-undo")
+
+    expect(page.locator("#sm-planner-status")).to_contain_text(
+        "Undone: Hallway idea is back where it was."
+    )
+    idea.refresh_from_db()
+    assert (idea.date, idea.start_time, idea.end_time) == (None, None, None)
+    expect(page.locator(".sm-unplaced", has_text="Hallway idea")).to_be_visible()
