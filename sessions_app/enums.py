@@ -62,6 +62,10 @@ class MemberRole(models.TextChoices):
     REVIEWER = "reviewer", "Reviewer"
 
 
+# The group whose permissions each role gives, in the organisations where it is held.
+ROLE_GROUPS = {MemberRole.ORGANISER: "Organisers", MemberRole.REVIEWER: "Reviewers"}
+
+
 class ImportKind(models.TextChoices):
     SESSIONS = "sessions", "Sessions"
     REGISTRANTS = "registrants", "Registrants"

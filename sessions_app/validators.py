@@ -57,6 +57,56 @@ def _error(field: str, message: str, code: str, params: dict | None = None) -> V
     )
 
 
+# --- what people type: numbers and dates --------------------------------------------------
+
+_ASCII_ID = re.compile(r"[0-9]{1,18}\Z")
+
+
+def ascii_int(raw: Any) -> int | None:
+    """A whole number of at most 18 ASCII digits (it fits a bigint), else None.
+
+    Every number read from a query string, a form or a file goes through this (or a Django
+    form field): ``"²".isdigit()`` is True and ``int("²")`` fails, ``int("٣")`` is 3, and
+    ``int`` takes "1_000" and " 7 ". None of those is an id a person meant."""
+    return int(raw) if isinstance(raw, str) and _ASCII_ID.match(raw) else None
+
+
+# Dates and instants outside these years are refused wherever they are read: a year 9999
+# date has no next day, and year 1 has no previous one, so arithmetic on them fails.
+YEAR_MIN, YEAR_MAX = 1900, 2999
+
+
+def date_or_none(raw: Any) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) within YEAR_MIN..YEAR_MAX, else None."""
+    if not isinstance(raw, str) or len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if YEAR_MIN <= day.year <= YEAR_MAX else None
+
+
+NEAR_EVENT = dt.timedelta(days=366)
+
+
+def validate_near_event(
+    *, field: str, moments: Iterable[dt.datetime], start_date: dt.date, end_date: dt.date
+) -> None:
+    """Times that belong to an event (a speaker's availability, a blocked slot) lie within
+    a year of its dates: further off they mean nothing, and a year 9999 instant cannot even
+    be shown in the event's zone."""
+    lowest = dt.datetime.combine(start_date, dt.time(), tzinfo=dt.UTC) - NEAR_EVENT
+    highest = dt.datetime.combine(end_date, dt.time(), tzinfo=dt.UTC) + NEAR_EVENT
+    if any(not lowest <= moment <= highest for moment in moments):
+        raise _error(
+            field,
+            f"Times must lie within a year of the event's dates ({start_date.isoformat()} "
+            f"to {end_date.isoformat()}).",
+            "out_of_range",
+        )
+
+
 def validate_schedule(
     *, date: dt.date | None, start_time: dt.time | None, end_time: dt.time | None
 ) -> None:
@@ -187,6 +237,17 @@ WEBHOOK_URL_MAX = 2000
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)\Z")
+
+
+def is_numeric_host(host: str) -> bool:
+    """A host that the name lookup would read as an IPv4 address written another way
+    (``127.000.000.001``, ``0177.1``, ``0x7f.0.0.1``, ``2130706433``): a last label of
+    digits, or of hex, is no name. (The canonical dotted form is an address, not this.)"""
+    last = host.rstrip(".").rsplit(".", 1)[-1]
+    return bool(_NUMERIC_LABEL.match(last))
+
+
 def validate_webhook_url(*, url: Any, address_allowed: Callable[[str], bool]) -> None:
     """https; http only to a receiver on an address we may send to that is not public
     (loopback in development, an allowed internal network). ``address_allowed`` is the
@@ -209,11 +270,23 @@ def validate_webhook_url(*, url: Any, address_allowed: Callable[[str], bool]) ->
         ) from None
     if parts.username is not None or parts.password is not None:
         raise _error("url", "Put no user name or password in the URL.", "invalid_url")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (parts.netloc.endswith(":") and port is None):
+        raise _error("url", "A port is a number from 1 to 65535.", "invalid_url")
     host = (parts.hostname or "").lower()
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
+    if address is None and is_numeric_host(host):
+        raise _error(
+            "url",
+            "Write an IP address in its usual form (e.g. 203.0.113.5), or use a name.",
+            "invalid_url",
+        )
     inside = address is not None and not address.is_global
     if address is not None and not address_allowed(str(address)):
         raise _error(

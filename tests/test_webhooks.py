@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import socket
 import time
 
 import pytest
@@ -25,7 +26,7 @@ from sessions_app.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from sessions_app.webhooks import outbox, sealing, subscriptions
+from sessions_app.webhooks import outbox, sealing, subscriptions, transport
 from sessions_app.webhooks.delivery import _begin, delivery_retry
 from tests import factories as f
 from tests.concurrency import committed_after
@@ -455,6 +456,13 @@ def production_guard(hooks):
         "http://hooks.example.com/in",
         "https://user:pw@hooks.example.com/in",
         "ftp://hooks.example.com/in",
+        "https://127.000.000.001:8443/hook",
+        "https://0177.0.0.1/hook",
+        "https://0x7f.0.0.1/hook",
+        "https://2130706433/hook",
+        "https://127.1/hook",
+        "https://hooks.example.com:99999/in",
+        "https://hooks.example.com:0/in",
     ],
     ids=[
         "loopback-http",
@@ -468,6 +476,13 @@ def production_guard(hooks):
         "plain-http",
         "userinfo",
         "ftp",
+        "leading-zeros",
+        "octal",
+        "hex",
+        "bare-integer",
+        "short-form",
+        "port-too-big",
+        "port-zero",
     ],
 )
 def test_guard_refuses_inside_addresses_and_plain_http(production_guard, event, url):
@@ -493,7 +508,52 @@ def test_guard_refuses_a_name_that_resolves_inside_at_connect_time(hooks, event,
         assert rx.requests == []
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None
-    assert "is not a public address" in attempt.error
+    assert attempt.error == transport.REFUSED
+
+
+def test_a_refused_address_is_never_connected_to_open_port_or_closed(hooks):
+    """The guard checks the resolved addresses before it connects: a listening port gets no
+    connection, and an open port and a closed one fail with the same words (no port scan
+    through the delivery log)."""
+    hooks["ALLOW_PRIVATE_ADDRESSES"] = False
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    open_port = listener.getsockname()[1]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    try:
+        answers = [
+            transport.post(f"http://{host}:{port}/hook", b"{}", {}, timeout=1.0)
+            for host in ("127.0.0.1", "localhost", "127.000.000.001")
+            for port in (open_port, closed_port)
+        ]
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()
+    assert {(a.status_code, a.error) for a in answers} == {(None, transport.REFUSED)}
+
+
+def test_a_stored_url_that_cannot_be_sent_to_fails_its_delivery_once(hooks, event):
+    """A subscription stored before ports were checked: the attempt is recorded as failed
+    with its reason and given up after the retry window; nothing loops."""
+    hooks["RETRY_FOR_SECONDS"] = 0
+    session = f.scheduled(event=event)
+    subscription, _secret = subscribe(event, "https://hooks.example.com/in")
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        url="https://hooks.example.com:99999/in"
+    )
+    rename(session, "Port out of range")
+    drain(lambda: WebhookDelivery.objects.filter(state=DeliveryState.FAILED).exists())
+
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.finished_at is not None
+    assert attempt.error.startswith("Not a URL a webhook can be sent to")
+    assert WebhookDelivery.objects.get().locked_until is None
 
 
 def test_an_allowed_internal_network_may_receive(production_guard, event):

@@ -68,7 +68,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username and address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, keeping each role group's permissions apart (admin.roles).
+    "sessions_app.admin.roles.RoleBackend",
 ]
 
 ROOT_URLCONF = "config.urls"

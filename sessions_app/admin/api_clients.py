@@ -14,7 +14,12 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions_app.admin.scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
+from sessions_app.admin.scoping import (
+    OrganisationScopedAdmin,
+    is_superuser,
+    organisation_ids,
+    scoped_action,
+)
 from sessions_app.enums import MemberRole
 from sessions_app.models import ApiClient
 from sessions_app.services.clients import (
@@ -121,11 +126,6 @@ class ApiClientAdmin(OrganisationScopedAdmin):
         # Clients hold credentials: only organisers of their organisation see them.
         return qs.filter(organisation_id__in=self._organiser_orgs(request))
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._in_scope(
-            request, obj, MemberRole.ORGANISER
-        )
-
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["organisation", "name", "scope_list"]
@@ -162,14 +162,14 @@ class ApiClientAdmin(OrganisationScopedAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke all tokens of the selected clients", permissions=["change"])
+    @scoped_action(description="Revoke all tokens of the selected clients", permission="change")
     def revoke_tokens(self, request, queryset):
         count = sum(api_client_revoke_tokens(client) for client in queryset)
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
 
-    @admin.action(
+    @scoped_action(
         description="Disable the selected clients (revoke tokens, invalidate secret)",
-        permissions=["change"],
+        permission="change",
     )
     def disable_clients(self, request, queryset):
         count = sum(api_client_disable(client) for client in queryset)
@@ -180,7 +180,7 @@ class ApiClientAdmin(OrganisationScopedAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Issue a new secret (shown once)", permissions=["change"])
+    @scoped_action(description="Issue a new secret (shown once)", permission="change")
     def issue_new_secret(self, request, queryset):
         pairs = [(client, api_client_set_secret(client)) for client in queryset]
         return self._credentials_page(request, pairs)

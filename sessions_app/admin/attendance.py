@@ -20,12 +20,18 @@ from sessions_app.admin.display import local_moment
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.imports import import_page
-from sessions_app.admin.scoping import OrganisationScopedAdmin, has_role
-from sessions_app.enums import ImportKind, MemberRole
+from sessions_app.admin.scoping import (
+    OrganisationScopedAdmin,
+    may,
+    may_see_registrants,
+    scoped_action,
+)
+from sessions_app.enums import ImportKind
 from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
 from sessions_app.notices import compose as notices
 from sessions_app.transfer.csvfiles import FileRefused, read_rows
 from sessions_app.transfer.imports import REGISTRANT_COLUMNS, validation_sentences
+from sessions_app.validators import ascii_int
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_ROWS = 10_000
@@ -159,7 +165,10 @@ class RegistrantAdmin(OrganisationScopedAdmin):
         for registrant in queryset:
             self.delete_model(request, registrant)
 
-    @admin.action(description="Send the selected registrants the welcome message (their link)")
+    @scoped_action(
+        description="Send the selected registrants the welcome message (their link)",
+        permission="change",
+    )
     def send_welcome(self, request, queryset):
         with transaction.atomic():
             made = [notices.welcome(registrant) for registrant in queryset.select_related("event")]
@@ -173,13 +182,17 @@ class RegistrantAdmin(OrganisationScopedAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Reset the page link of the selected registrants")
+    @scoped_action(
+        description="Reset the page link of the selected registrants", permission="change"
+    )
     def reset_page_links(self, request, queryset):
+        count = 0
         for registrant in queryset:
             services.registrant_reset_link(registrant_id=registrant.pk)
+            count += 1
         self.message_user(
             request,
-            f"{queryset.count()} new link(s); the old ones no longer open the page.",
+            f"{count} new link(s); the old ones no longer open the page.",
             messages.SUCCESS,
         )
 
@@ -271,11 +284,13 @@ def session_attendees_view(model_admin, request, object_id):
     session = model_admin.get_object(request, object_id)
     if session is None:
         raise Http404("No such session.")
-    if not model_admin.has_view_permission(request, session):
+    organisation_id = session.event.organisation_id
+    # Who holds a seat is registrants' personal data: not for roles that may not see them.
+    if not model_admin.has_view_permission(request, session) or not may_see_registrants(
+        request, organisation_id
+    ):
         raise PermissionDenied
-    may_edit = has_role(
-        request, MemberRole.ORGANISER, session.event.organisation_id
-    ) and request.user.has_perm("sessions_app.change_selection")
+    may_edit = may(request, "sessions_app.change_selection", organisation_id)
     actor = services.Actor(user=request.user)
     url = reverse("admin:sessions_app_session_attendees", args=[session.pk])
     form = AddAttendeeForm()
@@ -335,8 +350,7 @@ def _add(request, session: Session, actor: services.Actor, form: AddAttendeeForm
 
 
 def _remove(request, session: Session, actor: services.Actor) -> None:
-    raw = request.POST.get("remove", "")
-    registrant_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+    registrant_id = ascii_int(request.POST.get("remove")) or 0
     try:
         services.selection_remove(
             registrant_id=registrant_id,

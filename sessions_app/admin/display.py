@@ -97,8 +97,8 @@ def text_colour_for(background: str) -> str:
 
 
 # --- history ---------------------------------------------------------------------------------
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_TIME = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
 
 
 def _readable_date(value: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 
 from sessions_app import services
 from sessions_app.enums import CustomFieldType, SessionStatus
@@ -43,7 +43,13 @@ def custom_form_name(field: CustomField) -> str:
 
 def custom_formfield(field: CustomField) -> forms.Field:
     """A real form field for one custom field definition."""
-    common = {"label": field.label, "help_text": field.help_text, "required": field.required}
+    # The admin's templates mark help texts safe (they are meant to be the developers' HTML):
+    # this one is an organiser's words, shown to everyone who opens a session.
+    common = {
+        "label": field.label,
+        "help_text": escape(field.help_text),
+        "required": field.required,
+    }
     kind = field.field_type
     if kind == CustomFieldType.TEXTAREA:
         return forms.CharField(

@@ -1,21 +1,30 @@
 """Messages to people in the staff UI: each event's texts (with placeholders checked on save
-and a preview for a real person), and the outbox, where held messages are read, edited,
-sent or discarded, and every message's delivery can be followed."""
+and a preview for one of its speakers, or for a sample registrant), and the outbox, where
+held messages are read, edited, sent or discarded, and every message's delivery can be
+followed. Messages to registrants are personal data: only roles that may see registrants
+see them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from sessions_app.admin.display import local_moment
 from sessions_app.admin.filters import EventFilter
-from sessions_app.admin.scoping import OrganisationScopedAdmin
+from sessions_app.admin.scoping import (
+    OrganisationScopedAdmin,
+    may_see_registrants,
+    organisations_with,
+    scoped_action,
+)
 from sessions_app.enums import MessageState, NoticeKind
-from sessions_app.models import Message, MessageTemplate, Registrant, Speaker
+from sessions_app.models import Message, MessageTemplate, Speaker
 from sessions_app.notices import delivery, texts
-from sessions_app.notices.compose import registrant_link
 
 
 def placeholder_list(kind: str | None) -> str:
@@ -47,10 +56,19 @@ class MessageTemplateForm(forms.ModelForm):
         return data
 
 
+@dataclass(frozen=True)
+class _SamplePerson:
+    """Who a registrant's message is previewed for: nobody real, since every role that
+    reads the texts would otherwise read a registrant's name and address."""
+
+    full_name: str = "Alex Example"
+    email: str = "alex@example.org"
+
+
 def _sample_person(template: MessageTemplate):
-    """A real speaker or registrant of the event, whichever the message is for."""
+    """A sample registrant, or a real speaker of the event, whichever the message is for."""
     if template.kind.startswith("registrant."):
-        return Registrant.objects.filter(event_id=template.event_id).order_by("pk").first()
+        return _SamplePerson()
     return Speaker.objects.filter(event_id=template.event_id).order_by("pk").first()
 
 
@@ -86,7 +104,7 @@ class MessageTemplateAdmin(OrganisationScopedAdmin):
     def preview(self, obj):
         person = _sample_person(obj)
         if person is None:
-            return "Add a speaker or a registrant to the event to see a preview."
+            return "Add a speaker to the event to see a preview."
         event = obj.event
         context = {
             "name": person.full_name,
@@ -98,15 +116,12 @@ class MessageTemplateAdmin(OrganisationScopedAdmin):
             "new_time": "Mon 4 Jan 2027, 11:00\u201312:00 CET",
             "old_room": "Main Hall",
             "new_room": "Room A",
-            "link": registrant_link(person) if isinstance(person, Registrant) else "",
+            "link": texts.PAGE_LINK if isinstance(person, _SamplePerson) else "",
         }
-        session = (
-            person.session_links.select_related("session").first()
-            if isinstance(person, Speaker)
-            else person.selections.select_related("session").first()
-        )
-        if session is not None:
-            context["session"] = session.session.name
+        if isinstance(person, Speaker):
+            link = person.session_links.select_related("session").first()
+            if link is not None:
+                context["session"] = link.session.name
         subject, body = texts.render(texts.Text(obj.subject, obj.body), context)
         return format_html(
             '<div class="sm-preview"><p>To: {} &lt;{}&gt;</p><p><strong>{}</strong></p>'
@@ -140,6 +155,22 @@ class MessageAdmin(OrganisationScopedAdmin):
         "last_error",
         "log_display",
     ]
+
+    def scope(self, request, qs):
+        qs = super().scope(request, qs)
+        allowed = organisations_with(request, "sessions_app.view_registrant")
+        if allowed is None:
+            return qs
+        return qs.filter(~Q(kind__startswith="registrant.") | Q(event__organisation_id__in=allowed))
+
+    def has_view_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and obj.kind.startswith("registrant.")
+            and not may_see_registrants(request, obj.event.organisation_id)
+        ):
+            return False
+        return super().has_view_permission(request, obj)
 
     def has_add_permission(self, request):
         return False
@@ -204,9 +235,9 @@ class MessageAdmin(OrganisationScopedAdmin):
             ),
         )
 
-    @admin.action(description="Send the selected held messages")
+    @scoped_action(description="Send the selected held messages", permission="change")
     def send_selected(self, request, queryset):
-        count = delivery.release(queryset)
+        count = delivery.release(queryset, by=request.user.get_username())
         self.message_user(
             request,
             f"{count} message(s) queued: the worker sends them now."
@@ -215,17 +246,15 @@ class MessageAdmin(OrganisationScopedAdmin):
             messages.SUCCESS if count else messages.WARNING,
         )
 
-    @admin.action(description="Discard the selected messages")
+    @scoped_action(description="Discard the selected messages", permission="change")
     def discard_selected(self, request, queryset):
-        count = queryset.filter(
-            state__in=[MessageState.HELD, MessageState.QUEUED, MessageState.FAILED]
-        ).update(state=MessageState.DISCARDED)
+        count = delivery.discard(queryset, by=request.user.get_username())
         self.message_user(request, f"{count} message(s) discarded.", messages.SUCCESS)
 
-    @admin.action(description="Try the selected failed messages again")
+    @scoped_action(description="Try the selected failed messages again", permission="change")
     def retry_selected(self, request, queryset):
         failed = queryset.filter(state=MessageState.FAILED).exclude(to_email="")
         ids = list(failed.values_list("pk", flat=True))
         failed.update(state=MessageState.HELD, attempts=0)
-        count = delivery.release(Message.objects.filter(pk__in=ids))
+        count = delivery.release(Message.objects.filter(pk__in=ids), by=request.user.get_username())
         self.message_user(request, f"{count} message(s) queued again.", messages.SUCCESS)

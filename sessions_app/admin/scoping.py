@@ -1,22 +1,32 @@
 """Which organisations a staff user may see and act in, and the admin mixins that enforce it.
 
 Two layers, as in the API: the Django permission from the role's group says what kind of
-thing the user may do; ``Membership`` says in which organisations. A superuser skips both.
-Anything outside the user's organisations is filtered out of the queryset, so its URL
-answers exactly like a missing object.
+thing the user may do; ``Membership`` says in which organisations. Both are asked together,
+per organisation (``may``): a permission counts only where the role whose group gives it is
+held. A superuser skips both. Rows the user may not see are filtered out of the queryset, so
+their URLs answer exactly like a missing object. Every admin action is declared with
+``scoped_action``, which runs it only on the selected rows of organisations where the user
+may do it and says how many it left alone.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+import functools
+
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from sessions_app.enums import MemberRole
+from sessions_app.admin.roles import permissions_by_group
+from sessions_app.enums import ROLE_GROUPS, MemberRole
 from sessions_app.models import Event, Membership, Organisation
+from sessions_app.validators import ascii_int
 
 _CACHE_ATTR = "_sessions_org_roles"
 _EVENTS_CACHE_ATTR = "_sessions_visible_event_counts"
@@ -57,15 +67,53 @@ def has_role(request: HttpRequest, role: str | None, organisation_id: int | None
     return bool(ids) if organisation_id is None else organisation_id in ids
 
 
+def organisations_with(request: HttpRequest, perm: str) -> set[int] | None:
+    """The organisations where a role the user holds gives ``perm`` ("sessions_app.x_y");
+    None for a superuser (every organisation)."""
+    if is_superuser(request):
+        return None
+    user = request.user
+    if not user.is_active or not user.has_perm(perm):
+        return set()
+    by_group = permissions_by_group(user)
+    return {
+        org_id
+        for org_id, roles in organisation_roles(request).items()
+        if any(perm in by_group.get(ROLE_GROUPS[MemberRole(role)], ()) for role in roles)
+    }
+
+
+def may(request: HttpRequest, perm: str, organisation_id: int | None = None) -> bool:
+    """The one permission check of the staff UI: does a role the user holds in that
+    organisation (in any, when None) give ``perm``? Every ModelAdmin, action and custom
+    view asks this, never ``user.has_perm`` alone: a user who is organiser of one
+    organisation and reviewer of another has the organiser's permissions only in the first.
+    """
+    allowed = organisations_with(request, perm)
+    if allowed is None:
+        return True
+    return bool(allowed) if organisation_id is None else organisation_id in allowed
+
+
+def require(request: HttpRequest, perm: str, organisation_id: int | None = None) -> None:
+    """``may`` or PermissionDenied (403), for custom views."""
+    if not may(request, perm, organisation_id):
+        raise PermissionDenied
+
+
 def may_review(request: HttpRequest, organisation_id: int | None = None) -> bool:
-    return request.user.has_perm("sessions_app.review_session") and has_role(
-        request, MemberRole.REVIEWER, organisation_id
-    )
+    return may(request, "sessions_app.review_session", organisation_id)
+
+
+def may_see_registrants(request: HttpRequest, organisation_id: int | None = None) -> bool:
+    """Registrants are personal data: only roles with ``view_registrant`` in that organisation
+    read their names, addresses and page links, wherever they would be shown."""
+    return may(request, "sessions_app.view_registrant", organisation_id)
 
 
 def int_or_none(raw: str | None) -> int | None:
-    """A well-formed positive id from a query string, else None (``"²".isdigit()`` is True)."""
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    """A well-formed id from a query string, else None (``validators.ascii_int``)."""
+    return ascii_int(raw)
 
 
 def events_for(request: HttpRequest, role: str | None = None):
@@ -105,10 +153,24 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
     def organisation_id_of(self, obj) -> int:
         return obj.event.organisation_id
 
+    def perm(self, action: str) -> str:
+        """``"change"`` -> ``"sessions_app.change_session"`` for this admin's model."""
+        return f"{self.opts.app_label}.{get_permission_codename(action, self.opts)}"
+
+    def organisations_for(self, request: HttpRequest, action: str) -> set[int] | None:
+        """Where the user may ``action`` this admin's rows; None: everywhere (superuser)."""
+        return organisations_with(request, self.perm(action))
+
+    def visible_organisations(self, request: HttpRequest) -> set[int] | None:
+        viewing = self.organisations_for(request, "view")
+        changing = self.organisations_for(request, "change")
+        return None if viewing is None or changing is None else viewing | changing
+
     def scope(self, request: HttpRequest, qs):
-        if is_superuser(request):
+        allowed = self.visible_organisations(request)
+        if allowed is None:
             return qs
-        return qs.filter(**{f"{self.organisation_path}__in": organisation_ids(request)})
+        return qs.filter(**{f"{self.organisation_path}__in": allowed})
 
     def scoped_queryset(self, request: HttpRequest):
         """The rows the user may see, without the list page's annotations."""
@@ -143,29 +205,35 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     # --- permissions --------------------------------------------------------------------
+    # Django's own checks ask ``user.has_perm``, which knows no organisation; these ask
+    # ``may`` for the organisation of the row (of any row, when there is none).
 
-    def _in_scope(self, request, obj, role) -> bool:
-        org_id = None if obj is None else self.organisation_id_of(obj)
-        return has_role(request, role, org_id)
+    def may(self, request, action: str, obj=None) -> bool:
+        return may(
+            request, self.perm(action), None if obj is None else self.organisation_id_of(obj)
+        )
 
     def has_module_permission(self, request):
-        return super().has_module_permission(request) and has_role(request, None)
+        return self.may(request, "view") or self.may(request, "change")
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._in_scope(request, obj, None)
+        return self.may(request, "view", obj) or self.may(request, "change", obj)
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and has_role(request, self.edit_role)
+        return self.may(request, "add") and has_role(request, self.edit_role)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._in_scope(
-            request, obj, self.edit_role
-        )
+        return self.may(request, "change", obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._in_scope(
-            request, obj, self.edit_role
-        )
+        return self.may(request, "delete", obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:  # the site-wide action knows no organisation
+            _func, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (scoped_delete_selected, name, description)
+        return actions
 
     # --- choices offered in forms ---------------------------------------------------------
 
@@ -181,18 +249,61 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
 
 
 class ScopedInlineMixin:
-    """An inline may be edited only where its parent may be."""
+    """An inline's rows may be read and written only as the role held in the parent's
+    organisation allows."""
 
-    def _parent_ok(self, request, obj) -> bool:
-        if obj is None:
-            return has_role(request, MemberRole.ORGANISER)
-        return has_role(request, MemberRole.ORGANISER, obj.event.organisation_id)
+    def _may(self, request, action: str, obj) -> bool:
+        opts = self.opts
+        perm = f"{opts.app_label}.{get_permission_codename(action, opts)}"
+        organisation_id = None if obj is None else obj.event.organisation_id
+        return may(request, perm, organisation_id)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, "view", obj) or self._may(request, "change", obj)
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self._parent_ok(request, obj)
+        return self._may(request, "add", obj) and has_role(request, MemberRole.ORGANISER)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._parent_ok(request, obj)
+        return self._may(request, "change", obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._parent_ok(request, obj)
+        return self._may(request, "delete", obj)
+
+
+def scoped_action(*, description: str, permission: str):
+    """An admin action that runs only on the selected rows of organisations where the user's
+    role gives ``permission`` ("change", "review", ...; Django also hides the action from
+    those who have it nowhere). Rows left out are counted in an error message. Every action
+    of the staff UI is declared with this (a test holds every registered action to it)."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def run(model_admin, request, queryset):
+            allowed = model_admin.organisations_for(request, permission)
+            if allowed is not None:
+                path = f"{model_admin.organisation_path}__in"
+                refused = queryset.exclude(**{path: allowed}).count()
+                if refused:
+                    model_admin.message_user(
+                        request,
+                        f"{refused} selected row(s) left alone: your role in their "
+                        "organisation does not allow this.",
+                        messages.ERROR,
+                    )
+                queryset = queryset.filter(**{path: allowed})
+                if not queryset.exists():
+                    return None
+            return func(model_admin, request, queryset)
+
+        run.scoped_permission = permission
+        return admin.action(description=description, permissions=[permission])(run)
+
+    return decorate
+
+
+@scoped_action(description=delete_selected.short_description, permission="delete")
+def scoped_delete_selected(model_admin, request, queryset):
+    """Django's "Delete selected" (with its confirmation page), on the rows the user's role
+    in their organisation may delete."""
+    return delete_selected(model_admin, request, queryset)

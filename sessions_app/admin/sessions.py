@@ -47,6 +47,8 @@ from sessions_app.admin.scoping import (
     int_or_none,
     is_superuser,
     may_review,
+    may_see_registrants,
+    scoped_action,
     visible_event_ids,
     visible_event_session_counts,
 )
@@ -637,7 +639,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             "status_badge": status_badge(obj.session_status),
             "status_moves": moves,
             "status_url": reverse("admin:sessions_app_session_status", args=[obj.pk]),
-            "attendees_url": reverse("admin:sessions_app_session_attendees", args=[obj.pk]),
+            "attendees_url": reverse("admin:sessions_app_session_attendees", args=[obj.pk])
+            if may_see_registrants(request, obj.event.organisation_id)
+            else None,
             "session_version": obj.version,
             "history": history_rows(obj, entries),
             "clashes_held": obj.session_status == SessionStatus.SUBMITTED
@@ -771,7 +775,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 messages.INFO,
             )
 
-    @admin.action(description="Approve selected sessions", permissions=["review"])
+    @scoped_action(description="Approve selected sessions", permission="review")
     def approve_selected(self, request, queryset):
         self._bulk_move(
             request,
@@ -786,15 +790,15 @@ class SessionAdmin(OrganisationScopedAdmin):
             },
         )
 
-    @admin.action(description="Reject selected sessions", permissions=["review"])
+    @scoped_action(description="Reject selected sessions", permission="review")
     def reject_selected(self, request, queryset):
         self._bulk_move(request, queryset, target=SessionStatus.REJECTED, verb="rejected")
 
-    @admin.action(description="Publish selected sessions (go live)", permissions=["review"])
+    @scoped_action(description="Publish selected sessions (go live)", permission="review")
     def publish_selected(self, request, queryset):
         self._bulk_move(request, queryset, target=SessionStatus.LIVE, verb="published")
 
-    @admin.action(description="Unpublish selected sessions", permissions=["review"])
+    @scoped_action(description="Unpublish selected sessions", permission="review")
     def unpublish_selected(self, request, queryset):
         self._bulk_move(
             request,
@@ -809,19 +813,17 @@ class SessionAdmin(OrganisationScopedAdmin):
             },
         )
 
-    @admin.action(
-        description="Suggest a schedule for the selected sessions", permissions=["change"]
-    )
+    @scoped_action(description="Suggest a schedule for the selected sessions", permission="change")
     def suggest_for_selected(self, request, queryset):
         return suggestions.suggest_for_selected(self, request, queryset)
 
-    @admin.action(
-        description="Pin selected sessions (suggestions leave them)", permissions=["change"]
+    @scoped_action(
+        description="Pin selected sessions (suggestions leave them)", permission="change"
     )
     def pin_selected(self, request, queryset):
         suggestions.pin_selected(self, request, queryset, pinned=True)
 
-    @admin.action(description="Unpin selected sessions", permissions=["change"])
+    @scoped_action(description="Unpin selected sessions", permission="change")
     def unpin_selected(self, request, queryset):
         suggestions.pin_selected(self, request, queryset, pinned=False)
 

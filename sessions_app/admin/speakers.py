@@ -18,6 +18,7 @@ from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.planning import SpeakerAvailabilityInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for, int_or_none
 from sessions_app.models import Session, Speaker
+from sessions_app.validators import ascii_int
 
 AUTOCOMPLETE_PAGE = 20
 
@@ -246,7 +247,7 @@ class SpeakerIdsField(forms.TypedMultipleChoiceField):
         )
 
     def valid_value(self, value) -> bool:
-        return str(value).isascii() and str(value).isdigit() and len(str(value)) < 19
+        return ascii_int(str(value)) is not None
 
     def has_changed(self, initial, data) -> bool:
         # The order is the billing order: a new order is a change (unlike a set of choices).

@@ -14,11 +14,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from sessions_app import services
-from sessions_app.admin.scoping import events_for, has_role
-from sessions_app.enums import MemberRole
+from sessions_app.admin.scoping import events_for, may
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import BlockedSlot, ScheduleProposal, SpeakerAvailability
 from sessions_app.planning import jobs
+from sessions_app.validators import ascii_int, date_or_none
 
 State = ScheduleProposal.State
 SLOT_MINUTES = 5
@@ -35,9 +35,7 @@ def _grid_url(event_id: int, day: dt.date | None, proposal_id: int | None = None
 
 def may_plan(request, event) -> bool:
     """Whether the user plans the event's grid: moves, suggestions (an organiser of it)."""
-    return request.user.has_perm("sessions_app.change_session") and has_role(
-        request, MemberRole.ORGANISER, event.organisation_id
-    )
+    return may(request, "sessions_app.change_session", event.organisation_id)
 
 
 def _may_plan(request, event) -> None:
@@ -47,15 +45,12 @@ def _may_plan(request, event) -> None:
 
 def suggest_view(model_admin, request):
     """POST ``event``, ``day`` (empty: every day) and ``move_placed``: a new suggestion."""
-    raw = request.POST.get("event", "")
-    event = events_for(request).filter(pk=int(raw)).first() if raw.isdigit() else None
+    event_id = ascii_int(request.POST.get("event"))
+    event = events_for(request).filter(pk=event_id).first() if event_id else None
     if event is None:
         raise Http404("No such event.")
     _may_plan(request, event)
-    try:
-        day = dt.date.fromisoformat(request.POST["day"]) if request.POST.get("day") else None
-    except ValueError:
-        day = None
+    day = date_or_none(request.POST.get("day"))
     if day is not None and not event.start_date <= day <= event.end_date:
         day = None
     proposal = jobs.start(
@@ -135,7 +130,7 @@ def proposal_view(model_admin, request, proposal_id: int):
         ScheduleProposal.objects.filter(pk=proposal.pk).update(cancel_requested=True)
         messages.info(request, "Cancelling: the best schedule found so far will be shown.")
     elif action == "accept" and proposal.state in (State.DONE, State.CANCELLED):
-        chosen = {int(v) for v in request.POST.getlist("session") if v.isdigit() and len(v) < 19}
+        chosen = {n for n in map(ascii_int, request.POST.getlist("session")) if n is not None}
         outcome = jobs.accept(proposal, session_ids=chosen, actor=actor)
         text = f"{len(outcome.applied)} session(s) moved as suggested."
         if outcome.skipped:
@@ -158,10 +153,10 @@ def proposal_view(model_admin, request, proposal_id: int):
 def _proposal_in(request, event) -> ScheduleProposal | None:
     """The suggestion the grid's address names (read once per request)."""
     if not hasattr(request, "_sm_proposal"):
-        raw = request.GET.get("proposal", "")
+        proposal_id = ascii_int(request.GET.get("proposal"))
         request._sm_proposal = (
-            ScheduleProposal.objects.filter(pk=int(raw), event=event).first()
-            if raw.isdigit() and len(raw) < 19
+            ScheduleProposal.objects.filter(pk=proposal_id, event=event).first()
+            if proposal_id is not None
             else None
         )
     return request._sm_proposal

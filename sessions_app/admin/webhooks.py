@@ -16,7 +16,12 @@ from django.utils.html import format_html, format_html_join
 
 from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.inlines import TabularInline
-from sessions_app.admin.scoping import OrganisationScopedAdmin, is_superuser, organisation_ids
+from sessions_app.admin.scoping import (
+    OrganisationScopedAdmin,
+    is_superuser,
+    organisation_ids,
+    scoped_action,
+)
 from sessions_app.enums import WEBHOOK_EVENT_PATTERNS, MemberRole
 from sessions_app.models import (
     DeliveryState,
@@ -124,12 +129,6 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
     def organisation_id_of(self, obj) -> int:
         return obj.organisation_id
 
-    # A subscription sends the organisation's data elsewhere: organisers only, as clients.
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._in_scope(
-            request, obj, MemberRole.ORGANISER
-        )
-
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if is_superuser(request):
@@ -202,7 +201,7 @@ class WebhookSubscriptionAdmin(OrganisationScopedAdmin):
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Issue a new signing secret (shown once)", permissions=["change"])
+    @scoped_action(description="Issue a new signing secret (shown once)", permission="change")
     def issue_new_secret(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Pick one subscription at a time.", messages.WARNING)
@@ -325,18 +324,13 @@ class WebhookDeliveryAdmin(OrganisationScopedAdmin):
             subscription__organisation_id__in=organisation_ids(request, MemberRole.ORGANISER)
         )
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._in_scope(
-            request, obj, MemberRole.ORGANISER
-        )
-
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send the selected failed deliveries again", permissions=["change"])
+    @scoped_action(description="Send the selected failed deliveries again", permission="change")
     def send_again(self, request, queryset):
         # The queryset is already this organiser's organisations only.
         queued = sum(

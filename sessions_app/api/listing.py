@@ -38,9 +38,9 @@ _ID = re.compile(ID_FORM + _WHOLE)
 _IDS = re.compile(IDS_FORM)
 _STATUSES = re.compile(STATUSES_FORM)
 _POSITIVE = re.compile(r"[0-9]{1,10}" + _WHOLE)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A "+" in an unencoded offset arrives as a space: "10:00:00 02:00" means "+02:00".
-_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})\Z")
+_SPACE_OFFSET = re.compile(r" ([0-9]{2}:?[0-9]{2})\Z")
 FLAG_VALUES = ["0", "1", "true", "false"]
 
 SESSION_SORTS = {

@@ -1,4 +1,5 @@
-"""Messages to speakers and registrants, and their delivery state (scope ``messages:read``).
+"""Messages to speakers and registrants, and their delivery state (scope ``messages:read``;
+messages to registrants, which hold their names and addresses, also ``registrants:read``).
 
 Read only: messages are made by the writes they tell about (and, for a welcome, by
 ``POST /registrants?notify=1``), and sent by the background worker.
@@ -11,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
+from sessions_app.api.permissions import InsufficientScope
 from sessions_app.api.schema import ID_PARAMETER, LIST_PARAMETERS, SHAPE_PARAMETERS, problems
 from sessions_app.api.serializers import (
     FlatOutputSerializer,
@@ -61,24 +63,44 @@ class MessageSerializer(FlatOutputSerializer):
     log = LogEntrySerializer(many=True, help_text="The delivery log, oldest first.")
 
 
+REGISTRANTS_READ = "registrants:read"
+
+
 class MessageScopedMixin:
     scope_family = "messages"
     fixed_scope = "messages:read"
     required_scopes = ["messages"]
 
+    def may_read_registrants(self) -> bool:
+        return self.request.auth.allow_scopes([REGISTRANTS_READ])
+
     def messages(self) -> QuerySet:
-        return Message.objects.filter(event__organisation_id=self.organisation_id)
+        """The organisation's messages; those to registrants (personal data) only for a
+        token that may read registrants too."""
+        messages = Message.objects.filter(event__organisation_id=self.organisation_id)
+        if not self.may_read_registrants():
+            messages = messages.exclude(kind__startswith="registrant.")
+        return messages
 
     def message(self, pk: str) -> Message:
         number = int(pk)
-        found = one_or_none(self.messages().filter(pk=number)) if number <= MAX_ID else None
+        found = (
+            one_or_none(
+                Message.objects.filter(event__organisation_id=self.organisation_id, pk=number)
+            )
+            if number <= MAX_ID
+            else None
+        )
         if found is None:
             raise NotFound(f"There is no message with id {pk[:30]}.")
+        if found.kind.startswith("registrant.") and not self.may_read_registrants():
+            raise InsufficientScope(REGISTRANTS_READ)
         return found
 
 
 class MessageCollectionView(MessageScopedMixin, ApiView):
-    """Your organisation's messages, newest first."""
+    """Your organisation's messages, newest first. Messages to registrants are listed only
+    for a token that also has the ``registrants:read`` scope."""
 
     list_methods = frozenset({"GET", "HEAD"})
 
@@ -88,7 +110,11 @@ class MessageCollectionView(MessageScopedMixin, ApiView):
         tags=["messages"],
         parameters=[
             OpenApiParameter("event_id", int, description="Only this event's messages."),
-            OpenApiParameter("registrant_id", int, description="Only to this registrant."),
+            OpenApiParameter(
+                "registrant_id",
+                int,
+                description="Only to this registrant (needs the registrants:read scope too).",
+            ),
             OpenApiParameter("speaker_id", int, description="Only to this speaker."),
             OpenApiParameter(
                 "state", str, enum=MessageState.values, description="Only in this state."
@@ -102,6 +128,8 @@ class MessageCollectionView(MessageScopedMixin, ApiView):
     )
     def get(self, request):
         query = self.query()
+        if query.id("registrant_id") is not None and not self.may_read_registrants():
+            raise InsufficientScope(REGISTRANTS_READ)
         messages = self.messages()
         for name in ("event_id", "registrant_id", "speaker_id"):
             value = query.id(name)

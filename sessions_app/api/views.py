@@ -56,7 +56,7 @@ from sessions_app.wire.session_input import MAX_ID, READ_ONLY_FIELDS, body_as_di
 # seat counts change without a new version (attendance is not an edit), and a cached copy
 # must not keep old counts. If-Match compares the id and the version only: seats taken
 # since the read cannot make the caller's edit stale.
-_ETAG = re.compile(r'"(\d{1,19})-(\d{1,19})(?:\.\d{1,19}\.\d{1,19})?"\Z')
+_ETAG = re.compile(r'"([0-9]{1,19})-([0-9]{1,19})(?:\.[0-9]{1,19}\.[0-9]{1,19})?"\Z')
 
 
 def session_etag(session: Session) -> str:

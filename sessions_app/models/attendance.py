@@ -15,7 +15,7 @@ from django.utils import timezone as django_timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from sessions_app.models.events import Event
-from sessions_app.models.fields import no_nul
+from sessions_app.models.fields import no_nul, one_line
 from sessions_app.models.sessions import Session
 
 _PAGE_KEY_SALT = "sessions_app.registrant.page"
@@ -34,8 +34,8 @@ class Registrant(models.Model):
     """
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrants")
-    first_name = models.CharField(max_length=100, validators=[no_nul])
-    last_name = models.CharField(max_length=100, blank=True, validators=[no_nul])
+    first_name = models.CharField(max_length=100, validators=[no_nul, one_line])
+    last_name = models.CharField(max_length=100, blank=True, validators=[no_nul, one_line])
     email = models.EmailField(max_length=254)
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
     # When the registrant first saved their page: until then sessions selected by default

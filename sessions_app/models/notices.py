@@ -13,6 +13,7 @@ from django.utils import timezone as django_timezone
 from sessions_app.enums import MessageState, NoticeKind
 from sessions_app.models.attendance import Registrant
 from sessions_app.models.events import Event
+from sessions_app.models.fields import one_line
 from sessions_app.models.people import Speaker
 from sessions_app.models.sessions import Session, SessionChange
 
@@ -22,7 +23,7 @@ class MessageTemplate(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=30, choices=NoticeKind.choices)
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200, validators=[one_line])
     body = models.TextField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,7 +57,7 @@ class Message(models.Model):
     last_change_id = models.BigIntegerField(null=True, blank=True)
     to_email = models.EmailField(max_length=254, blank=True)
     to_name = models.CharField(max_length=201, blank=True)
-    subject = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300, validators=[one_line])
     body = models.TextField()
     # The placeholders' values, kept so that a merged move is written again from them.
     context = models.JSONField(default=dict, blank=True)

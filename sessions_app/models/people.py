@@ -10,18 +10,18 @@ from django.db import models
 from django.utils import timezone as django_timezone
 
 from sessions_app.models.events import Event
-from sessions_app.models.fields import no_nul
+from sessions_app.models.fields import no_nul, one_line
 
 BIO_MAX = 10_000
 
 
 class Speaker(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="speakers")
-    first_name = models.CharField(max_length=100, validators=[no_nul])
-    last_name = models.CharField(max_length=100, blank=True, validators=[no_nul])
+    first_name = models.CharField(max_length=100, validators=[no_nul, one_line])
+    last_name = models.CharField(max_length=100, blank=True, validators=[no_nul, one_line])
     email = models.EmailField(max_length=254, blank=True, validators=[no_nul])
-    company = models.CharField(max_length=200, blank=True, validators=[no_nul])
-    job_title = models.CharField(max_length=200, blank=True, validators=[no_nul])
+    company = models.CharField(max_length=200, blank=True, validators=[no_nul, one_line])
+    job_title = models.CharField(max_length=200, blank=True, validators=[no_nul, one_line])
     bio = models.TextField(blank=True, validators=[MaxLengthValidator(BIO_MAX), no_nul])
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now, editable=False)

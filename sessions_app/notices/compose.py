@@ -118,7 +118,11 @@ def _session_link(event: Event, session_id: int) -> str:
 
 
 def registrant_link(registrant: Registrant) -> str:
-    return registrant.selection_url()
+    """What a registrant's message holds where their own page's link goes: a mark that
+    ``delivery`` replaces with the link when it sends. The link opens and changes their page
+    without a password, so it is never stored in a message (the outbox, the API and the
+    roles that read messages would all hold it) and always the current one when it goes."""
+    return texts.PAGE_LINK
 
 
 class _Plans:

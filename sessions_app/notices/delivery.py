@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import unicodedata
 from email.utils import formataddr
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django_tasks import task
 
 from sessions_app.enums import MessageState
 from sessions_app.models import Message
-from sessions_app.notices.texts import html_part
+from sessions_app.notices.texts import PAGE_LINK, html_part
 
 logger = logging.getLogger("sessions_app.notices")
 
@@ -45,20 +46,34 @@ def unsubscribe_url(message: Message) -> str | None:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def one_line(text: str) -> str:
+    """A header's text on one line: names and subjects are refused with a line break when
+    they are written, and one stored before that rule must not stop the message."""
+    return " ".join("".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text).split())
+
+
+def body_to_send(message: Message) -> str:
+    """The body with the registrant's page link in place of its mark (``PAGE_LINK``)."""
+    registrant = message.registrant
+    link = registrant.selection_url() if registrant is not None else ""
+    return message.body.replace(PAGE_LINK, link)
+
+
 def email_for(message: Message, connection=None) -> EmailMultiAlternatives:
     headers = {"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"}
     if (url := unsubscribe_url(message)) is not None:
         headers["List-Unsubscribe"] = f"<{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    body = body_to_send(message)
     email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body,
+        subject=one_line(message.subject),
+        body=body,
         from_email=settings.NOTICES["FROM"],
-        to=[formataddr((message.to_name, message.to_email))],
+        to=[formataddr((one_line(message.to_name), message.to_email))],
         headers=headers,
         connection=connection,
     )
-    email.attach_alternative(html_part(message.body), "text/html")
+    email.attach_alternative(html_part(body), "text/html")
     return email
 
 
@@ -125,17 +140,32 @@ def send_message(message_id: int) -> str:
     return send_now(message_id)
 
 
-def release(messages) -> int:
-    """Queue held messages for sending now (the outbox's "send"); the worker sends them."""
+def release(messages, *, by: str = "") -> int:
+    """Queue held messages for sending now (the outbox's "send", ``by`` whom); the worker
+    sends them."""
     now = timezone.now()
     count = 0
     with transaction.atomic():
         for message in messages.select_for_update().filter(state=MessageState.HELD):
             message.state = MessageState.QUEUED
             message.send_after = now
-            _log(message, "released")
+            _log(message, "released", f"by {by}" if by else "")
             message.save(update_fields=["state", "send_after", "log"])
             send_message.enqueue(message.pk)
+            count += 1
+    return count
+
+
+def discard(messages, *, by: str) -> int:
+    """Discard the unsent ones (the outbox's "discard", ``by`` whom, in each one's log)."""
+    count = 0
+    with transaction.atomic():
+        for message in messages.select_for_update().filter(
+            state__in=[MessageState.HELD, MessageState.QUEUED, MessageState.FAILED]
+        ):
+            message.state = MessageState.DISCARDED
+            _log(message, "discarded", f"by {by}")
+            message.save(update_fields=["state", "log"])
             count += 1
     return count
 

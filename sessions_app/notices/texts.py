@@ -45,6 +45,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     NoticeKind.REGISTRANT_CANCELLED: {**COMMON, **SESSION},
 }
 
+# Stands in a registrant's message for the link to their own page until it is sent.
+PAGE_LINK = "[the link to their own page, added when the message is sent]"
+
 _SIGNATURE = "\n\n-- \n{event}"
 DEFAULTS: dict[str, tuple[str, str]] = {
     NoticeKind.SPEAKER_APPROVED: (

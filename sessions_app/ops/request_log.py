@@ -39,8 +39,27 @@ def request_id_for(incoming: str) -> str:
     return incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
 
 
+# Paths whose segments are keys: a registrant's page link opens and changes their page.
+_SECRET_PATHS = (re.compile(r"(/attend/[^/?#]*/)([^/?#]+)"),)
+_SECRET_QUERY = re.compile(
+    r"([?&](?:access_token|token|key|code|secret|client_secret|password|sig|signature)=)[^&#\s]*",
+    re.IGNORECASE,
+)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """The path (or any text holding one) with its secret segments and query values
+    replaced: whoever reads the logs must not be able to open somebody's page."""
+    for pattern in _SECRET_PATHS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
 def log_request(method: str, path: str, status: int, started: float, **extra) -> None:
-    """The request's one line on ``sessions_app.request``; ``started`` from perf_counter."""
+    """The request's one line on ``sessions_app.request``, its path redacted; ``started``
+    from perf_counter."""
+    path = redact(path)
     request_logger.info(
         "%s %s %s",
         method,
@@ -94,11 +113,15 @@ class RequestLogMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``request_id`` to every record logged while a request is being answered."""
+    """Adds ``request_id`` to every record logged while a request is being answered, and
+    redacts secret path segments from what Django's own loggers say of a request (an
+    error's "Internal Server Error: /attend/10/<key>/")."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id.get()
+        if record.name.startswith("django") and isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -25,6 +25,7 @@ from sessions_app import selectors
 from sessions_app.models import AgendaVersion, Event
 from sessions_app.ops.outage import UNAVAILABLE_ERRORS
 from sessions_app.public import feeds, stream
+from sessions_app.validators import ascii_int
 
 # Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.views")
@@ -188,10 +189,7 @@ def _day(raw: str | None) -> dt.date | None:
 
 def agenda_event(request, organisation_slug: str, event_slug: str):
     event = _event(organisation_slug, event_slug)
-    track_raw = request.GET.get("track", "")
-    track_id = int(track_raw) if track_raw.isascii() and track_raw.isdigit() else None
-    if track_id is not None and len(track_raw) >= 19:
-        track_id = None
+    track_id = ascii_int(request.GET.get("track"))
     search = request.GET.get("q", "").strip().replace("\x00", "")[:200]
     chosen_day = _day(request.GET.get("day"))
 

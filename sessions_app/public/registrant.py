@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from sessions_app import selectors, services
 from sessions_app.enums import SelectionControl
 from sessions_app.models import Registrant, Selection, SelectionState
+from sessions_app.validators import ascii_int
 
 app_name = "attend"
 
@@ -34,7 +35,7 @@ def _registrant(pk: int, token: str) -> Registrant:
 
 
 def _ids(values: list[str]) -> set[int]:
-    return {int(value) for value in values if value.isdigit() and len(value) < 19}
+    return {number for number in map(ascii_int, values) if number is not None}
 
 
 def _overlaps(session, others) -> list:

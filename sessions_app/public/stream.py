@@ -49,7 +49,9 @@ BATCH = 200
 # missing id and a burst of this event's changes after it), a reconnect may send a few
 # sessions again, which the page takes as it takes any change.
 CARRIED = 50
-CURSOR_PATTERN = re.compile(rf"(\d{{1,18}})(?::(\d{{1,18}}(?:,\d{{1,18}}){{0,{CARRIED - 1}}}))?")
+CURSOR_PATTERN = re.compile(
+    rf"([0-9]{{1,18}})(?::([0-9]{{1,18}}(?:,[0-9]{{1,18}}){{0,{CARRIED - 1}}}))?"
+)
 
 
 def _settings() -> tuple[float, float, float]:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from sessions_app import validators
 from sessions_app.models import Event, SessionSpeaker, Speaker, SpeakerAvailability
 
 SPEAKER_WRITABLE_FIELDS = frozenset(
@@ -28,8 +29,16 @@ def _apply(speaker: Speaker, data: Mapping[str, Any]) -> None:
 
 def _set_availability(speaker: Speaker, windows) -> None:
     """Replace the speaker's availability: ``[(starts_at, ends_at), ...]`` (aware), each
-    ending after it starts; an empty list: available at any time."""
+    ending after it starts and within a year of the event's dates; an empty list: available
+    at any time."""
+    event = speaker.event
     for starts_at, ends_at in windows:
+        validators.validate_near_event(
+            field="availability",
+            moments=(starts_at, ends_at),
+            start_date=event.start_date,
+            end_date=event.end_date,
+        )
         if ends_at <= starts_at:
             raise ValidationError(
                 {

@@ -34,7 +34,11 @@ def read_rows(
     if "\x00" in text:
         raise FileRefused("The file is not a CSV text file.")
     reader = csv.DictReader(io.StringIO(text))
-    names = [(name or "").strip() for name in reader.fieldnames or []]
+    try:
+        header = reader.fieldnames or []  # read here: a header too long for csv raises
+    except csv.Error as exc:
+        raise FileRefused(f"The file's header row is not valid CSV: {exc}.") from None
+    names = [(name or "").strip() for name in header]
     if lower:
         names = [name.lower() for name in names]
     check_header(names)

@@ -22,6 +22,7 @@ from sessions_app import services
 from sessions_app.enums import CustomFieldType, ExportFormat, ImportOutcome
 from sessions_app.models import CustomField, Event, Session, SessionSpeaker
 from sessions_app.transfer.csvfiles import MAX_BYTES, FileRefused, read_rows
+from sessions_app.validators import ascii_int
 from sessions_app.wire.problems import ApiError
 from sessions_app.wire.session_input import FLAG_FIELDS, session_input
 
@@ -242,7 +243,7 @@ def read_csv(raw: bytes) -> list[dict[str, str]]:
 
 
 def _is_custom_key(name: str) -> bool:
-    return name.startswith("c_") and name[2:].isdigit()
+    return name.startswith("c_") and ascii_int(name[2:]) is not None
 
 
 def _unguard(value: str) -> str:
@@ -257,10 +258,11 @@ def _custom_value(field_type: str, raw: str) -> Any:
     if raw == "":
         return None
     if field_type == CustomFieldType.DROPDOWN:
-        return [{"id": int(raw)}] if raw.isdigit() else raw
+        number = ascii_int(raw)
+        return [{"id": number}] if number is not None else raw
     if field_type == CustomFieldType.MULTISELECT:
-        parts = raw.replace(",", " ").split()
-        return [{"id": int(p)} for p in parts] if all(p.isdigit() for p in parts) else raw
+        numbers = [ascii_int(p) for p in raw.replace(",", " ").split()]
+        return [{"id": n} for n in numbers] if None not in numbers else raw
     if field_type == CustomFieldType.CHECKBOX:
         return {"1": 1, "0": 0}.get(raw, raw)
     if field_type == CustomFieldType.NUMBER:
@@ -273,10 +275,10 @@ def _custom_value(field_type: str, raw: str) -> Any:
 
 
 def _speaker_ids(raw: str) -> Any:
-    parts = raw.replace(",", " ").split()
-    if not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts):
+    numbers = [ascii_int(p) for p in raw.replace(",", " ").split()]
+    if None in numbers:
         raise _RowRefused(["speaker_ids: list speaker ids separated by spaces, e.g. 3 7."])
-    return [int(p) for p in parts]
+    return numbers
 
 
 class _RowRefused(Exception):

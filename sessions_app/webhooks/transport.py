@@ -3,10 +3,11 @@
 - A short timeout for connecting and for each read, and a small cap on what is read back.
 - Redirects are not followed: a 3xx is an answer like any other (a failure).
 - No proxy from the environment is used.
-- The SSRF guard: the address actually connected to (after the name lookup, so a name that
-  resolves to an inside address is caught too, and a second lookup cannot swap it) must be
-  a public one, unless ``WEBHOOKS["ALLOW_PRIVATE_ADDRESSES"]`` is on (development, tests) or
-  it lies in ``WEBHOOKS["ALLOWED_NETWORKS"]``.
+- The SSRF guard: the receiver's name is resolved once, and every address it resolves to
+  must be a public one (unless ``WEBHOOKS["ALLOW_PRIVATE_ADDRESSES"]`` is on, in development
+  and tests, or it lies in ``WEBHOOKS["ALLOWED_NETWORKS"]``) before anything is sent; the
+  connection is then made to a checked address, so a second lookup cannot swap it, and a
+  refused address is never connected to (no port scan through the delivery log).
 """
 
 from __future__ import annotations
@@ -55,30 +56,46 @@ def host_is_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
         return None
 
 
-class _Guarded:
-    def _check_peer(self) -> None:
-        peer = self.sock.getpeername()[0]
-        if not address_allowed(peer):
-            self.sock.close()
-            self.sock = None
-            raise RefusedAddress(
-                f"{peer} is not a public address; webhooks are not sent to private, loopback "
-                "or link-local addresses."
-            )
+REFUSED = (
+    "The receiver's address is not one webhooks are sent to (not a public address); "
+    "nothing was sent."
+)
 
 
-class _HTTPConnection(_Guarded, http.client.HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        self._check_peer()
+def connect_checked(address: tuple[str, int], timeout=None, source_address=None) -> socket.socket:
+    """``socket.create_connection`` with the guard: the name is resolved once, every
+    address it resolves to is checked, and only then is a checked address connected to.
+    A refused address never sees a packet from us, and every refusal reads the same, so
+    the errors tell an inside port that is open from one that is closed no more than they
+    tell a name from a number."""
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not infos or not all(address_allowed(info[4][0]) for info in infos):
+        raise RefusedAddress(REFUSED)
+    failure: OSError | None = None
+    for family, kind, proto, _name, where in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            sock.close()
+            failure = exc
+    raise failure or OSError("No address to connect to.")
 
 
-class _HTTPSConnection(_Guarded, http.client.HTTPSConnection):
-    def connect(self) -> None:
-        # The TCP connection first, checked, and only then TLS over it.
-        http.client.HTTPConnection.connect(self)
-        self._check_peer()
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = connect_checked
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = connect_checked  # TLS goes over the checked connection
 
 
 @dataclass(frozen=True)
@@ -93,17 +110,24 @@ class Answer:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> Answer:
-    """POST ``body`` to ``url``; never raises for what the receiver or the network does."""
-    parts = urlsplit(url)
-    connection_class = _HTTPSConnection if parts.scheme == "https" else _HTTPConnection
-    kwargs = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    """POST ``body`` to ``url``; never raises, whatever the URL, the receiver or the network
+    does: every failure is an ``Answer`` with its error, for the delivery log."""
     started = time.monotonic()
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout, **kwargs)
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it is not a port number
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an http(s) URL")
+    except ValueError as exc:
+        return Answer(None, elapsed(), f"Not a URL a webhook can be sent to: {exc}"[:500])
+    connection_class = _HTTPSConnection if parts.scheme == "https" else _HTTPConnection
+    kwargs = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = connection_class(parts.hostname, port, timeout=timeout, **kwargs)
     try:
         connection.request(
             "POST",
@@ -130,7 +154,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> A
         return Answer(None, elapsed(), f"Name lookup failed: {exc.strerror or exc}")
     except ssl.SSLError as exc:
         return Answer(None, elapsed(), f"TLS failed: {exc.reason or exc}"[:500])
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
         return Answer(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
     finally:
         connection.close()

@@ -58,10 +58,10 @@ FORM_NULLABLE = (
 
 TRUE_VALUES = {"1", "true"}
 FALSE_VALUES = {"0", "false"}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_TIME = re.compile(r"(\d{2}):(\d{2})(?::(\d{2}))?\Z")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_TIME = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?\Z")
 # A whole number in a form: "5", and "5.0" as JSON Schema counts 5.0 an integer.
-_INT = re.compile(r"-?\d{1,20}(\.0+)?\Z")
+_INT = re.compile(r"-?[0-9]{1,20}(\.0+)?\Z")
 
 
 class _Invalid(Exception):

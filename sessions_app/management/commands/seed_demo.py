@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from sessions_app import services
-from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
+from sessions_app.enums import ROLE_GROUPS, CustomFieldType, MemberRole, SessionStatus
 from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
     ApiClient,
@@ -53,7 +53,6 @@ USERS = {
 # can copy the curl line; its secret is set again on every run (stored hashed).
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret-for-local-use-only"
-ROLE_GROUPS = {MemberRole.ORGANISER: "Organisers", MemberRole.REVIEWER: "Reviewers"}
 
 TRACKS = [("Product", "#2563eb"), ("Engineering", "#16a34a"), ("Community", "#d97706")]
 LOCATIONS = [("Main Hall", None), ("Room A", 80), ("Room B", None), ("Workshop Lab", None)]
