@@ -292,8 +292,11 @@ def scoped_action(*, description: str, permission: str):
                         messages.ERROR,
                     )
                 queryset = queryset.filter(**{path: allowed})
-                if not queryset.exists():
-                    return None
+            if not queryset.exists():
+                model_admin.message_user(
+                    request, "Nothing to do: none of the selected rows can be.", messages.WARNING
+                )
+                return None
             return func(model_admin, request, queryset)
 
         run.scoped_permission = permission

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
-from sessions_app.enums import MessageState, NoticeKind
 from sessions_app import services
+from sessions_app.enums import MessageState, NoticeKind
 from sessions_app.models import Message, ScheduleProposal, Speaker
 from sessions_app.webhooks import subscriptions
 from tests import factories
