@@ -159,3 +159,24 @@ def test_the_plain_line_is_coloured_by_status_on_a_terminal(plain_lines):
     ok, missing = [line for line in lines() if "GET /agenda/" in line]
     assert "\x1b[32mGET /agenda/ 200 " in ok
     assert "\x1b[33mGET /agenda/no-such-organisation/no-such-event/ 404 " in missing
+
+
+@pytest.mark.django_db
+def test_a_registrants_page_key_never_reaches_the_log(log_lines):
+    """The key in a registrant's link opens and changes their page: whoever reads the logs
+    must not get it, from the request line or from Django's own warnings."""
+    registrant = factories.registrant(event=factories.event())
+    path = registrant.selection_url().split("://", 1)[-1].partition("/")[2]
+    key = path.strip("/").split("/")[2]
+    http = Client()
+    assert http.get("/" + path).status_code == 200
+    assert http.get(f"/attend/{registrant.pk}/{key}x/").status_code == 404
+    assert http.get("/agenda/?token=secret-in-a-query").status_code == 200
+    logged = json.dumps(log_lines())
+    assert key not in logged and "secret-in-a-query" not in logged
+    paths = [line["path"] for line in _request_lines(log_lines())]
+    assert paths == [
+        f"/attend/{registrant.pk}/[redacted]/",
+        f"/attend/{registrant.pk}/[redacted]/",
+        "/agenda/",
+    ]

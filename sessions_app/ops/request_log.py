@@ -142,7 +142,8 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(entry, default=str)
+        # The whole line: a request object among the extras names its path too.
+        return redact(json.dumps(entry, default=str))
 
 
 class PlainFormatter(logging.Formatter):
@@ -186,4 +187,4 @@ class PlainFormatter(logging.Formatter):
             line = self._paint(line, "error")
         elif record.levelno >= logging.WARNING:
             line = self._paint(line, "client_error")
-        return f"{self._paint(clock, 'dim')} {line}"
+        return f"{self._paint(clock, 'dim')} {redact(line)}"

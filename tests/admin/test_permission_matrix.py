@@ -162,7 +162,7 @@ def stock_name(name: str) -> tuple[str, str, str] | None:
     """``sessions_app_session_change`` -> ("sessions_app", "session", "change")."""
     for view in ("changelist", "add", "history", "delete", "change"):
         if name.endswith("_" + view):
-            for model, model_admin in admin.site._registry.items():
+            for model in admin.site._registry:
                 opts = model._meta
                 if name == f"{opts.app_label}_{opts.model_name}_{view}":
                     return opts.app_label, opts.model_name, view
