@@ -20,7 +20,12 @@ from gunicorn.arbiter import Arbiter
 from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
 
+from sessions_app.ops.request_log import RedactFilter
+
 logger = logging.getLogger("uvicorn.error")
+# uvicorn's access line (on when GUNICORN_ACCESS_LOG is set) names the path and query: a
+# registrant's page key is redacted there as in the app's own line.
+logging.getLogger("uvicorn.access").addFilter(RedactFilter())
 
 
 class AgendaServer(Server):

@@ -7,6 +7,10 @@ worker opens its own database connections.
 import multiprocessing
 import os
 
+from gunicorn import glogging
+
+from sessions_app.ops.request_log import redact
+
 # ASGI by default: uvicorn workers (config.asgi_worker), where an open agenda stream holds no
 # thread and no database connection, and each worker takes its connections from a small
 # pool (config.asgi sets DJANGO_DB_POOL). GUNICORN_WORKER_CLASS=sync serves the WSGI
@@ -48,5 +52,20 @@ access_log_format = (
     '{"time": "%(t)s", "remote": "%(h)s", "request": "%(r)s", "status": %(s)s, '
     '"bytes": "%(B)s", "duration_us": %(D)s, "request_id": "%({x-request-id}o)s"}'
 )
+
+
+class RedactingLogger(glogging.Logger):
+    """gunicorn's access log with the secret parts of each path and query redacted, as the
+    app's own log line has them (a registrant's page key opens their page)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = redact(atoms["r"])
+        atoms["U"] = redact(atoms["U"])
+        atoms["q"] = redact("?" + atoms["q"])[1:] if atoms.get("q") else atoms.get("q", "")
+        return atoms
+
+
+logger_class = RedactingLogger
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -180,3 +180,31 @@ def test_a_registrants_page_key_never_reaches_the_log(log_lines):
         f"/attend/{registrant.pk}/[redacted]/",
         "/agenda/",
     ]
+
+
+def test_the_servers_access_lines_are_redacted_too():
+    """uvicorn's access line (``make serve`` with GUNICORN_ACCESS_LOG) names the path and
+    query as it was sent; the worker's filter redacts it as the app's own line."""
+    import config.asgi_worker  # noqa: F401  (adds the filter)
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    old_level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            "/attend/7/s3cr3t-key/?token=abc",
+            "1.1",
+            200,
+        )
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(old_level)
+    line = stream.getvalue()
+    assert "s3cr3t-key" not in line and "abc" not in line
+    assert "/attend/7/[redacted]/?token=[redacted]" in line

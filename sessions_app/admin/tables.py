@@ -7,8 +7,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -40,7 +41,10 @@ def export_view(model_admin, request, fmt: str):
     write, a page that offers to write it in the background (a POST queues that)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    changelist = model_admin.get_changelist_instance(request)
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:  # a filter the list does not know: as the list says it
+        return HttpResponseRedirect(reverse("admin:sessions_app_session_changelist") + "?e=1")
     sessions = changelist.get_queryset(request)
     limit = EXPORT_MAX_ROWS[fmt]
     event_ids = sessions.order_by().values_list("event_id", flat=True).distinct()

@@ -112,6 +112,16 @@ class RequestLogMiddleware:
             current_request_id.reset(token)
 
 
+class RedactFilter(logging.Filter):
+    """Redacts the string arguments of a record (a server's access line names the path):
+    on uvicorn's access logger under ``make serve``, and on Django's own loggers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every record logged while a request is being answered, and
     redacts secret path segments from what Django's own loggers say of a request (an
@@ -120,8 +130,8 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id.get()
-        if record.name.startswith("django") and isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if record.name.startswith("django"):
+            RedactFilter().filter(record)
         return True
 
 

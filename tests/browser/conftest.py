@@ -4,6 +4,7 @@ One browser for the whole run; each test gets fresh contexts (cookies, storage).
 """
 
 import importlib
+import logging
 import os
 
 import pytest
@@ -41,6 +42,34 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+class _ServerErrors(logging.Handler):
+    """Every record logged with a traceback (or at ERROR) while a browser test runs: the
+    live server answers in a thread of this process, so its errors land here."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_server_tracebacks():
+    """A page can look right in the browser while the server logged a traceback behind it
+    (a failed poll, a script's request): that fails the test too."""
+    catcher = _ServerErrors()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    try:
+        yield catcher
+    finally:
+        root.removeHandler(catcher)
+    formatter = logging.Formatter("%(name)s: %(message)s")
+    found = [formatter.format(record) for record in catcher.records]
+    assert found == [], "the server logged errors:\n" + "\n".join(found)
 
 
 @pytest.fixture
