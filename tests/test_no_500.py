@@ -131,26 +131,12 @@ def test_no_staff_view_answers_500(world: World, name):
     @given(values=st.lists(VALUES, min_size=len(fields), max_size=len(fields)))
     def check(values):
         if name == "sessions_app_session_schedule_move":
-            body = json.dumps(
-                dict(
-                    zip(
-                        [
-                            "id",
-                            "version",
-                            "date",
-                            "start_time",
-                            "end_time",
-                            "location_id",
-                            "pinned",
-                            "unschedule",
-                        ],
-                        values,
-                    )
-                )
-            )
+            keys = ["id", "version", "date", "start_time", "end_time", "location_id"]
+            keys += ["pinned", "unschedule"]
+            body = json.dumps(dict(zip(keys, values[: len(keys)], strict=True)))
             status = answer(client, "POST", path, body)
         else:
-            sent = dict(zip(fields, values))
+            sent = dict(zip(fields, values, strict=True))
             if isinstance(data, dict):
                 sent = {**data, **sent} if method == "GET" else {**sent, **data}
             status = answer(client, method, path, sent)
@@ -192,11 +178,8 @@ def test_no_public_page_answers_500(world: World, index):
     )
     def check(values, cursor):
         headers = {"HTTP_LAST_EVENT_ID": cursor.replace("\n", " ")} if "stream" in path else {}
-        data = dict(zip(fields, values))
-        if method == "GET":
-            response = client.get(path, data, **headers)
-        else:
-            response = client.post(path, data)
+        data = dict(zip(fields, values, strict=True))
+        response = client.get(path, data, **headers) if method == "GET" else client.post(path, data)
         assert response.status_code in OK_STATUSES, (path, response.status_code)
 
     check()
