@@ -105,3 +105,45 @@ def test_tasks_queued_before_the_move_by_concern_are_found_after_it():
         )
     finally:
         call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_0037_takes_stored_page_links_out_of_messages():
+    import importlib
+
+    from django.apps import apps
+
+    from sessions_app.enums import MessageState, NoticeKind
+    from sessions_app.models import Message
+    from sessions_app.notices.texts import PAGE_LINK
+    from tests import factories
+
+    scrub = importlib.import_module("sessions_app.migrations.0037_scrub_stored_page_links")
+    event = factories.event()
+    grace = factories.registrant(event=event)
+    link = grace.selection_url()
+    welcome = Message.objects.create(
+        event=event,
+        kind=NoticeKind.REGISTRANT_WELCOME,
+        state=MessageState.SENT,
+        registrant=grace,
+        to_email=grace.email,
+        subject="Welcome",
+        body=f"Hello,\n\n{link}\n\nKeep this link to yourself.",
+        context={"name": "Grace", "link": link},
+    )
+    to_speaker = Message.objects.create(
+        event=event,
+        kind=NoticeKind.SPEAKER_PUBLISHED,
+        state=MessageState.SENT,
+        to_email="ada@example.org",
+        subject="Published",
+        body="See https://example.org/agenda/o/e/sessions/4/",
+    )
+    scrub.scrub(apps, None)
+    welcome.refresh_from_db()
+    assert link not in welcome.body and link not in str(welcome.context)
+    assert welcome.body == f"Hello,\n\n{PAGE_LINK}\n\nKeep this link to yourself."
+    assert welcome.context == {"name": "Grace", "link": PAGE_LINK}
+    assert scrub.PAGE_LINK == PAGE_LINK
+    assert Message.objects.get(pk=to_speaker.pk).body == to_speaker.body

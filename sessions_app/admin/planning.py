@@ -15,6 +15,7 @@ from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.inlines import TabularInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
 from sessions_app.models import BlockedSlot, Location, LocationOpening, SpeakerAvailability
+from sessions_app.validators import YEAR_MAX, YEAR_MIN
 
 
 class LocalTimesForm(forms.ModelForm):
@@ -39,6 +40,9 @@ class LocalTimesForm(forms.ModelForm):
         data = super().clean()
         day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
         name = self.zone_name()
+        if day and not YEAR_MIN <= day.year <= YEAR_MAX:
+            self.add_error("date", f"Enter a date from {YEAR_MIN} to {YEAR_MAX}.")
+            return data
         if day and start and end and name:
             if end <= start:
                 self.add_error("end_time", "The end must be after the start.")

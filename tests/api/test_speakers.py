@@ -359,6 +359,10 @@ def test_availability_is_written_and_read_in_a_json_body(api, event):
             "invalid_time_range",
         ),
         ("13:00-18:00", "invalid_type"),
+        (
+            [{"starts_at": "9999-12-31T10:00:00Z", "ends_at": "9999-12-31T12:00:00Z"}],
+            "out_of_range",
+        ),
     ]:
         refused = api.patch(url, {"availability": bad})
         assert refused.status_code == 422, (bad, refused.content)
@@ -369,3 +373,30 @@ def test_availability_is_written_and_read_in_a_json_body(api, event):
         }
     in_a_form = api.patch(url, {"availability": "x"}, form=True)
     assert in_a_form.status_code == 422
+
+
+def test_a_speakers_page_opens_whatever_availability_was_sent(api, event, admin_client):
+    """A year-9999 time made the speaker's admin page fail on every load (review #45): it
+    is refused, and the page opens."""
+    created = api.post("/api/v1/speakers", {"event_id": event.pk, "first_name": "Ada"})
+    url = f"/api/v1/speakers/{created.json()['id']}"
+    refused = api.patch(
+        url,
+        {
+            "availability": [
+                {"starts_at": "9999-12-31T20:00:00Z", "ends_at": "9999-12-31T23:59:59Z"}
+            ]
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "out_of_range"
+    page = admin_client.get(f"/admin/sessions_app/speaker/{created.json()['id']}/change/")
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["Ada\nLovelace", "Ada\x1b[31m", "Ada\u2029Lovelace"])
+def test_a_speaker_name_with_a_control_character_is_422(api, event, name):
+    refused = api.post("/api/v1/speakers", {"event_id": event.pk, "first_name": name})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "first_name"
+    assert refused.json()["errors"][0]["code"] == "control_characters"
