@@ -127,3 +127,26 @@ def registrant(*, event, **kwargs):
 def live(*, event, day=0, start="10:00", end="11:00", **kwargs) -> Session:
     """A live (selectable) session."""
     return scheduled(event=event, day=day, start=start, end=end, session_status="live", **kwargs)
+
+
+def message(*, event, speaker=None, registrant=None, **kwargs):
+    """A held message saved directly (no outbox): to ``speaker`` (an approval) or to
+    ``registrant`` (a welcome)."""
+    from sessions_app.enums import MessageState, NoticeKind
+    from sessions_app.models import Message
+
+    person = registrant or speaker
+    return Message.objects.create(
+        event=event,
+        speaker=speaker,
+        registrant=registrant,
+        **{
+            "kind": NoticeKind.REGISTRANT_WELCOME if registrant else NoticeKind.SPEAKER_APPROVED,
+            "state": MessageState.HELD,
+            "to_email": getattr(person, "email", "") or "someone@example.org",
+            "to_name": getattr(person, "full_name", "Someone"),
+            "subject": "Hello",
+            "body": "Hello",
+            **kwargs,
+        },
+    )

@@ -24,12 +24,11 @@ from django.test import Client
 from django.urls import URLResolver, reverse
 
 from sessions_app import services
-from sessions_app.enums import ROLE_GROUPS, MemberRole, MessageState, NoticeKind
+from sessions_app.enums import ROLE_GROUPS, MemberRole, NoticeKind
 from sessions_app.models import (
     BlockedSlot,
     ExportJob,
     ImportJob,
-    Message,
     MessageTemplate,
     ScheduleProposal,
     Speaker,
@@ -255,16 +254,7 @@ def world(db):
     template = MessageTemplate.objects.create(
         event=event, kind=NoticeKind.SPEAKER_APPROVED, subject="Hi {name}", body="Hello {name}"
     )
-    message = Message.objects.create(
-        event=event,
-        kind=NoticeKind.SPEAKER_APPROVED,
-        state=MessageState.HELD,
-        speaker=speaker,
-        to_email=speaker.email,
-        to_name="Grace",
-        subject="Approved",
-        body="Hello",
-    )
+    message = factories.message(event=event, speaker=speaker)
     api_client = factories.api_client(organisation=event.organisation)
     webhook, _secret = subscriptions.webhook_create(
         organisation_id=event.organisation_id,
@@ -345,6 +335,10 @@ def request_for(world: World, name: str) -> tuple[str, str, dict, str | None]:
         return "GET", reverse(f"admin:{name}", args=[pk]), {}, None
     event, session = ids["event"], ids["session"]
     session_version = world.acme.held.__class__.objects.get(pk=session).version
+
+    def get_one(pk):
+        return "GET", reverse(f"admin:{name}", args=[pk]), {}, None
+
     special = {
         "view_on_site": lambda: ("GET", reverse("admin:view_on_site", args=[1, session]), {}, None),
         "app_list": lambda: ("GET", reverse("admin:app_list", args=["sessions_app"]), {}, None),
@@ -396,12 +390,7 @@ def request_for(world: World, name: str) -> tuple[str, str, dict, str | None]:
             {"status": "rejected", "version": session_version},
             None,
         ),
-        "sessions_app_session_attendees": lambda: (
-            "GET",
-            reverse(f"admin:{name}", args=[session]),
-            {},
-            None,
-        ),
+        "sessions_app_session_attendees": lambda: get_one(session),
         "sessions_app_session_export_job": lambda: (
             "GET",
             reverse(f"admin:{name}", args=[ids["export"]]),
@@ -426,12 +415,7 @@ def request_for(world: World, name: str) -> tuple[str, str, dict, str | None]:
             {},
             None,
         ),
-        "sessions_app_speaker_event_autocomplete": lambda: (
-            "GET",
-            reverse(f"admin:{name}", args=[event]),
-            {},
-            None,
-        ),
+        "sessions_app_speaker_event_autocomplete": lambda: get_one(event),
     }
     if name in special:
         return special[name]()

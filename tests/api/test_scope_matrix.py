@@ -12,8 +12,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from sessions_app import services
-from sessions_app.enums import MessageState, NoticeKind
-from sessions_app.models import Message, ScheduleProposal, Speaker
+from sessions_app.models import ScheduleProposal, Speaker
 from sessions_app.webhooks import subscriptions
 from tests import factories
 
@@ -112,16 +111,7 @@ class World:
             organisation_id=organisation.pk,
             data={"url": "https://hooks.example.com/in", "events": ["*"]},
         )
-        self.message = Message.objects.create(
-            event=self.event,
-            kind=NoticeKind.SPEAKER_APPROVED,
-            state=MessageState.HELD,
-            speaker=self.speaker,
-            to_email="grace@example.org",
-            to_name="Grace",
-            subject="Approved",
-            body="Hello",
-        )
+        self.message = factories.message(event=self.event, speaker=self.speaker)
         self.proposal = ScheduleProposal.objects.create(event=self.event)
 
     def path(self, template: str) -> str:
@@ -186,16 +176,7 @@ def test_each_caller_gets_what_the_table_says(operation, method, template):
 @pytest.mark.django_db
 def test_messages_to_registrants_need_the_registrant_scope_too():
     ours = World(factories.organisation(name="Ours", slug="ours"))
-    to_registrant = Message.objects.create(
-        event=ours.event,
-        kind=NoticeKind.REGISTRANT_WELCOME,
-        state=MessageState.HELD,
-        registrant=ours.registrant,
-        to_email=ours.registrant.email,
-        to_name=ours.registrant.full_name,
-        subject="Welcome",
-        body="Hello",
-    )
+    to_registrant = factories.message(event=ours.event, registrant=ours.registrant)
     messages_only = token_for(ours.organisation, ["messages:read"])
     both = token_for(ours.organisation, ["messages:read", "registrants:read"])
 

@@ -72,15 +72,7 @@ def test_a_reviewer_reads_no_message_to_a_registrant(people):
 
 
 def test_a_reviewer_cannot_send_or_discard_a_held_message(people):
-    speaker_message = Message.objects.create(
-        event=people["event"],
-        kind=NoticeKind.SPEAKER_APPROVED,
-        state=MessageState.HELD,
-        to_email="ada@example.com",
-        to_name="Ada",
-        subject="Approved",
-        body="Hello",
-    )
+    speaker_message = factories.message(event=people["event"])
     reviewer = logged_in(people["reviewer"])
     assert reviewer.get(OUTBOX).context["cl"].result_count == 1  # they read it
     for action in ("send_selected", "discard_selected", "retry_selected"):
