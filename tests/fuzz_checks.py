@@ -37,6 +37,7 @@ RULE_CODES = (
             "incomplete_schedule",
             "invalid_time_range",
             "outside_event",
+            "out_of_range",
             "invalid_timezone",
             "above_location_capacity",
             "below_seats_taken",

@@ -482,6 +482,18 @@ URL_FORMS = {
 # checked, so one made only of these is blank (422).
 PYTHON_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = {"pattern": rf"^[^\x00]*[^\x00{PYTHON_SPACE}][^\x00]*$"}
+# A person's names and the like are one line (models.fields.one_line): no control
+# character, no line or paragraph separator. A speaker's are stripped first (what str.strip
+# takes away may stand at either end); a registrant's are taken as sent.
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+ONE_LINE_FIELDS = ("first_name", "last_name", "company", "job_title")
+ONE_LINE = {"pattern": rf"^[^{CONTROL}]*$"}
+ONE_LINE_STRIPPED = {
+    "pattern": rf"^[{PYTHON_SPACE}]*([^{CONTROL}]*[^{CONTROL}{PYTHON_SPACE}])?[{PYTHON_SPACE}]*$"
+}
+ONE_LINE_NOT_BLANK = {
+    "pattern": rf"^[{PYTHON_SPACE}]*[^{CONTROL}]*[^{CONTROL}{PYTHON_SPACE}][{PYTHON_SPACE}]*$"
+}
 # Fields stripped before the required check, by the components that carry them.
 STRIPPED_REQUIRED = {
     ("SpeakerBodyRequest", "first_name"),
@@ -528,7 +540,12 @@ def _exact_bodies(result: dict) -> None:
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
             for field, schema in component.get("properties", {}).items():
-                if (name, field) in STRIPPED_REQUIRED:
+                if field in ONE_LINE_FIELDS:
+                    if (name, field) in STRIPPED_REQUIRED:
+                        schema.update(ONE_LINE_NOT_BLANK)
+                    else:
+                        schema.update(ONE_LINE_STRIPPED if "Speaker" in name else ONE_LINE)
+                elif (name, field) in STRIPPED_REQUIRED:
                     schema.update(NOT_BLANK)
                 if field in UNIQUE_LISTS:
                     schema["uniqueItems"] = True
