@@ -28,7 +28,7 @@ class RoleBackend(ModelBackend):
             or obj is not None
         ):
             return super().get_group_permissions(user_obj, obj)
-        if not hasattr(user_obj, "_group_perm_cache"):
+        if not hasattr(user_obj, _BY_GROUP):  # (Django's async path fills only the union)
             by_group: dict[str, set[str]] = {}
             rows = (
                 Permission.objects.filter(group__user=user_obj)
