@@ -496,9 +496,9 @@ ONE_LINE_NOT_BLANK = {
 }
 # Fields stripped before the required check, by the components that carry them.
 STRIPPED_REQUIRED = {
-    ("SpeakerBodyRequest", "first_name"),
-    ("SpeakerUpdateBodyRequest", "first_name"),
-    ("PatchedSpeakerUpdateBodyRequest", "first_name"),
+    (f"{patched}Speaker{json}{update}BodyRequest", "first_name")
+    for patched, update in (("", ""), ("", "Update"), ("Patched", "Update"))
+    for json in ("", "Json")
 }
 # Ids of other objects in a body: a whole number the server looks up (wire.session_input).
 REFERENCES = ("event_id", "location_id", "track_id", "session_id")
