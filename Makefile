@@ -43,8 +43,12 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(MANAGE) migrate --noinput
 
+# Links in messages (the worker writes them, outside any request) name the server that runs.
+DJANGO_SITE_URL ?= http://$(HOST):$(PORT)
+RUN_MANAGE := DJANGO_SITE_URL=$(DJANGO_SITE_URL) $(MANAGE)
+
 run: migrate
-	$(MANAGE) seed_demo --base-url http://$(HOST):$(PORT)
+	$(RUN_MANAGE) seed_demo --base-url $(DJANGO_SITE_URL)
 	@echo
 	@echo "  Log in at  http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs   http://$(HOST):$(PORT)/api/docs/"
@@ -52,8 +56,8 @@ run: migrate
 	@echo
 	@# The worker (webhook deliveries, CSV imports) runs beside the server and stops with it.
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(MANAGE) run_worker & worker=$$!; \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(RUN_MANAGE) run_worker & worker=$$!; \
+	$(RUN_MANAGE) runserver $(HOST):$(PORT)
 
 # Production settings: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL come from the
 # environment (README, "Run in production").
