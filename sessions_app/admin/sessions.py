@@ -247,6 +247,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             columns = list(super().get_list_display(request))
         if not self._several_events_in_view(request):
             columns.remove("event")
+        if "seats_display" in columns and not may_see_registrants(request):
+            # The same counts, without the link to an attendee list they may not open.
+            columns[columns.index("seats_display")] = "seats_count_display"
         return columns
 
     @staticmethod
@@ -291,10 +294,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             )
         return badge
 
-    @admin.display(description="seats", ordering="capacity")
-    def seats_display(self, obj):
-        """``12 of 60 taken`` over ``48 left, 3 waiting``; ``12 taken`` over ``no limit``."""
-        url = reverse("admin:sessions_app_session_attendees", args=[obj.pk])
+    @staticmethod
+    def _seats(obj) -> tuple[str, str]:
+        """``12 of 60 taken`` and ``48 left, 3 waiting``; ``12 taken`` and ``no limit``."""
         if obj.capacity is None:
             taken, rest = f"{obj.seats_taken} taken", "no limit"
         else:
@@ -302,9 +304,21 @@ class SessionAdmin(OrganisationScopedAdmin):
             rest = "sold out" if obj.seats_left <= 0 else f"{obj.seats_left} left"
         if obj.waitlist_count:
             rest += f", {obj.waitlist_count} waiting"
+        return taken, rest
+
+    @admin.display(description="seats", ordering="capacity")
+    def seats_display(self, obj):
+        """The seats, linked to the session's attendee list."""
+        url = reverse("admin:sessions_app_session_attendees", args=[obj.pk])
+        taken, rest = self._seats(obj)
         return format_html(
             '<a href="{}">{}</a> <span class="sm-seats-rest">{}</span>', url, taken, rest
         )
+
+    @admin.display(description="seats", ordering="capacity")
+    def seats_count_display(self, obj):
+        """The seats, for a role that may not read who holds them."""
+        return format_html('{} <span class="sm-seats-rest">{}</span>', *self._seats(obj))
 
     @admin.display(description="clash")
     def clash_display(self, obj):

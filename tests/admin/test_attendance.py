@@ -217,3 +217,12 @@ def test_reset_page_link_action_revokes_the_old_link(acme):
     assert Client().get(old_path).status_code == 404
     fresh = Registrant.objects.get(pk=ada.pk)
     assert Client().get(fresh.get_selection_path()).status_code == 200
+
+
+def test_the_session_list_links_the_seats_only_for_those_who_may_open_the_attendees(acme):
+    session = f.live(event=acme.event, capacity=10)
+    url = attendees_url(session)
+    organiser = logged_in(acme.organiser).get("/admin/sessions_app/session/").content.decode()
+    reviewer = logged_in(acme.reviewer).get("/admin/sessions_app/session/").content.decode()
+    assert f'href="{url}"' in organiser
+    assert f'href="{url}"' not in reviewer and "0 of 10 taken" in reviewer
