@@ -23,6 +23,18 @@ def _apply(speaker: Speaker, data: Mapping[str, Any]) -> None:
     if unknown:
         raise TypeError(f"Not writable speaker fields: {', '.join(sorted(unknown))}")
     for name, value in data.items():
+        # The length is that of what was sent (as the API schema's maxLength says), not of
+        # what is left once the ends are stripped.
+        limit = Speaker._meta.get_field(name).max_length
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise ValidationError(
+                {
+                    name: ValidationError(
+                        f"Ensure this value has at most {limit} characters (it has {len(value)}).",
+                        code="max_length",
+                    )
+                }
+            )
         setattr(speaker, name, value.strip() if name != "bio" else value)
     speaker.full_clean(exclude=["event"])
 

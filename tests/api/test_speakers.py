@@ -400,3 +400,16 @@ def test_a_speaker_name_with_a_control_character_is_422(api, event, name):
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "first_name"
     assert refused.json()["errors"][0]["code"] == "control_characters"
+
+
+def test_a_name_longer_than_its_limit_is_refused_even_if_it_strips_shorter(api, event):
+    """The schema's maxLength counts what is sent; so does the server (make fuzz found a
+    last name of 101 NEL characters accepted as an empty one)."""
+    refused = api.post(
+        "/api/v1/speakers",
+        {"event_id": event.pk, "first_name": "Ada", "last_name": "\x85" * 101},
+        form=True,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "last_name"
+    assert refused.json()["errors"][0]["code"] == "max_length"
