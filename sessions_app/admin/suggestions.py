@@ -9,12 +9,12 @@ import zoneinfo
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from sessions_app import services
-from sessions_app.admin.scoping import events_for, may
+from sessions_app.admin.scoping import events_for, may, require
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import BlockedSlot, ScheduleProposal, SpeakerAvailability
 from sessions_app.planning import jobs
@@ -33,14 +33,15 @@ def _grid_url(event_id: int, day: dt.date | None, proposal_id: int | None = None
     return reverse("admin:sessions_app_session_schedule") + "?" + urlencode(query)
 
 
+PLAN = "sessions_app.change_session"  # who plans an event's grid: moves, suggestions
+
+
 def may_plan(request, event) -> bool:
-    """Whether the user plans the event's grid: moves, suggestions (an organiser of it)."""
-    return may(request, "sessions_app.change_session", event.organisation_id)
+    return may(request, PLAN, event.organisation_id)
 
 
 def _may_plan(request, event) -> None:
-    if not may_plan(request, event):
-        raise PermissionDenied
+    require(request, PLAN, event.organisation_id)
 
 
 def suggest_view(model_admin, request):
