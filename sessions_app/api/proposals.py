@@ -71,13 +71,17 @@ class ProposalSerializer(FlatOutputSerializer):
         "registrant clashes; after a failure or a cancel, what happened."
     )
     status = serializers.SerializerMethodField(
-        help_text="The solver's answer once done: optimal, feasible, infeasible or unknown."
+        help_text="Once done: optimal or feasible (every session placed, every rule kept), "
+        "partial (some placed; reasons says why each other one is not), infeasible (none "
+        "could be; reasons) or nothing_to_place (every session stays where it is). Empty "
+        "while it runs."
     )
     moves = serializers.SerializerMethodField()
     before = serializers.SerializerMethodField()
     after = serializers.SerializerMethodField()
     reasons = serializers.SerializerMethodField(
-        help_text="When no schedule keeps every rule: why each session cannot go, by id."
+        help_text="For a partial or infeasible answer: why each session not placed cannot go, "
+        "by id."
     )
     created_at = UtcDateTimeField()
     finished_at = NullableUtcDateTimeField()
@@ -93,9 +97,17 @@ class ProposalSerializer(FlatOutputSerializer):
     def get_before(self, proposal) -> dict | None:
         return (proposal.result or {}).get("before")
 
-    @extend_schema_field(ScoreSerializer(allow_null=True))
+    @extend_schema_field(ScoreSerializer)
     def get_after(self, proposal) -> dict | None:
+        """The same counts with the suggestion; absent while it runs and where nothing was
+        placed (infeasible, nothing_to_place)."""
         return (proposal.result or {}).get("after")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("after") is None:
+            data.pop("after", None)
+        return data
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_reasons(self, proposal) -> dict[str, str]:

@@ -20,6 +20,8 @@ from sessions_app.models import ScheduleProposal, Session
 from sessions_app.planning import proposals
 
 logger = logging.getLogger("sessions_app.planning")
+# The statuses of a suggestion that placed nothing (``solver.Result.status``).
+NOTHING_PLACED = ("infeasible", "nothing_to_place")
 State = ScheduleProposal.State
 MAX_CHOSEN = 1000  # sessions named for one suggestion
 
@@ -128,7 +130,12 @@ def run(proposal_id: int) -> str:
             "status": found.status,
             "moves": [_move_dict(move) for move in found.moves],
             "before": dataclasses.asdict(found.before),
-            "after": dataclasses.asdict(found.after),
+            # Where nothing was placed there is no "after" to compare (not a score of zeros).
+            **(
+                {"after": dataclasses.asdict(found.after)}
+                if found.status not in NOTHING_PLACED
+                else {}
+            ),
             "reasons": {str(k): v for k, v in found.reasons.items()},
             "seconds": round(found.seconds, 1),
         },

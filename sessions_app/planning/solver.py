@@ -16,6 +16,7 @@ track keeps to as few rooms as it can.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -81,7 +82,10 @@ class Score:
 
 @dataclass
 class Result:
-    status: str  # "optimal", "feasible", "infeasible", "unknown"
+    # "optimal", "feasible" (every session placed, every rule kept), "partial" (some placed;
+    # ``reasons`` says why each other one is not), "infeasible" (none could be placed), or
+    # "nothing_to_place" (every session stays where it is: pinned, live, or placed already).
+    status: str
     placements: dict[int, tuple[int, int]]  # item id -> (room id, start)
     score: Score
     seconds: float = 0.0
@@ -294,12 +298,35 @@ def solve(
         for item in problem.items
         if not item.pinned and not (item.current is not None and not problem.move_placed)
     ]
+    if not free:  # the schedule stays as it is
+        current = {i.id: i.current for i in problem.items if i.current is not None}
+        return Result("nothing_to_place", {}, score(problem, current), time.monotonic() - started)
     choices_of = {item.id: options(problem, item) for item in free}
     reasons = {item.id: explain(problem, item) or "" for item in free if not choices_of[item.id]}
     if reasons:
-        return Result("infeasible", {}, Score(), time.monotonic() - started, None, reasons)
+        # These have no place on their own; the others are placed as well as they can be.
+        if len(reasons) == len(free):
+            return Result("infeasible", {}, Score(), time.monotonic() - started, None, reasons)
+        rest = dataclasses.replace(
+            problem, items=tuple(i for i in problem.items if i.id not in reasons)
+        )
+        inner = solve(
+            rest,
+            seconds=max(0.1, seconds - (time.monotonic() - started)),
+            weights=weights,
+            workers=workers,
+            max_pairs=max_pairs,
+            should_stop=should_stop,
+            on_solution=on_solution,
+        )
+        placed = inner.status in ("optimal", "feasible", "partial")
+        inner.status = "partial" if placed else "infeasible"
+        inner.reasons = {**reasons, **inner.reasons}
+        inner.seconds = time.monotonic() - started
+        return inner
+    baseline = greedy(problem, choices_of=choices_of)
     if hint is None:
-        hint = greedy(problem, choices_of=choices_of).placements
+        hint = baseline.placements
 
     model = cp_model.CpModel()
     rooms = {room.id: room for room in problem.rooms}
@@ -484,14 +511,21 @@ def solve(
         cp_model.FEASIBLE: "feasible",
         cp_model.INFEASIBLE: "infeasible",
     }
-    name = names.get(status, "unknown")
     placements = {}
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        name = names[status]
         for item in problem.items:
             room = next(r for r, flag in chosen[item.id].items() if solver.Value(flag))
             placements[item.id] = (room, solver.Value(starts[item.id]))
-    elif status == cp_model.INFEASIBLE:
-        reasons = _crowded(problem)
+    else:
+        # No schedule in the time (CP-SAT's UNKNOWN), or none keeps every rule for every
+        # session at once: the greedy baseline's, which keeps every rule for those it placed.
+        placed = [item for item in free if item.id in baseline.placements]
+        if not placed:
+            name, reasons = "infeasible", baseline.reasons or _crowded(problem)
+        else:
+            name, placements = ("partial" if baseline.reasons else "feasible"), baseline.placements
+            reasons = baseline.reasons
     return Result(
         status=name,
         placements=placements,

@@ -94,3 +94,26 @@ def test_a_session_is_pinned_and_unpinned_through_the_api(acme, make_caller):  #
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "invalid_boolean"
     assert api.patch(f"/api/v1/sessions/{acme.held.pk}", {"pinned": 0}).json()["pinned"] == 0
+
+
+def test_an_event_with_nothing_to_place_says_so_and_has_no_after(
+    acme,
+    make_caller,  # noqa: F811
+    settings,
+):
+    """Every session stays where it is: an answer, not an error, and no score of zeros that
+    would read as "no clashes"."""
+    settings.SCHEDULE_SUGGESTION_SECONDS = 2
+    api = make_caller(acme.event.organisation, scopes=["schedule:write"])
+    asked = api.post(f"/api/v1/events/{acme.event.pk}/schedule-proposals", {"move_placed": 0})
+    assert asked.status_code == 202, asked.content
+    assert "after" not in asked.json()  # not made yet
+    run_due_tasks()
+    done = api.get(f"/api/v1/schedule-proposals/{asked.json()['id']}").json()
+    assert (done["state"], done["status"], done["moves"], done["reasons"]) == (
+        "done",
+        "nothing_to_place",
+        [],
+        {},
+    )
+    assert "after" not in done and "before" in done

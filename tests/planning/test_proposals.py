@@ -106,12 +106,13 @@ def test_a_session_changed_meanwhile_is_skipped_not_overwritten(world):
     assert outcome.applied == [world["waiting"][0].pk]
 
 
-def test_an_event_with_no_place_for_a_session_says_why(world):
+def test_an_event_with_no_place_for_a_session_says_why_and_places_the_rest(world):
     SpeakerAvailability.objects.all().update(
         starts_at=at(world["event"], 21), ends_at=at(world["event"], 22)
     )
     proposal = proposals.propose(world["event"], seconds=2)
-    assert proposal.status == "infeasible" and proposal.moves == []
+    assert proposal.status == "partial"
+    assert [move.session_id for move in proposal.moves] == [world["waiting"][1].pk]
     assert proposal.reasons == {
         world["waiting"][0].pk: "its speakers are never all available for its whole length"
     }
