@@ -175,6 +175,9 @@ class NoticeKind(models.TextChoices):
 
 # Moves that coalesce: several within the window make one message per person and session.
 MOVE_KINDS = frozenset({NoticeKind.SPEAKER_MOVED, NoticeKind.REGISTRANT_MOVED})
+# Messages to registrants: their names, addresses and (when sent) page links are personal
+# data, read only by roles and tokens that may read registrants.
+REGISTRANT_KINDS = frozenset(kind for kind in NoticeKind if kind.startswith("registrant."))
 
 
 class MessageState(models.TextChoices):

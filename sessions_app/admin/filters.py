@@ -8,8 +8,9 @@ import datetime as dt
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from sessions_app.admin.scoping import events_for, int_or_none
+from sessions_app.admin.scoping import events_for
 from sessions_app.models import Location, Track
+from sessions_app.validators import ascii_int
 
 
 class FacetsByConditionMixin:
@@ -29,7 +30,7 @@ class FacetsByConditionMixin:
 
 
 def _selected_event_id(request) -> int | None:
-    return int_or_none(request.GET.get("event"))
+    return ascii_int(request.GET.get("event"))
 
 
 class EventFilter(FacetsByConditionMixin, admin.SimpleListFilter):
@@ -37,14 +38,14 @@ class EventFilter(FacetsByConditionMixin, admin.SimpleListFilter):
     parameter_name = "event"
 
     def facet_condition(self, value: str) -> Q:
-        return Q(event_id=int_or_none(value))
+        return Q(event_id=ascii_int(value))
 
     def lookups(self, request, model_admin):
         return [(str(pk), name) for pk, name in events_for(request).values_list("pk", "name")]
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(event_id=int_or_none(self.value()))
+            return queryset.filter(event_id=ascii_int(self.value()))
         return queryset
 
 
@@ -71,7 +72,7 @@ class _EventPartFilter(FacetsByConditionMixin, admin.SimpleListFilter):
         return queryset
 
     def facet_condition(self, value: str) -> Q:
-        return Q(**{f"{self.parameter_name}_id": int_or_none(value)})
+        return Q(**{f"{self.parameter_name}_id": ascii_int(value)})
 
 
 class TrackFilter(_EventPartFilter):

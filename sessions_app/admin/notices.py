@@ -22,7 +22,7 @@ from sessions_app.admin.scoping import (
     organisations_with,
     scoped_action,
 )
-from sessions_app.enums import MessageState, NoticeKind
+from sessions_app.enums import REGISTRANT_KINDS, MessageState, NoticeKind
 from sessions_app.models import Message, MessageTemplate, Speaker
 from sessions_app.notices import delivery, texts
 
@@ -67,7 +67,7 @@ class _SamplePerson:
 
 def _sample_person(template: MessageTemplate):
     """A sample registrant, or a real speaker of the event, whichever the message is for."""
-    if template.kind.startswith("registrant."):
+    if template.kind in REGISTRANT_KINDS:
         return _SamplePerson()
     return Speaker.objects.filter(event_id=template.event_id).order_by("pk").first()
 
@@ -161,12 +161,12 @@ class MessageAdmin(OrganisationScopedAdmin):
         allowed = organisations_with(request, "sessions_app.view_registrant")
         if allowed is None:
             return qs
-        return qs.filter(~Q(kind__startswith="registrant.") | Q(event__organisation_id__in=allowed))
+        return qs.filter(~Q(kind__in=REGISTRANT_KINDS) | Q(event__organisation_id__in=allowed))
 
     def has_view_permission(self, request, obj=None):
         if (
             obj is not None
-            and obj.kind.startswith("registrant.")
+            and obj.kind in REGISTRANT_KINDS
             and not may_see_registrants(request, obj.event.organisation_id)
         ):
             return False

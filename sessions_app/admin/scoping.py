@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from sessions_app.admin.roles import permissions_by_group
 from sessions_app.enums import ROLE_GROUPS, MemberRole
 from sessions_app.models import Event, Membership, Organisation
-from sessions_app.validators import ascii_int
 
 _CACHE_ATTR = "_sessions_org_roles"
 _EVENTS_CACHE_ATTR = "_sessions_visible_event_counts"
@@ -109,11 +108,6 @@ def may_see_registrants(request: HttpRequest, organisation_id: int | None = None
     """Registrants are personal data: only roles with ``view_registrant`` in that organisation
     read their names, addresses and page links, wherever they would be shown."""
     return may(request, "sessions_app.view_registrant", organisation_id)
-
-
-def int_or_none(raw: str | None) -> int | None:
-    """A well-formed id from a query string, else None (``validators.ascii_int``)."""
-    return ascii_int(raw)
 
 
 def events_for(request: HttpRequest, role: str | None = None):

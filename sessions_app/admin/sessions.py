@@ -44,7 +44,6 @@ from sessions_app.admin.schedule import build_grid, day_sessions, event_days
 from sessions_app.admin.scoping import (
     OrganisationScopedAdmin,
     events_for,
-    int_or_none,
     is_superuser,
     may_review,
     may_see_registrants,
@@ -62,6 +61,7 @@ from sessions_app.selectors import (
     rows_of_page,
     sorted_after_filter,
 )
+from sessions_app.validators import ascii_int
 
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME
@@ -121,7 +121,7 @@ class SessionChangeList(ChangeList):
         chosen = self.params.get(EventFilter.parameter_name)
         if not chosen:
             return sum(counts.values())
-        event_id = int_or_none(chosen)
+        event_id = ascii_int(chosen)
         return None if event_id is None else counts.get(event_id, 0)
 
 
@@ -378,7 +378,7 @@ class SessionAdmin(OrganisationScopedAdmin):
 
     def _add_event(self, request):
         """The event a new session goes into, from ``?event=``; None if not given or not ours."""
-        event_id = int_or_none(request.GET.get("event"))
+        event_id = ascii_int(request.GET.get("event"))
         if event_id is None:
             return None
         return events_for(request, self.edit_role).filter(pk=event_id).first()

@@ -16,7 +16,7 @@ from sessions_app import services
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.planning import SpeakerAvailabilityInline
-from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for, int_or_none
+from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
 from sessions_app.models import Session, Speaker
 from sessions_app.validators import ascii_int
 
@@ -169,7 +169,7 @@ class SpeakerAdmin(OrganisationScopedAdmin):
         ):
             raise PermissionDenied
         term = request.GET.get("term", "").replace("\0", "")[:100].strip()
-        page = int_or_none(request.GET.get("page")) or 1
+        page = ascii_int(request.GET.get("page")) or 1
         speakers = Speaker.objects.filter(event_id=event_id).order_by("last_name", "first_name")
         for word in term.split():
             speakers = speakers.filter(

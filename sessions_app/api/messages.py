@@ -21,7 +21,7 @@ from sessions_app.api.serializers import (
     envelope_serializer,
 )
 from sessions_app.api.views import ApiView
-from sessions_app.enums import MessageState, NoticeKind
+from sessions_app.enums import REGISTRANT_KINDS, MessageState, NoticeKind
 from sessions_app.models import Message
 from sessions_app.selectors import one_or_none
 from sessions_app.wire.session_input import MAX_ID
@@ -79,7 +79,7 @@ class MessageScopedMixin:
         token that may read registrants too."""
         messages = Message.objects.filter(event__organisation_id=self.organisation_id)
         if not self.may_read_registrants():
-            messages = messages.exclude(kind__startswith="registrant.")
+            messages = messages.exclude(kind__in=REGISTRANT_KINDS)
         return messages
 
     def message(self, pk: str) -> Message:
@@ -93,7 +93,7 @@ class MessageScopedMixin:
         )
         if found is None:
             raise NotFound(f"There is no message with id {pk[:30]}.")
-        if found.kind.startswith("registrant.") and not self.may_read_registrants():
+        if found.kind in REGISTRANT_KINDS and not self.may_read_registrants():
             raise InsufficientScope(REGISTRANTS_READ)
         return found
 

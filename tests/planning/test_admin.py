@@ -146,3 +146,27 @@ def test_a_rooms_opening_hours_are_entered_on_its_page(client, acme):
     assert response.status_code == 302, response.content.decode()[:3000]
     opening = LocationOpening.objects.get(location=room)
     assert local(opening.starts_at, acme.event.timezone) == (day, dt.time(9, 0))
+
+
+def test_the_grid_says_what_a_partial_an_infeasible_and_an_empty_answer_mean(client, acme):
+    from sessions_app.models import ScheduleProposal
+
+    client.force_login(acme.organiser)
+    answers = {
+        "partial": "1 session could not be placed.",  # (no move: the list has no intro)
+        "infeasible": "No session can be placed:",
+        "nothing_to_place": "Nothing to place: every session stays where it is",
+    }
+    for status, text in answers.items():
+        reasons = {} if status == "nothing_to_place" else {str(acme.proposal.pk): "no room fits"}
+        proposal = ScheduleProposal.objects.create(
+            event=acme.event,
+            state=ScheduleProposal.State.DONE,
+            result={"status": status, "moves": [], "before": {}, "reasons": reasons},
+        )
+        page = client.get(
+            "/admin/sessions_app/session/schedule/",
+            {"event": acme.event.pk, "proposal": proposal.pk},
+        ).content.decode()
+        assert text in page, status
+        assert (f"Session #{acme.proposal.pk}: no room fits" in page) == bool(reasons)
