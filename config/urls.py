@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sessions_app.api.urls")),
     path("attend/", include("sessions_app.public.registrant")),
+    path("", include("sessions_app.cfp.urls")),
     path("", include("sessions_app.public.urls")),
 ]
 

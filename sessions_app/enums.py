@@ -9,21 +9,29 @@ class SessionStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     CONVERTED = "converted", "Converted"
     LIVE = "live", "Live"
+    # Taken back by its speaker: before a decision, or declined once approved.
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 # The single source of truth for the workflow: admin buttons, API errors and
 # validators all read this table.
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    SessionStatus.SUBMITTED: (SessionStatus.APPROVED, SessionStatus.REJECTED),
+    SessionStatus.SUBMITTED: (
+        SessionStatus.APPROVED,
+        SessionStatus.REJECTED,
+        SessionStatus.WITHDRAWN,
+    ),
     SessionStatus.APPROVED: (
         SessionStatus.CONVERTED,
         SessionStatus.LIVE,
         SessionStatus.REJECTED,
         SessionStatus.SUBMITTED,
+        SessionStatus.WITHDRAWN,
     ),
     SessionStatus.CONVERTED: (SessionStatus.LIVE, SessionStatus.APPROVED),
     SessionStatus.LIVE: (SessionStatus.APPROVED,),
     SessionStatus.REJECTED: (SessionStatus.SUBMITTED,),
+    SessionStatus.WITHDRAWN: (SessionStatus.SUBMITTED,),
 }
 
 # Statuses in which a session occupies its location for its time slot.
@@ -106,6 +114,8 @@ class HistoryAction(models.TextChoices):
     STATUS_REJECTED = "session.status.rejected", "Rejected"
     STATUS_CONVERTED = "session.status.converted", "Converted"
     STATUS_LIVE = "session.status.live", "Published (live)"
+    STATUS_WITHDRAWN = "session.status.withdrawn", "Withdrawn"
+    SPEAKER_ANSWER = "session.speaker.answer", "A speaker confirmed or declined"
     RESCHEDULE = "session.reschedule", "Rescheduled by event time zone change"
     SELECTION_CREATED = "selection.created", "Seat taken"
     SELECTION_WAITLISTED = "selection.waitlisted", "Joined the waitlist"
@@ -144,6 +154,7 @@ _EVENT_TYPE_OF_ACTION = {
     HistoryAction.CREATE: "session.created",
     HistoryAction.UPDATE: "session.updated",
     HistoryAction.RESCHEDULE: "session.updated",
+    HistoryAction.SPEAKER_ANSWER: "session.updated",
     HistoryAction.DELETE: "session.deleted",
     HistoryAction.SELECTION_CREATED: "selection.created",
     HistoryAction.SELECTION_WAITLISTED: "selection.created",
@@ -167,6 +178,10 @@ class NoticeKind(models.TextChoices):
     SPEAKER_PUBLISHED = "speaker.published", "To speakers: session published"
     SPEAKER_MOVED = "speaker.moved", "To speakers: session moved"
     SPEAKER_CANCELLED = "speaker.cancelled", "To speakers: session cancelled"
+    SPEAKER_RECEIVED = "speaker.received", "To speakers: proposal received"
+    SPEAKER_INVITED = "speaker.invited", "To speakers: invited to co-present a proposal"
+    SPEAKER_CONFIRM = "speaker.confirm", "To speakers: please confirm you will come"
+    SPEAKER_SIGN_IN = "speaker.sign_in", "To speakers: their sign-in link"
     REGISTRANT_WELCOME = "registrant.welcome", "To registrants: welcome, with their page"
     REGISTRANT_SEATED = "registrant.seated", "To registrants: a seat from the waitlist"
     REGISTRANT_MOVED = "registrant.moved", "To registrants: a session they hold moved"
@@ -178,6 +193,15 @@ MOVE_KINDS = frozenset({NoticeKind.SPEAKER_MOVED, NoticeKind.REGISTRANT_MOVED})
 # Messages to registrants: their names, addresses and (when sent) page links are personal
 # data, read only by roles and tokens that may read registrants.
 REGISTRANT_KINDS = frozenset(kind for kind in NoticeKind if kind.startswith("registrant."))
+# Sent at once even where the event holds its messages: a person waits for them.
+UNHELD_KINDS = frozenset({NoticeKind.SPEAKER_SIGN_IN})
+
+
+class SpeakerAnswer(models.TextChoices):
+    """A speaker's answer to an approved session: will they come."""
+
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
 
 
 class MessageState(models.TextChoices):

@@ -26,6 +26,9 @@ from sessions_app.enums import (
 CAPACITY_MAX = 1_000_000
 TEXT_MAX = 255
 TEXTAREA_MAX = 20_000
+# A session's length in minutes: at least one, at most a day (a session lies within one date).
+DURATION_MAX = 24 * 60
+DURATION_DEFAULT = 60
 # Refusals of a selection (API.md "Registrants and session selection"), answered 409.
 SELECTION_CODES = frozenset(
     {"sold_out", "included", "locked", "not_selectable", "selection_conflict"}
@@ -38,6 +41,7 @@ CONFLICT_CODES = (
             "invalid_transition",
             "live_delete",
             "speaker_in_sessions",
+            "type_in_use",
             "blocked_slot",
             "speaker_unavailable",
         }
@@ -191,9 +195,17 @@ def validate_capacity(
 
 
 def validate_same_event(
-    *, event_id: int, location_event_id: int | None, track_event_id: int | None
+    *,
+    event_id: int,
+    location_event_id: int | None,
+    track_event_id: int | None,
+    session_type_event_id: int | None = None,
 ) -> None:
     errors = {}
+    if session_type_event_id is not None and session_type_event_id != event_id:
+        errors["session_type"] = ValidationError(
+            "The session type must belong to the session's event.", code="wrong_event"
+        )
     if location_event_id is not None and location_event_id != event_id:
         errors["location"] = ValidationError(
             "The location must belong to the session's event.", code="wrong_event"
@@ -204,6 +216,32 @@ def validate_same_event(
         )
     if errors:
         raise ValidationError(errors)
+
+
+def minutes_between(start: dt.time | None, end: dt.time | None) -> int | None:
+    """Whole minutes from ``start`` to ``end`` on one day (None unless both are set)."""
+    if start is None or end is None:
+        return None
+    seconds = (end.hour * 3600 + end.minute * 60 + end.second) - (
+        start.hour * 3600 + start.minute * 60 + start.second
+    )
+    return seconds // 60
+
+
+def validate_duration_agrees(
+    *, duration_minutes: int | None, start_time: dt.time | None, end_time: dt.time | None
+) -> None:
+    """A placed session's times run exactly its length."""
+    minutes = minutes_between(start_time, end_time)
+    if minutes is None or duration_minutes is None or minutes <= 0:
+        return  # no times yet, or an end before its start: validate_schedule's error
+    if minutes != duration_minutes:
+        raise _error(
+            "duration_minutes",
+            f"The session runs {minutes} minutes from {start_time:%H:%M} to {end_time:%H:%M} "
+            f"but its length is {duration_minutes} minutes: change its length or its end time.",
+            "duration_mismatch",
+        )
 
 
 def validate_event_unchanged(*, original_event_id: int | None, event_id: int) -> None:
@@ -233,6 +271,18 @@ def is_http_url(value: str) -> bool:
 def validate_webinar_url(*, url: str) -> None:
     if url and not is_http_url(url):
         raise _error("webinar_url", "Enter a valid http or https URL.", "invalid_url")
+
+
+def validate_email_address(*, email: str, field: str = "email") -> None:
+    """A deliverable-looking address of at most 254 characters."""
+    from django.core.validators import validate_email
+
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise _error(field, f"{email[:60]!r} is not an email address.", "invalid_email") from None
 
 
 WEBHOOK_URL_MAX = 2000

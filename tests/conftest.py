@@ -5,6 +5,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+# A real SMTP server on loopback, for every test that reads the mail sent.
+from tests.notices.conftest import smtp  # noqa: F401  (the fixture)
+
 
 def _on_postgres() -> bool:
     return connection.vendor == "postgresql"

@@ -5,7 +5,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from sessions_app import services
+from sessions_app import services, validators
 from sessions_app.enums import CustomFieldType, MemberRole
 from sessions_app.models import (
     CustomField,
@@ -76,6 +76,15 @@ def custom_field(*, event, field_type=CustomFieldType.TEXT, choices=(), **kwargs
 def session(*, event, **kwargs) -> Session:
     """A session saved directly (no service, no history): for arranging a test's world."""
     s = Session(event=event, **{"name": f"Session {next(_seq)}", **kwargs})
+    if "duration_minutes" not in kwargs:
+        # As the session service does: times carry their length.
+        times = [
+            dt.time.fromisoformat(t) if isinstance(t, str) else t
+            for t in (s.start_time, s.end_time)
+        ]
+        minutes = validators.minutes_between(*times)
+        if minutes is not None and minutes > 0:
+            s.duration_minutes = minutes
     s.save()
     return s
 

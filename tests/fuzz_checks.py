@@ -47,6 +47,8 @@ RULE_CODES = (
             "https_required",
             "read_only",
             "immutable",
+            "duplicate",
+            "duration_mismatch",
         }
     )
     | CONFLICT_CODES

@@ -181,7 +181,8 @@ def test_seed_demo_has_real_speakers_and_one_double_booked_proposal():
     call_command("seed_demo", stdout=StringIO())
     event = Event.objects.get(organisation__slug="demo")
 
-    assert event.speakers.count() == 12
+    # The twelve of the programme, and three who proposed through the call.
+    assert event.speakers.count() == 15
     assert not event.custom_fields.filter(label="Speaker").exists()
     roundtable = event.sessions.get(name="Community organisers roundtable")
     assert [s.full_name for s in roundtable.speakers.order_by("session_links__position")] == [
@@ -222,3 +223,25 @@ def test_seed_demo_moves_speaker_names_from_the_old_custom_field():
     change = SessionChange.objects.filter(session_id=talk.pk).order_by("-id").first()
     assert change.changes["speaker_ids"] == {"old": [], "new": [dana.pk]}
     assert "Moved 1 speaker name(s)" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_an_open_call_with_two_types_and_proposals_from_speakers():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # again: nothing more
+    event = Event.objects.get(organisation__slug="demo")
+
+    call = event.call
+    assert call.is_open()
+    assert sorted(call.session_types.values_list("name", "default_minutes")) == [
+        ("Talk", 30),
+        ("Workshop", 90),
+    ]
+    proposals = event.sessions.filter(
+        changes__action="session.create", changes__actor_label__endswith="@speakers.example.com"
+    )
+    assert sorted(proposals.values_list("name", "session_status", "duration_minutes")) == [
+        ("Accessible forms by default", "withdrawn", 30),
+        ("Offline-first agendas for bad Wi-Fi", "submitted", 30),
+        ("Rust for Pythonistas, hands on", "submitted", 90),
+    ]

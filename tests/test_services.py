@@ -262,14 +262,23 @@ def test_session_update_changes_only_given_fields(event, room, actor):
         session_id=session.pk, data={"end_time": T("11:30")}, actor=actor, note="longer"
     )
     after = state(updated)
-    assert {k for k in after if after[k] != before[k]} == {"end_time", "version", "updated_at"}
+    assert {k for k in after if after[k] != before[k]} == {
+        "end_time",
+        "duration_minutes",  # follows the times sent without it
+        "version",
+        "updated_at",
+    }
+    assert (before["duration_minutes"], after["duration_minutes"]) == (60, 90)
     assert after["version"] == 2
     assert Session.objects.get(pk=session.pk).ends_at == dt.datetime(
         2030, 6, 10, 9, 30, tzinfo=dt.UTC
     )
     entry = SessionChange.objects.get()
     assert (entry.action, entry.note, entry.version) == ("session.update", "longer", 2)
-    assert entry.changes == {"end_time": {"old": "11:00:00", "new": "11:30:00"}}
+    assert entry.changes == {
+        "end_time": {"old": "11:00:00", "new": "11:30:00"},
+        "duration_minutes": {"old": 60, "new": 90},
+    }
 
 
 def test_session_update_validates_the_merged_object(event, actor):

@@ -70,7 +70,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, keeping each role group's permissions apart (admin.roles).
     "sessions_app.admin.roles.RoleBackend",
+    # Speakers: the one-time link emailed by the speakers' sign-in (sessions_app.cfp).
+    "sesame.backends.ModelBackend",
 ]
+# A speaker's sign-in link works once, for 15 minutes, and only for speakers' accounts
+# (sessions_app.cfp.signin refuses staff).
+SESAME_MAX_AGE = env.int("DJANGO_SPEAKER_LINK_SECONDS", default=15 * 60)
+SESAME_ONE_TIME = True
+# The call for proposals and the speakers' sign-in: per address and per email address, in
+# fixed windows (the rate-limit store of the API).
+CFP_LIMITS = {
+    "SUBMIT_PER_ADDRESS": env.int("DJANGO_CFP_SUBMIT_PER_ADDRESS", default=10),
+    "SUBMIT_PER_EMAIL": env.int("DJANGO_CFP_SUBMIT_PER_EMAIL", default=5),
+    "SIGN_IN_PER_ADDRESS": env.int("DJANGO_CFP_SIGN_IN_PER_ADDRESS", default=20),
+    "SIGN_IN_PER_EMAIL": env.int("DJANGO_CFP_SIGN_IN_PER_EMAIL", default=5),
+    "WINDOW_SECONDS": env.int("DJANGO_CFP_WINDOW", default=3600),
+    # A form sent sooner than this after it was served is a robot's.
+    "MIN_FORM_SECONDS": env.float("DJANGO_CFP_MIN_FORM_SECONDS", default=3.0),
+}
 
 ROOT_URLCONF = "config.urls"
 
@@ -300,7 +317,7 @@ SPECTACULAR_SETTINGS = {
         "client-credentials grant at POST /oauth2/token, then send it as "
         "`Authorization: Bearer <token>`. Every error is application/problem+json."
     ),
-    "VERSION": "1.3.0",
+    "VERSION": "1.4.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

@@ -8,7 +8,7 @@ connection retries in sleeps of up to 100 ms. Every API request writes its rate 
 so every request waited on the journal: under four gunicorn workers the log answered 1.2 to
 1.5 times as many requests, with a p99 about a third lower (README). Writes stay as durable
 as before (``synchronous`` is left at FULL: a commit is on disk when it returns), but for the
-rate budget's counts, which commit unsynced (``sessions_app.api.ratelimit``). The log
+rate budget's counts, which commit unsynced (``sessions_app.ops.ratelimit``). The log
 needs the file on a local disk, not a network share.
 
 SQLite's own LIKE folds only the 26 ASCII letters, so on the embedded default a search for

@@ -2,6 +2,7 @@
 
 from sessions_app.admin import (  # noqa: F401  (registers the ModelAdmins)
     api_clients,
+    calls,
     notices,
     planning,
     sessions,

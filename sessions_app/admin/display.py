@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.html import format_html
 
-from sessions_app.enums import CustomFieldType, HistoryAction, SessionStatus
+from sessions_app.enums import HOLDING_STATUSES, CustomFieldType, HistoryAction, SessionStatus
 from sessions_app.models import CustomField, Location, Session, SessionChange, Track
 
 # The label of the button for each move; the table of which moves exist is enums'.
@@ -36,6 +36,18 @@ def status_badge(status: str) -> str:
     return format_html(
         '<span class="sm-badge sm-status-{}">{}</span>', status, SessionStatus(status).label
     )
+
+
+def speaker_answers(session: Session) -> str:
+    """``2 of 3 confirmed, 1 declined`` for an approved session with speakers; else empty."""
+    if session.session_status not in HOLDING_STATUSES or not session.speaker_ids:
+        return ""
+    answers = session.speaker_confirmations or {}
+    given = [answers.get(str(pk)) for pk in session.speaker_ids]
+    text = f"{given.count('confirmed')} of {len(given)} confirmed"
+    if "declined" in given:
+        text += f", {given.count('declined')} declined"
+    return text
 
 
 def time_range(session: Session) -> str:

@@ -20,6 +20,7 @@ from sessions_app.models import (
     Location,
     Membership,
     Organisation,
+    SessionType,
     Track,
 )
 
@@ -122,6 +123,12 @@ class TrackAdmin(_EventPartAdmin):
         if db_field.name == "color":
             field.widget.input_type = "color"
         return field
+
+
+@admin.register(SessionType)
+class SessionTypeAdmin(_EventPartAdmin):
+    list_display = ["name", "event", "default_minutes"]
+    fields = ["event", "name", "default_minutes"]
 
 
 @admin.register(Location)

@@ -9,111 +9,38 @@ can never become a 500. The ModelAdmin's ``save_model`` then has nothing left to
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 
 from sessions_app import services
-from sessions_app.enums import CustomFieldType, SessionStatus
+from sessions_app.enums import SessionStatus
 from sessions_app.exceptions import StaleVersionError
 from sessions_app.models import CustomField, Event, Session
+from sessions_app.wire.custom_fields import (
+    CUSTOM_PREFIX,
+    custom_form_name,
+    custom_initial,
+    custom_wire_value,
+)
 
-CUSTOM_PREFIX = "cf_"
 # Model fields the form may send to the services, by form name → service name.
 SERVICE_NAMES = {
     name: name for name in services.SESSION_WRITABLE_FIELDS if not name.endswith(("_id", "_ids"))
-} | {"location": "location_id", "track": "track_id", "speakers": "speaker_ids"}
+} | {
+    "location": "location_id",
+    "track": "track_id",
+    "session_type": "session_type_id",
+    "speakers": "speaker_ids",
+}
 
 
 def timezone_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
-def custom_form_name(field: CustomField) -> str:
-    return f"{CUSTOM_PREFIX}{field.pk}"
-
-
-# --- custom fields as typed form fields -----------------------------------------------------
-
-
-def custom_formfield(field: CustomField) -> forms.Field:
-    """A real form field for one custom field definition."""
-    # The admin's templates mark help texts safe (they are meant to be the developers' HTML):
-    # this one is an organiser's words, shown to everyone who opens a session.
-    common = {
-        "label": field.label,
-        "help_text": escape(field.help_text),
-        "required": field.required,
-    }
-    kind = field.field_type
-    if kind == CustomFieldType.TEXTAREA:
-        return forms.CharField(
-            max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}), **common
-        )
-    if kind == CustomFieldType.NUMBER:
-        return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
-    if kind == CustomFieldType.DATE:
-        return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
-        )
-    if kind == CustomFieldType.URL:
-        return forms.URLField(max_length=255, assume_scheme="https", **common)
-    if kind == CustomFieldType.CHECKBOX:
-        # Unticked is a value (0), so a checkbox is never "missing".
-        return forms.BooleanField(**{**common, "required": False})
-    choices = [(choice.pk, choice.label) for choice in field.choices.all()]
-    if kind == CustomFieldType.DROPDOWN:
-        return forms.TypedChoiceField(
-            choices=[("", "---------"), *choices], coerce=int, empty_value=None, **common
-        )
-    if kind == CustomFieldType.MULTISELECT:
-        return forms.TypedMultipleChoiceField(
-            choices=choices, coerce=int, widget=forms.CheckboxSelectMultiple, **common
-        )
-    return forms.CharField(max_length=255, **common)
-
-
-def custom_initial(field: CustomField, stored: Any) -> Any:
-    """The stored (wire) value as the form field's initial value."""
-    if stored is None:
-        return None
-    kind = field.field_type
-    if kind == CustomFieldType.CHECKBOX:
-        return bool(stored)
-    if kind == CustomFieldType.DATE:
-        # As a date, so that an untouched field does not count as changed.
-        try:
-            return dt.date.fromisoformat(stored)
-        except (TypeError, ValueError):
-            return stored
-    if kind == CustomFieldType.DROPDOWN:
-        return stored[0]["id"] if stored else None
-    if kind == CustomFieldType.MULTISELECT:
-        return [item["id"] for item in stored]
-    return stored
-
-
-def custom_wire_value(field: CustomField, cleaned: Any) -> Any:
-    """The form's cleaned value in the stored shape; None clears the key."""
-    kind = field.field_type
-    if kind == CustomFieldType.CHECKBOX:
-        return 1 if cleaned else 0
-    if cleaned in (None, "", []):
-        return None
-    if kind == CustomFieldType.NUMBER:
-        return int(cleaned) if float(cleaned).is_integer() else cleaned
-    if kind == CustomFieldType.DATE:
-        return cleaned.isoformat()
-    if kind == CustomFieldType.DROPDOWN:
-        return [{"id": cleaned}]
-    if kind == CustomFieldType.MULTISELECT:
-        return [{"id": choice_id} for choice_id in cleaned]
-    return cleaned
 
 
 # --- errors from the services onto the form -------------------------------------------------
@@ -187,6 +114,15 @@ class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        length = self.fields.get("duration_minutes")
+        if length is not None:
+            length.required = False
+            length.help_text = (
+                "Minutes. Left empty, or when only the times change, it follows the times; "
+                "without times, the session type's length."
+            )
+            if self.instance.pk is None:
+                self.initial["duration_minutes"] = None
         if self.instance.pk:
             self.initial["loaded_version"] = self.instance.version
             self.fields["loaded_version"].required = True
@@ -218,9 +154,11 @@ class SessionAdminForm(ServiceErrorsMixin, forms.ModelForm):
             for name in names
             if name in SERVICE_NAMES and name in self.cleaned_data
         }
-        for key in ("location_id", "track_id"):
+        for key in ("location_id", "track_id", "session_type_id"):
             if key in data and data[key] is not None:
                 data[key] = data[key].pk
+        if data.get("duration_minutes") is None:
+            data.pop("duration_minutes", None)  # left empty: from the times or the type
         if creating and not data.get("speaker_ids"):
             data.pop("speaker_ids", None)
         patch = {}

@@ -24,22 +24,17 @@ from django.views.decorators.http import require_GET, require_POST
 from sessions_app import services, validators
 from sessions_app.admin import attendance, planner, suggestions, tables
 from sessions_app.admin import events as _events  # noqa: F401  (registers the event-side admins)
+from sessions_app.admin.calls import ask_to_confirm
 from sessions_app.admin.display import (
     history_rows,
     local_moment,
     move_label,
+    speaker_answers,
     status_badge,
     time_range,
 )
 from sessions_app.admin.filters import DayFilter, EventFilter, LocationFilter, TrackFilter
-from sessions_app.admin.forms import (
-    SessionAdminForm,
-    StatusMoveForm,
-    custom_form_name,
-    custom_formfield,
-    custom_initial,
-    timezone_choices,
-)
+from sessions_app.admin.forms import SessionAdminForm, StatusMoveForm, timezone_choices
 from sessions_app.admin.schedule import build_grid, day_sessions, event_days
 from sessions_app.admin.scoping import (
     OrganisationScopedAdmin,
@@ -62,6 +57,7 @@ from sessions_app.selectors import (
     sorted_after_filter,
 )
 from sessions_app.validators import ascii_int
+from sessions_app.wire.custom_fields import custom_form_name, custom_formfield, custom_initial
 
 admin.site.site_header = settings.PRODUCT_NAME
 admin.site.site_title = settings.PRODUCT_NAME
@@ -183,6 +179,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         "suggest_for_selected",
         "pin_selected",
         "unpin_selected",
+        "ask_speakers_to_confirm",
     ]
     readonly_fields = [
         "event",
@@ -292,6 +289,9 @@ class SessionAdmin(OrganisationScopedAdmin):
             return format_html(
                 '{} <span class="sm-flag" title="{}">clash</span>', badge, CLASH_TITLE
             )
+        answers = speaker_answers(obj)
+        if answers:
+            return format_html('{} <span class="sm-muted">{}</span>', badge, answers)
         return badge
 
     @staticmethod
@@ -401,6 +401,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             ("admin_short_name", "badge_name"),
             "description",
             ("track", "location"),
+            "session_type",
             "speakers" if editable else "speakers_display",
         ]
         if editable and obj is not None:
@@ -417,6 +418,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 "Scheduling",
                 {
                     "fields": [
+                        "duration_minutes",
                         "date",
                         ("start_time", "end_time"),
                         "use_event_timezone",
@@ -484,7 +486,7 @@ class SessionAdmin(OrganisationScopedAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in ("track", "location"):
+        if db_field.name in ("track", "location", "session_type"):
             event = getattr(request, "_sessions_form_event", None)
             kwargs["queryset"] = db_field.related_model.objects.filter(event=event)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -840,6 +842,23 @@ class SessionAdmin(OrganisationScopedAdmin):
     @scoped_action(description="Unpin selected sessions", permission="change")
     def unpin_selected(self, request, queryset):
         suggestions.pin_selected(self, request, queryset, pinned=False)
+
+    @scoped_action(
+        description="Ask speakers who have not confirmed to confirm", permission="change"
+    )
+    def ask_speakers_to_confirm(self, request, queryset):
+        asked = ask_to_confirm(queryset)
+        if asked:
+            self.message_user(
+                request, f"{asked} message(s) to speakers who have not answered: see the outbox."
+            )
+        else:
+            self.message_user(
+                request,
+                "Nobody to ask: the selected sessions are not approved, or every speaker "
+                "has answered.",
+                messages.WARNING,
+            )
 
     # --- schedule grid ------------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from sessions_app.api import ratelimit
 from sessions_app.api.authentication import bearer_token, load_access_token
+from sessions_app.ops import ratelimit
 from sessions_app.ops.outage import UNAVAILABLE_ERRORS, is_unavailable, unavailable_response
 from sessions_app.wire.problems import (
     DEFAULT_DETAILS,

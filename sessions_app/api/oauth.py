@@ -21,7 +21,7 @@ from oauth2_provider.scopes import SettingsScopes
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OauthlibRequest
 
-from sessions_app.api import ratelimit
+from sessions_app.ops import ratelimit
 from sessions_app.ops.client_address import client_ip
 from sessions_app.wire.problems import PROBLEM_CONTENT_TYPE, plain_problem_response, problem_body
 

@@ -107,6 +107,7 @@ SHAPED_COMPONENTS = (
     "Event",
     "Track",
     "Location",
+    "SessionType",
     "CustomField",
     "SessionChange",
     "Registrant",
@@ -500,8 +501,13 @@ STRIPPED_REQUIRED = {
     for patched, update in (("", ""), ("", "Update"), ("Patched", "Update"))
     for json in ("", "Json")
 }
+# A session type's name: one line, stripped, not blank (services.session_types).
+STRIPPED_ONE_LINE = {
+    (f"{patched}SessionType{update}BodyRequest", "name")
+    for patched, update in (("", ""), ("", "Update"), ("Patched", "Update"))
+}
 # Ids of other objects in a body: a whole number the server looks up (wire.session_input).
-REFERENCES = ("event_id", "location_id", "track_id", "session_id")
+REFERENCES = ("event_id", "location_id", "track_id", "session_type_id", "session_id")
 REFERENCE_LISTS = ("speaker_ids", "session_ids")
 REFERENCE_BOUNDS = {"minimum": 1, "maximum": MAX_ID}
 # Lists whose items the server takes once each (validators.validate_speaker_ids).
@@ -540,7 +546,9 @@ def _exact_bodies(result: dict) -> None:
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
             for field, schema in component.get("properties", {}).items():
-                if field in ONE_LINE_FIELDS:
+                if (name, field) in STRIPPED_ONE_LINE:
+                    schema.update(ONE_LINE_NOT_BLANK)
+                elif field in ONE_LINE_FIELDS:
                     if (name, field) in STRIPPED_REQUIRED:
                         schema.update(ONE_LINE_NOT_BLANK)
                     else:

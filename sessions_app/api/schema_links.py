@@ -55,6 +55,12 @@ SPEAKER_ITEM = (
     "speakers_update",
     "speakers_destroy",
 )
+SESSION_TYPE_ITEM = (
+    "session_types_retrieve",
+    "session_types_partial_update",
+    "session_types_update",
+    "session_types_destroy",
+)
 WEBHOOK_ITEM = (
     "webhooks_retrieve",
     "webhooks_partial_update",
@@ -74,7 +80,12 @@ LINKS: dict[tuple[str, str], dict] = {
                 "requestBody": {"event_id": FIRST},
                 "description": "Create one in the first event.",
             }
-            for target in ("sessions_create", "speakers_create", "registrants_create")
+            for target in (
+                "sessions_create",
+                "speakers_create",
+                "registrants_create",
+                "session_types_create",
+            )
         },
     },
     ("sessions_list", "200"): _each(SESSION_ITEM, {"path.id": FIRST}, "The first session."),
@@ -137,6 +148,12 @@ LINKS: dict[tuple[str, str], dict] = {
     ("speakers_create", "201"): _each(
         SPEAKER_ITEM, {"path.id": CREATED}, "The speaker just created."
     ),
+    ("session_types_list", "200"): _each(
+        SESSION_TYPE_ITEM, {"path.id": FIRST}, "The first session type."
+    ),
+    ("session_types_create", "201"): _each(
+        SESSION_TYPE_ITEM, {"path.id": CREATED}, "The session type just created."
+    ),
     ("webhooks_list", "200"): _each(WEBHOOK_ITEM, {"path.id": FIRST}, "The first webhook."),
     ("messages_list", "200"): _each(("messages_retrieve",), {"path.id": FIRST}, "The newest."),
     ("schedule_proposals_create", "202"): _each(
@@ -188,6 +205,9 @@ BODY_EXAMPLES: dict[str, dict] = {
     },
     "speakers_partial_update": {"job_title": "Programmer"},
     "speakers_update": {"first_name": "Ada", "last_name": "King"},
+    "session_types_create": {"event_id": 1, "name": "Panel", "default_minutes": 45},
+    "session_types_partial_update": {"default_minutes": 40},
+    "session_types_update": {"name": "Talk", "default_minutes": 30},
     "webhooks_create": {
         "url": "https://hooks.example.com/sessions",
         "events": ["session.*", "selection.created"],

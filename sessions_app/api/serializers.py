@@ -172,6 +172,15 @@ class TrackSerializer(serializers.Serializer):
     color = serializers.CharField(help_text="#rrggbb")
 
 
+class SessionTypeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_id = serializers.IntegerField()
+    name = serializers.CharField(help_text="Unique in the event, one line, ≤100.")
+    default_minutes = serializers.IntegerField(
+        help_text="1-1,440: the length a new session of this type starts with."
+    )
+
+
 class LocationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     event_id = serializers.IntegerField()

@@ -22,7 +22,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sessions_app import services
-from sessions_app.api import ratelimit
 from sessions_app.api import serializers as s
 from sessions_app.api.authentication import ClientTokenAuthentication
 from sessions_app.api.listing import Query, envelope, session_filters, session_order
@@ -47,6 +46,7 @@ from sessions_app.models import (
     SessionSpeaker,
     Track,
 )
+from sessions_app.ops import ratelimit
 from sessions_app.selectors import one_or_none
 from sessions_app.wire.problems import ApiError, FieldError, PayloadInvalid
 from sessions_app.wire.session_input import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input

@@ -187,6 +187,7 @@ def _session(event: Event, slot: int, rooms: list[Location], tracks: list[Track]
         date=event.start_date + dt.timedelta(days=day),
         start_time=start.time(),
         end_time=end.time(),
+        duration_minutes=SLOT_MINUTES,
         location=rooms[room],
         track=tracks[slot % len(tracks)],
         session_status=STATUSES[slot % len(STATUSES)],

@@ -4,6 +4,7 @@ One module per concern; every model is importable from ``sessions_app.models``.
 """
 
 from sessions_app.models.attendance import Registrant, Selection, SelectionState
+from sessions_app.models.cfp import CallForProposals
 from sessions_app.models.clients import ApiClient, ApiRateCounter
 from sessions_app.models.events import (
     AgendaVersion,
@@ -13,6 +14,7 @@ from sessions_app.models.events import (
     Location,
     Membership,
     Organisation,
+    SessionType,
     Track,
 )
 from sessions_app.models.exports import ExportJob
@@ -39,6 +41,7 @@ __all__ = [
     "ApiClient",
     "ApiRateCounter",
     "BlockedSlot",
+    "CallForProposals",
     "CustomField",
     "CustomFieldChoice",
     "DeliveryState",
@@ -60,6 +63,7 @@ __all__ = [
     "Session",
     "SessionChange",
     "SessionSpeaker",
+    "SessionType",
     "Speaker",
     "SpeakerAvailability",
     "Track",

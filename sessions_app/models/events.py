@@ -5,13 +5,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
 from sessions_app import validators
 from sessions_app.enums import CHOICE_FIELD_TYPES, CustomFieldType, MemberRole
 from sessions_app.models.fields import no_nul as _no_nul
+from sessions_app.models.fields import one_line
 
 
 class Organisation(models.Model):
@@ -167,6 +168,30 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SessionType(models.Model):
+    """A kind of session in an event (talk, workshop, lightning talk) and its usual length."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="session_types")
+    name = models.CharField(max_length=100, validators=[_no_nul, one_line])
+    default_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(validators.DURATION_MAX)],
+        help_text="The length a session of this type takes unless it sets its own.",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "name"], name="session_type_name_once"),
+            models.CheckConstraint(
+                condition=Q(default_minutes__gte=1, default_minutes__lte=validators.DURATION_MAX),
+                name="session_type_minutes_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.default_minutes} min)"
 
 
 class Location(models.Model):

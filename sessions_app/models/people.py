@@ -13,6 +13,8 @@ from sessions_app.models.events import Event
 from sessions_app.models.fields import no_nul, one_line
 
 BIO_MAX = 10_000
+LINKS_MAX = 2_000
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
 class Speaker(models.Model):
@@ -23,6 +25,12 @@ class Speaker(models.Model):
     company = models.CharField(max_length=200, blank=True, validators=[no_nul, one_line])
     job_title = models.CharField(max_length=200, blank=True, validators=[no_nul, one_line])
     bio = models.TextField(blank=True, validators=[MaxLengthValidator(BIO_MAX), no_nul])
+    # Their own links (site, social profiles), one http(s) URL a line.
+    links = models.TextField(blank=True, validators=[MaxLengthValidator(LINKS_MAX), no_nul])
+    # The photo's bytes, checked to be an image within PHOTO_MAX_BYTES (sessions_app.cfp):
+    # kept in the database so that every app server answers it.
+    photo = models.BinaryField(blank=True, default=b"", editable=False)
+    photo_type = models.CharField(max_length=20, blank=True, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now, editable=False)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
@@ -16,7 +16,7 @@ from django.utils import timezone as django_timezone
 from sessions_app import validators
 from sessions_app.enums import HOLDING_STATUSES, SelectionControl, SessionStatus
 from sessions_app.models.clashes import SUMMARY_FIELDS, conflict_summary, overlap_condition
-from sessions_app.models.events import Event, Location, Track
+from sessions_app.models.events import Event, Location, SessionType, Track
 from sessions_app.models.fields import no_nul as _no_nul
 from sessions_app.models.people import SessionSpeaker, Speaker
 from sessions_app.models.planning import BlockedSlot, SpeakerAvailability
@@ -77,6 +77,17 @@ class Session(models.Model):
     track = models.ForeignKey(
         Track, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
+    session_type = models.ForeignKey(
+        SessionType, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    # Held before the session has a time, so the grid and the suggestions know how long it
+    # runs; once it has times they run exactly this long (Session.clean).
+    duration_minutes = models.PositiveIntegerField(
+        default=validators.DURATION_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(validators.DURATION_MAX)],
+        help_text="Length in minutes; from the session type unless set, and from the times "
+        "when they are changed without it.",
+    )
     webinar_url = models.CharField(max_length=2000, blank=True, validators=[_no_nul])
     sold_out_message = models.CharField(max_length=500, blank=True, validators=[_no_nul])
     secure_id = models.CharField(max_length=64, unique=True, default=new_secure_id, editable=False)
@@ -103,6 +114,10 @@ class Session(models.Model):
         "Speaker", through="SessionSpeaker", related_name="sessions", blank=True
     )
     speaker_ids = models.JSONField(null=True, blank=True, editable=False)
+    # Each speaker's answer once the session is approved, by speaker id (as text):
+    # "confirmed" or "declined"; a speaker not named has not answered. Written by
+    # services.speaker_answer, with the session's history.
+    speaker_confirmations = models.JSONField(default=dict, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False, db_index=True)
@@ -145,6 +160,10 @@ class Session(models.Model):
                 | Q(ends_at__isnull=True)
                 | Q(ends_at__gt=F("starts_at")),
                 name="session_ends_after_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1, duration_minutes__lte=validators.DURATION_MAX),
+                name="session_duration_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True)
@@ -284,11 +303,19 @@ class Session(models.Model):
         )
         location = self._related_or_error("location", Location, errors)
         track = self._related_or_error("track", Track, errors)
+        session_type = self._related_or_error("session_type", SessionType, errors)
         check(
             validators.validate_same_event,
             event_id=self.event_id,
             location_event_id=location.event_id if location else None,
             track_event_id=track.event_id if track else None,
+            session_type_event_id=session_type.event_id if session_type else None,
+        )
+        check(
+            validators.validate_duration_agrees,
+            duration_minutes=self.duration_minutes,
+            start_time=self.start_time,
+            end_time=self.end_time,
         )
         check(
             validators.validate_capacity,

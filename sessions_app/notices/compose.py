@@ -22,11 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.enums import (
     HOLDING_STATUSES,
     MOVE_KINDS,
+    UNHELD_KINDS,
     HistoryAction,
     MessageState,
     NoticeKind,
@@ -328,7 +330,7 @@ def _write(
             waiting.save()
             return None
     subject, body = texts.render(text, draft.context)
-    held = draft.event.hold_messages
+    held = draft.event.hold_messages and draft.kind not in UNHELD_KINDS
     state = MessageState.HELD if held else MessageState.QUEUED
     log = []
     if not draft.to_email:
@@ -425,3 +427,44 @@ def welcome(registrant: Registrant) -> Message | None:
     if message is not None and message.state == MessageState.QUEUED:
         queue(message)
     return message
+
+
+def speaker_page_link() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("cfp:home")
+
+
+def to_speaker(
+    kind: str,
+    speaker: Speaker,
+    *,
+    session: Session | None = None,
+    context: dict[str, str] | None = None,
+) -> Message | None:
+    """One message to a speaker, made in the caller's transaction (sent if it commits), held
+    where the event holds its messages (a sign-in link never is)."""
+    event = Event.objects.select_related("organisation").get(pk=speaker.event_id)
+    values = {
+        "name": speaker.full_name,
+        "event": event.name,
+        "link": speaker_page_link(),
+        **(context or {}),
+    }
+    if session is not None:
+        values |= {
+            "session": session.name,
+            "time": when(_state_of(session), event),
+            "room": session.location.name if session.location_id else NO_ROOM,
+        }
+    draft = Draft(
+        kind, event, None, speaker.email, speaker.full_name, values,
+        speaker=speaker, session_id=session.pk if session is not None else None,
+    )  # fmt: skip
+    message = _write(draft, _custom_texts({event.pk}).get(event.pk), timezone.now(), {})
+    if message is not None and message.state == MessageState.QUEUED:
+        queue(message)
+    return message
+
+
+def sign_in_link(speaker: Speaker) -> Message | None:
+    """The speaker's sign-in message; its link is made when it is sent (delivery)."""
+    return to_speaker(NoticeKind.SPEAKER_SIGN_IN, speaker, context={"link": texts.SIGN_IN_LINK})

@@ -18,15 +18,17 @@ import unicodedata
 from email.utils import formataddr
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
+from sesame.utils import get_query_string
 
 from sessions_app.enums import MessageState
 from sessions_app.models import Message
-from sessions_app.notices.texts import PAGE_LINK, html_part
+from sessions_app.notices.texts import PAGE_LINK, SIGN_IN_LINK, html_part
 
 logger = logging.getLogger("sessions_app.notices")
 
@@ -53,10 +55,29 @@ def one_line(text: str) -> str:
 
 
 def body_to_send(message: Message) -> str:
-    """The body with the registrant's page link in place of its mark (``PAGE_LINK``)."""
+    """The body with the registrant's page link in place of its mark (``PAGE_LINK``), and a
+    speaker's one-time sign-in link in place of ``SIGN_IN_LINK``."""
     registrant = message.registrant
     link = registrant.selection_url() if registrant is not None else ""
-    return message.body.replace(PAGE_LINK, link)
+    body = message.body.replace(PAGE_LINK, link)
+    if SIGN_IN_LINK in body:
+        body = body.replace(SIGN_IN_LINK, speaker_sign_in_url(message.to_email))
+    return body
+
+
+def speaker_sign_in_url(email: str) -> str:
+    """A fresh one-time link that signs the speaker with this address in (django-sesame);
+    none for an address without a speaker's account, or a staff account's."""
+    user = (
+        get_user_model()
+        .objects.filter(email__iexact=email, is_staff=False, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+    if user is None or not email:
+        return "(this address has no speaker account)"
+    path = reverse("cfp:sign-in-link")
+    return settings.SITE_URL.rstrip("/") + path + get_query_string(user)
 
 
 def email_for(message: Message, connection=None) -> EmailMultiAlternatives:

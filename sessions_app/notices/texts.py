@@ -39,6 +39,14 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     NoticeKind.SPEAKER_PUBLISHED: {**COMMON, **SESSION},
     NoticeKind.SPEAKER_MOVED: {**COMMON, **SESSION, **MOVE},
     NoticeKind.SPEAKER_CANCELLED: {**COMMON, **SESSION},
+    NoticeKind.SPEAKER_RECEIVED: {**COMMON, "session": SESSION["session"]},
+    NoticeKind.SPEAKER_INVITED: {
+        **COMMON,
+        "session": SESSION["session"],
+        "inviter": "the name of the speaker who proposed it",
+    },
+    NoticeKind.SPEAKER_CONFIRM: {**COMMON, **SESSION},
+    NoticeKind.SPEAKER_SIGN_IN: {**COMMON},
     NoticeKind.REGISTRANT_WELCOME: {**COMMON},
     NoticeKind.REGISTRANT_SEATED: {**COMMON, **SESSION},
     NoticeKind.REGISTRANT_MOVED: {**COMMON, **SESSION, **MOVE},
@@ -47,6 +55,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
 
 # Stands in a registrant's message for the link to their own page until it is sent.
 PAGE_LINK = "[the link to their own page, added when the message is sent]"
+# Stands in a speaker's sign-in message for their one-time link until it is sent: the
+# outbox, which organisers read, never holds a link that signs someone in.
+SIGN_IN_LINK = "[their one-time sign-in link, added when the message is sent]"
 
 _SIGNATURE = "\n\n-- \n{event}"
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -74,6 +85,30 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Your session {session} is cancelled",
         "Hello {name},\n\nyour session {session} ({time}, {room}) at {event} is cancelled."
         + _SIGNATURE,
+    ),
+    NoticeKind.SPEAKER_RECEIVED: (
+        "We received your proposal {session}",
+        "Hello {name},\n\nthank you for proposing {session} for {event}. It has arrived and "
+        "waits for the programme committee. See where it stands, change it while it is "
+        "being reviewed, or withdraw it, on your speaker page:\n\n{link}" + _SIGNATURE,
+    ),
+    NoticeKind.SPEAKER_INVITED: (
+        "{inviter} invites you to present {session}",
+        "Hello {name},\n\n{inviter} proposed {session} for {event} and named you as a "
+        "co-speaker. Sign in with this address to see the proposal, complete your profile "
+        "and, once it is approved, confirm that you will come:\n\n{link}" + _SIGNATURE,
+    ),
+    NoticeKind.SPEAKER_CONFIRM: (
+        "Please confirm: {session}",
+        "Hello {name},\n\nyour session {session} at {event} is in the programme ({time}, "
+        "{room}). Please tell us whether you will come, on your speaker page:\n\n{link}"
+        + _SIGNATURE,
+    ),
+    NoticeKind.SPEAKER_SIGN_IN: (
+        "Your sign-in link for {event}",
+        "Hello {name},\n\nhere is your link to sign in to your speaker page. It works "
+        "once, within 15 minutes:\n\n{link}\n\nIf you did not ask for it, ignore this "
+        "message." + _SIGNATURE,
     ),
     NoticeKind.REGISTRANT_WELCOME: (
         "Welcome to {event}",

@@ -1,10 +1,10 @@
 """Every write goes through here, whichever door it comes from.
 
 One module per concern: ``sessions`` (sessions and events), ``attendance`` (registrants
-and their seats), ``speakers``, ``clients`` (API clients); webhook subscriptions are written
-by ``sessions_app.webhooks.subscriptions``. Each service runs in one transaction: lock what
-its rule depends on, apply, validate the merged object, save, write one history entry, and
-announce only on commit. A refused write raises and changes nothing.
+and their seats), ``speakers``, ``proposals``, ``session_types``, ``clients`` (API clients); webhook
+subscriptions are written by ``sessions_app.webhooks.subscriptions``. Each service runs in
+one transaction: lock what its rule depends on, apply, validate the merged object, save,
+write one history entry, and announce only on commit. A refused write raises and changes nothing.
 """
 
 from sessions_app.services.actors import SYSTEM, Actor
@@ -19,6 +19,20 @@ from sessions_app.services.attendance import (
     registrant_update,
     selection_add,
     selection_remove,
+)
+from sessions_app.services.proposals import (
+    proposal_edit,
+    proposal_submit,
+    proposal_withdraw,
+    proposals_of,
+    speaker_answer,
+    speaker_profile_update,
+)
+from sessions_app.services.session_types import (
+    SESSION_TYPE_WRITABLE_FIELDS,
+    session_type_create,
+    session_type_delete,
+    session_type_update,
 )
 from sessions_app.services.sessions import (
     EVENT_WRITABLE_FIELDS,
@@ -41,6 +55,7 @@ from sessions_app.services.speakers import (
 __all__ = [
     "EVENT_WRITABLE_FIELDS",
     "REGISTRANT_WRITABLE_FIELDS",
+    "SESSION_TYPE_WRITABLE_FIELDS",
     "SESSION_WRITABLE_FIELDS",
     "SPEAKER_WRITABLE_FIELDS",
     "SYSTEM",
@@ -50,6 +65,10 @@ __all__ = [
     "event_refresh_custom_field_schema",
     "event_update",
     "merge_custom_values",
+    "proposal_edit",
+    "proposal_submit",
+    "proposal_withdraw",
+    "proposals_of",
     "registrant_create",
     "registrant_delete",
     "registrant_reset_link",
@@ -60,8 +79,13 @@ __all__ = [
     "session_create",
     "session_delete",
     "session_set_status",
+    "session_type_create",
+    "session_type_delete",
+    "session_type_update",
     "session_update",
+    "speaker_answer",
     "speaker_create",
     "speaker_delete",
+    "speaker_profile_update",
     "speaker_update",
 ]

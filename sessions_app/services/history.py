@@ -18,6 +18,8 @@ TRACKED_FIELDS: dict[str, str] = {
     "capacity": "capacity",
     "location_id": "location_id",
     "track_id": "track_id",
+    "session_type_id": "session_type_id",
+    "duration_minutes": "duration_minutes",
     "webinar_url": "webinar_url",
     "sold_out_message": "sold_out_message",
     "session_status": "session_status",
@@ -27,6 +29,7 @@ TRACKED_FIELDS: dict[str, str] = {
     "prevent_session_conflicts": "prevent_session_conflicts",
     "pinned": "pinned",
     "speaker_ids": "speaker_ids",
+    "speaker_confirmations": "speaker_confirmations",
 }
 
 

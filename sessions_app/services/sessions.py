@@ -18,7 +18,15 @@ from django.utils import timezone
 from sessions_app import selectors, validators
 from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus, status_action
 from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import Event, Location, Session, SessionChange, SessionSpeaker, Speaker
+from sessions_app.models import (
+    Event,
+    Location,
+    Session,
+    SessionChange,
+    SessionSpeaker,
+    SessionType,
+    Speaker,
+)
 from sessions_app.models.compiled import CompiledRead
 from sessions_app.services import attendance, history, journal
 from sessions_app.services.actors import Actor
@@ -27,7 +35,11 @@ OVERLAP_CONSTRAINT = "session_no_location_overlap"
 EXCLUSION_VIOLATION = "23P01"
 
 # Fields a caller may write; ``custom_fields`` is a patch merged by key.
-SESSION_WRITABLE_FIELDS = frozenset(history.TRACKED_FIELDS) | {"custom_fields"}
+# Written by a service of its own (speaker_answer), never sent by a caller.
+SERVICE_ONLY_FIELDS = frozenset({"speaker_confirmations"})
+SESSION_WRITABLE_FIELDS = (frozenset(history.TRACKED_FIELDS) - SERVICE_ONLY_FIELDS) | {
+    "custom_fields"
+}
 EVENT_WRITABLE_FIELDS = frozenset(
     {"name", "slug", "timezone", "start_date", "end_date", "hold_messages"}
 )
@@ -62,7 +74,10 @@ _SPEAKER_RULE_FIELDS = frozenset(
 _SEATING_FIELDS = frozenset({"session_status", "selection_control"})
 # Checked by Session.clean() itself (related rows already locked; capacity's whole range by
 # validate_capacity, which would otherwise repeat the field's min/max errors).
-_CLEANED_IN_MODEL = ["event", "location", "track", "capacity"]
+_CLEANED_IN_MODEL = ["event", "location", "track", "session_type", "capacity"]
+# Sent without duration_minutes, these carry the session's length with them.
+_TIMES = ("start_time", "end_time")
+_TIME_FIELDS = frozenset(_TIMES)
 # Saved with every change besides the changed fields (Session.save adds the instants).
 _ALWAYS_SAVED = ("version", "updated_at")
 
@@ -80,8 +95,8 @@ def merge_custom_values(*, current: Mapping[str, Any], patch: Any) -> Any:
     return merged
 
 
-def _apply(session: Session, data: Mapping[str, Any]) -> None:
-    unknown = set(data) - SESSION_WRITABLE_FIELDS
+def _apply(session: Session, data: Mapping[str, Any], *, trusted: bool = False) -> None:
+    unknown = set(data) - SESSION_WRITABLE_FIELDS - (SERVICE_ONLY_FIELDS if trusted else set())
     if unknown:
         raise TypeError(f"Not writable session fields: {', '.join(sorted(unknown))}")
     for name, value in data.items():
@@ -91,6 +106,12 @@ def _apply(session: Session, data: Mapping[str, Any]) -> None:
             session.timezone = value or ""
         else:
             setattr(session, name, value)
+    if "speaker_ids" in data and session.speaker_confirmations:
+        # A speaker taken off the session takes their answer with them.
+        kept = {str(pk) for pk in session.speaker_ids or [] if type(pk) is int}
+        session.speaker_confirmations = {
+            key: value for key, value in session.speaker_confirmations.items() if key in kept
+        }
 
 
 # Locks are FOR NO KEY UPDATE: they queue writers of the same rows behind each other but,
@@ -103,7 +124,7 @@ def _locked_session(**filters) -> QuerySet:
     # change costs no query; _lock_location locks the location when the write needs it.
     return (
         Session.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("event__organisation", "track", "location")
+        .select_related("event__organisation", "track", "location", "session_type")
         .filter(**filters)
     )
 
@@ -159,6 +180,33 @@ def _link_speakers(session: Session) -> None:
         SessionSpeaker(session_id=session.pk, speaker_id=pk, position=position)
         for position, pk in enumerate(session.speaker_ids or [])
     )
+
+
+def _settle_length(session: Session, data: Mapping[str, Any], *, creating: bool) -> None:
+    """The length, where the write does not send one: times sent carry theirs, and a new
+    session without times (or one given another type before it has times) takes its type's.
+
+    A length sent with times that disagree is left to ``Session.clean`` to refuse.
+    """
+    if "duration_minutes" in data:
+        return
+    try:
+        times = [Session._meta.get_field(name).to_python(getattr(session, name)) for name in _TIMES]
+    except ValidationError:
+        return  # clean() says what is wrong with them
+    minutes = validators.minutes_between(*times)
+    if minutes is not None and (creating or not _TIME_FIELDS.isdisjoint(data)):
+        if minutes > 0:
+            session.duration_minutes = minutes
+        return
+    if minutes is None and session.session_type_id and (creating or "session_type_id" in data):
+        default = (
+            SessionType.objects.filter(pk=session.session_type_id, event_id=session.event_id)
+            .values_list("default_minutes", flat=True)
+            .first()
+        )
+        if default is not None:
+            session.duration_minutes = default
 
 
 def _validate(session: Session) -> None:
@@ -235,6 +283,8 @@ def _write(
     validate_only: bool,
     note: str,
     organisation_id: int | None = None,
+    trusted: bool = False,
+    action: str | None = None,
 ) -> Session:
     validators.validate_no_null_characters(values={"note": note})
     session = None
@@ -246,7 +296,8 @@ def _write(
             if expected_version is not None and expected_version != session.version:
                 raise StaleVersionError(expected=expected_version, current=session.version)
             before = history.snapshot(session)
-            _apply(session, data)
+            _apply(session, data, trusted=trusted)
+            _settle_length(session, data, creating=False)
             if not _LOCATION_RULE_FIELDS.isdisjoint(data):
                 _lock_location(session)
             _hold_speakers(session, data)
@@ -255,11 +306,10 @@ def _write(
             if not changes:
                 return session
             old_status = before["session_status"]
-            action = (
-                status_action(session.session_status)
-                if session.session_status != old_status
-                else HistoryAction.UPDATE.value
-            )
+            if session.session_status != old_status:
+                action = status_action(session.session_status)
+            elif action is None:
+                action = HistoryAction.UPDATE.value
             session.version += 1
             session.updated_at = timezone.now()
             if validate_only:
@@ -335,6 +385,24 @@ def session_set_status(
     )
 
 
+def session_answer(
+    *, session_id: int, data: Mapping[str, Any], actor: Actor, note: str = ""
+) -> Session:
+    """A speaker's answer (``speaker_confirmations``, and a status move for a decline):
+    side effects as ``session_update``; the history action is ``session.speaker.answer``
+    (``session.status.<new>`` when the status moves)."""
+    return _write(
+        session_id=session_id,
+        data=data,
+        actor=actor,
+        expected_version=None,
+        validate_only=False,
+        note=note,
+        trusted=True,
+        action=HistoryAction.SPEAKER_ANSWER.value,
+    )
+
+
 def session_create(
     *,
     event: Event,
@@ -359,6 +427,7 @@ def session_create(
                 events = events.select_for_update(no_key=True)
             session = Session(event=events.get(pk=event.pk))
             _apply(session, data)
+            _settle_length(session, data, creating=True)
             _lock_location(session)
             _hold_speakers(session, data)
             _validate(session)

@@ -32,6 +32,8 @@ WRITABLE_COLUMNS = [
     "admin_short_name",
     "badge_name",
     "description",
+    "session_type_id",
+    "duration_minutes",
     "date",
     "start_time",
     "end_time",
@@ -55,6 +57,7 @@ INFO_COLUMNS = [
     "event",
     "location",
     "track",
+    "session_type",
     "speakers",
     "starts_at",
     "ends_at",
@@ -64,7 +67,9 @@ INFO_COLUMNS = [
     "updated_at",
 ]
 KEY_COLUMNS = ["id", "event_id"]
-_NOT_CLEARABLE = frozenset({*FLAG_FIELDS, "session_status", "selection_control"})
+_NOT_CLEARABLE = frozenset(
+    {*FLAG_FIELDS, "session_status", "selection_control", "duration_minutes"}
+)
 IMPORT_MAX_BYTES = MAX_BYTES
 # A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice for
 # CSV injection); the import takes it off again.
@@ -77,7 +82,7 @@ EXPORT_CHUNK = 2000
 
 def export_queryset(sessions: QuerySet) -> QuerySet:
     """What the export reads, joined and prefetched: no query per row."""
-    return sessions.select_related("event", "location", "track").prefetch_related(
+    return sessions.select_related("event", "location", "track", "session_type").prefetch_related(
         Prefetch(
             "speaker_links",
             queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
@@ -161,6 +166,7 @@ def row_values(session: Session, definitions: list[CustomField]) -> list[Any]:
         session.event.name,
         session.location.name if session.location else "",
         session.track.name if session.track else "",
+        session.session_type.name if session.session_type else "",
         ", ".join(link.speaker.full_name for link in links),
         _cell(session.starts_at),
         _cell(session.ends_at),
@@ -356,6 +362,9 @@ def _import_session_cells(event, definitions, cells, raw_id, actor) -> str:
         payload["event_id"] = str(event.pk)
     data = session_input(payload, form=True, creating=current is None, current=current)
     data.pop("event_id", None)
+    if current is not None and data.get("duration_minutes") == current.duration_minutes:
+        # The length as exported: new times in the row carry their own length with them.
+        del data["duration_minutes"]
     if speakers is not None:
         data["speaker_ids"] = _speaker_ids(speakers)
     patch = {}

@@ -55,7 +55,12 @@ PROBLEMS: dict[int, tuple[str, str]] = {
 }
 
 # Model field name -> wire name, where they differ.
-WIRE_FIELD = {"location": "location_id", "track": "track_id", "event": "event_id"}
+WIRE_FIELD = {
+    "location": "location_id",
+    "track": "track_id",
+    "session_type": "session_type_id",
+    "event": "event_id",
+}
 
 
 @dataclass(frozen=True)
@@ -183,11 +188,16 @@ def translate_validation_error(
             message = _message(error)
             if name == "custom_fields" and isinstance(params, dict) and params.get("key"):
                 field = f"custom_fields.{params['key']}"
-            if name in ("location", "track") and code in ("does_not_exist", "wrong_event"):
+            if name in ("location", "track", "session_type") and code in (
+                "does_not_exist",
+                "wrong_event",
+            ):
                 # The same answer whether the row is missing or another event's (or another
                 # organisation's): nothing is revealed about rows the caller cannot see.
                 code = "does_not_exist"
-                message = f"There is no {name} with this id in the session's event."
+                message = (
+                    f"There is no {name.replace('_', ' ')} with this id in the session's event."
+                )
             if isinstance(params, dict):
                 if "conflicts" in params:
                     extra["conflicts"] = params["conflicts"]

@@ -150,6 +150,32 @@ class SpeakerIdsField(serializers.Field):
         return value
 
 
+def speaker_confirmations(session) -> dict[str, str]:
+    """Each speaker's answer by speaker id: confirmed, declined or unconfirmed."""
+    answers = session.speaker_confirmations or {}
+    return {str(pk): answers.get(str(pk), "unconfirmed") for pk in session.speaker_ids or []}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "type": "string",
+            "enum": ["confirmed", "declined", "unconfirmed"],
+        },
+        "description": "Each speaker's answer, by speaker id, once the session is approved: "
+        "will they come (confirmed), or not (declined: the session is withdrawn).",
+        "example": {"3": "confirmed", "7": "unconfirmed"},
+    }
+)
+class SpeakerConfirmationsField(serializers.Field):
+    def get_attribute(self, instance):
+        return speaker_confirmations(instance)
+
+    def to_representation(self, value):
+        return value
+
+
 @extend_schema_field(CUSTOM_FIELDS_SCHEMA)
 class CustomValuesField(serializers.Field):
     def to_representation(self, value):
@@ -217,6 +243,13 @@ class SessionSerializer(FlatOutputSerializer):
     )
     location_id = serializers.IntegerField(allow_null=True)
     track_id = serializers.IntegerField(allow_null=True)
+    session_type_id = serializers.IntegerField(
+        allow_null=True, help_text="One of the event's session types (GET /session-types)."
+    )
+    duration_minutes = serializers.IntegerField(
+        help_text="Length in minutes, 1-1,440: from the session type unless sent, from the "
+        "times when they are sent without it; a placed session's times run exactly this long."
+    )
     webinar_url = serializers.CharField(help_text="http(s) URL or empty.")
     sold_out_message = serializers.CharField(help_text="Shown when sold out, ≤500.")
     secure_id = serializers.CharField(help_text="Unguessable, URL-safe; never changes.")
@@ -228,6 +261,7 @@ class SessionSerializer(FlatOutputSerializer):
     pinned = FlagField(help_text="1: schedule suggestions leave it where it is.")
     custom_fields = CustomValuesField()
     speaker_ids = SpeakerIdsField()
+    speaker_confirmations = SpeakerConfirmationsField()
     times_with_timezone = serializers.SerializerMethodField(
         help_text='e.g. "10:00 AM - 12:00 PM (CET)", in the effective zone; null unscheduled.'
     )

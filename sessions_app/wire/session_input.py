@@ -17,7 +17,11 @@ from django.http import QueryDict
 from sessions_app import services, validators
 from sessions_app.models import Session
 from sessions_app.wire.problems import FieldError, PayloadInvalid, translate_validation_error
-from sessions_app.wire.representation import FLAG_FIELDS, times_with_timezone
+from sessions_app.wire.representation import (
+    FLAG_FIELDS,
+    speaker_confirmations,
+    times_with_timezone,
+)
 
 MAX_ID = 2**63 - 1
 MAX_INT = 2**31 - 1
@@ -28,6 +32,7 @@ READ_ONLY_FIELDS = (
     "seats_taken",
     "waitlist_count",
     "times_with_timezone",
+    "speaker_confirmations",
     "direct_link",
     "starts_at",
     "ends_at",
@@ -54,6 +59,7 @@ FORM_NULLABLE = (
     "capacity",
     "location_id",
     "track_id",
+    "session_type_id",
 )
 
 TRUE_VALUES = {"1", "true"}
@@ -144,6 +150,15 @@ def to_capacity(value: Any, *, form: bool = False) -> int | None:
     return number
 
 
+def to_duration(value: Any, *, form: bool = False) -> int:
+    if value is None:
+        raise _Invalid("invalid_type", "Send the length in whole minutes, 1 to 1,440.")
+    number = _integer(value, form=form)
+    if not -MAX_INT <= number <= MAX_INT:
+        raise _Invalid("out_of_range", "The length is 1 to 1,440 minutes.")
+    return number
+
+
 def _reference(kind: str) -> Callable[..., int | None]:
     def convert(value: Any, *, form: bool = False) -> int | None:
         if value is None:
@@ -208,6 +223,8 @@ CONVERTERS: dict[str, Callable[..., Any]] = {
     "capacity": to_capacity,
     "location_id": _reference("location"),
     "track_id": _reference("track"),
+    "session_type_id": _reference("session type"),
+    "duration_minutes": to_duration,
     "event_id": to_event_id,
     "custom_fields": to_custom_fields,
     "speaker_ids": to_speaker_ids,
@@ -237,6 +254,8 @@ def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> b
         if form:  # every form value is a string: "12" is the id 12
             return value == str(stored[name])
         return type(value) is type(stored[name]) and value == stored[name]
+    if name == "speaker_confirmations":
+        return not form and value == speaker_confirmations(session)
     if name == "times_with_timezone":
         return value == times_with_timezone(session) or (
             form and value == "" and session.starts_at is None

@@ -378,7 +378,18 @@
     if (newScroller) [newScroller.scrollLeft, newScroller.scrollTop] = scroll;
     ghost = null;
     keyed = null;
+    sizeUnplaced();
     await rememberState();
+  }
+
+  // An unscheduled session is as tall as it will be on the grid: its length, in rows.
+  function sizeUnplaced() {
+    if (!grid.querySelector('.sm-hour')) return;
+    const perMinute = rowHeight() / slotMinutes();
+    area.querySelectorAll('.sm-unplaced').forEach((item) => {
+      const minutes = parseInt(item.dataset.duration, 10) || 60;
+      item.style.height = Math.max(minutes * perMinute, 28) + 'px';
+    });
   }
 
   async function poll() {
@@ -573,6 +584,7 @@
   if (savedStep) stepSelect.value = savedStep;
   stepSelect.addEventListener('change', () => localStorage.setItem('sm-step', stepSelect.value));
   undoButton.disabled = undoStack().length === 0;
+  sizeUnplaced();
   followSuggestion();
   poll();
   setInterval(poll, parseInt(grid.dataset.pollMs, 10) || 4000);

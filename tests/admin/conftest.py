@@ -118,6 +118,8 @@ def form_data(session, **overrides) -> dict:
         "description": session.description,
         "track": session.track_id or "",
         "location": session.location_id or "",
+        "session_type": session.session_type_id or "",
+        "duration_minutes": session.duration_minutes,
         "date": fmt(session.date),
         "start_time": fmt(session.start_time),
         "end_time": fmt(session.end_time),

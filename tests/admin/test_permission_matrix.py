@@ -13,6 +13,7 @@ reviewer of Acme (two roles in two organisations).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -22,15 +23,18 @@ from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import URLResolver, reverse
+from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.enums import ROLE_GROUPS, MemberRole, NoticeKind
 from sessions_app.models import (
     BlockedSlot,
+    CallForProposals,
     ExportJob,
     ImportJob,
     MessageTemplate,
     ScheduleProposal,
+    SessionType,
     Speaker,
     WebhookDelivery,
 )
@@ -51,6 +55,8 @@ ROLES = {
     "session": {"organiser": "vacd", "reviewer": "vr"},
     "event": {"organiser": "vacd", "reviewer": "v"},
     "track": {"organiser": "vacd", "reviewer": "v"},
+    "sessiontype": {"organiser": "vacd", "reviewer": "v"},
+    "callforproposals": {"organiser": "vacd", "reviewer": "v"},
     "location": {"organiser": "vacd", "reviewer": "v"},
     "customfield": {"organiser": "vacd", "reviewer": "v"},
     "speaker": {"organiser": "vacd", "reviewer": "v"},
@@ -285,6 +291,10 @@ def world(db):
         "session": acme.held.pk,
         "event": event.pk,
         "track": acme.track.pk,
+        "sessiontype": SessionType.objects.create(event=event, name="Talk", default_minutes=30).pk,
+        "callforproposals": CallForProposals.objects.create(
+            event=event, opens_at=timezone.now(), closes_at=timezone.now() + dt.timedelta(days=1)
+        ).pk,
         "location": acme.room.pk,
         "customfield": field.pk,
         "speaker": speaker.pk,
@@ -469,6 +479,7 @@ ACTIONS = {
         "suggest_for_selected": "change",
         "pin_selected": "change",
         "unpin_selected": "change",
+        "ask_speakers_to_confirm": "change",
     },
     "message": {  # never deleted: discarded, so that the log stays
         "send_selected": "change",
@@ -493,6 +504,8 @@ ACTIONS = {
         for model in (
             "event",
             "track",
+            "sessiontype",
+            "callforproposals",
             "location",
             "customfield",
             "speaker",

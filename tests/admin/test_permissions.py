@@ -233,7 +233,11 @@ def test_organiser_of_one_and_reviewer_of_other_organisation_is_held_to_each_rol
     # ... and review Globex's but not edit them.
     page = client.get(change_url(globex.proposal))
     assert page.context["has_change_permission"] is False
-    assert [m["status"] for m in page.context["status_moves"]] == ["approved", "rejected"]
+    assert [m["status"] for m in page.context["status_moves"]] == [
+        "approved",
+        "rejected",
+        "withdrawn",
+    ]
     response = client.post(change_url(globex.proposal), form_data(globex.proposal, name="X"))
     assert response.status_code == 403
 

@@ -21,6 +21,7 @@ from sessions_app.models import (
     Session,
     SessionChange,
     SessionSpeaker,
+    SessionType,
     Speaker,
 )
 from sessions_app.transfer import exports, tabular
@@ -365,3 +366,30 @@ def test_an_export_whose_worker_stopped_beating_is_failed_by_the_sweep(acme):
     page = logged_in(acme.organiser).get(f"{LIST}export/{job.pk}/").content.decode()
     assert "The export stopped: its worker stopped while writing it. Export the list again." in page
     assert exports.run_export_job(job.pk) == "not queued"
+
+
+def test_an_import_carries_session_types_and_lengths(acme):
+    workshop = SessionType.objects.create(event=acme.event, name="Workshop", default_minutes=90)
+    http = logged_in(acme.organiser)
+    keynote, proposal = sorted(export(http), key=lambda row: row["name"])
+    assert (keynote["duration_minutes"], keynote["session_type_id"]) == ("60", "")
+    new = dict.fromkeys(keynote, "") | {"name": "Hands on", "session_type_id": str(workshop.pk)}
+    own = new | {"name": "Short one", "duration_minutes": "20"}
+    disagrees = {**proposal, "end_time": "12:30", "duration_minutes": "45"}
+
+    response = import_done(http, upload(http, acme.event, [new, own, disagrees]))
+
+    report = response.context["job"].report
+    assert (report["created"], [row["row"] for row in report["refused"]]) == (2, [4])
+    assert report["refused"][0]["why"][0].startswith("duration_minutes: The session runs 30")
+    made = dict(
+        Session.objects.filter(name__in=["Hands on", "Short one"]).values_list(
+            "name", "duration_minutes"
+        )
+    )
+    assert made == {"Hands on": 90, "Short one": 20}
+    exported = {row["name"]: row for row in export(http)}
+    assert (exported["Hands on"]["session_type"], exported["Hands on"]["duration_minutes"]) == (
+        "Workshop",
+        "90",
+    )

@@ -56,8 +56,8 @@ def test_status_move_not_in_table_is_refused_and_explained(client, acme):
     [(level, text)] = messages_of(response)
     assert level == "error"
     assert (
-        "A submitted session cannot move to live. Allowed from submitted: approved, rejected."
-        in text
+        "A submitted session cannot move to live. Allowed from submitted: approved, rejected, "
+        "withdrawn." in text
     )
     assert Session.objects.get(pk=acme.proposal.pk).session_status == SessionStatus.SUBMITTED
     assert not SessionChange.objects.exists()
@@ -201,7 +201,13 @@ def test_review_actions_hidden_from_organiser(client, acme):
         name for name, _label in client.get(LIST).context["action_form"].fields["action"].choices
     }
     # An organiser plans (pins, suggestions); only reviewers move the status.
-    assert actions == {"", "suggest_for_selected", "pin_selected", "unpin_selected"}
+    assert actions == {
+        "",
+        "suggest_for_selected",
+        "pin_selected",
+        "unpin_selected",
+        "ask_speakers_to_confirm",
+    }
 
 
 def test_bulk_approve_from_review_queue_returns_to_it(client, acme):

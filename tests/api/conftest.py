@@ -77,7 +77,7 @@ def one_rate_window(monkeypatch):
     (a fixed window that ended between two requests would start the count again)."""
     import time
 
-    from sessions_app.api import ratelimit
+    from sessions_app.ops import ratelimit
 
     held = (int(time.time()) // 3600) * 3600 + 30.0
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: held))

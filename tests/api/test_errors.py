@@ -233,7 +233,7 @@ def test_rate_limit_is_per_client(api, one_rate_window, make_caller, event, sett
 
 
 def test_rate_limit_window_starts_again(api, event, settings):
-    from sessions_app.api import ratelimit
+    from sessions_app.ops import ratelimit
 
     settings.API_RATE_LIMIT = {"REQUESTS": 5, "WINDOW_SECONDS": 60, "LIST_COST": 10}
     key = ratelimit.client_key(api.api_client.pk)

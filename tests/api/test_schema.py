@@ -66,6 +66,12 @@ OPERATIONS = {
     ("/api/v1/speakers/{id}", "patch"),
     ("/api/v1/speakers/{id}", "put"),
     ("/api/v1/speakers/{id}", "delete"),
+    ("/api/v1/session-types", "get"),
+    ("/api/v1/session-types", "post"),
+    ("/api/v1/session-types/{id}", "get"),
+    ("/api/v1/session-types/{id}", "patch"),
+    ("/api/v1/session-types/{id}", "put"),
+    ("/api/v1/session-types/{id}", "delete"),
     ("/api/v1/webhooks", "get"),
     ("/api/v1/webhooks", "post"),
     ("/api/v1/webhooks/{id}", "get"),
@@ -162,12 +168,14 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             expected = {"401", "403", "429"} | ({"404"} if "{id}" in path else set())
             if method in {"post", "put", "patch"}:
                 expected |= {"400", "411", "413", "415", "422"}
-                # Registrant, speaker and webhook edits, and asking for a suggestion,
-                # refuse nothing with a 409; other writes can.
+                # Registrant, speaker, session type and webhook edits, and asking for a
+                # suggestion, refuse nothing with a 409; other writes can.
                 if path not in (
                     "/api/v1/registrants/{id}",
                     "/api/v1/events/{id}/schedule-proposals",
-                ) and not path.startswith(("/api/v1/webhooks", "/api/v1/speakers")):
+                ) and not path.startswith(
+                    ("/api/v1/webhooks", "/api/v1/speakers", "/api/v1/session-types")
+                ):
                     expected.add("409")
             assert expected <= set(responses), (method, path)
             for status in expected:
@@ -190,10 +198,11 @@ def test_schema_describes_the_session_fields(openapi):
     assert set(session) == {
         "id", "event_id", "name", "admin_short_name", "badge_name", "description", "date",
         "start_time", "end_time", "use_event_timezone", "timezone", "starts_at", "ends_at",
-        "capacity", "location_id", "track_id", "webinar_url", "sold_out_message", "secure_id",
+        "capacity", "location_id", "track_id", "session_type_id", "duration_minutes",
+        "webinar_url", "sold_out_message", "secure_id",
         "session_status", "locked_when_saved", "selection_control", "selected_by_default",
         "prevent_session_conflicts", "pinned", "custom_fields", "times_with_timezone",
-        "direct_link", "seats_taken", "waitlist_count", "speaker_ids",
+        "direct_link", "seats_taken", "waitlist_count", "speaker_ids", "speaker_confirmations",
         "version", "created_at", "updated_at",
     }  # fmt: skip
     problem = openapi["components"]["schemas"]["Problem"]["properties"]
@@ -268,6 +277,7 @@ def api_schema(db, settings, make_caller):
     registrant = factories.registrant(event=event)
     services.selection_add(registrant_id=registrant.pk, session_id=1, actor=services.SYSTEM)
     services.speaker_create(event_id=event.pk, data={"first_name": "Ada"})
+    services.session_type_create(event_id=event.pk, data={"name": "Talk", "default_minutes": 30})
     notices.welcome(registrant)  # message 1, as the demo's welcome to Ada
     ScheduleProposal.objects.create(event=event)  # suggestion 1
     subscriptions.webhook_create(
@@ -435,7 +445,7 @@ def test_the_schema_is_published_at_versioned_addresses(openapi, db):
     assert as_json.json() == openapi
     assert yaml.safe_load(as_yaml.content) == openapi
     assert openapi["openapi"] == "3.1.0"
-    assert openapi["info"]["version"] == "1.3.0"
+    assert openapi["info"]["version"] == "1.4.0"
 
 
 def test_introspection_answers_post_only(db):

@@ -31,6 +31,12 @@ REQUIRED: dict[str, str | None] = {
     "sessions_partial_update": "sessions:write",
     "sessions_update_alias": "sessions:write",
     "sessions_destroy": "sessions:write",
+    "session_types_list": "sessions:read",
+    "session_types_retrieve": "sessions:read",
+    "session_types_create": "sessions:write",
+    "session_types_update": "sessions:write",
+    "session_types_partial_update": "sessions:write",
+    "session_types_destroy": "sessions:write",
     "speakers_list": "sessions:read",
     "speakers_retrieve": "sessions:read",
     "speakers_create": "sessions:write",
@@ -113,6 +119,9 @@ class World:
         )
         self.message = factories.message(event=self.event, speaker=self.speaker)
         self.proposal = ScheduleProposal.objects.create(event=self.event)
+        self.session_type = services.session_type_create(
+            event_id=self.event.pk, data={"name": "Talk", "default_minutes": 30}
+        )
 
     def path(self, template: str) -> str:
         first = {
@@ -123,6 +132,7 @@ class World:
             "/api/v1/webhooks/": self.webhook.pk,
             "/api/v1/messages/": self.message.pk,
             "/api/v1/schedule-proposals/": self.proposal.pk,
+            "/api/v1/session-types/": self.session_type.pk,
         }
         for prefix, pk in first.items():
             if template.startswith(prefix.split("{")[0]):

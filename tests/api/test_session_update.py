@@ -74,8 +74,23 @@ def _valid_cases():
         ("badge_name", "Badge", "Badge", (), "badge_name", "Badge"),
         ("description", "A long text.", "A long text.", (), "description", "A long text."),
         ("date", "2030-06-11", "2030-06-11", schedule, "date", dt.date(2030, 6, 11)),
-        ("start_time", "09:30", "09:30:00", ("starts_at", times), "start_time", dt.time(9, 30)),
-        ("end_time", "11:30:00", "11:30:00", ("ends_at", times), "end_time", dt.time(11, 30)),
+        # The length follows the times sent without it, as the instants do.
+        (
+            "start_time",
+            "09:30",
+            "09:30:00",
+            ("starts_at", times, "duration_minutes"),
+            "start_time",
+            dt.time(9, 30),
+        ),
+        (
+            "end_time",
+            "11:30:00",
+            "11:30:00",
+            ("ends_at", times, "duration_minutes"),
+            "end_time",
+            dt.time(11, 30),
+        ),
         ("use_event_timezone", 0, 0, (*schedule, times), "use_event_timezone", False),
         ("timezone", "Europe/Paris", "Europe/Paris", (), "timezone", "Europe/Paris"),
         ("capacity", 60, 60, (), "capacity", 60),
@@ -120,7 +135,7 @@ def test_patch_valid_field_changes_exactly_it(
     assert getattr(session, attribute) == (sent if stored is None else stored)
     change = SessionChange.objects.get(session_id=session.pk)
     assert (change.version, change.actor_client, change.actor_user) == (2, api.api_client, None)
-    assert set(change.changes) == {field}
+    assert set(change.changes) == {field, *({"duration_minutes"} & set(follows))}
     expected_action = "session.status.approved" if field == "session_status" else "session.update"
     assert change.action == expected_action
 

@@ -7,8 +7,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from sessions_app.api import ratelimit
 from sessions_app.models import ApiRateCounter
+from sessions_app.ops import ratelimit
 from sessions_app.services.clients import api_client_create
 from tests.api.conftest import basic_auth, request_token
 

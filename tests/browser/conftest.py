@@ -6,6 +6,7 @@ One browser for the whole run; each test gets fresh contexts (cookies, storage).
 import importlib
 import logging
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -101,27 +102,18 @@ def role_groups() -> None:
     migration = importlib.import_module("sessions_app.migrations.0004_role_groups")
     attendance = importlib.import_module("sessions_app.migrations.0011_registrant_permissions")
     webhooks = importlib.import_module("sessions_app.migrations.0014_webhook_permissions")
-    speakers = importlib.import_module("sessions_app.migrations.0017_speaker_permissions")
-    notices = importlib.import_module("sessions_app.migrations.0029_notice_permissions")
-    planning = importlib.import_module("sessions_app.migrations.0031_planning_permissions")
-    openings = importlib.import_module("sessions_app.migrations.0034_opening_permissions")
     groups = {**migration.GROUPS}
     groups["Organisers"] = [
         *groups["Organisers"],
         *attendance.ORGANISER_PERMS,
         *webhooks.ORGANISER_PERMS,
-        *speakers.GRANTS["Organisers"],
-        *notices.GRANTS["Organisers"],
-        *planning.GRANTS["Organisers"],
-        *openings.GRANTS["Organisers"],
     ]
-    groups["Reviewers"] = [
-        *groups["Reviewers"],
-        *speakers.GRANTS["Reviewers"],
-        *notices.GRANTS["Reviewers"],
-        *planning.GRANTS["Reviewers"],
-        *openings.GRANTS["Reviewers"],
-    ]
+    # Every later migration that grants permissions keeps them in GRANTS.
+    folder = Path(migration.__file__).parent
+    for path in sorted(folder.glob("0*_*.py")):
+        module = importlib.import_module(f"sessions_app.migrations.{path.stem}")
+        for name, codenames in getattr(module, "GRANTS", {}).items():
+            groups[name] = [*groups[name], *codenames]
     for name, codenames in groups.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(

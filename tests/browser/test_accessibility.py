@@ -117,6 +117,9 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/message/",
         "/admin/sessions_app/messagetemplate/",
         f"/admin/sessions_app/messagetemplate/add/?kind=speaker.moved&event={event.pk}",
+        "/admin/sessions_app/sessiontype/",
+        "/admin/sessions_app/callforproposals/",
+        f"/admin/sessions_app/callforproposals/{event.call.pk}/change/",
     ]
     held = Message.objects.filter(event=event).order_by("pk").first()
     if held is not None:
@@ -137,6 +140,10 @@ def public_pages(event) -> list[str]:
         f"{base}/",
         f"{base}/sessions/{session.pk}/",
         urlsplit(registrant.selection_url()).path,
+        f"/cfp/{event.organisation.slug}/{event.slug}/",
+        f"/cfp/{event.organisation.slug}/{event.slug}/received/",
+        "/speaker/sign-in/",
+        "/speaker/sign-in/sent/",
     ]
 
 

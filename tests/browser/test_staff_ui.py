@@ -139,7 +139,8 @@ def test_reviewer_approves_publishes_unpublishes_and_sees_refusal(new_page, worl
     page.select_option("select[name=action]", "publish_selected")
     page.click("button[name=index]")
     expect(page.locator(".messagelist .error")).to_contain_text(
-        "A submitted session cannot move to live. Allowed from submitted: approved, rejected."
+        "A submitted session cannot move to live. Allowed from submitted: approved, rejected, "
+        "withdrawn."
     )
     expect(page.locator(".messagelist .success")).to_contain_text("Published 1 session")
     assert Session.objects.get(pk=proposal.pk).session_status == SessionStatus.SUBMITTED

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from sessions_app import services
@@ -16,12 +17,14 @@ from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
     ApiClient,
     BlockedSlot,
+    CallForProposals,
     CustomField,
     CustomFieldChoice,
     Event,
     Location,
     Membership,
     Organisation,
+    SessionType,
     Track,
 )
 from sessions_app.notices import compose as notices
@@ -125,6 +128,20 @@ SESSION_SPEAKERS = {
     "Workshop: property-based testing": [10],
     "Closing keynote": [11],
 }
+# The demo's session types (name, minutes) and its call's proposals from speakers:
+# (email, first name, last name, title, type index, co-speakers, withdrawn).
+SESSION_TYPES = [("Talk", 30), ("Workshop", 90)]
+PROPOSALS = [
+    (
+        "ines@speakers.example.com", "Inès", "Moreau", "Offline-first agendas for bad Wi-Fi",
+        0, ["kwame@speakers.example.com"], False,
+    ),
+    (
+        "ravi@speakers.example.com", "Ravi", "Kapoor", "Rust for Pythonistas, hands on",
+        1, [], False,
+    ),
+    ("ines@speakers.example.com", "Inès", "Moreau", "Accessible forms by default", 0, [], True),
+]  # fmt: skip
 # Registrants of the demo event (first name, last name); emails are first@example.com.
 DEMO_REGISTRANTS = [
     ("Ada", "Lovelace"),
@@ -185,6 +202,8 @@ class Command(BaseCommand):
                 self._speakers_from_custom_field(event, users["organiser"])
             if not event.registrants.exists():
                 self._attendance(event, users["organiser"])
+            if not CallForProposals.objects.filter(event=event).exists():
+                self._call(event)
             self._api_client(organisation)
         if options["sessions"]:
             started = time.monotonic()
@@ -197,6 +216,7 @@ class Command(BaseCommand):
                 f"the load test events hold {total}."
             )
         self._report(event)
+        self._report_call(event, options["base_url"].rstrip("/"))
         self._report_registrant(event, options["base_url"].rstrip("/"))
         self._report_api_client(options["base_url"].rstrip("/"))
 
@@ -340,6 +360,63 @@ class Command(BaseCommand):
                     note="Demo data.",
                 )
 
+    def _call(self, event):
+        """An open call with two session types, and a few proposals sent through it."""
+        types = [
+            SessionType.objects.get_or_create(
+                event=event, name=name, defaults={"default_minutes": minutes}
+            )[0]
+            for name, minutes in SESSION_TYPES
+        ]
+        now = timezone.now()
+        call = CallForProposals.objects.create(
+            event=event,
+            opens_at=now - dt.timedelta(days=14),
+            closes_at=max(
+                now + dt.timedelta(days=7),
+                dt.datetime.combine(
+                    event.start_date - dt.timedelta(days=7),
+                    dt.time(23, 59),
+                    tzinfo=zoneinfo.ZoneInfo(event.timezone),
+                ),
+            ),
+            introduction=(
+                "Demo Conference looks for talks and workshops about running events: "
+                "schedules, rooms, people and the software between them.\n\n"
+                "Talks are 30 minutes, workshops 90. We answer every proposal."
+            ),
+            abstract_min=50,
+            abstract_max=2000,
+            open_after=["description"],
+        )
+        call.session_types.set(types)
+        call.tracks.set(event.tracks.all())
+        asked = list(event.custom_fields.filter(label__in=["Level", "Audience"]))
+        call.fields.set(asked)
+        call.required_fields.set([f for f in asked if f.label == "Level"])
+        level = event.custom_fields.get(label="Level")
+        beginner = level.choices.order_by("sort_order").first()
+        tracks = list(event.tracks.order_by("pk"))
+        for index, (email, first, last, title, kind, others, withdrawn) in enumerate(PROPOSALS):
+            session, _speaker, _others = services.proposal_submit(
+                call=call,
+                email=email,
+                profile={"first_name": first, "last_name": last, "bio": f"{first} speaks."},
+                data={
+                    "name": title,
+                    "description": f"{title}: what we learnt, what broke, and what to do "
+                    "about it, with examples from real events.",
+                    "session_type_id": types[kind].pk,
+                    "track_id": tracks[index % len(tracks)].pk,
+                    "custom_fields": {level.key: [{"id": beginner.pk}]},
+                },
+                co_speakers=others,
+            )
+            if withdrawn:
+                services.proposal_withdraw(
+                    user=services.proposals.speaker_account(email), session_id=session.pk
+                )
+
     def _lunch(self, event):
         """Lunch, 12:30 to 13:00, blocks every room each day (the grid draws it; a held
         session cannot be moved into it)."""
@@ -432,6 +509,15 @@ class Command(BaseCommand):
             update_fields=["organisation", "scopes", "client_type", "authorization_grant_type"]
         )
         api_client_set_secret(client, DEMO_CLIENT_SECRET)  # works again even if disabled
+
+    def _report_call(self, event, base_url: str):
+        self.stdout.write("")
+        self.stdout.write("Call for proposals (speakers propose here, no account needed):")
+        self.stdout.write(f"  {base_url}/cfp/{event.organisation.slug}/{event.slug}/")
+        self.stdout.write(
+            f"Speakers sign in at {base_url}/speaker/sign-in/ with their email address; the "
+            "one-time link is printed in this terminal by the worker (the console email)."
+        )
 
     def _report_api_client(self, base_url: str):
         self.stdout.write("")
