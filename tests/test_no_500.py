@@ -84,7 +84,7 @@ QUERY_NAMES = [
 ]
 OK_STATUSES = {200, 204, 301, 302, 303, 304, 400, 403, 404, 405, 409, 412, 413, 422}
 PROPERTY = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,  # the same examples on every run: a failure is found again
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -17,7 +17,7 @@ from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.planning import SpeakerAvailabilityInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
-from sessions_app.models import Session, Speaker
+from sessions_app.models import Session, Speaker, SpeakerPhoto
 from sessions_app.validators import ascii_int
 
 AUTOCOMPLETE_PAGE = 20
@@ -62,8 +62,24 @@ class SpeakerAdmin(OrganisationScopedAdmin):
     list_filter = [EventFilter]
     search_fields = ["first_name", "last_name", "email", "company"]
     ordering = ["event", "last_name", "first_name", "id"]
-    readonly_fields = ["sessions_display", "created_at", "updated_at"]
+    readonly_fields = ["sessions_display", "profile_display", "created_at", "updated_at"]
     inlines = [SpeakerAvailabilityInline]
+
+    @admin.display(description="from their speaker page")
+    def profile_display(self, obj):
+        """What the speaker keeps themselves: their links and whether they gave a photo."""
+        links = [line for line in (obj.links or "").splitlines() if line.strip()]
+        kept = SpeakerPhoto.objects.filter(speaker=obj).values_list("content_type", flat=True)
+        photo = f"a photo ({kept[0]})" if kept else "no photo"
+        if not links:
+            return f"No links; {photo}."
+        return format_html(
+            "{}; {}.",
+            format_html_join(
+                ", ", '<a href="{}" rel="noopener nofollow">{}</a>', ((u, u) for u in links)
+            ),
+            photo,
+        )
 
     def get_inline_instances(self, request, obj=None):
         # Availability is in the event's zone: entered once the speaker (and event) exists.

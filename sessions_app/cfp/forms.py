@@ -24,6 +24,8 @@ def asked_fields(call: CallForProposals) -> tuple[list[CustomField], set[int]]:
     event_required = list(
         call.event.custom_fields.filter(required=True).prefetch_related("choices")
     )
+    if call.pk is None:  # a session organisers made, in an event without a call
+        return event_required, {f.pk for f in event_required}
     asked = {f.pk: f for f in call.fields.prefetch_related("choices")}
     for field in event_required:
         asked.setdefault(field.pk, field)
@@ -51,7 +53,7 @@ class ProposalFields(forms.Form):
         # The limit is checked on the server (services.proposals.check_abstract) with the
         # same message whichever door; no maxlength attribute cuts the text silently.
         self.fields["description"].widget.attrs.pop("maxlength", None)
-        types = list(call.session_types.all())
+        types = list(call.session_types.all()) if call.pk else []
         if types:
             self.fields["session_type"] = forms.TypedChoiceField(
                 label="Session type",
@@ -59,7 +61,7 @@ class ProposalFields(forms.Form):
                 + [(t.pk, f"{t.name} ({t.default_minutes} min)") for t in types],
                 coerce=int,
             )
-        tracks = list(call.tracks.all())
+        tracks = list(call.tracks.all()) if call.pk else []
         if tracks:
             self.fields["track"] = forms.TypedChoiceField(
                 label="Track",
@@ -90,18 +92,17 @@ class ProposalFields(forms.Form):
 
     def proposal_data(self) -> dict[str, Any]:
         data = self.cleaned_data
-        values = {
-            "name": data["name"].strip(),
-            "description": data["description"],
-            "session_type_id": data.get("session_type"),
-            "track_id": data.get("track"),
+        values = {"name": data["name"].strip(), "description": data["description"]}
+        # Only what the form asks: a type or track the organisers gave stays where not asked.
+        if "session_type" in self.fields:
+            values["session_type_id"] = data.get("session_type")
+        if "track" in self.fields:
+            values["track_id"] = data.get("track")
+        # An answer taken back (None) clears its key.
+        values["custom_fields"] = {
+            definition.key: custom_wire_value(definition, data.get(custom_form_name(definition)))
+            for definition in self.definitions
         }
-        answers = {}
-        for definition in self.definitions:
-            value = custom_wire_value(definition, data.get(custom_form_name(definition)))
-            if value is not None:
-                answers[definition.key] = value
-        values["custom_fields"] = answers
         return values
 
 

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions_app import services, validators
@@ -33,7 +34,7 @@ from sessions_app.cfp.forms import (
 )
 from sessions_app.cfp.guard import over_budget
 from sessions_app.enums import NoticeKind, SessionStatus, SpeakerAnswer
-from sessions_app.models import CallForProposals, Speaker, SpeakerAvailability
+from sessions_app.models import CallForProposals, Speaker, SpeakerAvailability, SpeakerPhoto
 from sessions_app.notices import compose as notices
 from sessions_app.services.proposals import own_proposal, speaker_rows
 from sessions_app.wire.custom_fields import CUSTOM_PREFIX
@@ -162,9 +163,12 @@ def sign_in(request):
         Speaker.objects.filter(email__iexact=email.strip()).order_by("-updated_at", "-pk").first()
     )
     if speaker is not None:
-        with transaction.atomic():
-            services.proposals.speaker_account(speaker.email)
-            notices.sign_in_link(speaker)
+        try:
+            with transaction.atomic():
+                services.proposals.speaker_account(speaker.email)
+                notices.sign_in_link(speaker)
+        except ValidationError:
+            pass  # a staff account's address: no link, and the same answer
     return redirect("cfp:sign-in-sent")
 
 
@@ -195,6 +199,7 @@ def sign_out(request):
 
 def speaker_required(view):
     @functools.wraps(view)
+    @never_cache
     def wrapped(request, *args, **kwargs):
         user = request.user
         if not user.is_authenticated:
@@ -325,7 +330,12 @@ def profile(request):
             for name in ("first_name", "last_name", "company", "job_title", "bio", "links")
         }
     form = ProfileForm(request.POST or None, request.FILES or None, initial=initial)
-    context = {"form": form, "speaker": latest, "events": _availability_forms(rows)}
+    context = {
+        "form": form,
+        "speaker": latest,
+        "has_photo": latest is not None and SpeakerPhoto.objects.filter(speaker=latest).exists(),
+        "events": _availability_forms(rows),
+    }
     if request.method != "POST":
         return render(request, "cfp/profile.html", context)
     upload = request.FILES.get("photo")
@@ -435,10 +445,12 @@ def availability(request, speaker_id: int):
 
 @speaker_required
 def photo(request, speaker_id: int):
-    row = speaker_rows(request.user).filter(pk=speaker_id).exclude(photo_type="").first()
+    row = SpeakerPhoto.objects.filter(
+        speaker__in=speaker_rows(request.user), speaker_id=speaker_id
+    ).first()
     if row is None:
         raise PermissionDenied
-    response = HttpResponse(bytes(row.photo), content_type=row.photo_type)
+    response = HttpResponse(bytes(row.content), content_type=row.content_type)
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,4 +1,5 @@
-"""Organisers set up their events' calls for proposals; reviewers see them."""
+"""Organisers set up their events' calls for proposals; reviewers see them. Speakers'
+photos are kept for their speaker page: organisers see whether there is one."""
 
 from django.db import migrations
 

@@ -20,7 +20,7 @@ from sessions_app.models.events import (
 from sessions_app.models.exports import ExportJob
 from sessions_app.models.imports import ImportJob, ImportRowOutcome
 from sessions_app.models.notices import Message, MessageTemplate
-from sessions_app.models.people import SessionSpeaker, Speaker
+from sessions_app.models.people import SessionSpeaker, Speaker, SpeakerPhoto
 from sessions_app.models.planning import (
     BlockedSlot,
     LocationOpening,
@@ -66,6 +66,7 @@ __all__ = [
     "SessionType",
     "Speaker",
     "SpeakerAvailability",
+    "SpeakerPhoto",
     "Track",
     "WebhookAttempt",
     "WebhookDelivery",

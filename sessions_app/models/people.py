@@ -27,10 +27,6 @@ class Speaker(models.Model):
     bio = models.TextField(blank=True, validators=[MaxLengthValidator(BIO_MAX), no_nul])
     # Their own links (site, social profiles), one http(s) URL a line.
     links = models.TextField(blank=True, validators=[MaxLengthValidator(LINKS_MAX), no_nul])
-    # The photo's bytes, checked to be an image within PHOTO_MAX_BYTES (sessions_app.cfp):
-    # kept in the database so that every app server answers it.
-    photo = models.BinaryField(blank=True, default=b"", editable=False)
-    photo_type = models.CharField(max_length=20, blank=True, editable=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(default=django_timezone.now, editable=False)
 
@@ -44,6 +40,22 @@ class Speaker(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class SpeakerPhoto(models.Model):
+    """A speaker's photo, checked to be an image within ``PHOTO_MAX_BYTES``
+    (services.proposals.read_photo). In the database, so that every app server answers it,
+    and in a table of its own, so that reading speakers never reads their photos."""
+
+    speaker = models.OneToOneField(
+        Speaker, on_delete=models.CASCADE, primary_key=True, related_name="photo"
+    )
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=20)
+    updated_at = models.DateTimeField(default=django_timezone.now)
+
+    def __str__(self) -> str:
+        return f"Photo of speaker {self.speaker_id}"
 
 
 class SessionSpeaker(models.Model):

@@ -5,7 +5,8 @@ service, each with the version the suggestion was made from.
 A session is placed in the event's zone, on its days between ``DAY_START`` and ``DAY_END``.
 Sessions an organiser pinned stay where they are (placed or not), and so do live ones
 (registrants hold seats in them); other sessions that are placed stay where they are unless
-``move_placed``. An unscheduled session is given ``DEFAULT_MINUTES``. The expected audience
+``move_placed``. An unscheduled session takes its own length (``duration_minutes``: its
+type's, or what the organiser set). The expected audience
 of a session is its seats taken and waitlist, else its capacity, and the registrants who
 chose two sessions keep them apart.
 """
@@ -40,7 +41,6 @@ from sessions_app.planning.solver import DAY, Item, Problem, Room, Score
 
 DAY_START = dt.time(8, 0)
 DAY_END = dt.time(20, 0)
-DEFAULT_MINUTES = 60
 NOTE = "From a schedule suggestion."
 TICK = 0.5  # seconds between a running suggestion's progress reports
 
@@ -140,7 +140,7 @@ def problem_for(
         duration = (
             clock.minutes(session.ends_at) - clock.minutes(session.starts_at)
             if placed
-            else DEFAULT_MINUTES
+            else session.duration_minutes
         )
         audience = session.seats_taken + session.waitlist_count or (session.capacity or 0)
         items.append(

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from sessions_app import validators
 from sessions_app.enums import SessionStatus, SpeakerAnswer
-from sessions_app.models import CallForProposals, Session, Speaker
+from sessions_app.models import CallForProposals, Session, Speaker, SpeakerPhoto
 from sessions_app.models.people import PHOTO_MAX_BYTES
 from sessions_app.services import sessions as session_services
 from sessions_app.services import speakers as speaker_services
@@ -124,23 +125,34 @@ def check_abstract(call: CallForProposals, text: str) -> None:
         )
 
 
-def _check_choices(call: CallForProposals, data: Mapping[str, Any]) -> None:
+def _check_choices(
+    call: CallForProposals, data: Mapping[str, Any], *, stored: Mapping[str, Any] | None = None
+) -> None:
+    """The type and track among the call's (where sent), answers only to the questions
+    asked (the call's and those the event requires), each required one answered (merged
+    with the ``stored`` answers on an edit)."""
     types = {t.pk for t in call.session_types.all()}
     tracks = {t.pk for t in call.tracks.all()}
-    if types and data.get("session_type_id") not in types:
-        raise _refuse("session_type_id", "Choose one of the session types.", "required")
-    if not types and data.get("session_type_id") is not None:
-        raise _refuse("session_type_id", "This call has no session types.", "invalid")
-    if tracks and data.get("track_id") not in tracks:
-        raise _refuse("track_id", "Choose one of the tracks.", "required")
-    if not tracks and data.get("track_id") is not None:
-        raise _refuse("track_id", "This call has no tracks to choose.", "invalid")
-    asked = {f.key for f in call.fields.all()}
-    required = {f.key for f in call.required_fields.all()} & asked
-    values = data.get("custom_fields") or {}
-    if set(values) - asked:
+    if "session_type_id" in data or stored is None:
+        if types and data.get("session_type_id") not in types:
+            raise _refuse("session_type_id", "Choose one of the session types.", "required")
+        if not types and data.get("session_type_id") is not None:
+            raise _refuse("session_type_id", "This call has no session types.", "invalid")
+    if "track_id" in data or stored is None:
+        if tracks and data.get("track_id") not in tracks:
+            raise _refuse("track_id", "Choose one of the tracks.", "required")
+        if not tracks and data.get("track_id") is not None:
+            raise _refuse("track_id", "This call has no tracks to choose.", "invalid")
+    event_required = set(
+        call.event.custom_fields.filter(required=True).values_list("pk", flat=True)
+    )
+    asked = {f.key for f in call.fields.all()} | {f"c_{pk}" for pk in event_required}
+    required = {f.key for f in call.required_fields.all()} | {f"c_{pk}" for pk in event_required}
+    sent = data.get("custom_fields") or {}
+    if set(sent) - asked:
         raise _refuse("custom_fields", "Answer only the questions asked.", "unknown_field")
-    missing = sorted(key for key in required if values.get(key) in (None, "", []))
+    values = {**(stored or {}), **sent}
+    missing = sorted(key for key in required & asked if values.get(key) in (None, "", []))
     if missing:
         raise ValidationError(
             {
@@ -228,15 +240,7 @@ def proposal_edit(*, user, session_id: int, data: Mapping[str, Any]) -> Session:
         if call is not None and "description" in data:
             check_abstract(call, data["description"])
         if call is not None and session.session_status == SessionStatus.SUBMITTED:
-            _check_choices(
-                call,
-                {
-                    "session_type_id": session.session_type_id,
-                    "track_id": session.track_id,
-                    "custom_fields": session.custom_fields,
-                    **data,
-                },
-            )
+            _check_choices(call, data, stored=session.custom_fields or {})
         return session_services.session_update(
             session_id=session.pk, data=data, actor=Actor(user=user)
         )
@@ -350,13 +354,17 @@ def speaker_profile_update(
                 speaker_id=row.pk,
                 data={k: v for k, v in values.items() if k != "links"},
             )
-            updates = {}
             if "links" in values:
-                updates["links"] = values["links"]
+                Speaker.objects.filter(pk=row.pk).update(links=values["links"])
             if photo_type is not None:
-                updates |= {"photo": photo, "photo_type": photo_type}
+                SpeakerPhoto.objects.update_or_create(
+                    speaker=row,
+                    defaults={
+                        "content": photo,
+                        "content_type": photo_type,
+                        "updated_at": timezone.now(),
+                    },
+                )
             elif remove_photo:
-                updates |= {"photo": b"", "photo_type": ""}
-            if updates:
-                Speaker.objects.filter(pk=row.pk).update(**updates)
+                SpeakerPhoto.objects.filter(speaker=row).delete()
     return len(rows)

@@ -308,8 +308,14 @@ def _undone():
         transaction.set_rollback(True)
 
 
-MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
-EXAMPLES_PER_OPERATION = 15
+# Valid input (with the stateful phase) on the SQLite run, whose run is the shorter one: what
+# valid input may break is the same on either database. Invalid input on both: PostgreSQL
+# refuses what SQLite keeps (a NUL character in text), and that must be a 4xx there too.
+MODES = [
+    pytest.param(GenerationMode.POSITIVE, marks=pytest.mark.sqlite, id="positive"),
+    pytest.param(GenerationMode.NEGATIVE, id="negative"),
+]
+EXAMPLES_PER_OPERATION = 10
 STATEFUL_SCENARIOS = 100
 
 
@@ -380,7 +386,7 @@ def _stateful(schema, bearer, basic, seen, failures):
 
 
 @pytest.mark.schema
-@pytest.mark.parametrize("mode", MODES, ids=lambda mode: mode.value)
+@pytest.mark.parametrize("mode", MODES)
 def test_api_conforms_to_its_schema(api_schema, mode):
     """Every operation, with generated valid and invalid input, under every check schemathesis
     has (as ``schemathesis.toml`` sets them) and ours (``tests/fuzz_checks.py``): no 500, no

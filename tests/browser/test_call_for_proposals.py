@@ -18,7 +18,9 @@ from sessions_app.models import Event, Session
 from tests.browser.conftest import role_groups
 from tests.tasks import run_due_tasks
 
-pytestmark = pytest.mark.browser
+# The pages and the flow are the same on either database: the SQLite run (the shorter one)
+# drives them; the rules behind them run on PostgreSQL in tests/cfp.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 LINK = re.compile(r"https?://\S+/speaker/sign-in/link/\?sesame=\S+")
 AXE_OPTIONS = {

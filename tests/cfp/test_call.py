@@ -163,3 +163,21 @@ def test_everything_a_speaker_writes_is_escaped(call):
     assert http.post(call_url(call), form).status_code == 302
     session = Session.objects.get()
     assert session.name == "<script>alert(1)</script>"
+
+
+def test_a_field_the_event_requires_is_asked_even_when_the_call_does_not_list_it(call):
+    level = call.fields.get()
+    level.required = True
+    level.save()
+    call.fields.clear()
+    call.required_fields.clear()
+    http = Client()
+    page = http.get(call_url(call)).content.decode()
+    assert f'name="cf_{level.pk}"' in page
+    missing = http.post(call_url(call), form_for(call, http, **{f"cf_{level.pk}": ""}))
+    assert missing.status_code == 422
+    answered = http.post(
+        call_url(call), form_for(call, http, **{f"cf_{level.pk}": str(level.choices.first().pk)})
+    )
+    assert answered.status_code == 302
+    assert Session.objects.get().custom_fields == {level.key: [{"id": level.choices.first().pk}]}

@@ -12,7 +12,15 @@ from PIL import Image
 
 from sessions_app import services
 from sessions_app.enums import NoticeKind, SessionStatus
-from sessions_app.models import CallForProposals, Message, Session, SessionChange, Speaker
+from sessions_app.models import (
+    CallForProposals,
+    Message,
+    Session,
+    SessionChange,
+    SessionType,
+    Speaker,
+    SpeakerPhoto,
+)
 from tests import factories
 from tests.cfp.conftest import call_url, form_for, sign_in, sign_in_link
 from tests.tasks import run_due_tasks
@@ -197,7 +205,7 @@ def test_profile_photo_limits(call, smtp, settings):
     refused = http.post("/speaker/profile/", {**base, "photo": text})
     assert refused.status_code == 422
     assert "not an image we can read" in str(refused.context["form"].errors["photo"])
-    assert Speaker.objects.get(email="ines@example.org").photo_type == ""
+    assert not SpeakerPhoto.objects.exists()
     bad_link = http.post("/speaker/profile/", {**base, "links": "javascript:alert(1)"})
     assert bad_link.status_code == 422
     photo = io.BytesIO(png())
@@ -207,7 +215,7 @@ def test_profile_photo_limits(call, smtp, settings):
     )
     assert saved.status_code == 302
     ines = Speaker.objects.get(email="ines@example.org")
-    assert (ines.photo_type, ines.links) == ("image/png", "https://ines.example.org")
+    assert (ines.photo.content_type, ines.links) == ("image/png", "https://ines.example.org")
     served = http.get(f"/speaker/photo/{ines.pk}/")
     assert served["Content-Type"] == "image/png" and served.content == png()
 
@@ -243,3 +251,58 @@ def test_what_a_speaker_wrote_is_shown_escaped(call, smtp):
     page = http.get("/speaker/").content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_staff_address_on_a_speaker_gets_the_same_answer_and_no_link(call):
+    factories.user(username="org", email="org@example.org", is_staff=True)
+    Speaker.objects.create(event=call.event, first_name="Org", email="org@example.org")
+    http = Client()
+    page = http.get("/speaker/sign-in/").content.decode()
+    stamp = page.split('name="stamp" value="')[1].split('"')[0]
+    response = http.post("/speaker/sign-in/", {"email": "org@example.org", "stamp": stamp})
+    assert (response.status_code, response["Location"]) == (302, "/speaker/sign-in/sent/")
+    assert not Message.objects.exists()
+
+
+def test_a_session_organisers_made_is_edited_without_losing_its_type(call, smtp):
+    other_event = factories.event(organisation=call.event.organisation)
+    workshop = SessionType.objects.create(event=other_event, name="Workshop", default_minutes=90)
+    track = factories.track(event=other_event)
+    ines = Speaker.objects.create(event=other_event, first_name="Inès", email="ines@example.org")
+    session = services.session_create(
+        event=other_event,
+        data={
+            "name": "Made by the organisers",
+            "session_type_id": workshop.pk,
+            "track_id": track.pk,
+            "speaker_ids": [ines.pk],
+        },
+        actor=services.SYSTEM,
+    )
+    propose(call, "ines@example.org", "Through the call")
+    http = Client()
+    sign_in(http, smtp, "ines@example.org")
+    assert http.get(f"/speaker/proposals/{session.pk}/").status_code == 200
+    saved = http.post(
+        f"/speaker/proposals/{session.pk}/",
+        {"name": "Made by the organisers", "description": "Now with an abstract."},
+    )
+    assert saved.status_code == 302
+    session.refresh_from_db()
+    assert (session.description, session.session_type_id, session.track_id) == (
+        "Now with an abstract.",
+        workshop.pk,
+        track.pk,
+    )
+
+
+def test_the_calendar_address_does_not_spell_the_email(call, smtp):
+    propose(call, "ines@example.org", "Talk")
+    http = Client()
+    sign_in(http, smtp, "ines@example.org")
+    feed = http.get("/speaker/").context["feed"]
+    import base64
+
+    token = feed.rsplit("/", 1)[1].removesuffix(".ics").split(":")[0]
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"ines" not in decoded and b"ines" not in feed.encode()

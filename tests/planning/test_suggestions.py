@@ -154,3 +154,22 @@ def test_the_lists_actions_pin_and_unpin_each_through_the_service(client, acme):
     client.force_login(staff(acme.event.organisation, "reviewer"))
     client.post(LIST, {"action": "pin_selected", "_selected_action": [acme.held.pk]})
     assert not Session.objects.get(pk=acme.held.pk).pinned
+
+
+def test_an_unscheduled_session_is_placed_for_its_own_length(client, acme, settings):
+    settings.SCHEDULE_SUGGESTION_SECONDS = 2
+    workshop = services.session_type_create(
+        event_id=acme.event.pk, data={"name": "Workshop", "default_minutes": 90}
+    )
+    talk = factories.create_via_service(
+        event=acme.event, name="Long one", session_type_id=workshop.pk
+    )
+    assert talk.duration_minutes == 90
+    client.force_login(acme.organiser)
+    proposal, _grid = ask(client, acme.event)
+    run_due_tasks()
+    [move] = [m for m in jobs.moves_of(ScheduleProposal.objects.get(pk=proposal.pk))]
+    length = (move.end_time.hour * 60 + move.end_time.minute) - (
+        move.start_time.hour * 60 + move.start_time.minute
+    )
+    assert (move.session_id, length) == (talk.pk, 90)
