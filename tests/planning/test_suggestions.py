@@ -168,7 +168,7 @@ def test_an_unscheduled_session_is_placed_for_its_own_length(client, acme, setti
     client.force_login(acme.organiser)
     proposal, _grid = ask(client, acme.event)
     run_due_tasks()
-    [move] = [m for m in jobs.moves_of(ScheduleProposal.objects.get(pk=proposal.pk))]
+    [move] = jobs.moves_of(ScheduleProposal.objects.get(pk=proposal.pk))
     length = (move.end_time.hour * 60 + move.end_time.minute) - (
         move.start_time.hour * 60 + move.start_time.minute
     )
