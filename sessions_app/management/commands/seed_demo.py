@@ -41,10 +41,12 @@ DEMO_TIMEZONE = "Europe/Berlin"
 # Demo credentials: printed on purpose, for a local demo only.
 USERS = {
     "admin": {"password": "admin-demo-pass", "superuser": True, "roles": []},
+    # The demo's organiser also reviews (a small event's organisers often do): they approve
+    # the proposals that arrive through the call.
     "organiser": {
         "password": "organiser-demo-pass",
         "superuser": False,
-        "roles": [MemberRole.ORGANISER],
+        "roles": [MemberRole.ORGANISER, MemberRole.REVIEWER],
     },
     "reviewer": {
         "password": "reviewer-demo-pass",
