@@ -50,8 +50,23 @@ def _call(organisation_slug: str, event_slug: str) -> CallForProposals:
         .first()
     )
     if call is None:
-        raise Http404("This event has no call for proposals.")
+        raise NoCall
     return call
+
+
+class NoCall(Exception):
+    """No such event, or one without a call: answered with a page that says so (404)."""
+
+
+def with_call(view):
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NoCall:
+            return render(request, "cfp/no_call.html", status=404)
+
+    return wrapped
 
 
 def _local(call: CallForProposals, moment: dt.datetime) -> dt.datetime:
@@ -85,6 +100,7 @@ def _too_many(request, wait: int, template: str, context: dict) -> HttpResponse:
     return response
 
 
+@with_call
 @require_http_methods(["GET", "HEAD", "POST"])
 def call_page(request, organisation_slug: str, event_slug: str):
     call = _call(organisation_slug, event_slug)
@@ -135,6 +151,7 @@ def call_page(request, organisation_slug: str, event_slug: str):
     return render(request, "cfp/call.html", {**context, "form": form}, status=422)
 
 
+@with_call
 def received(request, organisation_slug: str, event_slug: str):
     call = _call(organisation_slug, event_slug)
     return render(request, "cfp/received.html", {"call": call, "event": call.event})

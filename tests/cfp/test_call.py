@@ -45,8 +45,11 @@ def test_a_call_outside_its_window_says_so_and_takes_nothing(call, when):
 
 
 def test_an_unknown_call_is_a_clear_404(db):
-    response = Client().get("/cfp/nobody/nothing/")
-    assert response.status_code == 404
+    for path in ("/cfp/nobody/nothing/", "/cfp/nobody/nothing/received/"):
+        response = Client().get(path)
+        assert response.status_code == 404
+        assert "There is no call for proposals here" in response.content.decode()
+    assert Client().post("/cfp/nobody/nothing/", {"email": "a@b.example"}).status_code == 404
 
 
 def test_a_submission_is_a_session_written_by_the_speaker(call, smtp):
