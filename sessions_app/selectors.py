@@ -374,3 +374,31 @@ def settled_now() -> int:
     if rows[0][1] < old:
         return settled_through(rows[0][0], rows[1:], now)
     return settled_through(rows[0][0] - 1, rows, now)
+
+
+# --- blind review ----------------------------------------------------------------------
+
+
+def blind_event_ids(user) -> set[int]:
+    """The events whose speakers are hidden from this user: those where they sit on the
+    programme committee as a blind reviewer, or the event's reviews are blind, and they do
+    not organise the event. Every page, list, export and history a reviewer can reach
+    leaves the speakers of these events out."""
+    from sessions_app.enums import MemberRole
+    from sessions_app.models import Membership, Reviewer
+
+    if user is None or not user.is_authenticated or user.is_superuser:
+        return set()
+    organised = Membership.objects.filter(user=user, role=MemberRole.ORGANISER).values(
+        "organisation_id"
+    )
+    return set(
+        Reviewer.objects.filter(user=user)
+        .filter(Q(blind=True) | Q(event__review_settings__blind=True))
+        .exclude(event__organisation_id__in=organised)
+        .values_list("event_id", flat=True)
+    )
+
+
+def is_blind(user, event_id: int) -> bool:
+    return event_id in blind_event_ids(user)

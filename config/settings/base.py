@@ -260,6 +260,7 @@ OAUTH2_PROVIDER = {
         "webhooks:write": "Manage webhook subscriptions and read their delivery log",
         "messages:read": "Read the messages sent to speakers and registrants, and their delivery",
         "schedule:write": "Ask for schedule suggestions and read them",
+        "reviews:read": "Read the reviews of sessions and their summary",
     },
     "DEFAULT_SCOPES": ["sessions:read"],
     # Tokens are stored as a SHA-256 checksum only (RFC 9700); client secrets are hashed.

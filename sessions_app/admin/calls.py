@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.contrib import admin
 from django.db import transaction
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from sessions_app import validators
+from sessions_app.admin.event_zone import EventZoneMixin, moment_field
 from sessions_app.admin.filters import EventFilter
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
 from sessions_app.enums import HOLDING_STATUSES, NoticeKind
@@ -20,19 +19,9 @@ from sessions_app.models.cfp import OPEN_AFTER_CHOICES
 from sessions_app.notices import compose as notices
 
 
-def _moment(label: str) -> forms.DateTimeField:
-    # One labelled input (the browser's date and time picker), not the admin's split pair.
-    return forms.DateTimeField(
-        label=label,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="In the event's time zone.",
-    )
-
-
 class CallForm(forms.ModelForm):
-    opens_at = _moment("Opens")
-    closes_at = _moment("Closes")
+    opens_at = moment_field("Opens")
+    closes_at = moment_field("Closes")
     open_after = forms.MultipleChoiceField(
         choices=OPEN_AFTER_CHOICES,
         required=False,
@@ -77,7 +66,7 @@ class CallForm(forms.ModelForm):
 
 
 @admin.register(CallForProposals)
-class CallForProposalsAdmin(OrganisationScopedAdmin):
+class CallForProposalsAdmin(EventZoneMixin, OrganisationScopedAdmin):
     form = CallForm
     list_display = ["event", "opens_at", "closes_at", "state_display", "public_link"]
     list_filter = [EventFilter]
@@ -85,22 +74,6 @@ class CallForProposalsAdmin(OrganisationScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["event"] if obj is not None else []
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Opening and closing times are entered and shown in the event's time zone.
-        event = None
-        if object_id:
-            call = self.get_object(request, object_id)
-            event = call.event if call is not None else None
-        else:
-            raw = request.POST.get("event") or request.GET.get("event")
-            event_id = validators.ascii_int(raw) if raw else None
-            if event_id is not None:
-                event = events_for(request).filter(pk=event_id).first()
-        if event is not None and validators.is_valid_timezone(event.timezone):
-            with timezone.override(zoneinfo.ZoneInfo(event.timezone)):
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         models = {

@@ -148,6 +148,8 @@ class HistoryRow:
     actor_kind: str
     changes: list[tuple[str, str, str]]
     when: str  # in the event's zone
+    actor: str = ""  # who, as shown (a speaker is "a speaker" to a blind reviewer)
+    note: str = ""
 
 
 def _label_for(field: str, custom: dict[str, CustomField]) -> str:
@@ -163,8 +165,11 @@ def _label_for(field: str, custom: dict[str, CustomField]) -> str:
         return field
 
 
-def history_rows(session: Session, entries: list[SessionChange]) -> list[HistoryRow]:
-    """Entries with readable values: names for ids, labels for choices (a fixed few queries)."""
+def history_rows(
+    session: Session, entries: list[SessionChange], *, blind: bool = False
+) -> list[HistoryRow]:
+    """Entries with readable values: names for ids, labels for choices (a fixed few queries).
+    For a blind reviewer, a speaker's own changes name no one and carry no note."""
     ids: dict[str, set[int]] = {"track_id": set(), "location_id": set()}
     event_names = {session.event_id: session.event.name}
     for entry in entries:
@@ -223,6 +228,17 @@ def history_rows(session: Session, entries: list[SessionChange]) -> list[History
             return ", ".join(choice_labels.get(i["id"], f"#{i['id']}") for i in value) or "—"
         return str(value)
 
+    speakers_accounts = set()
+    if blind:
+        from django.contrib.auth import get_user_model
+
+        speakers_accounts = set(
+            get_user_model()
+            .objects.filter(
+                pk__in={e.actor_user_id for e in entries if e.actor_user_id}, is_staff=False
+            )
+            .values_list("pk", flat=True)
+        )
     rows = []
     for entry in entries:
         kind = "client" if entry.actor_client_id else "user" if entry.actor_user_id else "system"
@@ -237,5 +253,12 @@ def history_rows(session: Session, entries: list[SessionChange]) -> list[History
             if entry.action != HistoryAction.CREATE or c.get("new") not in (None, "", [])
         ]
         when = local_moment(entry.created_at, session.event.timezone, "%a %-d %b %Y, %H:%M:%S")
-        rows.append(HistoryRow(entry=entry, actor_kind=kind, changes=changes, when=when))
+        actor, note = entry.actor_label, entry.note
+        if blind and kind == "user" and entry.actor_user_id in speakers_accounts:
+            actor, note = "a speaker", ""
+        rows.append(
+            HistoryRow(
+                entry=entry, actor_kind=kind, changes=changes, when=when, actor=actor, note=note
+            )
+        )
     return rows

@@ -25,6 +25,7 @@ from sessions_app.admin.scoping import (
 from sessions_app.enums import REGISTRANT_KINDS, MessageState, NoticeKind
 from sessions_app.models import Message, MessageTemplate, Speaker
 from sessions_app.notices import delivery, texts
+from sessions_app.selectors import blind_event_ids
 
 
 def placeholder_list(kind: str | None) -> str:
@@ -158,6 +159,10 @@ class MessageAdmin(OrganisationScopedAdmin):
 
     def scope(self, request, qs):
         qs = super().scope(request, qs)
+        # A blind reviewer reads no message to a speaker of the events they review blind.
+        blind = blind_event_ids(request.user)
+        if blind:
+            qs = qs.exclude(event_id__in=blind)
         allowed = organisations_with(request, "sessions_app.view_registrant")
         if allowed is None:
             return qs

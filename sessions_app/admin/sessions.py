@@ -53,6 +53,7 @@ from sessions_app.models import CustomField, Session, SessionChange
 from sessions_app.selectors import (
     MAX_SESSION_LENGTH,
     SearchedText,
+    is_blind,
     rows_of_page,
     sorted_after_filter,
 )
@@ -404,6 +405,8 @@ class SessionAdmin(OrganisationScopedAdmin):
             "session_type",
             "speakers" if editable else "speakers_display",
         ]
+        if obj is not None and not editable and is_blind(request.user, obj.event_id):
+            metadata.remove("speakers_display")  # a blind reviewer does not see who
         if editable and obj is not None:
             metadata = ["loaded_version", *metadata]
         fieldsets = [
@@ -659,7 +662,7 @@ class SessionAdmin(OrganisationScopedAdmin):
             if may_see_registrants(request, obj.event.organisation_id)
             else None,
             "session_version": obj.version,
-            "history": history_rows(obj, entries),
+            "history": history_rows(obj, entries, blind=is_blind(request.user, obj.event_id)),
             "clashes_held": obj.session_status == SessionStatus.SUBMITTED
             and getattr(obj, "clashes_held", False),
         }
@@ -675,7 +678,11 @@ class SessionAdmin(OrganisationScopedAdmin):
             "opts": self.opts,
             "original": obj,
             "title": f"History: {obj.name}",
-            "history": history_rows(obj, list(SessionChange.objects.filter(session_id=obj.pk))),
+            "history": history_rows(
+                obj,
+                list(SessionChange.objects.filter(session_id=obj.pk)),
+                blind=is_blind(request.user, obj.event_id),
+            ),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/sessions_app/session/history.html", context)
@@ -902,6 +909,7 @@ class SessionAdmin(OrganisationScopedAdmin):
                 days=days,
                 day=day,
                 grid=grid,
+                blind=is_blind(request.user, event.pk),
                 may_plan=may_plan,
                 unscheduled=list(planner.unscheduled(event)),
                 move_url=reverse("admin:sessions_app_session_schedule_move"),

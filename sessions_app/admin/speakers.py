@@ -18,6 +18,7 @@ from sessions_app.admin.forms import ServiceErrorsMixin
 from sessions_app.admin.planning import SpeakerAvailabilityInline
 from sessions_app.admin.scoping import OrganisationScopedAdmin, events_for
 from sessions_app.models import Session, Speaker, SpeakerPhoto
+from sessions_app.selectors import blind_event_ids
 from sessions_app.validators import ascii_int
 
 AUTOCOMPLETE_PAGE = 20
@@ -86,7 +87,10 @@ class SpeakerAdmin(OrganisationScopedAdmin):
         return super().get_inline_instances(request, obj) if obj is not None else []
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_sessions=Count("session_links"))
+        qs = super().get_queryset(request).annotate(_sessions=Count("session_links"))
+        # A blind reviewer sees no speaker of the events they review blind.
+        blind = blind_event_ids(request.user)
+        return qs.exclude(event_id__in=blind) if blind else qs
 
     def get_fields(self, request, obj=None):
         fields = ["first_name", "last_name", "email", "company", "job_title", "bio"]

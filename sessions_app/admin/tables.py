@@ -19,6 +19,7 @@ from sessions_app.admin.imports import import_page
 from sessions_app.admin.scoping import visible_event_ids
 from sessions_app.enums import ExportFormat, ImportKind, JobState
 from sessions_app.models import Event, ExportJob
+from sessions_app.selectors import blind_event_ids
 from sessions_app.transfer import exports, tabular
 
 CONTENT_TYPES = {
@@ -80,7 +81,7 @@ def export_view(model_admin, request, fmt: str):
         }
         return TemplateResponse(request, "admin/sessions_app/session/export.html", context)
     definitions = tabular.custom_columns(event_ids)
-    rows = tabular.export_rows(sessions)
+    rows = tabular.hide_speakers(tabular.export_rows(sessions), blind_event_ids(request.user))
     if fmt == ExportFormat.XLSX:
         response = HttpResponse(tabular.xlsx_bytes(rows, definitions))
     else:

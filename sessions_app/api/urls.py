@@ -17,6 +17,7 @@ from sessions_app.api import (
     oauth,
     proposals,
     registrants,
+    reviews,
     session_types,
     speakers,
     views,
@@ -43,6 +44,11 @@ urlpatterns = [
         rf"^api/v1/sessions/{ID}/history/?$",
         views.SessionHistoryView.as_view(),
         name="session-history",
+    ),
+    re_path(
+        rf"^api/v1/sessions/{ID}/reviews/?$",
+        reviews.SessionReviewsView.as_view(),
+        name="session-reviews",
     ),
     re_path(
         rf"^api/v1/sessions/{ID}/registrants/?$",

@@ -27,6 +27,14 @@ from sessions_app.models.planning import (
     ScheduleProposal,
     SpeakerAvailability,
 )
+from sessions_app.models.reviews import (
+    Comparison,
+    Review,
+    ReviewAssignment,
+    ReviewCriterion,
+    Reviewer,
+    ReviewSettings,
+)
 from sessions_app.models.sessions import Session, SessionChange, new_secure_id
 from sessions_app.models.webhooks import (
     DeliveryState,
@@ -42,6 +50,7 @@ __all__ = [
     "ApiRateCounter",
     "BlockedSlot",
     "CallForProposals",
+    "Comparison",
     "CustomField",
     "CustomFieldChoice",
     "DeliveryState",
@@ -57,6 +66,11 @@ __all__ = [
     "Organisation",
     "OutboxCursor",
     "Registrant",
+    "Review",
+    "ReviewAssignment",
+    "ReviewCriterion",
+    "ReviewSettings",
+    "Reviewer",
     "ScheduleProposal",
     "Selection",
     "SelectionState",

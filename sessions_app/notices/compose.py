@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from sessions_app.models import (
     MessageTemplate,
     OutboxCursor,
     Registrant,
+    Review,
     Selection,
     SelectionState,
     Session,
@@ -158,6 +160,21 @@ class _Plans:
             if key.startswith("registrant.") and key.partition(".")[2].isdigit()
         }
         self.registrants = Registrant.objects.in_bulk(promoted)
+        # What the reviewers wrote for the speakers, for the decisions' messages.
+        decided = {
+            row.session_id
+            for row in rows
+            if row.action in (HistoryAction.STATUS_APPROVED, HistoryAction.STATUS_REJECTED)
+        }
+        self.comments: dict[int, list[str]] = defaultdict(list)
+        if decided:
+            for session_id, text in (
+                Review.objects.filter(session_id__in=decided)
+                .exclude(speaker_comment="")
+                .order_by("pk")
+                .values_list("session_id", "speaker_comment")
+            ):
+                self.comments[session_id].append(text)
         # Selection rows keep no session state: the session as it is now stands in.
         self.sessions = {
             session.pk: _state_of(session)
@@ -232,6 +249,8 @@ class _Plans:
         if session_id is None:
             context["link"] = ""
         drafts = []
+        if to_speakers in (NoticeKind.SPEAKER_APPROVED, NoticeKind.SPEAKER_REJECTED):
+            context["comments"] = texts.reviewers_words(self.comments.get(row.session_id, []))
         if to_speakers:
             ids = state.get("speaker_ids") or []
             for speaker in (self.speakers.get(i) for i in ids):

@@ -33,9 +33,13 @@ MOVE = {
     "new_room": "where it is now",
 }
 
+DECISION = {
+    "comments": "what the reviewers wrote for the speakers (nothing where they wrote nothing)",
+}
+
 PLACEHOLDERS: dict[str, dict[str, str]] = {
-    NoticeKind.SPEAKER_APPROVED: {**COMMON, **SESSION},
-    NoticeKind.SPEAKER_REJECTED: {**COMMON, **SESSION},
+    NoticeKind.SPEAKER_APPROVED: {**COMMON, **SESSION, **DECISION},
+    NoticeKind.SPEAKER_REJECTED: {**COMMON, **SESSION, **DECISION},
     NoticeKind.SPEAKER_PUBLISHED: {**COMMON, **SESSION},
     NoticeKind.SPEAKER_MOVED: {**COMMON, **SESSION, **MOVE},
     NoticeKind.SPEAKER_CANCELLED: {**COMMON, **SESSION},
@@ -64,12 +68,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     NoticeKind.SPEAKER_APPROVED: (
         "Your session {session} is approved",
         "Hello {name},\n\nyour session {session} at {event} is approved. It is planned for "
-        "{time}, {room}. We will write again when it is published on the agenda." + _SIGNATURE,
+        "{time}, {room}. We will write again when it is published on the agenda.{comments}"
+        + _SIGNATURE,
     ),
     NoticeKind.SPEAKER_REJECTED: (
         "About your session {session}",
         "Hello {name},\n\nthank you for proposing {session} for {event}. We are sorry: it is "
-        "not in the programme this time." + _SIGNATURE,
+        "not in the programme this time.{comments}" + _SIGNATURE,
     ),
     NoticeKind.SPEAKER_PUBLISHED: (
         "Your session {session} is on the agenda",
@@ -206,3 +211,11 @@ def html_part(body: str) -> str:
         + "\n".join(paragraphs)
         + "</body></html>"
     )
+
+
+def reviewers_words(comments: list[str]) -> str:
+    """The reviewers' comments for the speakers, as the ``{comments}`` of a decision."""
+    kept = [text.strip() for text in comments if text.strip()]
+    if not kept:
+        return ""
+    return "\n\nFrom the reviewers:\n\n" + "\n\n".join(kept)

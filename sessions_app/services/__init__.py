@@ -1,10 +1,11 @@
 """Every write goes through here, whichever door it comes from.
 
 One module per concern: ``sessions`` (sessions and events), ``attendance`` (registrants
-and their seats), ``speakers``, ``proposals``, ``session_types``, ``clients`` (API clients); webhook
-subscriptions are written by ``sessions_app.webhooks.subscriptions``. Each service runs in
-one transaction: lock what its rule depends on, apply, validate the merged object, save,
-write one history entry, and announce only on commit. A refused write raises and changes nothing.
+and their seats), ``speakers``, ``proposals``, ``reviews``, ``session_types``, ``clients``
+(API clients); webhook subscriptions are written by ``sessions_app.webhooks.subscriptions``.
+Each service runs in one transaction: lock what its rule depends on, apply, validate the
+merged object, save, write one history entry, and announce only on commit. A refused write
+raises and changes nothing.
 """
 
 from sessions_app.services.actors import SYSTEM, Actor
@@ -27,6 +28,15 @@ from sessions_app.services.proposals import (
     proposals_of,
     speaker_answer,
     speaker_profile_update,
+)
+from sessions_app.services.reviews import (
+    abstain,
+    assign_new_proposal,
+    assign_reviewers,
+    comparison_save,
+    next_pair,
+    reassign,
+    review_save,
 )
 from sessions_app.services.session_types import (
     SESSION_TYPE_WRITABLE_FIELDS,
@@ -62,18 +72,25 @@ __all__ = [
     "Actor",
     "PageOutcome",
     "SelectionResult",
+    "abstain",
+    "assign_new_proposal",
+    "assign_reviewers",
+    "comparison_save",
     "event_refresh_custom_field_schema",
     "event_update",
     "merge_custom_values",
+    "next_pair",
     "proposal_edit",
     "proposal_submit",
     "proposal_withdraw",
     "proposals_of",
+    "reassign",
     "registrant_create",
     "registrant_delete",
     "registrant_reset_link",
     "registrant_save_page",
     "registrant_update",
+    "review_save",
     "selection_add",
     "selection_remove",
     "session_create",

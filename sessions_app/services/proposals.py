@@ -23,6 +23,7 @@ from sessions_app import validators
 from sessions_app.enums import SessionStatus, SpeakerAnswer
 from sessions_app.models import CallForProposals, Session, Speaker, SpeakerPhoto
 from sessions_app.models.people import PHOTO_MAX_BYTES
+from sessions_app.services import reviews as review_services
 from sessions_app.services import sessions as session_services
 from sessions_app.services import speakers as speaker_services
 from sessions_app.services.actors import Actor
@@ -219,6 +220,8 @@ def proposal_submit(
             },
             actor=Actor(user=user),
         )
+        # Reviewers of the event's committee, if it has one, as soon as it arrives.
+        review_services.assign_new_proposal(session)
     return session, speaker, invited
 
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from sessions_app import selectors
 from sessions_app.enums import JobState
 from sessions_app.models import ExportJob
 from sessions_app.transfer import tabular
@@ -59,7 +60,10 @@ def run_export_job(job_id: int) -> str:
 
     try:
         definitions = tabular.custom_columns(job.event_ids)
-        sessions = tabular.sessions_in_order(job.session_ids, progress)
+        sessions = tabular.hide_speakers(
+            tabular.sessions_in_order(job.session_ids, progress),
+            selectors.blind_event_ids(job.created_by),
+        )
         content = tabular.export_bytes(job.file_format, sessions, definitions)
     except BaseException as exc:
         logger.exception("export %s stopped", job_id)

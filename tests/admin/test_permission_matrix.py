@@ -33,6 +33,10 @@ from sessions_app.models import (
     ExportJob,
     ImportJob,
     MessageTemplate,
+    ReviewAssignment,
+    ReviewCriterion,
+    Reviewer,
+    ReviewSettings,
     ScheduleProposal,
     SessionType,
     Speaker,
@@ -57,6 +61,11 @@ ROLES = {
     "track": {"organiser": "vacd", "reviewer": "v"},
     "sessiontype": {"organiser": "vacd", "reviewer": "v"},
     "callforproposals": {"organiser": "vacd", "reviewer": "v"},
+    "reviewsettings": {"organiser": "vacd", "reviewer": "v"},
+    "reviewcriterion": {"organiser": "vacd", "reviewer": "v"},
+    "reviewer": {"organiser": "vacd", "reviewer": "v"},
+    "reviewassignment": {"organiser": "vc", "reviewer": "v"},  # organisers reassign
+    "review": {"organiser": "v", "reviewer": "vac"},  # a reviewer's own (the views check)
     "location": {"organiser": "vacd", "reviewer": "v"},
     "customfield": {"organiser": "vacd", "reviewer": "v"},
     "speaker": {"organiser": "vacd", "reviewer": "v"},
@@ -145,6 +154,31 @@ CUSTOM = {
         "GET",
         {"reviewer": "denied", "organiser": "ok", "other": "gone", "mixed": "gone"},
     ),
+    # The review form and abstaining: the reviewer the proposal is given to, alone.
+    "sessions_app_review_form": (
+        "GET",
+        {"reviewer": "ok", "organiser": "gone", "other": "gone", "mixed": "gone"},
+    ),
+    "sessions_app_review_compare": (
+        "GET",
+        {"reviewer": "ok", "organiser": "gone", "other": "gone", "mixed": "gone"},
+    ),
+    "sessions_app_review_abstain": (
+        "POST",
+        {"reviewer": "ok", "organiser": "gone", "other": "gone", "mixed": "gone"},
+    ),
+    # The committee's table, its export and the decision: the event's organisers.
+    **{
+        name: (
+            method,
+            {"reviewer": "denied", "organiser": "ok", "other": "gone", "mixed": "gone"},
+        )
+        for name, method in (
+            ("sessions_app_review_committee", "GET"),
+            ("sessions_app_review_export", "GET"),
+            ("sessions_app_review_decide", "POST"),
+        )
+    },
     "sessions_app_speaker_event_autocomplete": (
         "GET",
         {"reviewer": "ok", "organiser": "ok", "other": "denied", "mixed": "ok"},
@@ -292,6 +326,7 @@ def world(db):
         "event": event.pk,
         "track": acme.track.pk,
         "sessiontype": SessionType.objects.create(event=event, name="Talk", default_minutes=30).pk,
+        **committee_ids(acme),
         "callforproposals": CallForProposals.objects.create(
             event=event, opens_at=timezone.now(), closes_at=timezone.now() + dt.timedelta(days=1)
         ).pk,
@@ -318,6 +353,25 @@ def world(db):
         "mixed": mixed,
     }
     return World(acme, globex, users, ids)
+
+
+def committee_ids(acme) -> dict[str, int]:
+    """Acme's programme committee: settings, a criterion, its reviewer on it, and the
+    proposal given to them."""
+    now = timezone.now()
+    settings = ReviewSettings.objects.create(
+        event=acme.event, opens_at=now, closes_at=now + dt.timedelta(days=1)
+    )
+    criterion = ReviewCriterion.objects.create(event=acme.event, name="Relevance")
+    member = Reviewer.objects.create(event=acme.event, user=acme.reviewer)
+    assignment = ReviewAssignment.objects.create(session=acme.proposal, reviewer=acme.reviewer)
+    return {
+        "reviewsettings": settings.pk,
+        "reviewcriterion": criterion.pk,
+        "reviewer": member.pk,
+        "reviewassignment": assignment.pk,
+        "proposal_session": acme.proposal.pk,
+    }
 
 
 def classify(response) -> str:
@@ -401,6 +455,32 @@ def request_for(world: World, name: str) -> tuple[str, str, dict, str | None]:
             None,
         ),
         "sessions_app_session_attendees": lambda: get_one(session),
+        "sessions_app_review_form": lambda: get_one(ids["proposal_session"]),
+        "sessions_app_review_compare": lambda: ("GET", reverse(f"admin:{name}"), {}, None),
+        "sessions_app_review_abstain": lambda: (
+            "POST",
+            reverse(f"admin:{name}", args=[ids["proposal_session"]]),
+            {},
+            None,
+        ),
+        "sessions_app_review_committee": lambda: (
+            "GET",
+            reverse(f"admin:{name}"),
+            {"event": event},
+            None,
+        ),
+        "sessions_app_review_export": lambda: (
+            "GET",
+            reverse(f"admin:{name}"),
+            {"event": event},
+            None,
+        ),
+        "sessions_app_review_decide": lambda: (
+            "POST",
+            reverse(f"admin:{name}"),
+            {"event": event, "top": "1"},
+            None,
+        ),
         "sessions_app_session_export_job": lambda: (
             "GET",
             reverse(f"admin:{name}", args=[ids["export"]]),
@@ -499,6 +579,8 @@ ACTIONS = {
     },
     "webhooksubscription": {"delete_selected": "delete", "issue_new_secret": "change"},
     "webhookdelivery": {"send_again": "change"},
+    "review": {},  # the queue, not a list of rows
+    "reviewassignment": {},  # reassigned one at a time, on its page
     **{
         model: {"delete_selected": "delete"}
         for model in (
@@ -506,6 +588,9 @@ ACTIONS = {
             "track",
             "sessiontype",
             "callforproposals",
+            "reviewcriterion",
+            "reviewer",
+            "reviewsettings",
             "location",
             "customfield",
             "speaker",

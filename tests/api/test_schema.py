@@ -45,6 +45,7 @@ OPERATIONS = {
     ("/api/v1/sessions/{id}", "delete"),
     ("/api/v1/sessions/update/{id}", "put"),
     ("/api/v1/sessions/{id}/history", "get"),
+    ("/api/v1/sessions/{id}/reviews", "get"),
     ("/api/v1/sessions/fields", "get"),
     ("/api/v1/events", "get"),
     ("/api/v1/events/{id}", "get"),
@@ -129,6 +130,7 @@ def test_schema_has_the_client_credentials_flow(openapi):
                         "Read the messages sent to speakers and registrants, and their delivery"
                     ),
                     "schedule:write": "Ask for schedule suggestions and read them",
+                    "reviews:read": "Read the reviews of sessions and their summary",
                 },
             }
         },

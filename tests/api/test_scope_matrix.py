@@ -31,6 +31,7 @@ REQUIRED: dict[str, str | None] = {
     "sessions_partial_update": "sessions:write",
     "sessions_update_alias": "sessions:write",
     "sessions_destroy": "sessions:write",
+    "sessions_reviews": "reviews:read",
     "session_types_list": "sessions:read",
     "session_types_retrieve": "sessions:read",
     "session_types_create": "sessions:write",

@@ -120,6 +120,12 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/sessiontype/",
         "/admin/sessions_app/callforproposals/",
         f"/admin/sessions_app/callforproposals/{event.call.pk}/change/",
+        "/admin/sessions_app/review/",
+        f"/admin/sessions_app/review/committee/?event={event.pk}",
+        f"/admin/sessions_app/reviewsettings/{event.review_settings.pk}/change/",
+        "/admin/sessions_app/reviewcriterion/",
+        "/admin/sessions_app/reviewer/",
+        "/admin/sessions_app/reviewassignment/",
     ]
     held = Message.objects.filter(event=event).order_by("pk").first()
     if held is not None:

@@ -13,7 +13,9 @@ from sessions_app.models import Session
 from tests import factories
 from tests.browser.conftest import login
 
-pytestmark = pytest.mark.browser
+# What the browser shows here does not depend on the database: the SQLite run (the shorter
+# one) drives it (docs/contributors/tests.md).
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 
 def tab_to(page, selector: str, *, backwards: bool = False, limit: int = 400) -> None:

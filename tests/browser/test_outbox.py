@@ -11,7 +11,9 @@ from sessions_app.notices import compose
 from tests.browser.conftest import login
 from tests.tasks import run_due_tasks
 
-pytestmark = pytest.mark.browser
+# What the browser shows here does not depend on the database: the SQLite run (the shorter
+# one) drives it (docs/contributors/tests.md).
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 
 def test_edit_a_text_preview_it_hold_and_send_from_the_outbox(new_page, world, mailoutbox):

@@ -7,7 +7,9 @@ from sessions_app.enums import SessionStatus
 from sessions_app.models import Session
 from tests.browser.conftest import login
 
-pytestmark = pytest.mark.browser
+# What the browser shows here does not depend on the database: the SQLite run (the shorter
+# one) drives it (docs/contributors/tests.md).
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 
 def watch(page) -> list[str]:

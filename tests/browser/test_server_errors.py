@@ -3,7 +3,9 @@ catches one, so that a page that looks right cannot hide an error behind it."""
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# What the browser shows here does not depend on the database: the SQLite run (the shorter
+# one) drives it (docs/contributors/tests.md).
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 
 @pytest.mark.urls("tests.urls_errors")

@@ -6,7 +6,9 @@ from playwright.sync_api import expect
 from sessions_app.models import Session, Speaker
 from tests.browser.conftest import login
 
-pytestmark = pytest.mark.browser
+# What the browser shows here does not depend on the database: the SQLite run (the shorter
+# one) drives it (docs/contributors/tests.md).
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 
 def pick(page, typed: str, label: str) -> None:

@@ -24,9 +24,14 @@ from sessions_app.models import (
     Location,
     Membership,
     Organisation,
+    ReviewAssignment,
+    ReviewCriterion,
+    Reviewer,
+    ReviewSettings,
     SessionType,
     Track,
 )
+from sessions_app.models.reviews import ReviewScale
 from sessions_app.notices import compose as notices
 from sessions_app.services.clients import (
     api_client_create,
@@ -50,6 +55,17 @@ USERS = {
     },
     "reviewer": {
         "password": "reviewer-demo-pass",
+        "superuser": False,
+        "roles": [MemberRole.REVIEWER],
+    },
+    "reviewer2": {
+        "password": "reviewer2-demo-pass",
+        "superuser": False,
+        "roles": [MemberRole.REVIEWER],
+    },
+    # On the programme committee without seeing who the speakers are.
+    "blind-reviewer": {
+        "password": "blind-reviewer-demo-pass",
         "superuser": False,
         "roles": [MemberRole.REVIEWER],
     },
@@ -206,6 +222,8 @@ class Command(BaseCommand):
                 self._attendance(event, users["organiser"])
             if not CallForProposals.objects.filter(event=event).exists():
                 self._call(event)
+            if not ReviewSettings.objects.filter(event=event).exists():
+                self._committee(event, users)
             self._api_client(organisation)
         if options["sessions"]:
             started = time.monotonic()
@@ -419,6 +437,57 @@ class Command(BaseCommand):
                     user=services.proposals.speaker_account(email), session_id=session.pk
                 )
 
+    def _committee(self, event, users):
+        """Reviews of the submitted proposals: three criteria, three reviewers (one blind),
+        each proposal given to two, and some reviews (a lenient and a harsh reviewer)."""
+        now = timezone.now()
+        ReviewSettings.objects.create(
+            event=event,
+            opens_at=now - dt.timedelta(days=7),
+            closes_at=now + dt.timedelta(days=14),
+            reviewers_per_proposal=2,
+        )
+        criteria = [
+            ReviewCriterion.objects.create(
+                event=event, name=name, weight=weight, scale=scale, position=position
+            )
+            for position, (name, weight, scale) in enumerate(
+                [
+                    ("Relevance", 2, ReviewScale.FIVE),
+                    ("Clarity", 1, ReviewScale.FIVE),
+                    ("Fits the audience", 1, ReviewScale.YES_NO),
+                ]
+            )
+        ]
+        for username, blind in (
+            ("reviewer", False),
+            ("reviewer2", False),
+            ("blind-reviewer", True),
+        ):
+            Reviewer.objects.create(event=event, user=users[username], blind=blind)
+        services.assign_reviewers(event_id=event.pk)
+        # The first few proposals reviewed: reviewer2 gives a point more than reviewer.
+        lenient = {"reviewer": 0, "reviewer2": 1}
+        assignments = (
+            ReviewAssignment.objects.filter(session__event=event, reviewer__username__in=lenient)
+            .select_related("reviewer")
+            .order_by("session_id", "reviewer_id")
+        )
+        for index, assignment in enumerate(assignments[:8]):
+            base = 2 + (assignment.session_id * 7) % 3
+            score = min(5, base + lenient[assignment.reviewer.username])
+            services.review_save(
+                user=assignment.reviewer,
+                session_id=assignment.session_id,
+                scores={
+                    str(criteria[0].pk): score,
+                    str(criteria[1].pk): max(1, score - 1),
+                    str(criteria[2].pk): index % 2,
+                },
+                comment="Demo review.",
+                speaker_comment="Thank you for proposing this." if index % 3 == 0 else "",
+            )
+
     def _lunch(self, event):
         """Lunch, 12:30 to 13:00, blocks every room each day (the grid draws it; a held
         session cannot be moved into it)."""
@@ -545,4 +614,4 @@ class Command(BaseCommand):
         self.stdout.write("Log in to the admin with one of these demo accounts:")
         for username, spec in USERS.items():
             role = "superuser" if spec["superuser"] else ", ".join(spec["roles"])
-            self.stdout.write(f"  {username:<10} / {spec['password']:<22} ({role})")
+            self.stdout.write(f"  {username:<14} / {spec['password']:<24} ({role})")
