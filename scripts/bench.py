@@ -316,6 +316,7 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
         "SELECT MIN(t.id) FROM sessions_app_track t JOIN sessions_app_event e "
         "ON e.id = t.event_id WHERE e.slug = 'load-10'"
     )
+    [(committee_id,)] = db.rows("SELECT id FROM sessions_app_event WHERE slug = 'bench-committee'")
     auth = {"Authorization": f"Bearer {bearer}"}
     admin = {"Cookie": cookie}
 
@@ -398,6 +399,12 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
         "plain ModelAdmin, one event's submitted": get(
             f"{PLAIN}?event__id__exact={event_id}&session_status__exact=submitted", admin
         ),
+        "admin committee table, 2,000 proposals x 3 reviews": get(
+            f"/admin/sessions_app/review/committee/?event={committee_id}", admin
+        ),
+        "plain ModelAdmin, the committee's 2,000 proposals": get(
+            f"{PLAIN}?event__id__exact={committee_id}&session_status__exact=submitted", admin
+        ),
         "plain ModelAdmin, one event's day": get(
             f"{PLAIN}?event__id__exact={event_id}&date__gte={day.isoformat()}"
             f"&date__lt={(day + dt.timedelta(days=1)).isoformat()}",
@@ -407,11 +414,51 @@ def scenarios(db: Database, bearer: str, cookie: str) -> dict[str, Callable[[int
 
 
 PLAIN = "/bench/plain-admin/sessions_app/session/"
+# An event of 2,000 submitted proposals with three reviews each, for the committee's table:
+# the proposals written in bulk as load_data writes sessions, the committee and its
+# assignments by the services, the reviews with the totals the review service gives them.
+COMMITTEE = """
+import datetime as dt
+from django.utils import timezone
+from sessions_app import services
+from sessions_app.enums import MemberRole
+from sessions_app.models import *
+from sessions_app.services.reviews import review_total
+org = Organisation.objects.get(slug="demo")
+if not Event.objects.filter(slug="bench-committee").exists():
+    start = dt.date.today() + dt.timedelta(days=60)
+    event = Event.objects.create(organisation=org, name="Bench committee", slug="bench-committee",
+        timezone="Europe/Berlin", start_date=start, end_date=start + dt.timedelta(days=2))
+    tracks = [Track.objects.create(event=event, name=f"Track {n}") for n in range(4)]
+    Session.objects.bulk_create(Session(event=event, name=f"Proposal {n}",
+        description="An abstract of a proposal.", track=tracks[n % 4]) for n in range(2000))
+    now = timezone.now()
+    ReviewSettings.objects.create(event=event, opens_at=now - dt.timedelta(days=1),
+        closes_at=now + dt.timedelta(days=30), reviewers_per_proposal=3)
+    criteria = [ReviewCriterion.objects.create(event=event, name=n, weight=w)
+        for n, w in (("Relevance", 2), ("Clarity", 1))]
+    from django.contrib.auth import get_user_model
+    for n in range(30):
+        user = get_user_model().objects.create(username=f"bench-reviewer-{n}", is_staff=True)
+        Membership.objects.create(organisation=org, user=user, role=MemberRole.REVIEWER)
+        Reviewer.objects.create(event=event, user=user)
+    services.assign_reviewers(event_id=event.pk)
+    reviews = []
+    for i, (session_id, reviewer_id) in enumerate(ReviewAssignment.objects.filter(
+            session__event=event).values_list("session_id", "reviewer_id")):
+        scores = {str(criteria[0].pk): 1 + i % 5, str(criteria[1].pk): 1 + (i * 7) % 5}
+        reviews.append(Review(session_id=session_id, reviewer_id=reviewer_id, scores=scores,
+            total=review_total(scores, criteria)))
+    Review.objects.bulk_create(reviews, batch_size=2000)
+"""
 # Each staff UI page and the stock ModelAdmin list it is measured against.
 ADMIN_FLOORS = {
     "admin session list, one event, filter counts": "plain ModelAdmin, one event, filter counts",
     "admin review queue, one event": "plain ModelAdmin, one event's submitted",
     "admin schedule grid, one day": "plain ModelAdmin, one event's day",
+    "admin committee table, 2,000 proposals x 3 reviews": (
+        "plain ModelAdmin, the committee's 2,000 proposals"
+    ),
 }
 
 
@@ -510,6 +557,7 @@ def start_site(cluster, size: int, workers: int) -> Site:
     started = time.perf_counter()
     manage(env, "seed_demo", "--sessions", str(size))
     print(f"seed_demo --sessions {size}: {time.perf_counter() - started:.1f} s")
+    manage(env, "shell", "-c", COMMITTEE)
     log = cluster.root / f"gunicorn-{size}.log"
     with log.open("w") as out:
         server = subprocess.Popen(  # noqa: S603
