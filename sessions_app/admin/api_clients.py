@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
@@ -21,7 +22,7 @@ from sessions_app.admin.scoping import (
     scoped_action,
 )
 from sessions_app.enums import MemberRole
-from sessions_app.models import ApiClient
+from sessions_app.models import ApiClient, Membership
 from sessions_app.services.clients import (
     api_client_disable,
     api_client_prepare,
@@ -67,7 +68,18 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["organisation", "name"]
+        fields = ["organisation", "name", "reviewer"]
+
+    def clean(self):
+        data = super().clean()
+        reviewer, organisation = data.get("reviewer"), data.get("organisation")
+        if reviewer is not None and organisation is not None:
+            held = Membership.objects.filter(
+                organisation=organisation, user=reviewer, role=MemberRole.REVIEWER
+            )
+            if not held.exists():
+                self.add_error("reviewer", "Only a reviewer of the client's organisation.")
+        return data
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +89,10 @@ class ApiClientForm(forms.ModelForm):
         )
         self.fields["name"].required = True
         self.fields["name"].help_text = "How you recognise the client, e.g. 'CRM sync'."
+        if "reviewer" in self.fields:
+            self.fields["reviewer"].queryset = (
+                get_user_model().objects.filter(memberships__role=MemberRole.REVIEWER).distinct()
+            )
 
     def clean_scope_list(self):
         try:
@@ -128,8 +144,8 @@ class ApiClientAdmin(OrganisationScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["organisation", "name", "scope_list"]
-        return ["organisation", "name", "scope_list", "client_id", "created", "updated"]
+            return ["organisation", "name", "scope_list", "reviewer"]
+        return ["organisation", "name", "scope_list", "reviewer", "client_id", "created", "updated"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["organisation", "client_id", "created", "updated"] if obj is not None else []

@@ -78,6 +78,9 @@ class MessageScopedMixin:
         """The organisation's messages; those to registrants (personal data) only for a
         token that may read registrants too."""
         messages = Message.objects.filter(event__organisation_id=self.organisation_id)
+        blind = self.blind_event_ids()
+        if blind:
+            messages = messages.exclude(event_id__in=blind)
         if not self.may_read_registrants():
             messages = messages.exclude(kind__in=REGISTRANT_KINDS)
         return messages

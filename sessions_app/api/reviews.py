@@ -79,7 +79,10 @@ class SessionReviewsView(ApiView):
         )
         if session is None:
             raise NotFound(f"There is no session with id {pk[:30]}.")
-        blind = ReviewSettings.objects.filter(event_id=session.event_id, blind=True).exists()
+        blind = (
+            session.event_id in self.blind_event_ids()
+            or ReviewSettings.objects.filter(event_id=session.event_id, blind=True).exists()
+        )
         reviews = list(
             Review.objects.filter(session=session).select_related("reviewer").order_by("pk")
         )

@@ -276,6 +276,23 @@ class SessionChangeSerializer(serializers.Serializer):
         }
 
 
+class BlindSessionChangeSerializer(SessionChangeSerializer):
+    """The same entries for a blind reviewer's client: a speaker's own change (their account
+    is not staff, ``by_speaker``) names no one and keeps no note."""
+
+    def get_actor(self, change) -> dict:
+        actor = super().get_actor(change)
+        if getattr(change, "by_speaker", False):
+            actor["label"] = "a speaker"
+        return actor
+
+    def to_representation(self, change):
+        data = super().to_representation(change)
+        if getattr(change, "by_speaker", False):
+            data["note"] = ""
+        return data
+
+
 class FieldErrorSerializer(serializers.Serializer):
     field = serializers.CharField(
         allow_null=True, help_text="Wire name, e.g. end_time or custom_fields.c_1001."

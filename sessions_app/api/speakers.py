@@ -148,10 +148,13 @@ class SpeakerScopedMixin:
     }
 
     def speakers(self) -> QuerySet:
-        # Their availability: one query for the page.
-        return Speaker.objects.filter(event__organisation_id=self.organisation_id).prefetch_related(
-            "availabilities"
-        )
+        # Their availability: one query for the page. None of the events where the
+        # client's reviewer reviews blind.
+        speakers = Speaker.objects.filter(
+            event__organisation_id=self.organisation_id
+        ).prefetch_related("availabilities")
+        blind = self.blind_event_ids()
+        return speakers.exclude(event_id__in=blind) if blind else speakers
 
     def with_sessions(self, queryset: QuerySet) -> QuerySet:
         """session_ids for each speaker: one query for the page (none more with expand)."""

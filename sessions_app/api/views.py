@@ -21,7 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sessions_app import services
+from sessions_app import selectors, services
 from sessions_app.api import serializers as s
 from sessions_app.api.authentication import ClientTokenAuthentication
 from sessions_app.api.listing import Query, envelope, session_filters, session_order
@@ -110,6 +110,16 @@ class ApiView(APIView):
     @property
     def organisation_id(self) -> int:
         return self.request.auth.application.organisation_id
+
+    def blind_event_ids(self) -> set[int]:
+        """Where the client's reviewer (if it is bound to one) reviews blind: their
+        speakers are named nowhere in its answers."""
+        client = self.request.auth.application
+        if client.reviewer_id is None:
+            return set()
+        if not hasattr(self, "_blind_event_ids"):
+            self._blind_event_ids = selectors.blind_event_ids(client.reviewer)
+        return self._blind_event_ids
 
     @property
     def actor(self) -> services.Actor:
@@ -253,6 +263,20 @@ class SessionScopedMixin:
         return Session.objects.filter(event__organisation_id=self.organisation_id).select_related(
             "event__organisation"
         )
+
+    def shaper(self, query):
+        shape = super().shaper(query)
+        blind = self.blind_event_ids()
+        if not blind:
+            return shape
+
+        def blinded(obj, item: dict) -> dict:
+            item = shape(obj, item)
+            if getattr(obj, "event_id", None) in blind and "speakers" in item:
+                item["speakers"] = []  # a blind reviewer's client names no speaker
+            return item
+
+        return blinded
 
     def listed_sessions(self) -> tuple[QuerySet, dict[int, int]]:
         """``sessions()`` for a list, and ``{event id: session count}`` of the organisation.
@@ -533,6 +557,11 @@ class SessionHistoryView(SessionScopedMixin, ApiView):
         )
         if not changes.exists() and not self.sessions().filter(pk=pk).exists():
             raise _not_found(pk)
+        blind = self.blind_event_ids()
+        if blind and changes.filter(event_id__in=blind).exists():
+            # A speaker's own changes name no one to a blind reviewer's client.
+            changes = changes.annotate(by_speaker=Q(actor_user__is_staff=False))
+            return self.listing(changes, s.BlindSessionChangeSerializer, query)
         return self.listing(changes, s.SessionChangeSerializer, query)
 
 

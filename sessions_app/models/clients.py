@@ -1,5 +1,6 @@
 """API clients (OAuth2 applications of an organisation) and their rate counters."""
 
+from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication
 
@@ -16,6 +17,16 @@ class ApiClient(AbstractApplication):
         max_length=255,
         default="sessions:read sessions:write",
         help_text="Space-separated scopes this client may ask for.",
+    )
+    # A client a reviewer uses: it answers as they see, so where they review blind no
+    # speaker is named (their names, emails and bios are left out).
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reviewer_api_clients",
+        help_text="Bind it to a reviewer: it then sees what they see (blind review holds).",
     )
 
     class Meta(AbstractApplication.Meta):

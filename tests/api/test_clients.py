@@ -35,12 +35,27 @@ def test_create_api_client_prints_one_json_object_and_creates_the_organisation()
         "client_secret": printed["client_secret"],
         "organisation": "acme",
         "scopes": ["sessions:read", "sessions:write"],
+        "reviewer": None,
     }
     assert Organisation.objects.get(slug="acme") == client.organisation
     assert "Created organisation 'acme'" in err
     assert client.client_secret != printed["client_secret"]  # stored hashed
     token = request_token(Client(), printed["client_id"], printed["client_secret"])
     assert token.status_code == 200
+
+
+def test_create_api_client_bound_to_a_reviewer_of_the_organisation():
+    organisation = factories.organisation(slug="acme")
+    factories.user(username="rita", organisation=organisation, roles=["reviewer"])
+    factories.user(username="olga", organisation=organisation, roles=["organiser"])
+
+    printed, _err = run_create("--organisation", "acme", "--name", "R", "--reviewer", "rita")
+
+    assert printed["reviewer"] == "rita"
+    assert ApiClient.objects.get().reviewer.username == "rita"
+    with pytest.raises(CommandError):
+        run_create("--organisation", "acme", "--name", "O", "--reviewer", "olga")
+    assert ApiClient.objects.count() == 1
 
 
 def test_create_api_client_with_read_scope_in_existing_organisation():

@@ -2,11 +2,13 @@
 
 import json
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 from django.db import transaction
 
+from sessions_app.enums import MemberRole
 from sessions_app.models import Organisation
 from sessions_app.services.clients import api_client_create, known_scopes
 
@@ -42,6 +44,12 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--reviewer",
+            metavar="USERNAME",
+            help="Bind the client to a reviewer of the organisation: it then answers as they "
+            "see (where they review blind, no speaker is named).",
+        )
+        parser.add_argument(
             "--organisation-name",
             help="Name for the organisation if it has to be created (default: the slug).",
         )
@@ -67,6 +75,22 @@ class Command(BaseCommand):
             except (ValueError, ValidationError) as exc:
                 message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
                 raise CommandError(message) from None
+            if options["reviewer"]:
+                reviewer = (
+                    get_user_model()
+                    .objects.filter(
+                        username=options["reviewer"],
+                        memberships__organisation=organisation,
+                        memberships__role=MemberRole.REVIEWER,
+                    )
+                    .first()
+                )
+                if reviewer is None:
+                    raise CommandError(
+                        f"--reviewer {options['reviewer'][:100]!r} is no reviewer of {slug!r}."
+                    )
+                client.reviewer = reviewer
+                client.save(update_fields=["reviewer"])
         if created:
             self.stderr.write(f"Created organisation {slug!r}.")
         self.stdout.write(
@@ -76,6 +100,7 @@ class Command(BaseCommand):
                     "client_secret": secret,
                     "organisation": organisation.slug,
                     "scopes": client.allowed_scopes,
+                    "reviewer": client.reviewer.get_username() if client.reviewer else None,
                 }
             )
         )
