@@ -269,8 +269,9 @@ def speaker_answer(*, user, session_id: int, answer: str, note: str = "") -> Ses
     """A speaker says whether they will come to their approved session.
 
     Side effects: the answer in ``speaker_confirmations`` (history action
-    ``session.speaker.answer``, announced like every change); a decline also withdraws the
-    session (status withdrawn, with the note), which the organisers see in its history.
+    ``session.speaker.answer``, announced like every change); the last speaker's decline
+    also withdraws the session (status withdrawn, with the note), which the organisers see
+    in its history.
     """
     if answer not in SpeakerAnswer.values:
         raise _refuse("answer", "Answer confirmed or declined.", "invalid_choice")
@@ -284,7 +285,12 @@ def speaker_answer(*, user, session_id: int, answer: str, note: str = "") -> Ses
             raise _refuse("answer", "You can answer once the session is approved.", "not_approved")
         answers = {**(session.speaker_confirmations or {}), str(speaker.pk): answer}
         data: dict[str, Any] = {"speaker_confirmations": answers}
-        if answer == SpeakerAnswer.DECLINED and session.session_status == SessionStatus.APPROVED:
+        # The session goes on while one of its speakers still may come; once every one of
+        # them has declined, it is withdrawn.
+        everyone_declined = all(
+            answers.get(str(pk)) == SpeakerAnswer.DECLINED for pk in session.speaker_ids or []
+        )
+        if everyone_declined and session.session_status == SessionStatus.APPROVED:
             data["session_status"] = SessionStatus.WITHDRAWN
         return session_services.session_answer(
             session_id=session.pk,

@@ -306,3 +306,25 @@ def test_the_calendar_address_does_not_spell_the_email(call, smtp):
     token = feed.rsplit("/", 1)[1].removesuffix(".ics").split(":")[0]
     decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     assert b"ines" not in decoded and b"ines" not in feed.encode()
+
+
+def test_a_session_goes_on_until_every_speaker_declines(call, smtp):
+    http = Client()
+    response = http.post(
+        call_url(call), form_for(call, http, name="Duo talk", co_speakers="kwame@example.org")
+    )
+    assert response.status_code == 302
+    session = Session.objects.get(name="Duo talk")
+    services.session_set_status(
+        session_id=session.pk, status=SessionStatus.APPROVED, actor=services.SYSTEM
+    )
+    ines, kwame = (Client(), Client())
+    sign_in(ines, smtp, "ines@example.org")
+    ines.post(f"/speaker/proposals/{session.pk}/answer/", {"answer": "declined"})
+    session.refresh_from_db()
+    assert session.session_status == SessionStatus.APPROVED
+    sign_in(kwame, smtp, "kwame@example.org")
+    kwame.post(f"/speaker/proposals/{session.pk}/answer/", {"answer": "declined"})
+    session.refresh_from_db()
+    assert session.session_status == SessionStatus.WITHDRAWN
+    assert sorted(session.speaker_confirmations.values()) == ["declined", "declined"]
