@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from sessions_app.enums import SessionStatus
@@ -118,6 +118,26 @@ def assign_reviewers(*, event_id: int, session_ids: Iterable[int] | None = None)
                 given.setdefault(session_id, set()).add(user.pk)
         ReviewAssignment.objects.bulk_create(made)
     return len(made)
+
+
+def assign_waiting_proposals(*, batch: int = 500) -> int:
+    """Reviewers for the submitted proposals that have fewer than their event's number (made
+    in the admin, through the API or an import, rather than the call, which assigns at
+    once); the worker runs it every sweep. Returns how many assignments were made."""
+    made = 0
+    for event_id, wanted in ReviewSettings.objects.values_list(
+        "event_id", "reviewers_per_proposal"
+    ):
+        lacking = (
+            Session.objects.filter(event_id=event_id, session_status=SessionStatus.SUBMITTED)
+            .annotate(given=Count("assignments", filter=Q(assignments__abstained=False)))
+            .filter(given__lt=wanted)
+            .values_list("pk", flat=True)[:batch]
+        )
+        ids = list(lacking)
+        if ids:
+            made += assign_reviewers(event_id=event_id, session_ids=ids)
+    return made
 
 
 def assign_new_proposal(session: Session) -> int:

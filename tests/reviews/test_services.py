@@ -268,3 +268,13 @@ def test_comparisons_rank_the_proposals_by_bradley_terry(committee):
     outsider = committee.reviewers[3]
     with pytest.raises(PermissionDenied):
         services.comparison_save(user=outsider, winner_id=a.pk, loser_id=b.pk)
+
+
+def test_proposals_made_outside_the_call_are_given_reviewers_by_the_worker(committee):
+    made = proposals(committee, 3)  # through the session service, as the admin and API do
+    assert not ReviewAssignment.objects.exists()
+
+    assert services.reviews.assign_waiting_proposals() == 6
+
+    assert all(ReviewAssignment.objects.filter(session=p).count() == 2 for p in made)
+    assert services.reviews.assign_waiting_proposals() == 0  # nothing waits any more

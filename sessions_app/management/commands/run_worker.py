@@ -19,6 +19,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from sessions_app import services
 from sessions_app.notices import compose as notices
 from sessions_app.notices import delivery as notice_delivery
 from sessions_app.ops import housekeeping
@@ -37,6 +38,8 @@ def _outbox_loop(stop: threading.Event, poll: float) -> None:
             if time.monotonic() - swept_at >= settings.IMPORTS["SWEEP_SECONDS"]:
                 imports.recover_abandoned_jobs()
                 exports.fail_abandoned_exports()
+                # Proposals made outside the call get their reviewers here.
+                services.reviews.assign_waiting_proposals()
                 swept_at = time.monotonic()
             outbox.recover_lost_attempts()
             while outbox.fan_out():
