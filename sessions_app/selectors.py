@@ -26,8 +26,10 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IContains
 from django.utils import timezone
 
-from sessions_app.enums import HOLDING_STATUSES, SessionStatus
+from sessions_app.enums import HOLDING_STATUSES, MemberRole, SessionStatus
 from sessions_app.models import (
+    Membership,
+    Reviewer,
     Selection,
     SelectionState,
     Session,
@@ -384,9 +386,6 @@ def blind_event_ids(user) -> set[int]:
     programme committee as a blind reviewer, or the event's reviews are blind, and they do
     not organise the event. Every page, list, export and history a reviewer can reach
     leaves the speakers of these events out."""
-    from sessions_app.enums import MemberRole
-    from sessions_app.models import Membership, Reviewer
-
     if user is None or not user.is_authenticated or user.is_superuser:
         return set()
     organised = Membership.objects.filter(user=user, role=MemberRole.ORGANISER).values(

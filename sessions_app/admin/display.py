@@ -8,6 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 
 from sessions_app.enums import HOLDING_STATUSES, CustomFieldType, HistoryAction, SessionStatus
@@ -230,8 +231,6 @@ def history_rows(
 
     speakers_accounts = set()
     if blind:
-        from django.contrib.auth import get_user_model
-
         speakers_accounts = set(
             get_user_model()
             .objects.filter(

@@ -569,15 +569,19 @@ class ReviewAdmin(OrganisationScopedAdmin):
             and (kind is None or p.session_type_id == kind)
         ]
         order = request.GET.get("o", "score")
-        keys = {
-            "score": lambda p: (rows[p.pk].score is None, -(rows[p.pk].score or 0)),
-            "mean": lambda p: (rows[p.pk].mean is None, -(rows[p.pk].mean or 0)),
-            "median": lambda p: (rows[p.pk].median is None, -(rows[p.pk].median or 0)),
-            "spread": lambda p: (rows[p.pk].spread is None, -(rows[p.pk].spread or 0)),
-            "count": lambda p: -rows[p.pk].count,
-            "name": lambda p: p.name.lower(),
-        }
-        shown.sort(key=lambda p: (*_as_tuple(keys.get(order, keys["score"])(p)), p.pk))
+        if order == "name":
+            shown.sort(key=lambda p: (p.name.lower(), p.pk))
+        elif order == "count":
+            shown.sort(key=lambda p: (-rows[p.pk].count, p.pk))
+        else:  # best first; a proposal without reviews last
+            column = order if order in ("mean", "median", "spread", "score") else "score"
+            order = column
+
+            def key(p):
+                value = getattr(rows[p.pk], column)
+                return (value is None, -(value or 0.0), p.pk)
+
+            shown.sort(key=key)
         return proposals, rows, shown, totals, order
 
     def committee_view(self, request):
@@ -708,10 +712,6 @@ def _query_without_page(request) -> str:
 
 def _committee_url(event) -> str:
     return f"{reverse('admin:sessions_app_review_committee')}?event={event.pk}"
-
-
-def _as_tuple(value):
-    return value if isinstance(value, tuple) else (value,)
 
 
 def _num(value) -> str:

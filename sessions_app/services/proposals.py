@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from sessions_app import validators
 from sessions_app.enums import SessionStatus, SpeakerAnswer
@@ -313,8 +314,6 @@ def _links(text: str) -> str:
 def read_photo(content: bytes) -> str:
     """The photo's content type; ValidationError unless it is a JPEG, PNG or WebP image of
     at most ``PHOTO_MAX_BYTES`` and ``PHOTO_MAX_PIXELS`` a side."""
-    from PIL import Image, UnidentifiedImageError
-
     if len(content) > PHOTO_MAX_BYTES:
         raise _refuse(
             "photo",

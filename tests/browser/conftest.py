@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
 
 from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
@@ -188,3 +189,23 @@ def world(transactional_db):
         "globex_event": globex_event,
         "globex_session": factories.scheduled(event=globex_event, name="Globex secret plan"),
     }
+
+
+# axe-core, the engine of the browsers' accessibility audits: WCAG 2.1 A and AA rules.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING = {"serious", "critical"}
+_axe = Axe()
+
+
+def findings(page) -> list[str]:
+    """The serious and critical axe-core violations on the page as it is now."""
+    result = _axe.run(page, options=AXE_OPTIONS).response
+    return [
+        f"{violation['id']} ({violation['impact']}): {node['target']} {violation['help']}"
+        for violation in result["violations"]
+        if violation["impact"] in BLOCKING
+        for node in violation["nodes"]
+    ]

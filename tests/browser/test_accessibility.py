@@ -13,7 +13,6 @@ import io
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -31,32 +30,14 @@ from sessions_app.models import (
 )
 from sessions_app.notices import compose
 from sessions_app.planning import jobs
-from tests.browser.conftest import role_groups
+from tests.browser.conftest import findings, role_groups
 from tests.tasks import run_due_tasks
 
 # What axe checks is the rendered page, the same on either database: the SQLite run does
 # it, and the PostgreSQL run (the longer one) keeps its time for what differs there.
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
-
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-BLOCKING = {"serious", "critical"}
 WIDTHS = [1280, 1024]
 THEMES = ["light", "dark"]
-_axe = Axe()
-
-
-def findings(page) -> list[str]:
-    """The serious and critical axe-core violations on the page as it is now."""
-    result = _axe.run(page, options=AXE_OPTIONS).response
-    return [
-        f"{violation['id']} ({violation['impact']}): {node['target']} {violation['help']}"
-        for violation in result["violations"]
-        if violation["impact"] in BLOCKING
-        for node in violation["nodes"]
-    ]
 
 
 @pytest.fixture

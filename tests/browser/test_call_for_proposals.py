@@ -5,17 +5,17 @@ approves. The organiser's API client (a token from the real token endpoint) sees
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
 from sessions_app.models import Event, Session
-from tests.browser.conftest import role_groups
+from tests.browser.conftest import findings, role_groups
 from tests.tasks import run_due_tasks
 
 # The pages and the flow are the same on either database: the SQLite run (the shorter one)
@@ -23,20 +23,6 @@ from tests.tasks import run_due_tasks
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
 
 LINK = re.compile(r"https?://\S+/speaker/sign-in/link/\?sesame=\S+")
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
-
-def serious(page) -> list[str]:
-    result = Axe().run(page, options=AXE_OPTIONS).response
-    return [
-        f"{v['id']}: {node['target']}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-        for node in v["nodes"]
-    ]
 
 
 class Organiser:
@@ -48,9 +34,7 @@ class Organiser:
             "/oauth2/token",
             {"grant_type": "client_credentials"},
             HTTP_AUTHORIZATION="Basic "
-            + __import__("base64")
-            .b64encode(b"demo-client:demo-secret-for-local-use-only")
-            .decode(),
+            + base64.b64encode(b"demo-client:demo-secret-for-local-use-only").decode(),
         ).json()["access_token"]
         self.auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
@@ -97,7 +81,7 @@ def test_propose_sign_in_edit_withdraw_and_confirm(new_page, demo, smtp):
     organiser = Organiser()
     page = new_page(viewport={"width": 390, "height": 844})  # a phone
     page.goto(f"/cfp/{demo.organisation.slug}/{demo.slug}/")
-    assert serious(page) == []
+    assert findings(page) == []
 
     propose(page, demo, "Programmes without spreadsheets", co_speaker="max@example.org")
     propose(page, demo, "A talk I will take back")
@@ -118,7 +102,7 @@ def test_propose_sign_in_edit_withdraw_and_confirm(new_page, demo, smtp):
     page.get_by_role("button", name="Sign in to my speaker page").click()
     expect(page.get_by_role("heading", name="My proposals")).to_be_visible()
     expect(page.get_by_role("heading", name="Programmes without spreadsheets")).to_be_visible()
-    assert serious(page) == []
+    assert findings(page) == []
 
     # Edit the first while it is submitted.
     page.locator(f"a[href='/speaker/proposals/{first.pk}/']").click()
@@ -142,5 +126,5 @@ def test_propose_sign_in_edit_withdraw_and_confirm(new_page, demo, smtp):
 
     # The profile page, also accessible.
     page.goto("/speaker/profile/")
-    assert serious(page) == []
+    assert findings(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -6,29 +6,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from sessions_app.models import Review
-from tests.browser.conftest import role_groups
+from tests.browser.conftest import findings, role_groups
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite]
-
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-
-
-def serious(page) -> list[str]:
-    result = Axe().run(page, options=AXE_OPTIONS).response
-    return [
-        f"{v['id']}: {node['target']}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-        for node in v["nodes"]
-    ]
 
 
 @pytest.fixture
@@ -48,7 +32,7 @@ def test_a_reviewer_scores_three_proposals_with_the_keyboard(new_page, demo):
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/")
     page.goto("/admin/sessions_app/review/")
-    assert serious(page) == []
+    assert findings(page) == []
     progress = page.locator("label[for=sm-my-progress]")
     before = int(progress.inner_text().split()[0])
     given = Review.objects.filter(reviewer__username="reviewer").count()
@@ -57,7 +41,7 @@ def test_a_reviewer_scores_three_proposals_with_the_keyboard(new_page, demo):
     page.get_by_role("link", name="Review the next one").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/sessions_app/review/*/")
-    assert serious(page) == []
+    assert findings(page) == []
     for n in range(3):
         title = page.locator("#sm-proposal").inner_text()
         page.locator(".sm-review-form input[type=radio]").first.focus()

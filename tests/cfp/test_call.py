@@ -160,7 +160,8 @@ def test_one_email_is_throttled_from_many_addresses(call, settings):
     assert answers == [302, 429]
 
 
-def test_everything_a_speaker_writes_is_escaped(call):
+def test_what_a_speaker_writes_is_kept_as_written(call):
+    # Shown escaped: test_speaker_page.test_what_a_speaker_wrote_is_shown_escaped.
     http = Client()
     form = form_for(call, http, name="<script>alert(1)</script>", first_name="<b>Ines</b>")
     assert http.post(call_url(call), form).status_code == 302

@@ -4,15 +4,21 @@ blind review holding on every page a blind reviewer can open."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.enums import MemberRole
 from sessions_app.models import (
+    CallForProposals,
+    Comparison,
     Membership,
     Message,
     Review,
@@ -143,11 +149,6 @@ def test_blind_review_hides_the_speakers_everywhere_a_reviewer_looks(committee, 
         "email": "zq@hidden.example",
         "bio": "Plays the theremin",
     }
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from sessions_app.models import CallForProposals
 
     call = CallForProposals.objects.create(
         event=event, opens_at=timezone.now() - dt.timedelta(days=1),
@@ -244,9 +245,6 @@ def test_deciding_one_track_leaves_the_others_submitted(committee):
 
 
 def test_the_committee_table_runs_the_same_statements_for_1_and_50_proposals(committee):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     http = logged_in(organiser_of(committee.event))
 
     def statements(count: int) -> int:
@@ -284,8 +282,6 @@ def test_comparison_mode_shows_a_pair_and_takes_a_judgement(committee):
     page = http.get(f"{QUEUE}compare/")
     assert page.status_code == 200 and [s.pk for s in page.context["pair"]] == [a.pk, b.pk]
     http.post(f"{QUEUE}compare/", {"event": committee.event.pk, "winner": b.pk, "loser": a.pk})
-    from sessions_app.models import Comparison
-
     assert list(Comparison.objects.values_list("winner_id", "loser_id")) == [(b.pk, a.pk)]
     assert http.get(f"{QUEUE}compare/").context["pair"] is None
     boss = logged_in(organiser_of(committee.event))

@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.enums import MessageState, NoticeKind
-from sessions_app.models import Message, Review, ReviewAssignment, Session, Speaker
+from sessions_app.models import (
+    CallForProposals,
+    Comparison,
+    Message,
+    Review,
+    ReviewAssignment,
+    Session,
+    Speaker,
+)
 from sessions_app.notices import compose
 from sessions_app.reviewing import scores as scoring
 from tests import factories
@@ -52,8 +60,6 @@ def test_assignment_never_gives_a_reviewer_their_own_proposal_and_balances_load(
 
 
 def test_a_new_proposal_through_the_call_is_assigned_as_it_arrives(committee):
-    from sessions_app.models import CallForProposals
-
     call = CallForProposals.objects.create(
         event=committee.event,
         opens_at=timezone.now() - dt.timedelta(days=1),
@@ -255,8 +261,6 @@ def test_comparisons_rank_the_proposals_by_bradley_terry(committee):
     assert len(judged) == 3  # every pair once
     services.comparison_save(user=second, winner_id=a.pk, loser_id=c.pk)
     services.comparison_save(user=second, winner_id=c.pk, loser_id=a.pk)  # changed its mind
-    from sessions_app.models import Comparison
-
     assert Comparison.objects.filter(reviewer=second).count() == 1
     strengths = scoring.bradley_terry(
         [a.pk, b.pk, c.pk], Comparison.objects.values_list("winner_id", "loser_id")
