@@ -31,7 +31,10 @@ What it does, all on this machine:
 7. then the event-day section (scripts/bench_eventday.py, ``--agendas``): open agendas on
    one server, the agenda page and its 304 against a static file, the registration rush;
 8. and last the schedule solver (scripts/bench_solver.py, ``--solver`` seconds): generated
-   events of 60, 200 and 400 sessions placed by CP-SAT and by a greedy baseline.
+   events of 60, 200 and 400 sessions placed by the suggestion and by a greedy baseline,
+   then the event after the call (120 sessions, 600 registrants' interests) at ``--solver``
+   and ``--solver-long`` seconds, ``--solver-runs`` times each, beside a general-purpose
+   scheduler with the most co-chosen pairs kept apart.
 
 Figures, not assertions: compare runs on the same machine. The load comes from this
 process (asyncio), so it shares the machine's two cores with the server, as it does for
@@ -619,7 +622,15 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument(
         "--solver", type=float, default=10.0,
-        help="the schedule solver section's CP-SAT limit per event, in seconds (0: skip it)",
+        help="the schedule solver section's limit per event, in seconds (0: skip it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--solver-long", type=float, default=60.0,
+        help="after the call: the longer limit the suggestion and the reference get (seconds)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--solver-runs", type=int, default=3,
+        help="after the call: runs per figure (median and spread)",
     )  # fmt: skip
     parser.add_argument(
         "--top", type=int, default=0,
@@ -691,6 +702,9 @@ def main() -> int:
         import bench_solver
 
         bench_solver.solver_section(seconds=args.solver)
+        bench_solver.after_the_call_section(
+            seconds=args.solver, long=args.solver_long, runs=args.solver_runs
+        )
     return 0
 
 

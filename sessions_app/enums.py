@@ -46,6 +46,21 @@ def allowed_transitions(current: str) -> tuple[str, ...]:
     return ALLOWED_TRANSITIONS.get(current, ())
 
 
+class ProposedProgramme(models.TextChoices):
+    """What the public agenda shows of the approved sessions not yet on it."""
+
+    OFF = "off", "Not shown"
+    LIST = "list", "Listed"
+    INTEREST = "interest", "Listed, and registrants may mark their interest"
+
+
+class InterestOnPublish(models.TextChoices):
+    """What registrants' interests become when their session goes live."""
+
+    SEAT = "seat", "Seats, first come first served (the rest wait)"
+    TELL = "tell", "They stay interests; registrants are told the session is bookable"
+
+
 class SelectionControl(models.TextChoices):
     OPTIONAL = "optional", "Optional"
     INCLUDED = "included", "Included"
@@ -122,6 +137,9 @@ class HistoryAction(models.TextChoices):
     SELECTION_DELETED = "selection.deleted", "Seat or waitlist place given up"
     SELECTION_PROMOTED = "selection.promoted", "Seated from the waitlist"
     SELECTION_INCLUDED = "selection.included", "Every registrant seated (included)"
+    SELECTION_INTERESTED = "selection.interested", "Interest marked"
+    SELECTION_CONVERTED = "selection.converted", "Interests turned into seats (published)"
+    SELECTION_BOOKABLE = "selection.bookable", "Interested registrants told (published)"
 
 
 def status_action(status: str) -> str:
@@ -161,6 +179,8 @@ _EVENT_TYPE_OF_ACTION = {
     HistoryAction.SELECTION_INCLUDED: "selection.created",
     HistoryAction.SELECTION_DELETED: "selection.deleted",
     HistoryAction.SELECTION_PROMOTED: "selection.promoted",
+    HistoryAction.SELECTION_INTERESTED: "selection.created",
+    HistoryAction.SELECTION_CONVERTED: "selection.promoted",
 }
 
 
@@ -186,6 +206,18 @@ class NoticeKind(models.TextChoices):
     REGISTRANT_SEATED = "registrant.seated", "To registrants: a seat from the waitlist"
     REGISTRANT_MOVED = "registrant.moved", "To registrants: a session they hold moved"
     REGISTRANT_CANCELLED = "registrant.cancelled", "To registrants: a session they hold cancelled"
+    REGISTRANT_INTEREST_SEATED = (
+        "registrant.interest_seated",
+        "To registrants: a session they were interested in is published, with their seat",
+    )
+    REGISTRANT_INTEREST_WAITLISTED = (
+        "registrant.interest_waitlisted",
+        "To registrants: a session they were interested in is published and full: they wait",
+    )
+    REGISTRANT_BOOKABLE = (
+        "registrant.bookable",
+        "To registrants: a session they were interested in is published and bookable",
+    )
 
 
 # Moves that coalesce: several within the window make one message per person and session.

@@ -259,6 +259,22 @@ def agenda_sessions(event: Any) -> QuerySet:
     )
 
 
+def proposed_sessions(event: Any) -> QuerySet:
+    """``event``'s proposed programme: approved sessions that are not on the agenda yet, by
+    track and name, with what their list shows (registrants may mark interest in them)."""
+    return (
+        event.sessions.filter(session_status=SessionStatus.APPROVED)
+        .select_related("track", "session_type")
+        .prefetch_related(
+            Prefetch(
+                "speaker_links",
+                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
+            )
+        )
+        .order_by(F("track__name").asc(nulls_last=True), "name", "id")
+    )
+
+
 class RowText(Expression):
     """A whole row of ``model`` as one text that changes with any of its columns: each
     column cast to text after its length, "-" for NULL. Written as SQL, not composed of

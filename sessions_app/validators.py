@@ -498,10 +498,12 @@ def validate_no_null_characters(*, values: Mapping[str, Any]) -> None:
 
 
 def validate_selectable(*, status: str) -> None:
-    if status != SessionStatus.LIVE:
+    """A seat in a live session, or an interest in an approved one; nothing else."""
+    if status not in (SessionStatus.LIVE, SessionStatus.APPROVED):
         raise _error(
             "session_id",
-            "Only sessions on the agenda (live) can be selected.",
+            "Only sessions on the agenda (live) can be selected, and approved ones marked "
+            "as an interest.",
             "not_selectable",
         )
 

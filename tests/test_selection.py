@@ -93,8 +93,9 @@ def test_select_again_changes_nothing(event):
     assert SessionChange.objects.filter(session_id=session.pk).count() == 1
 
 
-@pytest.mark.parametrize("status", ["submitted", "approved", "converted", "rejected"])
+@pytest.mark.parametrize("status", ["submitted", "converted", "rejected", "withdrawn"])
 def test_only_live_sessions_are_selectable(event, status):
+    """(And approved ones, as an interest: tests/test_interest.py.)"""
     session = f.scheduled(event=event, session_status=status)
     ada = f.registrant(event=event)
 
@@ -438,9 +439,13 @@ def test_unpublished_session_keeps_its_seats_and_takes_no_new_ones(event, staff)
     services.session_set_status(session_id=session.pk, status="approved", actor=staff)
 
     assert held(session)["states"] == {ada.pk: "selected"}
-    with pytest.raises(ValidationError) as info:
-        add(bob, session)
-    assert codes(info.value) == {"session_id": ["not_selectable"]}
+    # Approved again: Bob can only say it interests him, which takes no seat.
+    assert add(bob, session).selection.state == "interested"
+    assert held(session) == {
+        "seats_taken": 1,
+        "waitlist_count": 0,
+        "states": {ada.pk: "selected", bob.pk: "interested"},
+    }
     remove(ada, session)  # a seat can still be given up
 
 

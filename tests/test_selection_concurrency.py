@@ -141,3 +141,39 @@ def test_the_registration_rush_500_registrants_in_the_same_second(db):
     ).values_list("waitlist_position", flat=True)
     assert sorted(waiting) == list(range(1, 351))
     assert AgendaVersion.objects.get(event=event).version >= version_before + 1000
+
+
+def test_publication_racing_with_selections_seats_exactly_the_capacity(db):
+    """80 registrants are interested in a session of 50 seats; it is published while 40
+    others select it (with the waitlist): whoever came first, 50 hold a seat and 70 wait,
+    none is left interested, and the counters agree with the rows."""
+    event = f.event()
+    session = f.scheduled(event=event, session_status="approved", capacity=50)
+    interested = [f.registrant(event=event) for _ in range(80)]
+    for person in interested:
+        select(person, session)()
+    assert Session.objects.get(pk=session.pk).interest_count == 80
+    racers = [f.registrant(event=event) for _ in range(40)]
+
+    def publish():
+        return services.session_set_status(
+            session_id=session.pk, status="live", actor=services.SYSTEM
+        )
+
+    results = race([publish, *(select(person, session, waitlist=True) for person in racers)])
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    states = list(Selection.objects.filter(session=session).values_list("state", flat=True))
+    assert states.count("selected") == 50 and states.count("waitlisted") == 70
+    assert "interested" not in states
+    stored = Session.objects.get(pk=session.pk)
+    assert (stored.seats_taken, stored.waitlist_count, stored.interest_count) == (50, 70, 0)
+    # First come, first served: the first 50 interests are the seats (a racer that came
+    # before the publication was interested after them; one after it found no seat).
+    first = {p.pk for p in interested[:50]}
+    seated = set(
+        Selection.objects.filter(session=session, state="selected").values_list(
+            "registrant_id", flat=True
+        )
+    )
+    assert seated == first

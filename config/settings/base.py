@@ -318,7 +318,7 @@ SPECTACULAR_SETTINGS = {
         "client-credentials grant at POST /oauth2/token, then send it as "
         "`Authorization: Bearer <token>`. Every error is application/problem+json."
     ),
-    "VERSION": "1.4.0",
+    "VERSION": "1.5.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

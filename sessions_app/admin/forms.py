@@ -240,6 +240,8 @@ class EventAdminForm(ServiceErrorsMixin, forms.ModelForm):
             "start_date",
             "end_date",
             "hold_messages",
+            "proposed_programme",
+            "interest_on_publish",
         ]
         widgets = {"timezone": forms.Select(choices=timezone_choices())}
 

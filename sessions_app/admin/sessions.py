@@ -305,6 +305,8 @@ class SessionAdmin(OrganisationScopedAdmin):
             rest = "sold out" if obj.seats_left <= 0 else f"{obj.seats_left} left"
         if obj.waitlist_count:
             rest += f", {obj.waitlist_count} waiting"
+        if obj.interest_count:
+            rest += f", {obj.interest_count} interested"
         return taken, rest
 
     @admin.display(description="seats", ordering="capacity")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from sessions_app import services
 from sessions_app.admin.scoping import events_for, may, require
 from sessions_app.exceptions import StaleVersionError
-from sessions_app.models import BlockedSlot, ScheduleProposal, SpeakerAvailability
+from sessions_app.models import BlockedSlot, ScheduleProposal, Session, SpeakerAvailability
 from sessions_app.planning import jobs
 from sessions_app.validators import ascii_int, date_or_none
 
@@ -208,13 +208,21 @@ def proposal_context(request, event, day: dt.date, grid) -> dict:
             }
         )
     result = proposal.result or {}
+    reasons = result.get("reasons", {})
+    names = dict(
+        Session.objects.filter(event=event, pk__in=[int(k) for k in reasons]).values_list(
+            "pk", "name"
+        )
+    )
     return {
         "proposal": proposal,
         "proposal_moves": moves,
         "proposal_ghosts": ghosts,
         "proposal_before": result.get("before", {}),
         "proposal_after": result.get("after", {}),
-        "proposal_reasons": result.get("reasons", {}),
+        # (id, name, why): names read in one query; a session deleted since has none.
+        "proposal_reasons": [(k, names.get(int(k), ""), why) for k, why in reasons.items()],
+        "proposal_shortfalls": result.get("shortfalls", []),
         "proposal_running": proposal.state in (State.QUEUED, State.RUNNING),
         "proposal_url": reverse("admin:sessions_app_session_schedule_proposal", args=[proposal.pk]),
     }

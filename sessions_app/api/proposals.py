@@ -52,6 +52,28 @@ class MoveSerializer(serializers.Serializer):
     end_time = serializers.CharField(help_text="HH:MM, in the event's time zone.")
     was = serializers.CharField(help_text='"not scheduled", or where it is now.')
     now = serializers.CharField(help_text="Where the suggestion puts it.")
+    audience = serializers.IntegerField(
+        help_text="The seat estimate: seats taken, waiting and interested, else its capacity."
+    )
+    seats = serializers.IntegerField(
+        allow_null=True, help_text="The room's seats where it goes; null: no limit."
+    )
+
+
+class ShortfallSerializer(serializers.Serializer):
+    constraint = serializers.ChoiceField(
+        choices=["room_time", "room_size", "speaker_time"],
+        help_text="room_time: the rooms' open minutes; room_size: the rooms that seat the "
+        "expected audiences; speaker_time: a speaker's available hours.",
+    )
+    message = serializers.CharField()
+    hard = serializers.BooleanField(
+        help_text="true: some sessions cannot be placed; false: they fit, some with fewer "
+        "seats than expected."
+    )
+    session_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The sessions it concerns (may be empty)."
+    )
 
 
 class ProposalSerializer(FlatOutputSerializer):
@@ -73,8 +95,8 @@ class ProposalSerializer(FlatOutputSerializer):
     status = serializers.SerializerMethodField(
         help_text="Once done: optimal or feasible (every session placed, every rule kept), "
         "partial (some placed; reasons says why each other one is not), infeasible (none "
-        "could be; reasons) or nothing_to_place (every session stays where it is). Empty "
-        "while it runs."
+        "could be; reasons) or nothing_to_place (every session stays where it is); never "
+        "anything else. Empty while it runs."
     )
     moves = serializers.SerializerMethodField()
     before = serializers.SerializerMethodField()
@@ -82,6 +104,10 @@ class ProposalSerializer(FlatOutputSerializer):
     reasons = serializers.SerializerMethodField(
         help_text="For a partial or infeasible answer: why each session not placed cannot go, "
         "by id."
+    )
+    shortfalls = serializers.SerializerMethodField(
+        help_text="What the event cannot meet, compared before solving: the rooms' open "
+        "time, room sizes, speakers' hours. Empty where nothing stands out."
     )
     created_at = UtcDateTimeField()
     finished_at = NullableUtcDateTimeField()
@@ -112,6 +138,10 @@ class ProposalSerializer(FlatOutputSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
     def get_reasons(self, proposal) -> dict[str, str]:
         return (proposal.result or {}).get("reasons", {})
+
+    @extend_schema_field(ShortfallSerializer(many=True))
+    def get_shortfalls(self, proposal) -> list[dict]:
+        return (proposal.result or {}).get("shortfalls", [])
 
 
 class ProposalCreateBody(serializers.Serializer):

@@ -66,11 +66,17 @@ class RegistrantSerializer(FlatOutputSerializer):
 class SelectionSerializer(FlatOutputSerializer):
     registrant_id = serializers.IntegerField()
     session_id = serializers.IntegerField()
-    state = serializers.ChoiceField(choices=SelectionState.choices)
-    waitlist_position = serializers.IntegerField(
-        allow_null=True, help_text="1 = next to get a seat; null for a seat."
+    state = serializers.ChoiceField(
+        choices=SelectionState.choices,
+        help_text="selected: holds a seat; waitlisted: waits for one; interested: marked "
+        "interest in an approved session that is not live yet (no seat, no capacity held).",
     )
-    saved_at = UtcDateTimeField(help_text="When the seat or the waitlist place was taken.")
+    waitlist_position = serializers.IntegerField(
+        allow_null=True, help_text="1 = next to get a seat; null for a seat or an interest."
+    )
+    saved_at = UtcDateTimeField(
+        help_text="When the seat, the waitlist place or the interest was taken."
+    )
 
 
 class SessionAttendeeSerializer(SelectionSerializer):
@@ -399,7 +405,7 @@ OVERRIDE_LOCK = OpenApiParameter(
 
 
 class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
-    """A registrant's seats and waitlist places."""
+    """A registrant's seats, waitlist places and interests."""
 
     list_methods = frozenset({"GET", "HEAD"})
     ids_field = "session_id"  # a selection is named by its session
@@ -431,7 +437,10 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
             "application/x-www-form-urlencoded": SelectionBody,
         },
         responses={
-            201: OpenApiResponse(SelectionSerializer, description="Seated or waitlisted."),
+            201: OpenApiResponse(
+                SelectionSerializer,
+                description="Seated or waitlisted (a live session), or interested (approved).",
+            ),
             200: OpenApiResponse(
                 SelectionSerializer,
                 description="The registrant already had it, or validate_only: what it would be.",
@@ -439,7 +448,10 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
             **problems(400, 401, 403, 404, 409, 411, 413, 415, 422, 429),
         },
         description=(
-            "Only live sessions (else 409 not_selectable). A full session is 409 sold_out with "
+            "A live session gives a seat; an approved one that is not live yet an interest "
+            "(state interested: no seat, no capacity held; at publication it becomes a seat or "
+            "the registrant is told, by the event's setting); any other status is 409 "
+            "not_selectable. A full session is 409 sold_out with "
             "its sold_out_message, unless waitlist is 1: then the registrant waits, first come "
             "first served, and takes the first seat that frees. A session overlapping one the "
             "registrant has, where either forbids conflicts, is 409 selection_conflict."
@@ -481,7 +493,7 @@ class RegistrantSelectionItemView(RegistrantScopedMixin, ApiView):
 
     @extend_schema(
         operation_id="registrant_sessions_destroy",
-        summary="Give up a seat or a waitlist place",
+        summary="Give up a seat, a waitlist place or an interest",
         tags=["registrants"],
         parameters=[
             ID_PARAMETER,
@@ -519,7 +531,7 @@ class RegistrantSelectionItemView(RegistrantScopedMixin, ApiView):
 
 
 class SessionRegistrantsView(SessionScopedMixin, ApiView):
-    """Who holds a seat in a session and who waits, in waitlist order."""
+    """Who holds a seat in a session, who waits (in waitlist order) and who is interested."""
 
     scope_family = "registrants"
     required_scopes = ["registrants"]
@@ -536,7 +548,8 @@ class SessionRegistrantsView(SessionScopedMixin, ApiView):
             200: envelope_serializer(SessionAttendeeSerializer, "SessionAttendeeList"),
             **problems(400, 401, 403, 404, 429),
         },
-        description="Seats first (in the order they were taken), then the waitlist in order.",
+        description="Seats first (in the order they were taken), then the waitlist in order, "
+        "then the interests (before the session is live) in the order they were marked.",
     )
     def get(self, request, pk: str):
         number = _pk(pk)
@@ -548,7 +561,8 @@ class SessionRegistrantsView(SessionScopedMixin, ApiView):
             .annotate(
                 queue=Case(
                     When(state=SelectionState.SELECTED, then=Value(0)),
-                    default=Value(1),
+                    When(state=SelectionState.WAITLISTED, then=Value(1)),
+                    default=Value(2),
                     output_field=IntegerField(),
                 )
             )

@@ -65,6 +65,7 @@ COMPONENTS = {
             },
             "seats_taken": {"type": "integer", "minimum": 0},
             "waitlist_count": {"type": "integer", "minimum": 0},
+            "interest_count": {"type": "integer", "minimum": 0},
         },
         "required": [*_COMMON_DATA, "registrants"],
         "additionalProperties": False,

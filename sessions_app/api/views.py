@@ -52,15 +52,20 @@ from sessions_app.wire.problems import ApiError, FieldError, PayloadInvalid
 from sessions_app.wire.session_input import MAX_ID, READ_ONLY_FIELDS, body_as_dict, session_input
 
 # Strong tags only: If-Match uses the strong comparison (RFC 9110 13.1.1), and the
-# API never answers a weak ETag. A tag is "<id>-<version>.<seats taken>.<waiting>": the
-# seat counts change without a new version (attendance is not an edit), and a cached copy
-# must not keep old counts. If-Match compares the id and the version only: seats taken
-# since the read cannot make the caller's edit stale.
-_ETAG = re.compile(r'"([0-9]{1,19})-([0-9]{1,19})(?:\.[0-9]{1,19}\.[0-9]{1,19})?"\Z')
+# API never answers a weak ETag. A tag is "<id>-<version>.<seats taken>.<waiting>", with
+# ".<interested>" where registrants are interested: the counts change without a new version
+# (attendance is not an edit), and a cached copy must not keep old counts. If-Match compares
+# the id and the version only: seats taken since the read cannot make the caller's edit stale.
+_ETAG = re.compile(
+    r'"([0-9]{1,19})-([0-9]{1,19})(?:\.[0-9]{1,19}\.[0-9]{1,19}(?:\.[0-9]{1,19})?)?"\Z'
+)
 
 
 def session_etag(session: Session) -> str:
-    return f'"{session.pk}-{session.version}.{session.seats_taken}.{session.waitlist_count}"'
+    tag = f"{session.pk}-{session.version}.{session.seats_taken}.{session.waitlist_count}"
+    if session.interest_count:
+        tag += f".{session.interest_count}"
+    return f'"{tag}"'
 
 
 class ApiView(APIView):

@@ -91,12 +91,16 @@ class Registrant(models.Model):
 class SelectionState(models.TextChoices):
     SELECTED = "selected", "Selected"
     WAITLISTED = "waitlisted", "Waitlisted"
+    # In an approved session that is not on the agenda yet: no seat, no capacity held.
+    INTERESTED = "interested", "Interested"
 
 
 class Selection(models.Model):
-    """A registrant's seat in a session, or their place on its waitlist.
+    """A registrant's seat in a session, their place on its waitlist, or their interest in
+    it before it is on the agenda.
 
-    The waitlist is served first come, first served: in ``saved_at`` order, then id.
+    The waitlist is served first come, first served: in ``saved_at`` order, then id; so are
+    interests when the session goes live.
     """
 
     registrant = models.ForeignKey(Registrant, on_delete=models.CASCADE, related_name="selections")

@@ -10,7 +10,13 @@ from django.db import models
 from django.db.models import F, Q
 
 from sessions_app import validators
-from sessions_app.enums import CHOICE_FIELD_TYPES, CustomFieldType, MemberRole
+from sessions_app.enums import (
+    CHOICE_FIELD_TYPES,
+    CustomFieldType,
+    InterestOnPublish,
+    MemberRole,
+    ProposedProgramme,
+)
 from sessions_app.models.fields import no_nul as _no_nul
 from sessions_app.models.fields import one_line
 
@@ -76,6 +82,22 @@ class Event(models.Model):
         default=False,
         help_text="Hold messages to speakers and registrants for review in the outbox "
         "instead of sending them at once.",
+    )
+    # Before the schedule exists: the approved sessions on the public agenda, and
+    # registrants' interest in them (sessions_app.services.attendance).
+    proposed_programme = models.CharField(
+        max_length=10,
+        choices=ProposedProgramme.choices,
+        default=ProposedProgramme.OFF,
+        help_text="Show the approved sessions that are not on the agenda yet (the proposed "
+        "programme) on the public agenda, and let registrants mark their interest in them.",
+    )
+    interest_on_publish = models.CharField(
+        max_length=10,
+        choices=InterestOnPublish.choices,
+        default=InterestOnPublish.SEAT,
+        help_text="When a session registrants are interested in goes live: seat them first "
+        "come first served up to its capacity (the rest wait), or tell them it is bookable.",
     )
 
     class Meta:

@@ -65,6 +65,9 @@ class Session(models.Model):
     # seats_taken.
     seats_taken = models.PositiveIntegerField(default=0, editable=False)
     waitlist_count = models.PositiveIntegerField(default=0, editable=False)
+    # Registrants interested in it before it is live (Selection.state "interested"), kept the
+    # same way: the demand organisers see before the schedule exists.
+    interest_count = models.PositiveIntegerField(default=0, editable=False)
     # Indexed as (location, starts_at) in Meta.indexes, which serves the clash checks too.
     location = models.ForeignKey(
         Location,

@@ -129,6 +129,18 @@ def registrant_link(registrant: Registrant) -> str:
     return texts.PAGE_LINK
 
 
+# The history rows that name registrants one by one (``registrant.<id>`` keys), and what
+# each is told by the state it went to.
+_TOLD_ONE_BY_ONE = {
+    HistoryAction.SELECTION_PROMOTED: {SelectionState.SELECTED: NoticeKind.REGISTRANT_SEATED},
+    HistoryAction.SELECTION_CONVERTED: {
+        SelectionState.SELECTED: NoticeKind.REGISTRANT_INTEREST_SEATED,
+        SelectionState.WAITLISTED: NoticeKind.REGISTRANT_INTEREST_WAITLISTED,
+    },
+    HistoryAction.SELECTION_BOOKABLE: {SelectionState.INTERESTED: NoticeKind.REGISTRANT_BOOKABLE},
+}
+
+
 class _Plans:
     """What one batch of rows asks for, with the names and people it needs read in bulk."""
 
@@ -155,7 +167,7 @@ class _Plans:
         promoted = {
             int(key.partition(".")[2])
             for row in rows
-            if row.action == HistoryAction.SELECTION_PROMOTED
+            if row.action in _TOLD_ONE_BY_ONE
             for key in (row.changes or {})
             if key.startswith("registrant.") and key.partition(".")[2].isdigit()
         }
@@ -265,16 +277,15 @@ class _Plans:
         if to_holders:
             for registrant in self.holders.get(row.session_id, []):
                 drafts.append(self._to_registrant(to_holders, row, registrant, context))
-        if action == HistoryAction.SELECTION_PROMOTED:
+        if action in _TOLD_ONE_BY_ONE:
             for key, pair in changes.items():
                 number = key.partition(".")[2]
                 if not (key.startswith("registrant.") and number.isdigit()):
                     continue
                 registrant = self.registrants.get(int(number))
-                if registrant is not None and (pair or {}).get("new") == SelectionState.SELECTED:
-                    drafts.append(
-                        self._to_registrant(NoticeKind.REGISTRANT_SEATED, row, registrant, context)
-                    )
+                kind = _TOLD_ONE_BY_ONE[action].get((pair or {}).get("new"))
+                if registrant is not None and kind is not None:
+                    drafts.append(self._to_registrant(kind, row, registrant, context))
         return drafts
 
     def _to_registrant(self, kind, row, registrant, context) -> Draft:

@@ -55,6 +55,9 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
     NoticeKind.REGISTRANT_SEATED: {**COMMON, **SESSION},
     NoticeKind.REGISTRANT_MOVED: {**COMMON, **SESSION, **MOVE},
     NoticeKind.REGISTRANT_CANCELLED: {**COMMON, **SESSION},
+    NoticeKind.REGISTRANT_INTEREST_SEATED: {**COMMON, **SESSION},
+    NoticeKind.REGISTRANT_INTEREST_WAITLISTED: {**COMMON, **SESSION},
+    NoticeKind.REGISTRANT_BOOKABLE: {**COMMON, **SESSION},
 }
 
 # Stands in a registrant's message for the link to their own page until it is sent.
@@ -135,6 +138,24 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "{session} is cancelled",
         "Hello {name},\n\n{session} ({time}, {room}), which you held a seat in, is cancelled "
         "and no longer on the agenda of {event}.\n\n{link}" + _SIGNATURE,
+    ),
+    NoticeKind.REGISTRANT_INTEREST_SEATED: (
+        "You have a seat in {session}",
+        "Hello {name},\n\n{session}, which you said interests you, is now on the agenda of "
+        "{event} ({time}, {room}), and a seat in it is yours. If you cannot come, give it up "
+        "on your page so that someone else can have it:\n\n{link}" + _SIGNATURE,
+    ),
+    NoticeKind.REGISTRANT_INTEREST_WAITLISTED: (
+        "{session} is full: you are on its waitlist",
+        "Hello {name},\n\n{session}, which you said interests you, is now on the agenda of "
+        "{event} ({time}, {room}). Its seats went to those who said so first; you are on its "
+        "waitlist and will have a seat as soon as one comes free.\n\n{link}" + _SIGNATURE,
+    ),
+    NoticeKind.REGISTRANT_BOOKABLE: (
+        "{session} can be booked now",
+        "Hello {name},\n\n{session}, which you said interests you, is now on the agenda of "
+        "{event} ({time}, {room}). Take your seat on your page while there are seats:"
+        "\n\n{link}" + _SIGNATURE,
     ),
 }
 

@@ -94,3 +94,53 @@ def event_problem(*, sessions: int, rooms: int, days: int, seed: int = 1) -> Pro
             for speaker in item.speakers[1:]:
                 availability.pop(speaker, None)
     return problem
+
+
+# The kind of event an organiser brings after a call: every session approved and none placed
+# yet, lengths from the call's session types, six rooms of which five are alike, two days
+# from 08:00 to 20:00 with lunch, and the registrants' interests (Zipf-like popularity).
+TYPE_LENGTHS = [30, 30, 30, 45, 45, 60, 90]
+
+
+def after_the_call(
+    *,
+    sessions: int = 120,
+    rooms: int = 6,
+    days: int = 2,
+    speakers: int = 80,
+    registrants: int = 600,
+    seed: int = 1,
+) -> Problem:
+    rng = random.Random(seed)  # noqa: S311 - repeatable test data, not a secret
+    windows = tuple((d * DAY + 8 * H, d * DAY + 20 * H) for d in range(days))
+    room_list = tuple(Room(r + 1, capacity=300 if r == 0 else 100) for r in range(rooms))
+    blocks = tuple((None, d * DAY + LUNCH[0], d * DAY + LUNCH[1]) for d in range(days))
+    # Every speaker has a session; the rest go to speakers already named (some give two).
+    owners = list(range(1, speakers + 1)) + [
+        rng.randrange(1, speakers + 1) for _ in range(sessions - speakers)
+    ]
+    rng.shuffle(owners)
+    popularity = [1.0 / (n + 1) ** 0.8 for n in range(sessions)]
+    rng.shuffle(popularity)
+    chosen = Counter()
+    together = Counter()
+    for _ in range(registrants):
+        picks = set()
+        for _ in range(rng.randint(4, 12)):
+            picks.add(rng.choices(range(sessions), weights=popularity)[0] + 1)
+        chosen.update(picks)
+        together.update(itertools.combinations(sorted(picks), 2))
+    items = tuple(
+        Item(
+            n + 1,
+            rng.choice(TYPE_LENGTHS),
+            speakers=(owners[n],),
+            track=rng.randrange(6) + 1,
+            audience=chosen[n + 1],
+        )
+        for n in range(sessions)
+    )
+    return Problem(
+        days=windows, rooms=room_list, items=items, step=15, blocks=blocks,
+        together=dict(together),
+    )  # fmt: skip

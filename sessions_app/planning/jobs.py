@@ -137,6 +137,7 @@ def run(proposal_id: int) -> str:
                 else {}
             ),
             "reasons": {str(k): v for k, v in found.reasons.items()},
+            "shortfalls": found.shortfalls,
             "seconds": round(found.seconds, 1),
         },
         finished_at=timezone.now(),

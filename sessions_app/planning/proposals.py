@@ -6,9 +6,10 @@ A session is placed in the event's zone, on its days between ``DAY_START`` and `
 Sessions an organiser pinned stay where they are (placed or not), and so do live ones
 (registrants hold seats in them); other sessions that are placed stay where they are unless
 ``move_placed``. An unscheduled session takes its own length (``duration_minutes``: its
-type's, or what the organiser set). The expected audience
-of a session is its seats taken and waitlist, else its capacity, and the registrants who
-chose two sessions keep them apart.
+type's, or what the organiser set). The expected audience of a session is its seats
+taken, waitlist and interests, else its capacity; every pair of sessions that registrants
+chose (seats, waitlists and interests alike) counts: each registrant who chose both is a
+clash if they run at once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sessions_app.models import (
     Selection,
     Session,
     SessionSpeaker,
+    Speaker,
     SpeakerAvailability,
 )
 from sessions_app.planning import solver
@@ -42,6 +44,7 @@ from sessions_app.planning.solver import DAY, Item, Problem, Room, Score
 DAY_START = dt.time(8, 0)
 DAY_END = dt.time(20, 0)
 NOTE = "From a schedule suggestion."
+FULL = "the rooms' open time is used up: the event has more sessions than room time"
 TICK = 0.5  # seconds between a running suggestion's progress reports
 
 
@@ -56,6 +59,10 @@ class Move:
     end_time: dt.time
     was: str  # "not scheduled" or "Mon 4 Jan 10:00, Main Hall"
     now: str
+    # The seat estimate: seats taken, waiting and interested (else the capacity), and the
+    # room's seats (None: no limit).
+    audience: int = 0
+    seats: int | None = None
 
 
 @dataclass
@@ -66,6 +73,9 @@ class Proposal:
     after: Score
     reasons: dict[int, str] = field(default_factory=dict)  # session id -> why not placed
     seconds: float = 0.0
+    # What the event cannot meet, found before solving (solver.precheck): dicts of
+    # "constraint", "message", "hard" and "session_ids".
+    shortfalls: list[dict] = field(default_factory=list)
 
 
 class _Clock:
@@ -142,7 +152,9 @@ def problem_for(
             if placed
             else session.duration_minutes
         )
-        audience = session.seats_taken + session.waitlist_count or (session.capacity or 0)
+        audience = session.seats_taken + session.waitlist_count + session.interest_count or (
+            session.capacity or 0
+        )
         items.append(
             Item(
                 session.pk,
@@ -208,11 +220,19 @@ def propose(
     """The solver's suggestion for the event's sessions. It runs on a thread of its own;
     meanwhile ``tick(latest)`` is called here every ``TICK`` seconds with what it has found
     so far (``{"found", "seconds", "attendee_clashes"}``, empty before the first schedule),
-    and stops the search by answering true: the best schedule found by then is the answer.
+    and stops the search by answering true: the best schedule found by then is the answer;
+    once more at the end, with the figures of the schedule answered.
     (The solver's threads touch no database: ``tick`` may.)"""
     problem, sessions = problem_for(
         event, day=day, session_ids=session_ids, move_placed=move_placed
     )
+    names = {
+        pk: f"{first} {last}".strip()
+        for pk, first, last in Speaker.objects.filter(event=event).values_list(
+            "pk", "first_name", "last_name"
+        )
+    }
+    shortfalls = solver.precheck(problem, names)
     before = solver.score(
         problem, {i.id: i.current for i in problem.items if i.current is not None}
     )
@@ -234,8 +254,18 @@ def propose(
             except FutureTimeout:
                 if tick is not None and not stop.is_set() and tick(dict(latest)):
                     stop.set()
+    if tick is not None and latest:
+        tick(dict(latest))  # the last figures: those of the schedule answered
     clock = _Clock(event)
     rooms = dict(event.locations.values_list("pk", "name"))
+    seats = {room.id: room.capacity for room in problem.rooms}
+    # A session left out for want of a slot is left out for the constraint the check named.
+    full = any(s.hard and s.constraint == "room_time" for s in shortfalls)
+    named = {pk: s.message for s in shortfalls if s.hard for pk in s.item_ids}
+    reasons = {
+        pk: named.get(pk) or (FULL if full else why) if why == solver.NO_FITTING_SLOT else why
+        for pk, why in result.reasons.items()
+    }
     moves = []
     for item in problem.items:
         place = result.placements.get(item.id)
@@ -248,9 +278,13 @@ def propose(
             Move(
                 session.pk, session.name, session.version, place[0], date, start, end,
                 _place_text(clock, rooms, item.current), _place_text(clock, rooms, place),
+                item.audience, seats.get(place[0]),
             )
         )  # fmt: skip
-    return Proposal(result.status, moves, before, result.score, result.reasons, result.seconds)
+    return Proposal(
+        result.status, moves, before, result.score, reasons, result.seconds,
+        [shortfall.as_dict() for shortfall in shortfalls],
+    )  # fmt: skip
 
 
 @dataclass

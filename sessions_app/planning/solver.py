@@ -1,4 +1,6 @@
-"""The schedule solver: OR-Tools CP-SAT over plain data.
+"""The schedule solver over plain data: the greedy baseline, OR-Tools CP-SAT for small
+events and for finding a first complete schedule, and the local search of
+``planning.search`` that improves it for the rest of the time.
 
 Time is in minutes from the event's first midnight (day ``d`` starts at ``d * 1440``).
 A session gets a room and a start on the step grid. Hard rules:
@@ -11,7 +13,8 @@ A session gets a room and a start on the step grid. Hard rules:
 What makes a schedule good, in the order of the weights: sessions that the same
 registrants chose do not run at the same time (each registrant who chose both counts), the
 expected audience fits the room (each seat short counts), few existing sessions move, and a
-track keeps to as few rooms as it can.
+track keeps to as few rooms as it can. Every co-chosen pair counts; ``precheck`` says
+beforehand which of the constraints the sessions to place cannot all meet.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sessions_app.planning import search
+
 DAY = 1440
+NO_FITTING_SLOT = "every fitting slot is taken"
 
 
 @dataclass(frozen=True)
@@ -259,7 +265,7 @@ def greedy(problem: Problem, choices_of: dict[int, list] | None = None) -> Resul
                 take(item, room, start)
                 break
         else:
-            reasons[item.id] = explain(problem, item) or "every fitting slot is taken"
+            reasons[item.id] = explain(problem, item) or NO_FITTING_SLOT
     seconds = time.monotonic() - started
     return Result(
         status="feasible" if not reasons else "infeasible",
@@ -274,23 +280,43 @@ def greedy(problem: Problem, choices_of: dict[int, list] | None = None) -> Resul
 # --- CP-SAT ------------------------------------------------------------------------------------
 
 
+# When the greedy baseline placed every session, CP-SAT is given a small event (up to
+# CP_SAT_SMALL sessions to place) for a share of the time, where it often proves a schedule
+# optimal; a larger one goes to the local search at once, which does better with the time.
+CP_SAT_SHARE, CP_SAT_MAX, CP_SAT_SMALL = 0.2, 2.0, 40
+
+
+def cost(problem: Problem, placements: dict[int, tuple[int, int]], weights: Weights) -> int:
+    found = score(problem, placements)
+    return (
+        weights.clash * found.attendee_clashes
+        + weights.seat * found.seats_short
+        + weights.move * found.moved
+        + weights.track_room * found.track_rooms
+    )
+
+
 def solve(
     problem: Problem,
     *,
     seconds: float = 10.0,
     weights: Weights | None = None,
     workers: int = 2,
-    max_pairs: int = 3000,
+    max_pairs: int | None = None,
     hint: dict[int, tuple[int, int]] | None = None,
     should_stop=None,
     on_solution=None,
+    seed: int = 0,
 ) -> Result:
-    """The best schedule CP-SAT finds within ``seconds``. ``should_stop()`` is asked at
-    each solution found (a cancel), and ``on_solution(found, seconds, attendee_clashes)``
-    told of it (how many so far, when, and its registrant clashes). It starts from ``hint``,
-    by default the greedy baseline's placements (those it made), which CP-SAT improves on."""
-    from ortools.sat.python import cp_model
+    """The best schedule found within ``seconds``, every co-chosen pair counted.
 
+    The greedy baseline first; then CP-SAT from it (or from ``hint``) for a short while,
+    which proves a small event optimal or gives a first complete schedule where greedy could
+    not place everything; then the local search (``planning.search``) improves the better
+    of the two for the rest of the time. ``should_stop()`` is asked now and then (a cancel:
+    the best schedule so far is the answer), and ``on_solution(found, seconds,
+    attendee_clashes)`` told of each better schedule: how many so far, when, and its
+    registrant clashes counted as the result's score counts them."""
     weights = weights or Weights()
     started = time.monotonic()
     free = [
@@ -318,6 +344,7 @@ def solve(
             max_pairs=max_pairs,
             should_stop=should_stop,
             on_solution=on_solution,
+            seed=seed,
         )
         placed = inner.status in ("optimal", "feasible", "partial")
         inner.status = "partial" if placed else "infeasible"
@@ -325,8 +352,81 @@ def solve(
         inner.seconds = time.monotonic() - started
         return inner
     baseline = greedy(problem, choices_of=choices_of)
-    if hint is None:
-        hint = baseline.placements
+    complete = not baseline.reasons
+    found = [0]
+
+    def told(count: int, elapsed: float, clashes: int) -> None:
+        found[0] += 1
+        if on_solution is not None:
+            on_solution(found[0], elapsed, clashes)
+
+    if complete and len(free) > CP_SAT_SMALL:
+        exact = Result("unknown", {}, Score())
+    else:
+        budget = min(CP_SAT_MAX, CP_SAT_SHARE * seconds) if complete else 0.5 * seconds
+        exact = _cp_sat(
+            problem, choices_of, seconds=budget, weights=weights, workers=workers,
+            max_pairs=max_pairs, hint=hint or baseline.placements, should_stop=should_stop,
+            on_solution=told, started=started, seed=seed,
+        )  # fmt: skip
+    if exact.status == "optimal":
+        exact.seconds = time.monotonic() - started
+        return exact
+    movable = {item.id for item in free}
+    reasons = {}
+    if exact.status == "feasible":
+        start, first = exact.placements, exact.first_solution_seconds
+        if complete and cost(problem, baseline.placements, weights) < cost(problem, start, weights):
+            start = baseline.placements
+    elif complete:
+        start, first = baseline.placements, baseline.first_solution_seconds
+        every = {item.id for item in problem.items}
+        if hint and set(hint) >= every and not valid(problem, hint):
+            start = {i: hint[i] for i in every}  # a hint complete and keeping every rule
+    else:
+        # No schedule with every session (none exists, or none found in the time): the
+        # greedy baseline's, which keeps every rule for those it placed, improved as it is.
+        start, first = baseline.placements, baseline.first_solution_seconds
+        reasons = baseline.reasons
+        if not movable & set(start):
+            return Result(
+                "infeasible", {}, Score(), time.monotonic() - started, None,
+                baseline.reasons or _crowded(problem),
+            )  # fmt: skip
+    # The schedule the search starts from is one found too.
+    told(0, time.monotonic() - started, score(problem, start).attendee_clashes)
+    if should_stop is None or not should_stop():
+        start = search.improve(
+            problem, start, movable=movable, seconds=seconds, weights=weights, seed=seed,
+            choices_of=choices_of, should_stop=should_stop, on_solution=told, started=started,
+        )  # fmt: skip
+    return Result(
+        status="partial" if reasons else "feasible",
+        placements=start,
+        score=score(problem, start),
+        seconds=time.monotonic() - started,
+        first_solution_seconds=first,
+        reasons=reasons,
+    )
+
+
+def _cp_sat(
+    problem: Problem,
+    choices_of: dict[int, list[tuple[int, int]]],
+    *,
+    seconds: float,
+    weights: Weights,
+    workers: int,
+    max_pairs: int | None,
+    hint: dict[int, tuple[int, int]],
+    should_stop,
+    on_solution,
+    started: float,
+    seed: int,
+) -> Result:
+    """CP-SAT's best schedule in ``seconds``: status "optimal", "feasible" (placements of
+    every item), or "unknown" (none found: no placements)."""
+    from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
     rooms = {room.id: room for room in problem.rooms}
@@ -455,8 +555,10 @@ def solve(
             n = sum(1 for t, _room in hinted_rooms if t == track)
             model.AddHint(count, n)
             model.AddHint(extra, max(0, n - 1))
-    # Sessions chosen together should not run at once: the heaviest pairs.
+    # Sessions chosen together should not run at once: every pair (or the heaviest).
     pairs = sorted(problem.together.items(), key=lambda kv: -kv[1])[:max_pairs]
+    durations = {item.id: item.duration for item in problem.items}
+    counted = [(a, b, n) for (a, b), n in problem.together.items() if a in starts and b in starts]
     for (a, b), count in pairs:
         if a not in starts or b not in starts:
             continue
@@ -488,11 +590,14 @@ def solve(
             if self.first is None:
                 self.first = elapsed
             if on_solution is not None:
-                on_solution(
-                    self.found,
-                    elapsed,
-                    sum(n for n, flag in clash_terms if self.BooleanValue(flag)),
+                # Counted from the schedule itself, every pair, as the result's score is.
+                at = {i: self.Value(v) for i, v in starts.items()}
+                clashes = sum(
+                    n
+                    for a, b, n in counted
+                    if at[a] < at[b] + durations[b] and at[b] < at[a] + durations[a]
                 )
+                on_solution(self.found, elapsed, clashes)
             if should_stop is not None and should_stop():
                 self.StopSearch()
 
@@ -504,36 +609,136 @@ def solve(
     # in under a second.
     solver.parameters.cp_model_probing_level = 0
     solver.parameters.log_search_progress = bool(os.environ.get("SOLVER_LOG"))
+    solver.parameters.random_seed = seed
     watch = Watch()
     status = solver.Solve(model, watch)
-    names = {
-        cp_model.OPTIMAL: "optimal",
-        cp_model.FEASIBLE: "feasible",
-        cp_model.INFEASIBLE: "infeasible",
-    }
     placements = {}
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        name = names[status]
-        for item in problem.items:
-            room = next(r for r, flag in chosen[item.id].items() if solver.Value(flag))
-            placements[item.id] = (room, solver.Value(starts[item.id]))
-    else:
-        # No schedule in the time (CP-SAT's UNKNOWN), or none keeps every rule for every
-        # session at once: the greedy baseline's, which keeps every rule for those it placed.
-        placed = [item for item in free if item.id in baseline.placements]
-        if not placed:
-            name, reasons = "infeasible", baseline.reasons or _crowded(problem)
-        else:
-            name, placements = ("partial" if baseline.reasons else "feasible"), baseline.placements
-            reasons = baseline.reasons
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Result("unknown", {}, Score(), time.monotonic() - started, watch.first)
+    for item in problem.items:
+        room = next(r for r, flag in chosen[item.id].items() if solver.Value(flag))
+        placements[item.id] = (room, solver.Value(starts[item.id]))
     return Result(
-        status=name,
+        status="optimal" if status == cp_model.OPTIMAL else "feasible",
         placements=placements,
         score=score(problem, placements),
         seconds=time.monotonic() - started,
         first_solution_seconds=watch.first,
-        reasons=reasons,
     )
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A constraint the sessions to place cannot all meet, found before solving."""
+
+    constraint: str  # "room_time", "room_size" or "speaker_time"
+    message: str
+    hard: bool  # False: the sessions still fit, some with fewer seats than expected
+    item_ids: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "constraint": self.constraint,
+            "message": self.message,
+            "hard": self.hard,
+            "session_ids": list(self.item_ids),
+        }
+
+
+def _open_minutes(problem: Problem, room: Room, fixed: list[tuple[int, int]]) -> list[int]:
+    """Per day window: the room's minutes open, unblocked and not held by a session that
+    stays, on a five-minute grid."""
+    minutes = []
+    for lo, hi in problem.days:
+        free = 0
+        for t in range(lo, hi, 5):
+            span = (t, t + 5)
+            if _room_free_at(problem, room, span) and not any(_overlaps(span, f) for f in fixed):
+                free += 5
+        minutes.append(free)
+    return minutes
+
+
+def precheck(problem: Problem, speaker_names: dict[int, str] | None = None) -> list[Shortfall]:
+    """What cannot be met, compared before solving: the minutes of the sessions to place
+    against the rooms' open minutes (after blocks, opening hours and the sessions that
+    stay), per room size against the sessions' expected audiences, and each speaker's
+    sessions against their available hours. Empty: nothing stands out (the solver may still
+    find that the pieces do not fit together)."""
+    names = speaker_names or {}
+    free = [i for i in problem.items if _is_free(problem, i)]
+    if not free:
+        return []
+    fixed_by_room: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for item in problem.items:
+        if not _is_free(problem, item) and item.current is not None:
+            room, at = item.current
+            fixed_by_room[room].append((at, at + item.duration))
+    open_by_room = {
+        room.id: sum(_open_minutes(problem, room, fixed_by_room[room.id])) for room in problem.rooms
+    }
+    found = []
+    needed = sum(i.duration for i in free)
+    available = sum(open_by_room.values())
+    if needed > available:
+        # Which sessions are left out is the solver's to say (its reasons): here, the minutes.
+        days = len(problem.days)
+        found.append(
+            Shortfall(
+                "room_time",
+                f"The {len(free)} sessions to place need {needed} minutes of room time; the "
+                f"rooms have {available} open minutes left over {days} "
+                f"day{'s' if days != 1 else ''} (after blocks, opening hours and the sessions "
+                f"that stay): {needed - available} minutes do not fit.",
+                hard=True,
+            )
+        )
+    sizes = sorted({r.capacity for r in problem.rooms if r.capacity is not None})
+    for size in sizes:
+        bigger = [r for r in problem.rooms if r.capacity is None or r.capacity > size]
+        crowd = [i for i in free if i.audience > size]
+        if not crowd:
+            continue
+        minutes = sum(i.duration for i in crowd)
+        room_minutes = sum(open_by_room[r.id] for r in bigger)
+        if minutes > room_minutes:
+            found.append(
+                Shortfall(
+                    "room_size",
+                    f"{len(crowd)} sessions expect more than {size} people ({minutes} "
+                    f"minutes); the rooms that seat more have {room_minutes} open minutes: "
+                    "some will have fewer seats than expected.",
+                    hard=False,
+                    item_ids=tuple(i.id for i in crowd),
+                )
+            )
+    for speaker, windows in sorted(problem.availability.items()):
+        theirs = [i for i in problem.items if speaker in i.speakers]
+        mine = [i for i in theirs if _is_free(problem, i)]
+        if not mine:
+            continue
+        need = sum(i.duration for i in theirs)
+        hours = sum(
+            max(0, min(hi, day_hi) - max(lo, day_lo))
+            for lo, hi in windows
+            for day_lo, day_hi in problem.days
+        )
+        if need > hours:
+            who = names.get(speaker, f"Speaker {speaker}")
+            found.append(
+                Shortfall(
+                    "speaker_time",
+                    f"{who} has {need} minutes of sessions and is available for {hours}.",
+                    hard=True,
+                    item_ids=tuple(i.id for i in mine),
+                )
+            )
+    return found
+
+
+def _is_free(problem: Problem, item: Item) -> bool:
+    """May the solver place (or move) it?"""
+    return not item.pinned and not (item.current is not None and not problem.move_placed)
 
 
 def _crowded(problem: Problem) -> dict[int, str]:

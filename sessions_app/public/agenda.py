@@ -20,8 +20,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag, urlencode
+from django.views.decorators.cache import never_cache
 
 from sessions_app import selectors
+from sessions_app.enums import ProposedProgramme
 from sessions_app.models import AgendaVersion, Event
 from sessions_app.ops.outage import UNAVAILABLE_ERRORS
 from sessions_app.public import feeds, stream
@@ -229,15 +231,39 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
             "filtered": bool(chosen_day or track_id or search),
             "ics_url": reverse("agenda:ics", args=[organisation_slug, event_slug]),
             "schedule_url": reverse("agenda:schedule", args=[organisation_slug, event_slug]),
+            "proposed_url": reverse("agenda:proposed", args=[organisation_slug, event_slug])
+            if event.proposed_programme != ProposedProgramme.OFF
+            else "",
             "stream_url": reverse("agenda:stream", args=[organisation_slug, event_slug])
             + "?"
             + urlencode({"last_id": str(cursor)}),
         }
         return render(request, "agenda/event.html", context)
 
-    variant = "\x1f".join([str(chosen_day), str(track_id), search])
+    # The event's setting is not part of the agenda's version: the link to the proposed
+    # programme is keyed by it.
+    variant = "\x1f".join([str(chosen_day), str(track_id), search, event.proposed_programme])
     # A searched page is not kept: any text makes one, and they would crowd the cache.
     return made_of_the_agenda(request, event, agenda_page, variant=variant, keep=not search)
+
+
+@never_cache
+def agenda_proposed(request, organisation_slug: str, event_slug: str):
+    """The proposed programme (approved sessions not on the agenda yet), where the event
+    shows it; with how many registrants are interested in each where it shows that too.
+    Not kept by the agenda's version (which follows the live sessions): read each time."""
+    event = _event(organisation_slug, event_slug)
+    if event.proposed_programme == ProposedProgramme.OFF:
+        raise Http404("This event does not show its proposed programme.")
+    context = {
+        "event": event,
+        "sessions": list(selectors.proposed_sessions(event)),
+        "with_interest": event.proposed_programme == ProposedProgramme.INTEREST,
+        "agenda_url": reverse("agenda:event", args=[organisation_slug, event_slug]),
+    }
+    response = render(request, "agenda/proposed.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def agenda_session(request, organisation_slug: str, event_slug: str, pk: int):

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sessions_app import selectors, services
-from sessions_app.enums import SelectionControl
+from sessions_app.enums import InterestOnPublish, ProposedProgramme, SelectionControl
 from sessions_app.models import Registrant, Selection, SelectionState
 from sessions_app.validators import ascii_int
 
@@ -110,10 +110,24 @@ def page(request, pk: int, token: str):
             key=lambda r: r["session"].starts_at.astimezone(zone).date(),
         )
     ]
+    # Before the schedule exists: the approved sessions, to mark interest in.
+    proposed = []
+    if event.proposed_programme == ProposedProgramme.INTEREST:
+        for session in selectors.proposed_sessions(event):
+            selection = held.get(session.pk)
+            proposed.append(
+                {
+                    "session": session,
+                    "state": selection.state if selection else None,
+                    "reports": reports.get(f"session-{session.pk}", []),
+                }
+            )
     context = {
         "registrant": registrant,
         "event": event,
         "days": days,
+        "proposed": proposed,
+        "seats_on_publish": event.interest_on_publish == InterestOnPublish.SEAT,
         "first_visit": first_visit,
         "general": reports.get("general", []),
         "notices_reports": reports.get("notices", []),

@@ -14,4 +14,5 @@ urlpatterns = [
     path(f"{EVENT}/schedule.json", agenda.agenda_schedule, name="schedule"),
     path(f"{EVENT}/stream", live.agenda_stream, name="stream"),
     path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
+    path(f"{EVENT}/proposed/", agenda.agenda_proposed, name="proposed"),
 ]

@@ -19,6 +19,14 @@ What happens to selections when the session changes:
   the same transaction;
 - included and live: every registrant of the event is seated, beyond capacity if need be,
   because the organiser decided that everyone attends.
+
+Before the schedule exists a registrant may mark interest in an approved session that is
+not live: a selection in state ``interested``, which holds no seat and no capacity and only
+moves the session's ``interest_count``. When the session goes live, the event's
+``interest_on_publish`` decides in the same transaction: ``seat`` seats the interested first
+come first served up to capacity and puts the rest on the waitlist (a registrant whose other
+seat overlaps where either session forbids it stays interested), ``tell`` leaves them
+interested; the history entry says which, and each registrant is told by message.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sessions_app import selectors, validators
-from sessions_app.enums import HistoryAction, SelectionControl, SessionStatus
+from sessions_app.enums import HistoryAction, InterestOnPublish, SelectionControl, SessionStatus
 from sessions_app.models import Event, Registrant, Selection, SelectionState, Session
 from sessions_app.services import journal
 from sessions_app.services.actors import Actor
@@ -41,6 +49,7 @@ from sessions_app.services.actors import Actor
 REGISTRANT_WRITABLE_FIELDS = frozenset({"first_name", "last_name", "email"})
 SELECTED = SelectionState.SELECTED
 WAITLISTED = SelectionState.WAITLISTED
+INTERESTED = SelectionState.INTERESTED
 
 
 @dataclass(frozen=True)
@@ -83,25 +92,37 @@ def _lock_session(*, event_id: int, session_id: int) -> Session:
 # --- Counters and history ------------------------------------------------------------------
 
 
-def _count(session: Session, *, seats: int = 0, waiting: int = 0) -> dict[str, Any]:
+_COUNTERS = ("seats_taken", "waitlist_count", "interest_count")
+
+
+def _count(
+    session: Session, *, seats: int = 0, waiting: int = 0, interested: int = 0
+) -> dict[str, Any]:
     """Move the session's counters (row already locked); the history ``changes`` for it."""
     changes = {}
-    if seats:
-        changes["seats_taken"] = {"old": session.seats_taken, "new": session.seats_taken + seats}
-        session.seats_taken += seats
-    if waiting:
-        changes["waitlist_count"] = {
-            "old": session.waitlist_count,
-            "new": session.waitlist_count + waiting,
-        }
-        session.waitlist_count += waiting
+    update = {}
+    for name, by in zip(_COUNTERS, (seats, waiting, interested), strict=True):
+        if by:
+            old = getattr(session, name)
+            changes[name] = {"old": old, "new": old + by}
+            setattr(session, name, old + by)
+            update[name] = F(name) + by
     session.updated_at = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        seats_taken=F("seats_taken") + seats,
-        waitlist_count=F("waitlist_count") + waiting,
-        updated_at=session.updated_at,
-    )
+    Session.objects.filter(pk=session.pk).update(**update, updated_at=session.updated_at)
     return changes
+
+
+def _moves(old_state: str | None, new_state: str | None) -> dict[str, int]:
+    """``_count``'s arguments for a selection going from one state to another."""
+    by = {"seats": 0, "waiting": 0, "interested": 0}
+    for state, step in ((old_state, -1), (new_state, 1)):
+        if state == SELECTED:
+            by["seats"] += step
+        elif state == WAITLISTED:
+            by["waiting"] += step
+        elif state == INTERESTED:
+            by["interested"] += step
+    return by
 
 
 def _registrant_change(registrant: Registrant, old: str | None, new: str | None) -> dict:
@@ -126,9 +147,11 @@ def _decide(
 ) -> str | None:
     """The state the selection should take, or None when the registrant already has it."""
     validators.validate_selectable(status=session.session_status)
+    if session.session_status != SessionStatus.LIVE:  # approved, not on the agenda yet
+        return None if existing is not None else INTERESTED
     if existing is not None and existing.state == SELECTED:
         return None
-    if existing is None:
+    if existing is None or existing.state == INTERESTED:
         validators.validate_no_selection_conflict(
             conflicts=selectors.selection_conflicts(registrant_id=registrant.pk, session=session)
         )
@@ -167,7 +190,11 @@ def _add(
             created=True,
         )
     seated = state == SELECTED
-    action = HistoryAction.SELECTION_CREATED if seated else HistoryAction.SELECTION_WAITLISTED
+    action = {
+        SELECTED: HistoryAction.SELECTION_CREATED,
+        WAITLISTED: HistoryAction.SELECTION_WAITLISTED,
+        INTERESTED: HistoryAction.SELECTION_INTERESTED,
+    }[state]
     note = "Seated beyond capacity by staff." if override_capacity and seated else ""
     selection = _place(registrant, session, existing, state, actor=actor, action=action, note=note)
     return SelectionResult(selection, created=True)
@@ -195,9 +222,7 @@ def _place(
         selection = Selection.objects.create(
             registrant=registrant, session=session, state=state, saved_at=now
         )
-    seated = state == SELECTED
-    waiting = (0 if seated else 1) - (1 if old_state == WAITLISTED else 0)
-    changes = _count(session, seats=1 if seated else 0, waiting=waiting)
+    changes = _count(session, **_moves(old_state, state))
     changes.update(_registrant_change(registrant, old_state, state))
     _log(session, actor, action.value, changes, note)
     return selection
@@ -257,7 +282,7 @@ def _remove(registrant: Registrant, session: Session, *, actor: Actor, override_
         )
     selection.delete()
     seated = selection.state == SELECTED
-    changes = _count(session, seats=-1 if seated else 0, waiting=0 if seated else -1)
+    changes = _count(session, **_moves(selection.state, None))
     changes.update(_registrant_change(registrant, selection.state, None))
     note = "Lock overridden by staff." if override_lock and actor.is_staff and seated else ""
     _log(session, actor, HistoryAction.SELECTION_DELETED.value, changes, note)
@@ -435,9 +460,11 @@ def seat_everyone_included(session: Session, *, actor: Actor) -> int:
     """Seat every registrant of the event in ``session`` (locked; live and included).
 
     Called by the session service when a session becomes live and included; the caller
-    holds the event's lock, so no registrant is created meanwhile. One history entry.
+    holds the event's lock, so no registrant is created meanwhile. Those who waited or were
+    interested are seated too. One history entry.
     """
-    waiting = Selection.objects.filter(session=session, state=WAITLISTED)
+    was_interested = session.interest_count
+    waiting = Selection.objects.filter(session=session, state__in=[WAITLISTED, INTERESTED])
     promoted = waiting.update(state=SELECTED, saved_at=timezone.now())
     missing = Registrant.objects.filter(event_id=session.event_id).exclude(
         selections__session=session
@@ -448,7 +475,12 @@ def seat_everyone_included(session: Session, *, actor: Actor) -> int:
     )
     seated = promoted + len(new)
     if seated:
-        changes = _count(session, seats=seated, waiting=-promoted)
+        changes = _count(
+            session,
+            seats=seated,
+            waiting=-(promoted - was_interested),
+            interested=-was_interested,
+        )
         _log(
             session,
             actor,
@@ -457,6 +489,92 @@ def seat_everyone_included(session: Session, *, actor: Actor) -> int:
             f"{seated} registrant(s) seated: the session is included for everyone.",
         )
     return seated
+
+
+def publish_interests(session: Session, *, actor: Actor) -> int:
+    """What the interests in ``session`` become now that it is live (row locked by the
+    caller, in the transaction that publishes it): by the event's ``interest_on_publish``,
+    seats first come first served up to capacity and the rest waitlisted, or interests still.
+
+    One history entry per registrant in one insert (``selection.converted``, or
+    ``selection.bookable`` for those who stay interested), which the notices read to tell
+    each of them. Returns how many interests there were.
+    """
+    interests = list(
+        Selection.objects.filter(session=session, state=INTERESTED)
+        .select_related("registrant")
+        .order_by("saved_at", "id")
+    )
+    if not interests:
+        return 0
+    seat = session.event.interest_on_publish == InterestOnPublish.SEAT
+    blocked = _overlapping_holders(session, [s.registrant_id for s in interests]) if seat else set()
+    free = None if session.capacity is None else max(session.capacity - session.seats_taken, 0)
+    outcome: dict[str, list[Selection]] = {SELECTED: [], WAITLISTED: [], INTERESTED: []}
+    for selection in interests:
+        if not seat or selection.registrant_id in blocked:
+            state = INTERESTED
+        elif free is None or free > 0:
+            state = SELECTED
+            free = None if free is None else free - 1
+        else:
+            state = WAITLISTED
+        outcome[state].append(selection)
+    now = timezone.now()
+    for state in (SELECTED, WAITLISTED):
+        if outcome[state]:
+            Selection.objects.filter(pk__in=[s.pk for s in outcome[state]]).update(
+                state=state, saved_at=now
+            )
+    # One entry per registrant, each with the counters as that conversion moved them.
+    entries = []
+    running = {name: getattr(session, name) for name in _COUNTERS}
+    for state in (SELECTED, WAITLISTED):
+        for selection in outcome[state]:
+            entry = _registrant_change(selection.registrant, INTERESTED, state)
+            for name, by in zip(_COUNTERS, _moves(INTERESTED, state).values(), strict=True):
+                if by:
+                    entry[name] = {"old": running[name], "new": running[name] + by}
+                    running[name] += by
+            entries.append(entry)
+    if entries:
+        _count(
+            session,
+            seats=len(outcome[SELECTED]),
+            waiting=len(outcome[WAITLISTED]),
+            interested=-len(entries),
+        )
+        action = HistoryAction.SELECTION_CONVERTED.value
+        journal.record_many(session, actor=actor, action=action, changes=entries)
+        journal.announce(session, action)
+    if outcome[INTERESTED]:
+        action = HistoryAction.SELECTION_BOOKABLE.value
+        journal.record_many(
+            session,
+            actor=actor,
+            action=action,
+            changes=[
+                _registrant_change(s.registrant, INTERESTED, INTERESTED)
+                for s in outcome[INTERESTED]
+            ],
+        )
+    return len(interests)
+
+
+def _overlapping_holders(session: Session, registrant_ids: list[int]) -> set[int]:
+    """Of ``registrant_ids``, those who hold or wait for a session that overlaps ``session``
+    where either forbids it (one query, as ``selectors.selection_conflicts`` per person)."""
+    if session.starts_at is None:
+        return set()
+    others = Selection.objects.filter(
+        registrant_id__in=registrant_ids,
+        state__in=[SELECTED, WAITLISTED],
+        session__starts_at__lt=session.ends_at,
+        session__ends_at__gt=session.starts_at,
+    ).exclude(session=session)
+    if not session.prevent_session_conflicts:
+        others = others.filter(session__prevent_session_conflicts=True)
+    return set(others.values_list("registrant_id", flat=True))
 
 
 def registrant_update(
@@ -505,6 +623,18 @@ def registrant_reset_link(*, registrant_id: int, organisation_id: int | None = N
     return registrant
 
 
+_PAGE_TAKEN = {
+    SELECTED: "You have a seat.",
+    WAITLISTED: "You are on the waitlist.",
+    INTERESTED: "Noted: it interests you. This holds no seat yet.",
+}
+_PAGE_GIVEN_UP = {
+    SELECTED: "Seat given up.",
+    WAITLISTED: "You left the waitlist.",
+    INTERESTED: "No longer marked as interesting.",
+}
+
+
 @dataclass(frozen=True)
 class PageOutcome:
     session: Session
@@ -534,11 +664,11 @@ def registrant_save_page(
         state = current.get(pk)
         try:
             if pk in wanted and state is None:
-                selection_add(registrant_id=registrant.pk, session_id=pk, actor=actor)
-                message = "You have a seat."
+                result = selection_add(registrant_id=registrant.pk, session_id=pk, actor=actor)
+                message = _PAGE_TAKEN[result.selection.state]
             elif pk not in wanted and state is not None:
                 selection_remove(registrant_id=registrant.pk, session_id=pk, actor=actor)
-                message = "Seat given up." if state == SELECTED else "You left the waitlist."
+                message = _PAGE_GIVEN_UP[state]
             else:
                 continue
         except ValidationError as exc:

@@ -41,7 +41,16 @@ SESSION_WRITABLE_FIELDS = (frozenset(history.TRACKED_FIELDS) - SERVICE_ONLY_FIEL
     "custom_fields"
 }
 EVENT_WRITABLE_FIELDS = frozenset(
-    {"name", "slug", "timezone", "start_date", "end_date", "hold_messages"}
+    {
+        "name",
+        "slug",
+        "timezone",
+        "start_date",
+        "end_date",
+        "hold_messages",
+        "proposed_programme",
+        "interest_on_publish",
+    }
 )
 # What the location's rules depend on (its slots, its capacity): a write that sends any of
 # these locks the location first.
@@ -255,16 +264,16 @@ def _lock_event_of(session_id: int) -> None:
 
 def _reseat(session: Session, changes: dict, *, actor: Actor) -> None:
     """What a committed change means for the seats: more room seats the waiting, a live
-    included session seats everyone."""
+    included session seats everyone, and publication turns interests into seats (or tells
+    the interested, by the event's setting)."""
     if "capacity" in changes:
         attendance.promote_waiting(session, actor=actor)
     included = session.selection_control == SelectionControl.INCLUDED
-    if (
-        included
-        and session.session_status == SessionStatus.LIVE
-        and not _SEATING_FIELDS.isdisjoint(changes)
-    ):
+    live = session.session_status == SessionStatus.LIVE
+    if included and live and not _SEATING_FIELDS.isdisjoint(changes):
         attendance.seat_everyone_included(session, actor=actor)
+    elif live and "session_status" in changes and session.interest_count:
+        attendance.publish_interests(session, actor=actor)
 
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:

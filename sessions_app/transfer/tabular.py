@@ -63,6 +63,7 @@ INFO_COLUMNS = [
     "ends_at",
     "seats_taken",
     "waitlist_count",
+    "interest_count",
     "version",
     "updated_at",
 ]
@@ -175,6 +176,7 @@ def row_values(session: Session, definitions: list[CustomField]) -> list[Any]:
         _cell(session.ends_at),
         session.seats_taken,
         session.waitlist_count,
+        session.interest_count,
         session.version,
         _cell(session.updated_at),
     ]

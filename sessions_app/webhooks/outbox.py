@@ -86,7 +86,7 @@ def event_body(change: SessionChange, event_type: str, session: Session | None) 
     if event_type.startswith("selection."):
         counts = change.changes
         data["registrants"] = _registrants(counts)
-        for name in ("seats_taken", "waitlist_count"):
+        for name in ("seats_taken", "waitlist_count", "interest_count"):
             if isinstance(counts.get(name), dict):
                 data[name] = counts[name].get("new")
     else:

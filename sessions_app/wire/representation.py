@@ -270,6 +270,10 @@ class SessionSerializer(FlatOutputSerializer):
     )
     seats_taken = serializers.IntegerField(help_text="Registrants holding a seat.")
     waitlist_count = serializers.IntegerField(help_text="Registrants waiting for a seat.")
+    interest_count = serializers.IntegerField(
+        help_text="Registrants interested in it while it is approved and not yet live (no "
+        "seat held); at publication these become seats or are told, by the event's setting."
+    )
     version = serializers.IntegerField(
         help_text="Goes up by one on every change of the session's fields (not on selections)."
     )

@@ -31,6 +31,7 @@ READ_ONLY_FIELDS = (
     "secure_id",
     "seats_taken",
     "waitlist_count",
+    "interest_count",
     "times_with_timezone",
     "speaker_confirmations",
     "direct_link",
@@ -249,6 +250,7 @@ def _same_as_stored(name: str, value: Any, session: Session, *, form: bool) -> b
         "version": session.version,
         "seats_taken": session.seats_taken,
         "waitlist_count": session.waitlist_count,
+        "interest_count": session.interest_count,
     }
     if name in stored:
         if form:  # every form value is a string: "12" is the id 12

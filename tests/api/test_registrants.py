@@ -240,7 +240,7 @@ def test_giving_up_promotes_the_first_waiting(api, event):
 @pytest.mark.parametrize(
     ("session_kwargs", "code"),
     [
-        ({"session_status": "approved"}, "not_selectable"),
+        ({"session_status": "rejected"}, "not_selectable"),
         ({"capacity": 0}, "sold_out"),
     ],
     ids=["not_live", "sold_out"],

@@ -169,4 +169,6 @@ def test_the_grid_says_what_a_partial_an_infeasible_and_an_empty_answer_mean(cli
             {"event": acme.event.pk, "proposal": proposal.pk},
         ).content.decode()
         assert text in page, status
-        assert (f"Session #{acme.proposal.pk}: no room fits" in page) == bool(reasons)
+        # Named, with its id.
+        named = f"{acme.proposal.name} (#{acme.proposal.pk}): no room fits"
+        assert (named in page) == bool(reasons)

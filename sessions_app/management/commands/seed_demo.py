@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from sessions_app import services
-from sessions_app.enums import ROLE_GROUPS, CustomFieldType, MemberRole, SessionStatus
+from sessions_app.enums import (
+    ROLE_GROUPS,
+    CustomFieldType,
+    MemberRole,
+    ProposedProgramme,
+    SessionStatus,
+)
 from sessions_app.management.load_data import add_load_sessions
 from sessions_app.models import (
     ApiClient,
@@ -110,6 +116,12 @@ SESSIONS = [
     (None, None, None, None, 1, "Unscheduled: code review dojo", "rejected"),
     (0, "16:00", "17:00", 2, 1, "Security office hours", "submitted"),
     (2, "09:00", "10:00", 2, 2, "Volunteer briefing", "converted"),
+    # Accepted, with no time yet: the proposed programme registrants mark interest in, and
+    # what a schedule suggestion places.
+    (None, None, None, None, 1, "Accessible venues, step by step", "approved"),
+    (None, None, None, None, 1, "Check-in for ten thousand", "approved"),
+    (None, None, None, None, 2, "Sponsors without the awkwardness", "approved"),
+    (None, None, None, None, 0, "What attendees really want", "approved"),
 ]
 # The demo's speakers (first, last, company, job title) and who speaks where, by session
 # name. Nobody is in two places at once among the held sessions; the async ORM proposal
@@ -273,6 +285,7 @@ class Command(BaseCommand):
             name="Demo Conference",
             slug=DEMO_EVENT,
             timezone=DEMO_TIMEZONE,
+            proposed_programme=ProposedProgramme.INTEREST,
             start_date=start,
             end_date=start + dt.timedelta(days=2),
         )
@@ -531,7 +544,17 @@ class Command(BaseCommand):
             )
         # Ada's welcome, with the link to her page: the worker prints it under `make run`.
         notices.welcome(people["Ada"])
+        # Interest in the proposed programme (no seats): the demand the grid shows.
+        interests = [
+            ("Grace", "Accessible venues, step by step"),
+            ("Grace", "Check-in for ten thousand"),
+            ("Alan", "Accessible venues, step by step"),
+            ("Alan", "Check-in for ten thousand"),
+            ("Katherine", "Sponsors without the awkwardness"),
+            ("Linus", "What attendees really want"),
+        ]
         picks = [
+            *((first, name, False) for first, name in interests),
             ("Grace", "Pricing experiments", False),
             ("Alan", "Pricing experiments", False),
             ("Katherine", "Pricing experiments", False),
