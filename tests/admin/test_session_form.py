@@ -316,6 +316,8 @@ def test_event_form_time_zone_change_goes_through_service(client, acme):
             "timezone": "America/New_York",
             "start_date": event.start_date.isoformat(),
             "end_date": event.end_date.isoformat(),
+            "proposed_programme": event.proposed_programme,
+            "interest_on_publish": event.interest_on_publish,
         },
     )
     assert response.status_code == 302
@@ -336,6 +338,8 @@ def test_event_form_dates_excluding_sessions_are_refused_on_field(client, acme):
             "timezone": event.timezone,
             "start_date": "2030-06-11",
             "end_date": event.end_date.isoformat(),
+            "proposed_programme": event.proposed_programme,
+            "interest_on_publish": event.interest_on_publish,
         },
     )
     assert response.status_code == 200
@@ -381,6 +385,8 @@ def event_post(event, **overrides) -> dict:
         "timezone": event.timezone,
         "start_date": event.start_date.isoformat(),
         "end_date": event.end_date.isoformat(),
+        "proposed_programme": event.proposed_programme,
+        "interest_on_publish": event.interest_on_publish,
     }
     return {**data, **overrides}
 

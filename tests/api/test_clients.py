@@ -109,7 +109,7 @@ def test_seed_demo_prints_working_demo_credentials_every_run():
     http = Client()
     token = request_token(http, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET).json()["access_token"]
     listing = http.get("/api/v1/sessions", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert listing.json()["_meta"]["totalCount"] == 33  # 30, and 3 proposals from the call
+    assert listing.json()["_meta"]["totalCount"] == 37  # 34, and 3 proposals from the call
 
 
 # --- Admin ---------------------------------------------------------------------------------

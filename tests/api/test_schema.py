@@ -204,7 +204,8 @@ def test_schema_describes_the_session_fields(openapi):
         "webinar_url", "sold_out_message", "secure_id",
         "session_status", "locked_when_saved", "selection_control", "selected_by_default",
         "prevent_session_conflicts", "pinned", "custom_fields", "times_with_timezone",
-        "direct_link", "seats_taken", "waitlist_count", "speaker_ids", "speaker_confirmations",
+        "direct_link", "seats_taken", "waitlist_count", "interest_count", "speaker_ids",
+        "speaker_confirmations",
         "version", "created_at", "updated_at",
     }  # fmt: skip
     problem = openapi["components"]["schemas"]["Problem"]["properties"]
@@ -453,7 +454,7 @@ def test_the_schema_is_published_at_versioned_addresses(openapi, db):
     assert as_json.json() == openapi
     assert yaml.safe_load(as_yaml.content) == openapi
     assert openapi["openapi"] == "3.1.0"
-    assert openapi["info"]["version"] == "1.4.0"
+    assert openapi["info"]["version"] == "1.5.0"
 
 
 def test_introspection_answers_post_only(db):
