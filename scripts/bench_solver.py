@@ -6,8 +6,9 @@ and on the event an organiser brings after the call.
 For each size (60 sessions / 4 rooms / 1 day, 200 / 8 / 3, 400 / 12 / 3; with speakers on
 several sessions, partial availability, a lunch block, a sponsor's slot and registrants'
 choices, sessions_app.planning.generate) it places every session with the greedy baseline
-(the most popular first, each at the earliest slot of the best-fitting room), then with
-CP-SAT for ``--seconds`` starting from nothing, and prints: the time to the first schedule
+(the most popular first, each at the earliest slot of the best-fitting room), then with the
+product's suggestion (``solver.solve``: greedy, CP-SAT for small events, the local search)
+for ``--seconds``, and prints: the time to the first schedule
 with every hard rule holding, whether the final one holds them all, the attendee clashes
 (registrants whose two chosen sessions run at once) and the seats short (expected audience
 over the room's capacity) it leaves, against greedy's.
@@ -39,7 +40,7 @@ def solver_section(*, seconds: float, seed: int = 1, workers: int | None = None)
     from sessions_app.planning.solver import greedy, solve, valid
 
     workers = workers or os.cpu_count() or 2
-    print(f"\n## Schedule suggestions (CP-SAT, {seconds:g} s, {workers} workers, seed {seed})\n")
+    print(f"\n## Schedule suggestions ({seconds:g} s, {workers} workers, seed {seed})\n")
     print(
         "| event | first valid schedule | final: rules hold | attendee clashes (greedy) "
         "| seats short (greedy) | moved | track rooms beyond the first (greedy) |"
@@ -174,7 +175,9 @@ def after_the_call_section(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="CP-SAT's limit per event")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="the suggestion's limit per event"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: the cores)")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure after the call")

@@ -126,6 +126,7 @@ def public_pages(event) -> list[str]:
         "/agenda/",
         f"{base}/",
         f"{base}/sessions/{session.pk}/",
+        f"{base}/proposed/",  # the demo shows its proposed programme, with interest
         urlsplit(registrant.selection_url()).path,
         f"/cfp/{event.organisation.slug}/{event.slug}/",
         f"/cfp/{event.organisation.slug}/{event.slug}/received/",
