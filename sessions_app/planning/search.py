@@ -43,6 +43,7 @@ CHECK_EVERY = 256  # steps between looks at the clock, the cancel and the temper
 HOT, COLD = 0.8, 0.3
 FOCUS, FOCUS_DRAWS = 0.5, 2
 HEAT = 0.6  # the share of the steps that weigh every start of a session at once
+POLISH = 0.1  # the share of the time left for the steepest descent at the end
 
 
 class _State:
@@ -278,6 +279,53 @@ class _State:
             return None
         return room, start, float(delta[pick]), int(clashes[pick]) - now_clashes
 
+    def swap(self, k: int, j: int, allowed: dict[int, set]) -> tuple[int, int] | None:
+        """What ``k`` and ``j`` exchanging places would change, (cost, clashes), or None
+        where either may not stand in the other's place."""
+        items, starts, ends = self.items, self.start, self.end
+        place_k, place_j = (self.room[k], starts[k]), (self.room[j], starts[j])
+        if place_j not in allowed[k] or place_k not in allowed[j]:
+            return None
+        both = (k + 1, j + 1)
+        if not self.free(k, *place_j, both) or not self.free(j, *place_k, both):
+            return None
+        if items[k].duration != items[j].duration:
+            # k's new span may meet j's new span: they must not share a resource.
+            lo_k, hi_k = place_j[1], place_j[1] + items[k].duration
+            lo_j, hi_j = place_k[1], place_k[1] + items[j].duration
+            if (
+                lo_k < hi_j
+                and lo_j < hi_k
+                and (place_j[0] == place_k[0] or set(items[k].speakers) & set(items[j].speakers))
+            ):
+                return None
+        delta = self.own_cost(k, *place_j) - self.own_cost(k, *place_k)
+        delta += self.own_cost(j, *place_k) - self.own_cost(j, *place_j)
+        # Clashes: move k first (j where it was), then j with k where it went, read from who
+        # runs now and corrected for k.
+        old_k, new_k = (starts[k], ends[k]), (place_j[1], place_j[1] + items[k].duration)
+        new_j = (place_k[1], place_k[1] + items[j].duration)
+        change = self.clash_at(k, *new_k) - self.clash_at(k, *old_k)
+        change += self.clash_at(j, *new_j) - self.clash_at(j, starts[j], ends[j])
+        pair = self.weight[j].get(k, 0)
+        if pair:
+            for (lo, hi), sign in ((new_j, 1), ((starts[j], ends[j]), -1)):
+                moved_in = new_k[0] < hi and lo < new_k[1]
+                was_in = old_k[0] < hi and lo < old_k[1]
+                change += sign * pair * (moved_in - was_in)
+        delta += self.weights.clash * change
+        if items[k].track != items[j].track:
+            delta += self.track_delta(k, place_k[0], place_j[0])
+            delta += self.track_delta(j, place_j[0], place_k[0])
+        return delta, change
+
+    def exchange(self, k: int, j: int) -> None:
+        place_k, place_j = (self.room[k], self.start[k]), (self.room[j], self.start[j])
+        self.clear(k)
+        self.clear(j)
+        self.put(k, *place_j)
+        self.put(j, *place_k)
+
     def placements(self) -> dict[int, tuple[int, int]]:
         return {item.id: (self.room[k], self.start[k]) for k, item in enumerate(self.items)}
 
@@ -330,6 +378,8 @@ def improve(
     best_cost = cost = 0  # measured from the start: only differences matter
     best_clashes, better = clashes, False
     deadline = started + seconds
+    # The annealing ends a little before the time: the rest polishes its best schedule.
+    annealed = deadline - POLISH * max(0.0, deadline - time.monotonic())
     high, low = clash_weight * HOT, clash_weight * COLD
     temperature = high
     step = 0
@@ -340,9 +390,9 @@ def improve(
         step += 1
         if step % CHECK_EVERY == 0:
             now = time.monotonic()
-            if now >= deadline or (should_stop is not None and should_stop()):
+            if now >= annealed or (should_stop is not None and should_stop()):
                 break
-            progress = (now - started) / seconds
+            progress = (now - started) / (annealed - started)
             temperature = high * (low / high) ** min(1.0, progress)
             focus = FOCUS * min(1.0, progress)
             if better:
@@ -406,50 +456,41 @@ def improve(
             j = pool[int(rnd() * len(pool))]
             if j == k:
                 continue
-            place_k, place_j = (rooms[k], starts[k]), (rooms[j], starts[j])
-            if place_j not in allowed[k] or place_k not in allowed[j]:
+            swap = state.swap(k, j, allowed)
+            if swap is None:
                 continue
-            both = (k + 1, j + 1)
-            if not state.free(k, *place_j, both) or not state.free(j, *place_k, both):
-                continue
-            if items[k].duration != items[j].duration:
-                # k's new span may meet j's new span: they must not share a resource.
-                lo_k, hi_k = place_j[1], place_j[1] + items[k].duration
-                lo_j, hi_j = place_k[1], place_k[1] + items[j].duration
-                if (
-                    lo_k < hi_j
-                    and lo_j < hi_k
-                    and (
-                        place_j[0] == place_k[0] or set(items[k].speakers) & set(items[j].speakers)
-                    )
-                ):
-                    continue
-            delta = state.own_cost(k, *place_j) - state.own_cost(k, *place_k)
-            delta += state.own_cost(j, *place_k) - state.own_cost(j, *place_j)
-            # Clashes: move k first (j where it was), then j with k where it went, read
-            # from who runs now and corrected for k.
-            old_k, new_k = (starts[k], ends[k]), (place_j[1], place_j[1] + items[k].duration)
-            new_j = (place_k[1], place_k[1] + items[j].duration)
-            change = state.clash_at(k, *new_k) - state.clash_at(k, *old_k)
-            change += state.clash_at(j, *new_j) - state.clash_at(j, starts[j], ends[j])
-            pair = state.weight[j].get(k, 0)
-            if pair:
-                for (lo, hi), sign in ((new_j, 1), ((starts[j], ends[j]), -1)):
-                    moved_in = new_k[0] < hi and lo < new_k[1]
-                    was_in = old_k[0] < hi and lo < old_k[1]
-                    change += sign * pair * (moved_in - was_in)
-            delta += clash_weight * change
-            if items[k].track != items[j].track:
-                delta += state.track_delta(k, place_k[0], place_j[0])
-                delta += state.track_delta(j, place_j[0], place_k[0])
+            delta, change = swap
             if delta > 0 and rnd() >= math.exp(-delta / temperature):
                 continue
-            state.clear(k)
-            state.clear(j)
-            state.put(k, *place_j)
-            state.put(j, *place_k)
+            state.exchange(k, j)
         cost += delta
         clashes += change
+        if cost < best_cost:
+            best_cost, best_clashes, best, better = cost, clashes, state.placements(), True
+    if time.monotonic() < deadline and not (should_stop is not None and should_stop()):
+        # Steepest descent from the best schedule: every session to its best start, every
+        # pair of sessions exchanged where that helps, until nothing does or time is up.
+        if cost != best_cost:
+            state = _State(problem, best, weights)
+            cost, clashes = best_cost, best_clashes
+        improving = True
+        while improving and time.monotonic() < deadline:
+            improving = False
+            for k in movers:
+                moved = state.heat_bath(k, heat[k], 1e-9, 0.0)
+                if moved is not None and moved[2] < -0.5:
+                    state.clear(k)
+                    state.put(k, moved[0], moved[1])
+                    cost, clashes, improving = cost + round(moved[2]), clashes + moved[3], True
+            for n, k in enumerate(movers):
+                if time.monotonic() >= deadline or (should_stop is not None and should_stop()):
+                    improving = False
+                    break
+                for j in movers[n + 1 :]:
+                    swap = state.swap(k, j, allowed)
+                    if swap is not None and swap[0] < 0:
+                        state.exchange(k, j)
+                        cost, clashes, improving = cost + swap[0], clashes + swap[1], True
         if cost < best_cost:
             best_cost, best_clashes, best, better = cost, clashes, state.placements(), True
     if better and on_solution is not None:
