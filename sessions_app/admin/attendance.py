@@ -316,6 +316,9 @@ def session_attendees_view(model_admin, request, object_id):
         "title": f"Attendees: {session.name}",
         "seated": [s for s in selections if s.state == SelectionState.SELECTED],
         "waiting": [s for s in selections if s.state == SelectionState.WAITLISTED],
+        # Before publication: who said it interests them, in the order they said so (the
+        # order their seats go in when it is published).
+        "interested": [s for s in selections if s.state == SelectionState.INTERESTED],
         "form": form,
         "may_edit": may_edit,
     }

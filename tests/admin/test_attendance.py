@@ -226,3 +226,18 @@ def test_the_session_list_links_the_seats_only_for_those_who_may_open_the_attend
     reviewer = logged_in(acme.reviewer).get("/admin/sessions_app/session/").content.decode()
     assert f'href="{url}"' in organiser
     assert f'href="{url}"' not in reviewer and "0 of 10 taken" in reviewer
+
+
+def test_an_approved_session_lists_who_is_interested_and_the_list_counts_them(acme):
+    session = f.scheduled(event=acme.event, session_status="approved", name="Proposed talk")
+    ada = f.registrant(event=acme.event, first_name="Ada", email="ada@example.org")
+    client = logged_in(acme.organiser)
+
+    added = client.post(attendees_url(session), {"email": "ada@example.org", "add": "1"})
+    assert added.status_code == 302
+    page = client.get(attendees_url(session)).content.decode()
+
+    assert Selection.objects.get(registrant=ada, session=session).state == "interested"
+    assert "<strong>1</strong> interested" in page and 'id="interested"' in page
+    listing = client.get("/admin/sessions_app/session/", {"event": acme.event.pk})
+    assert "1 interested" in listing.content.decode()
