@@ -249,13 +249,16 @@ def agenda_sessions(event: Any) -> QuerySet:
     return (
         event.sessions.filter(session_status=SessionStatus.LIVE)
         .select_related("location", "track")
-        .prefetch_related(
-            Prefetch(
-                "speaker_links",
-                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
-            )
-        )
+        .prefetch_related(_speaker_links())
         .order_by("starts_at", "location__name", "id")
+    )
+
+
+def _speaker_links() -> Prefetch:
+    """A session's speakers in billing order, read with it."""
+    return Prefetch(
+        "speaker_links",
+        queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
     )
 
 
@@ -265,12 +268,7 @@ def proposed_sessions(event: Any) -> QuerySet:
     return (
         event.sessions.filter(session_status=SessionStatus.APPROVED)
         .select_related("track", "session_type")
-        .prefetch_related(
-            Prefetch(
-                "speaker_links",
-                queryset=SessionSpeaker.objects.select_related("speaker").order_by("position"),
-            )
-        )
+        .prefetch_related(_speaker_links())
         .order_by(F("track__name").asc(nulls_last=True), "name", "id")
     )
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from sessions_app import services
 from sessions_app.enums import InterestOnPublish, NoticeKind, ProposedProgramme
-from sessions_app.models import Event, Message, Selection, Session, SessionChange
+from sessions_app.models import Event, Message, Selection, Session, SessionChange, Speaker
 from sessions_app.notices import compose
 from tests import factories as f
 from tests.api.conftest import make_caller, organisation  # noqa: F401  (fixtures)
@@ -282,3 +282,31 @@ def test_the_event_day_sessions_are_not_in_the_proposed_programme(event):
     org, slug = event.organisation.slug, event.slug
     html = Client().get(f"/agenda/{org}/{slug}/proposed/").content.decode()
     assert live.name not in html and "No sessions have been accepted yet." in html
+
+
+def test_the_proposed_programme_and_the_registrants_page_read_no_row_by_row(event):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    speaker = Speaker.objects.create(event=event, first_name="Grace", last_name="H")
+    ada = f.registrant(event=event)
+    org, slug = event.organisation.slug, event.slug
+
+    def statements() -> tuple[int, int]:
+        counted = []
+        for path in (f"/agenda/{org}/{slug}/proposed/", ada.get_selection_path()):
+            with CaptureQueriesContext(connection) as queries:
+                assert Client().get(path).status_code == 200
+            counted.append(len(queries))
+        return tuple(counted)
+
+    for n in range(2):
+        f.session(event=event, session_status="approved", name=f"Few {n}")
+    few = statements()
+    for n in range(12):
+        session = f.session(event=event, session_status="approved", name=f"Many {n}")
+        services.session_update(
+            session_id=session.pk, data={"speaker_ids": [speaker.pk]}, actor=ORGANISER
+        )
+        mark(ada, session)
+    assert statements() == few
