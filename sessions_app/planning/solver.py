@@ -674,22 +674,26 @@ def precheck(problem: Problem, speaker_names: dict[int, str] | None = None) -> l
         if not _is_free(problem, item) and item.current is not None:
             room, at = item.current
             fixed_by_room[room].append((at, at + item.duration))
-    open_by_room = {
-        room.id: sum(_open_minutes(problem, room, fixed_by_room[room.id])) for room in problem.rooms
+    by_day = {
+        room.id: _open_minutes(problem, room, fixed_by_room[room.id]) for room in problem.rooms
     }
+    open_by_room = {room: sum(minutes) for room, minutes in by_day.items()}
     found = []
     needed = sum(i.duration for i in free)
     available = sum(open_by_room.values())
     if needed > available:
         # Which sessions are left out is the solver's to say (its reasons): here, the minutes.
         days = len(problem.days)
+        per_day = ", ".join(
+            f"day {n + 1}: {sum(minutes[n] for minutes in by_day.values())}" for n in range(days)
+        )
         found.append(
             Shortfall(
                 "room_time",
                 f"The {len(free)} sessions to place need {needed} minutes of room time; the "
                 f"rooms have {available} open minutes left over {days} "
-                f"day{'s' if days != 1 else ''} (after blocks, opening hours and the sessions "
-                f"that stay): {needed - available} minutes do not fit.",
+                f"day{'s' if days != 1 else ''} ({per_day}; after blocks, opening hours and "
+                f"the sessions that stay): {needed - available} minutes do not fit.",
                 hard=True,
             )
         )

@@ -223,7 +223,7 @@ def test_an_overfull_event_gets_a_partial_suggestion_naming_the_constraint(after
     [room_time] = [s for s in result["shortfalls"] if s["constraint"] == "room_time"]
     assert room_time["hard"] is True
     assert room_time["message"].startswith("The 54 sessions to place need 4020 minutes")
-    assert "3360 open minutes" in room_time["message"]
+    assert "3360 open minutes left over 2 days (day 1: 1650, day 2: 1710;" in room_time["message"]
     assert result["reasons"], "the sessions left out are named"
     assert set(result["reasons"].values()) == {proposals.FULL}
     moves = jobs.moves_of(proposal)
