@@ -310,3 +310,20 @@ def test_the_proposed_programme_and_the_registrants_page_read_no_row_by_row(even
         )
         mark(ada, session)
     assert statements() == few
+
+
+@pytest.mark.parametrize("status", ["rejected", "withdrawn", "submitted"])
+def test_a_session_no_longer_accepted_drops_its_interests(event, status):
+    session = f.session(event=event, session_status="approved")
+    ada, bob = f.registrant(event=event), f.registrant(event=event)
+    mark(ada, session)
+    mark(bob, session)
+
+    services.session_set_status(session_id=session.pk, status=status, actor=ORGANISER)
+
+    assert states(session) == {} and counts(session) == (0, 0, 0)
+    dropped = SessionChange.objects.filter(session_id=session.pk, action="selection.deleted")
+    assert {key for entry in dropped for key in entry.changes if key.startswith("registrant.")} == {
+        f"registrant.{ada.pk}",
+        f"registrant.{bob.pk}",
+    }

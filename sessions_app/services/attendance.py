@@ -561,6 +561,31 @@ def publish_interests(session: Session, *, actor: Actor) -> int:
     return len(interests)
 
 
+def drop_interests(session: Session, *, actor: Actor) -> int:
+    """The interests in ``session`` (locked), which is no longer accepted: deleted, one
+    ``selection.deleted`` entry per registrant in one insert, the counter back to 0."""
+    interests = list(
+        Selection.objects.filter(session=session, state=INTERESTED).select_related("registrant")
+    )
+    if not interests:
+        return 0
+    Selection.objects.filter(pk__in=[s.pk for s in interests]).delete()
+    left = session.interest_count
+    entries = []
+    for step, selection in enumerate(interests):
+        entries.append(
+            {
+                "interest_count": {"old": left - step, "new": left - step - 1},
+                **_registrant_change(selection.registrant, INTERESTED, None),
+            }
+        )
+    _count(session, interested=-len(interests))
+    action = HistoryAction.SELECTION_DELETED.value
+    journal.record_many(session, actor=actor, action=action, changes=entries)
+    journal.announce(session, action)
+    return len(interests)
+
+
 def _overlapping_holders(session: Session, registrant_ids: list[int]) -> set[int]:
     """Of ``registrant_ids``, those who hold or wait for a session that overlaps ``session``
     where either forbids it (one query, as ``selectors.selection_conflicts`` per person)."""

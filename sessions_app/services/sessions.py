@@ -264,16 +264,20 @@ def _lock_event_of(session_id: int) -> None:
 
 def _reseat(session: Session, changes: dict, *, actor: Actor) -> None:
     """What a committed change means for the seats: more room seats the waiting, a live
-    included session seats everyone, and publication turns interests into seats (or tells
-    the interested, by the event's setting)."""
+    included session seats everyone, publication turns interests into seats (or tells
+    the interested, by the event's setting), and a session no longer accepted (rejected,
+    withdrawn, back to submitted) drops its interests."""
     if "capacity" in changes:
         attendance.promote_waiting(session, actor=actor)
     included = session.selection_control == SelectionControl.INCLUDED
     live = session.session_status == SessionStatus.LIVE
+    selectable = session.session_status in (SessionStatus.LIVE, SessionStatus.APPROVED)
     if included and live and not _SEATING_FIELDS.isdisjoint(changes):
         attendance.seat_everyone_included(session, actor=actor)
     elif live and "session_status" in changes and session.interest_count:
         attendance.publish_interests(session, actor=actor)
+    elif "session_status" in changes and session.interest_count and not selectable:
+        attendance.drop_interests(session, actor=actor)
 
 
 def _lock_session(session_id: int, organisation_id: int | None = None) -> Session:
