@@ -161,12 +161,14 @@ def selection_conflicts(
     *, registrant_id: int, session: Any, exclude_session_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Sessions the registrant holds or waits for that overlap ``session`` and may not: one
-    of the two has ``prevent_session_conflicts``. As ``conflict_summary`` names them."""
+    of the two has ``prevent_session_conflicts``. As ``conflict_summary`` names them. An
+    interest holds nothing, so it conflicts with nothing."""
     if session.starts_at is None or session.ends_at is None:
         return []
     others = Session.objects.filter(
         overlap_condition(starts_at=session.starts_at, ends_at=session.ends_at),
         selections__registrant_id=registrant_id,
+        selections__state__in=_HOLDING,
     ).exclude(pk=exclude_session_id or session.pk)
     if not session.prevent_session_conflicts:
         others = others.filter(prevent_session_conflicts=True)
@@ -174,6 +176,25 @@ def selection_conflicts(
         conflict_summary(other)
         for other in others.select_related("event").only(*SUMMARY_FIELDS).order_by("starts_at")
     ]
+
+
+def registrants_in_conflict(*, session: Any, registrant_ids: list[int]) -> set[int]:
+    """Of ``registrant_ids``, those for whom ``selection_conflicts`` would name a session:
+    the same rule for many registrants at once, in one query."""
+    if session.starts_at is None or session.ends_at is None:
+        return set()
+    others = Selection.objects.filter(
+        overlap_condition(starts_at=session.starts_at, ends_at=session.ends_at, prefix="session__"),
+        registrant_id__in=registrant_ids,
+        state__in=_HOLDING,
+    ).exclude(session_id=session.pk)
+    if not session.prevent_session_conflicts:
+        others = others.filter(session__prevent_session_conflicts=True)
+    return set(others.values_list("registrant_id", flat=True))
+
+
+# The selections that hold something: a seat, or a place on the waitlist.
+_HOLDING = (SelectionState.SELECTED, SelectionState.WAITLISTED)
 
 
 def overlapping_selected_pairs(*, registrant_id: int) -> dict[int, list[Any]]:

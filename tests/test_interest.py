@@ -327,3 +327,13 @@ def test_a_session_no_longer_accepted_drops_its_interests(event, status):
         f"registrant.{ada.pk}",
         f"registrant.{bob.pk}",
     }
+
+
+def test_an_interest_holds_nothing_so_it_conflicts_with_nothing(event):
+    """A guarded live session is refused beside a held seat, not beside an interest."""
+    proposed = f.scheduled(event=event, session_status="approved", start="10:00", end="11:00")
+    guarded = f.live(event=event, start="10:30", end="11:30", prevent_session_conflicts=True)
+    ada = f.registrant(event=event)
+    mark(ada, proposed)
+
+    assert mark(ada, guarded).selection.state == "selected"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions_app.models import CallForProposals, SessionType
+from sessions_app.models import CallForProposals, Event, SessionType
 from tests.admin.test_permission_matrix import URL_NAMES, World, request_for, stock_name
 from tests.admin.test_permission_matrix import world as world
 
@@ -155,6 +155,8 @@ def public_targets(world: World) -> list[tuple[str, str, list[str]]]:
     from tests import factories
 
     registrant = factories.registrant(event=event)
+    # The proposed programme shown, with interest: its page and the page's section answer.
+    Event.objects.filter(pk=event.pk).update(proposed_programme="interest")
     page = registrant.get_selection_path()
     call = CallForProposals.objects.filter(event=event).first() or CallForProposals(event=event)
     call.opens_at = timezone.now() - dt.timedelta(days=1)
@@ -179,6 +181,7 @@ def public_targets(world: World) -> list[tuple[str, str, list[str]]]:
         ("GET", f"{base}/schedule.json", ["day", "since"]),
         ("GET", f"{base}/stream", ["last_id"]),
         ("GET", f"{base}/sessions/{world.ids['session']}/", ["day"]),
+        ("GET", f"{base}/proposed/", ["track", "q"]),
         ("POST", page, ["session", "shown", "waitlist", "leave", "save"]),
         ("POST", f"{page}notices/", ["notices"]),
     ]

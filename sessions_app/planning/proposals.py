@@ -35,7 +35,6 @@ from sessions_app.models import (
     Selection,
     Session,
     SessionSpeaker,
-    Speaker,
     SpeakerAvailability,
 )
 from sessions_app.planning import solver
@@ -226,13 +225,7 @@ def propose(
     problem, sessions = problem_for(
         event, day=day, session_ids=session_ids, move_placed=move_placed
     )
-    names = {
-        pk: f"{first} {last}".strip()
-        for pk, first, last in Speaker.objects.filter(event=event).values_list(
-            "pk", "first_name", "last_name"
-        )
-    }
-    shortfalls = solver.precheck(problem, names)
+    shortfalls = solver.precheck(problem, {pk: s.name for pk, s in sessions.items()})
     before = solver.score(
         problem, {i.id: i.current for i in problem.items if i.current is not None}
     )
@@ -263,7 +256,7 @@ def propose(
     full = any(s.hard and s.constraint == "room_time" for s in shortfalls)
     named = {pk: s.message for s in shortfalls if s.hard for pk in s.item_ids}
     reasons = {
-        pk: named.get(pk) or (FULL if full else why) if why == solver.NO_FITTING_SLOT else why
+        pk: (named.get(pk) or (FULL if full else why)) if why == solver.NO_FITTING_SLOT else why
         for pk, why in result.reasons.items()
     }
     moves = []

@@ -145,13 +145,9 @@ class _State:
             for mark in self.speakers[s][lo:hi]
         )
 
-    def clash(self, k: int, start: int, end: int) -> int:
-        """Registrants who chose ``k`` and a session running at once with [start, end)."""
-        starts, ends = self.start, self.end
-        return sum(w for j, w in self.partners[k] if starts[j] < end and start < ends[j])
-
     def clash_at(self, k: int, start: int, end: int) -> int:
-        """As ``clash``, read from who runs in those ticks (``k`` itself counts nothing)."""
+        """Registrants who chose ``k`` and a session running at once with [start, end), read
+        from who runs in those ticks (``k`` itself counts nothing)."""
         weight = self.weight[k]
         if not weight:
             return 0

@@ -302,7 +302,6 @@ def solve(
     seconds: float = 10.0,
     weights: Weights | None = None,
     workers: int = 2,
-    max_pairs: int | None = None,
     hint: dict[int, tuple[int, int]] | None = None,
     should_stop=None,
     on_solution=None,
@@ -341,7 +340,6 @@ def solve(
             seconds=max(0.1, seconds - (time.monotonic() - started)),
             weights=weights,
             workers=workers,
-            max_pairs=max_pairs,
             should_stop=should_stop,
             on_solution=on_solution,
             seed=seed,
@@ -366,7 +364,7 @@ def solve(
         budget = min(CP_SAT_MAX, CP_SAT_SHARE * seconds) if complete else 0.5 * seconds
         exact = _cp_sat(
             problem, choices_of, seconds=budget, weights=weights, workers=workers,
-            max_pairs=max_pairs, hint=hint or baseline.placements, should_stop=should_stop,
+            hint=hint or baseline.placements, should_stop=should_stop,
             on_solution=told, started=started, seed=seed,
         )  # fmt: skip
     if exact.status == "optimal":
@@ -417,7 +415,6 @@ def _cp_sat(
     seconds: float,
     weights: Weights,
     workers: int,
-    max_pairs: int | None,
     hint: dict[int, tuple[int, int]],
     should_stop,
     on_solution,
@@ -434,7 +431,6 @@ def _cp_sat(
     speaker_intervals: dict[int, list] = defaultdict(list)
     starts, ends, chosen = {}, {}, {}
     objective = []
-    clash_terms = []
 
     # What no session may use: blocked slots, closed hours and the sessions that stay where
     # they are, per room and per speaker. Merged first: fixed intervals in one resource must
@@ -555,13 +551,10 @@ def _cp_sat(
             n = sum(1 for t, _room in hinted_rooms if t == track)
             model.AddHint(count, n)
             model.AddHint(extra, max(0, n - 1))
-    # Sessions chosen together should not run at once: every pair (or the heaviest).
-    pairs = sorted(problem.together.items(), key=lambda kv: -kv[1])[:max_pairs]
+    # Sessions chosen together should not run at once: every pair.
     durations = {item.id: item.duration for item in problem.items}
     counted = [(a, b, n) for (a, b), n in problem.together.items() if a in starts and b in starts]
-    for (a, b), count in pairs:
-        if a not in starts or b not in starts:
-            continue
+    for a, b, count in counted:
         before = model.NewBoolVar("")
         after = model.NewBoolVar("")
         clash = model.NewBoolVar("")
@@ -569,7 +562,6 @@ def _cp_sat(
         model.Add(ends[b] <= starts[a]).OnlyEnforceIf(after)
         model.AddBoolOr([before, after, clash])
         objective.append(weights.clash * count * clash)
-        clash_terms.append((count, clash))
         if a in hinted and b in hinted:
             sa, sb = hinted[a][1], hinted[b][1]
             ea, eb = sa + by_item[a].duration, sb + by_item[b].duration
@@ -659,13 +651,15 @@ def _open_minutes(problem: Problem, room: Room, fixed: list[tuple[int, int]]) ->
     return minutes
 
 
-def precheck(problem: Problem, speaker_names: dict[int, str] | None = None) -> list[Shortfall]:
+def precheck(problem: Problem, item_names: dict[int, str] | None = None) -> list[Shortfall]:
     """What cannot be met, compared before solving: the minutes of the sessions to place
     against the rooms' open minutes (after blocks, opening hours and the sessions that
     stay), per room size against the sessions' expected audiences, and each speaker's
     sessions against their available hours. Empty: nothing stands out (the solver may still
     find that the pieces do not fit together)."""
-    names = speaker_names or {}
+    # A speaker is named by their sessions, never by name: a suggestion is read by
+    # reviewers too, who may not know who speaks where (blind review).
+    names = item_names or {}
     free = [i for i in problem.items if _is_free(problem, i)]
     if not free:
         return []
@@ -728,11 +722,17 @@ def precheck(problem: Problem, speaker_names: dict[int, str] | None = None) -> l
             for day_lo, day_hi in problem.days
         )
         if need > hours:
-            who = names.get(speaker, f"Speaker {speaker}")
+            sessions = [f"\u201c{names.get(i.id, f'#{i.id}')}\u201d" for i in theirs]
+            listed = (
+                ", ".join(sessions[:-1]) + " and " + sessions[-1]
+                if len(sessions) > 1
+                else sessions[0]
+            )
             found.append(
                 Shortfall(
                     "speaker_time",
-                    f"{who} has {need} minutes of sessions and is available for {hours}.",
+                    f"The speaker of {listed} has {need} minutes of sessions and is "
+                    f"available for {hours}.",
                     hard=True,
                     item_ids=tuple(i.id for i in mine),
                 )

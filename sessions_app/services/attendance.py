@@ -92,37 +92,59 @@ def _lock_session(*, event_id: int, session_id: int) -> Session:
 # --- Counters and history ------------------------------------------------------------------
 
 
-_COUNTERS = ("seats_taken", "waitlist_count", "interest_count")
+# The session's counter of the registrants in each state.
+_COUNTERS = {
+    SELECTED: "seats_taken",
+    WAITLISTED: "waitlist_count",
+    INTERESTED: "interest_count",
+}
 
 
-def _count(
-    session: Session, *, seats: int = 0, waiting: int = 0, interested: int = 0
-) -> dict[str, Any]:
-    """Move the session's counters (row already locked); the history ``changes`` for it."""
+def _count(session: Session, by: dict[str, int]) -> dict[str, Any]:
+    """Move the session's counters (row already locked) by ``{state: how many}``; the
+    history ``changes`` for it."""
     changes = {}
     update = {}
-    for name, by in zip(_COUNTERS, (seats, waiting, interested), strict=True):
-        if by:
+    for state, step in by.items():
+        if step:
+            name = _COUNTERS[state]
             old = getattr(session, name)
-            changes[name] = {"old": old, "new": old + by}
-            setattr(session, name, old + by)
-            update[name] = F(name) + by
+            changes[name] = {"old": old, "new": old + step}
+            setattr(session, name, old + step)
+            update[name] = F(name) + step
     session.updated_at = timezone.now()
     Session.objects.filter(pk=session.pk).update(**update, updated_at=session.updated_at)
     return changes
 
 
 def _moves(old_state: str | None, new_state: str | None) -> dict[str, int]:
-    """``_count``'s arguments for a selection going from one state to another."""
-    by = {"seats": 0, "waiting": 0, "interested": 0}
-    for state, step in ((old_state, -1), (new_state, 1)):
-        if state == SELECTED:
-            by["seats"] += step
-        elif state == WAITLISTED:
-            by["waiting"] += step
-        elif state == INTERESTED:
-            by["interested"] += step
+    """``_count``'s ``by`` for one selection going from one state to another (None: none)."""
+    by = dict.fromkeys(_COUNTERS, 0)
+    if old_state is not None:
+        by[old_state] -= 1
+    if new_state is not None:
+        by[new_state] += 1
     return by
+
+
+def _one_by_one(session: Session, moves: list[tuple[Registrant, str | None, str | None]]):
+    """For selections moved together (a waitlist served, interests published or dropped):
+    one history ``changes`` per registrant, each with the counters as that one move left
+    them, for ``journal.record_many``; the counters themselves move once for all."""
+    running = {name: getattr(session, name) for name in _COUNTERS.values()}
+    total = dict.fromkeys(_COUNTERS, 0)
+    entries = []
+    for registrant, old, new in moves:
+        entry = _registrant_change(registrant, old, new)
+        for state, step in _moves(old, new).items():
+            if step:
+                name = _COUNTERS[state]
+                entry[name] = {"old": running[name], "new": running[name] + step}
+                running[name] += step
+                total[state] += step
+        entries.append(entry)
+    _count(session, total)
+    return entries
 
 
 def _registrant_change(registrant: Registrant, old: str | None, new: str | None) -> dict:
@@ -222,7 +244,7 @@ def _place(
         selection = Selection.objects.create(
             registrant=registrant, session=session, state=state, saved_at=now
         )
-    changes = _count(session, **_moves(old_state, state))
+    changes = _count(session, _moves(old_state, state))
     changes.update(_registrant_change(registrant, old_state, state))
     _log(session, actor, action.value, changes, note)
     return selection
@@ -249,19 +271,10 @@ def promote_waiting(session: Session, *, actor: Actor) -> list[Selection]:
         return []
     now = timezone.now()
     Selection.objects.filter(pk__in=[s.pk for s in promoted]).update(state=SELECTED, saved_at=now)
-    seats, waiting = session.seats_taken, session.waitlist_count
-    entries = []
-    for step, selection in enumerate(promoted):
+    for selection in promoted:
         selection.state, selection.saved_at = SELECTED, now
-        entries.append(
-            {
-                "seats_taken": {"old": seats + step, "new": seats + step + 1},
-                "waitlist_count": {"old": waiting - step, "new": waiting - step - 1},
-                **_registrant_change(selection.registrant, WAITLISTED, SELECTED),
-            }
-        )
     # One counter update and one insert of the entries, however many are seated.
-    _count(session, seats=len(promoted), waiting=-len(promoted))
+    entries = _one_by_one(session, [(s.registrant, WAITLISTED, SELECTED) for s in promoted])
     action = HistoryAction.SELECTION_PROMOTED.value
     journal.record_many(session, actor=actor, action=action, changes=entries)
     journal.announce(session, action)
@@ -282,7 +295,7 @@ def _remove(registrant: Registrant, session: Session, *, actor: Actor, override_
         )
     selection.delete()
     seated = selection.state == SELECTED
-    changes = _count(session, **_moves(selection.state, None))
+    changes = _count(session, _moves(selection.state, None))
     changes.update(_registrant_change(registrant, selection.state, None))
     note = "Lock overridden by staff." if override_lock and actor.is_staff and seated else ""
     _log(session, actor, HistoryAction.SELECTION_DELETED.value, changes, note)
@@ -477,9 +490,11 @@ def seat_everyone_included(session: Session, *, actor: Actor) -> int:
     if seated:
         changes = _count(
             session,
-            seats=seated,
-            waiting=-(promoted - was_interested),
-            interested=-was_interested,
+            {
+                SELECTED: seated,
+                WAITLISTED: -(promoted - was_interested),
+                INTERESTED: -was_interested,
+            },
         )
         _log(
             session,
@@ -508,7 +523,13 @@ def publish_interests(session: Session, *, actor: Actor) -> int:
     if not interests:
         return 0
     seat = session.event.interest_on_publish == InterestOnPublish.SEAT
-    blocked = _overlapping_holders(session, [s.registrant_id for s in interests]) if seat else set()
+    blocked = (
+        selectors.registrants_in_conflict(
+            session=session, registrant_ids=[s.registrant_id for s in interests]
+        )
+        if seat
+        else set()
+    )
     free = None if session.capacity is None else max(session.capacity - session.seats_taken, 0)
     outcome: dict[str, list[Selection]] = {SELECTED: [], WAITLISTED: [], INTERESTED: []}
     for selection in interests:
@@ -526,24 +547,13 @@ def publish_interests(session: Session, *, actor: Actor) -> int:
             Selection.objects.filter(pk__in=[s.pk for s in outcome[state]]).update(
                 state=state, saved_at=now
             )
-    # One entry per registrant, each with the counters as that conversion moved them.
-    entries = []
-    running = {name: getattr(session, name) for name in _COUNTERS}
-    for state in (SELECTED, WAITLISTED):
-        for selection in outcome[state]:
-            entry = _registrant_change(selection.registrant, INTERESTED, state)
-            for name, by in zip(_COUNTERS, _moves(INTERESTED, state).values(), strict=True):
-                if by:
-                    entry[name] = {"old": running[name], "new": running[name] + by}
-                    running[name] += by
-            entries.append(entry)
-    if entries:
-        _count(
-            session,
-            seats=len(outcome[SELECTED]),
-            waiting=len(outcome[WAITLISTED]),
-            interested=-len(entries),
-        )
+    converted = [
+        (selection.registrant, INTERESTED, state)
+        for state in (SELECTED, WAITLISTED)
+        for selection in outcome[state]
+    ]
+    if converted:
+        entries = _one_by_one(session, converted)
         action = HistoryAction.SELECTION_CONVERTED.value
         journal.record_many(session, actor=actor, action=action, changes=entries)
         journal.announce(session, action)
@@ -570,36 +580,11 @@ def drop_interests(session: Session, *, actor: Actor) -> int:
     if not interests:
         return 0
     Selection.objects.filter(pk__in=[s.pk for s in interests]).delete()
-    left = session.interest_count
-    entries = []
-    for step, selection in enumerate(interests):
-        entries.append(
-            {
-                "interest_count": {"old": left - step, "new": left - step - 1},
-                **_registrant_change(selection.registrant, INTERESTED, None),
-            }
-        )
-    _count(session, interested=-len(interests))
+    entries = _one_by_one(session, [(s.registrant, INTERESTED, None) for s in interests])
     action = HistoryAction.SELECTION_DELETED.value
     journal.record_many(session, actor=actor, action=action, changes=entries)
     journal.announce(session, action)
     return len(interests)
-
-
-def _overlapping_holders(session: Session, registrant_ids: list[int]) -> set[int]:
-    """Of ``registrant_ids``, those who hold or wait for a session that overlaps ``session``
-    where either forbids it (one query, as ``selectors.selection_conflicts`` per person)."""
-    if session.starts_at is None:
-        return set()
-    others = Selection.objects.filter(
-        registrant_id__in=registrant_ids,
-        state__in=[SELECTED, WAITLISTED],
-        session__starts_at__lt=session.ends_at,
-        session__ends_at__gt=session.starts_at,
-    ).exclude(session=session)
-    if not session.prevent_session_conflicts:
-        others = others.filter(session__prevent_session_conflicts=True)
-    return set(others.values_list("registrant_id", flat=True))
 
 
 def registrant_update(
