@@ -18,7 +18,7 @@ help:
 	@echo "make run        install, migrate, seed demo data, serve on http://$(HOST):$(PORT)/ with the worker"
 	@echo "make serve      production: collectstatic, migrate, gunicorn (ASGI workers) on HOST:PORT and the worker (WORKER=0: web only)"
 	@echo "make test       the suite on SQLite and on a throwaway PostgreSQL, side by side (ARGS=... for pytest)"
-	@echo "make bench      figures on a throwaway PostgreSQL: the API and admin at 1k and 100k sessions, then event day"
+	@echo "make bench      figures against floors outside the product: API and admin (1k, 100k sessions), event day, attendees, solver"
 	@echo "make fuzz       schemathesis, every check and phase, over the API of FUZZ_URL (default: a throwaway server)"
 	@echo "make install    create $(VENV) and install the project with its dev tools, from the lock"
 	@echo "make migrate    apply migrations to the local database"

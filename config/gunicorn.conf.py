@@ -12,9 +12,9 @@ from gunicorn import glogging
 from sessions_app.ops.request_log import redact
 
 # ASGI by default: uvicorn workers (config.asgi_worker), where an open agenda stream holds no
-# thread and no database connection, and each worker takes its connections from a small
-# pool (config.asgi sets DJANGO_DB_POOL). GUNICORN_WORKER_CLASS=sync serves the WSGI
-# application with sync workers instead: each answers one request at a time with its own
+# thread and no database connection, and each worker runs Django's requests in a few threads
+# with a connection each (config.asgi, DJANGO_DB_POOL_SIZE). GUNICORN_WORKER_CLASS=sync serves
+# the WSGI application with sync workers instead: each answers one request at a time with its own
 # persistent connection, and an agenda stream is a short look that the browser repeats
 # every second (docs: operators/event-day, "WSGI mode").
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.asgi_worker.Worker")

@@ -76,9 +76,9 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture
 def production(tmp_path):
-    # A request waits this long for a pool connection before its 503 while the database
-    # is away (3 s by default): the outage's requests are many.
-    with serving(tmp_path, DJANGO_DB_POOL_TIMEOUT="1") as running:
+    # A request waits this long for a new connection before its 503 while the database is
+    # away (3 s by default): the outage's requests are many.
+    with serving(tmp_path, DJANGO_DB_CONNECT_TIMEOUT="1") as running:
         yield running
 
 
@@ -388,7 +388,7 @@ def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(tmp_path):
         assert server.call("GET", "/readyz")[0] == 200
         assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
         assert "Using worker: config.asgi_worker.Worker" in log_path.read_text()
-        # 2 web processes x (a pool of up to 4 + 1 for the reader, and the listener) + the
+        # 2 web processes x (4 request threads + 1 for the reader, and the listener) + the
         # worker's 1.
         assert during <= 13 and after <= 13, (during, after)
         assert all(retry is not None and 1000 <= retry <= 11000 for retry in retries), retries

@@ -177,3 +177,107 @@ def test_publication_racing_with_selections_seats_exactly_the_capacity(db):
         )
     )
     assert seated == first
+
+
+def test_registrations_racing_with_a_session_made_live_and_included_all_get_its_seat(db):
+    """60 people register while an approved session is made live and included for everyone:
+    whichever came first, each registrant holds exactly one seat in it, and its counter
+    agrees with the rows. Registrations hold the event FOR SHARE, so they run side by side
+    and only the publication waits for them (or they for it)."""
+    event = f.event()
+    session = f.scheduled(
+        event=event, session_status="approved", selection_control="included", capacity=10
+    )
+    earlier = [f.registrant(event=event) for _ in range(5)]
+
+    def register(n):
+        return lambda: services.registrant_create(
+            event_id=event.pk,
+            data={"first_name": "Race", "last_name": str(n), "email": f"race-{n}@example.org"},
+            actor=services.SYSTEM,
+        )
+
+    def publish():
+        return services.session_set_status(
+            session_id=session.pk, status="live", actor=services.SYSTEM
+        )
+
+    results = race([publish, *(register(n) for n in range(60))])
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    everyone = set(event.registrants.values_list("pk", flat=True))
+    assert len(everyone) == 65 and {p.pk for p in earlier} <= everyone
+    seated = list(
+        Selection.objects.filter(session=session, state="selected").values_list(
+            "registrant_id", flat=True
+        )
+    )
+    assert sorted(seated) == sorted(
+        everyone
+    )  # each one seat, none missed (included: beyond capacity)
+    assert Session.objects.get(pk=session.pk).seats_taken == 65
+
+
+def test_registrations_of_one_event_do_not_wait_for_each_other(db):
+    """A registration holds the event FOR SHARE: a second one of the same event goes
+    through while the first's transaction is still open (before, both took the event's
+    row exclusively and the second waited for the first's commit)."""
+    from tests.concurrency import committed_after
+
+    event = f.event()
+
+    def register(n):
+        return services.registrant_create(
+            event_id=event.pk,
+            data={"first_name": "Side", "last_name": str(n), "email": f"side-{n}@example.org"},
+            actor=services.SYSTEM,
+        )
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '2s'")
+    try:
+        with committed_after(lambda: register(1)):
+            second = register(2)  # would wait for the held transaction, and time out
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert second.pk is not None
+    assert event.registrants.count() == 2
+
+
+@pytest.mark.parametrize("capacity", [180, 100])
+def test_200_selections_racing_with_a_capacity_change(db, capacity):
+    """200 registrants choose a 150-seat session (waitlist on) while an organiser changes
+    its capacity. Raised, the waiting move up into the new seats; lowered below the seats
+    already taken, the change is refused and nothing moves; lowered in time, the seats stop
+    at the new capacity. Whoever came first: the counters agree with the rows, everyone has
+    a seat or a place, and nobody waits beside a free seat."""
+    event = f.event()
+    session = f.live(event=event, capacity=150)
+    people = [f.registrant(event=event) for _ in range(200)]
+
+    def change_capacity():
+        return services.session_update(
+            session_id=session.pk, data={"capacity": capacity}, actor=services.SYSTEM
+        )
+
+    results = race(
+        [change_capacity, *(select(person, session, waitlist=True) for person in people)]
+    )
+
+    changed = not isinstance(results[0], BaseException)
+    if not changed:  # lowered below the seats already taken
+        assert isinstance(results[0], ValidationError), results[0]
+        assert "capacity" in results[0].message_dict
+    assert not [r for r in results[1:] if isinstance(r, BaseException)], results
+    stored = Session.objects.get(pk=session.pk)
+    final = capacity if changed else 150
+    assert stored.capacity == final
+    states = list(Selection.objects.filter(session=session).values_list("state", flat=True))
+    assert (states.count("selected"), states.count("waitlisted")) == (
+        stored.seats_taken,
+        stored.waitlist_count,
+    )
+    assert stored.seats_taken + stored.waitlist_count == 200
+    # Seats up to the capacity (a capacity lowered in time holds; a raise seats the waiting).
+    assert stored.seats_taken == min(200, final)

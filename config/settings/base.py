@@ -38,13 +38,11 @@ INSTALLED_APPS = [
     "sessions_app",
 ]
 
-# Set by config.asgi: served by an ASGI server (make serve), where requests run in threads of
-# their own, take their database connections from a pool and wait their turn at the gate.
+# Set by config.asgi: served by an ASGI server (make serve), where the live agenda's streams
+# and pages are answered in the event loop and Django's requests in a few threads.
 ASGI = env.bool("DJANGO_ASGI", default=False)
 
 MIDDLEWARE = [
-    # Under ASGI, requests beyond the database pool's size wait here for their turn.
-    *(["sessions_app.ops.gate.RequestGate"] if ASGI else []),
     # Every answer, even a 500 or a health check, gets a request id and a log line.
     "sessions_app.ops.request_log.RequestLogMiddleware",
     # Before the host check and the HTTPS redirect, which a balancer's probe must not meet.
@@ -114,8 +112,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
 
-# Under ASGI, how many requests of a process run at once (sessions_app.ops.gate); each may
-# hold one connection of the process's pool, which has one more for the live agenda.
+# Under ASGI, how many of a process's requests Django runs at once (config.asgi): one thread
+# and one database connection each; the rest wait their turn in the event loop.
 ASGI_CONCURRENT_REQUESTS = env.int("DJANGO_DB_POOL_SIZE", default=4)
 
 
@@ -123,12 +121,12 @@ def database_config(url: str) -> dict:
     """Parse DATABASE_URL; SQLite gets IMMEDIATE transactions so writers queue, not fail,
     and a LIKE that ignores case beyond ASCII (config.sqlite3).
 
-    Under ASGI (``DJANGO_ASGI``, set by config.asgi) a server database's connections come
-    from a pool of ``DJANGO_DB_POOL_SIZE`` per process. Otherwise (WSGI, ``runserver``, the
-    worker) a server database keeps its connections open between requests (``CONN_MAX_AGE``) and
-    checks one before reusing it, unless a request used it without an error in the last
-    ``DB_HEALTH_CHECK_DELAY`` seconds (config.postgresql), so a busy connection costs no
-    extra round trip and a database restart at most one 503 per connection.
+    A server database's connections stay open between requests (``CONN_MAX_AGE``), one per
+    thread that runs requests (a sync worker, one of the ``DJANGO_DB_POOL_SIZE`` threads of a
+    process under ASGI, config.asgi, or the worker), and are checked before reuse, unless a
+    request used it without an error in the last ``DB_HEALTH_CHECK_DELAY`` seconds
+    (config.postgresql), so a busy connection costs no extra round trip and a database
+    restart at most one 503 per connection.
     ``connect_timeout`` keeps a request from hanging on a database that does not answer.
 
     PostgreSQL gets its parameters bound by the server and a statement run five times on a
@@ -145,25 +143,8 @@ def database_config(url: str) -> dict:
         if db["ENGINE"] == "django.db.backends.postgresql":
             db["ENGINE"] = "config.postgresql"
         options = db.setdefault("OPTIONS", {})
-        if env.bool("DJANGO_DB_POOL", default=ASGI):
-            # Under ASGI (config.asgi): each request's thread borrows a connection and gives
-            # it back at its end; the process never holds more than the pool's size.
-            # A connection is checked as it is handed out (an empty query), so one that the
-            # database closed while idle is replaced rather than failing a request; a pool
-            # that cannot connect gives up after 2 s and tries again at the next request,
-            # so service comes back as soon as the database does.
-            db["CONN_MAX_AGE"] = 0
-            db["CONN_HEALTH_CHECKS"] = True
-            options["pool"] = {
-                "min_size": 1,
-                # The requests' turns (sessions_app.ops.gate), and the live agenda's reader.
-                "max_size": ASGI_CONCURRENT_REQUESTS + 1,
-                "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=3.0),
-                "reconnect_timeout": 2.0,
-            }
-        else:
-            db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
-            db["CONN_HEALTH_CHECKS"] = True
+        db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+        db["CONN_HEALTH_CHECKS"] = True
         options.setdefault("connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3))
         if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
             options.update(server_side_binding=True, prepare_threshold=5)

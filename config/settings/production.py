@@ -17,19 +17,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
-# Static files (admin CSS, the API docs' Swagger UI) served by the app itself after
-# collectstatic: no CDN and no separate static server needed. (In development runserver
-# serves them; in tests there is no collected directory to serve from.)
-# After the request log (and the gate, under ASGI): static files are logged too.
-_LOG = MIDDLEWARE.index("sessions_app.ops.request_log.RequestLogMiddleware") + 1  # noqa: F405
-MIDDLEWARE = [
-    *MIDDLEWARE[:_LOG],  # noqa: F405
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[_LOG:],  # noqa: F405
-]
+# Static files (the agenda's and admin's CSS and scripts, the API docs' Swagger UI) served
+# by the app's own server after collectstatic, in front of Django (sessions_app.ops.static):
+# hashed names, compressed copies, a year's caching. No CDN or separate static server needed.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 # Webhook receivers on private or loopback addresses are refused here whatever the
 # environment says; DJANGO_WEBHOOK_ALLOWED_NETWORKS names the internal ones you trust.

@@ -1,7 +1,7 @@
 """The live agenda's streams served straight from ASGI, beside Django's handler.
 
-Django answers each ASGI request inside a context whose sync parts (here: WhiteNoise and
-the project's own middleware, which run in a thread) get a thread of their own, and that
+Django answers each ASGI request inside a context whose sync parts (here: the
+project's own middleware, which run in a thread) get a thread of their own, and that
 thread lives as long as the response: for a stream, for minutes. Ten thousand open agendas
 were ten thousand idle threads and about 60 KB each. ``config.asgi`` therefore sends the
 stream URL here: a small ASGI application that does what the middleware would do for it

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -400,8 +400,10 @@ def _email_taken() -> ValidationError:
 
 
 def _save_registrant(registrant: Registrant, **kwargs) -> None:
+    # No savepoint of its own: the callers' own atomic block (a savepoint where they are
+    # nested, as in an import) is what a taken email rolls back.
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             registrant.save(**kwargs)
     except IntegrityError as exc:  # the unique email, taken by a concurrent write
         raise _email_taken() from exc
@@ -417,7 +419,8 @@ def registrant_create(
 ) -> Registrant:
     """Register someone for an event and give them their first sessions.
 
-    Side effects, in order: locks the event (``Event.DoesNotExist`` if not in
+    Side effects, in order: locks the event against a session made live and included, not
+    against other registrations (``_share_event``; ``Event.DoesNotExist`` if not in
     ``organisation_id``), validates (``email_taken`` for an email the event has, in any
     case) and saves the registrant; seats them in every live included session (beyond
     capacity, no conflict check); then, with ``session_ids``, selects those sessions by the
@@ -429,10 +432,7 @@ def registrant_create(
     if unknown:
         raise TypeError(f"Not writable registrant fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        events = Event.objects.select_for_update(no_key=True)
-        if organisation_id is not None:
-            events = events.filter(organisation_id=organisation_id)
-        event = events.get(pk=event_id)
+        event = _share_event(event_id, organisation_id)
         registrant = Registrant(event=event, **data)
         _clean_registrant(registrant)
         _save_registrant(registrant)
@@ -454,6 +454,26 @@ def registrant_create(
                 session = _lock_session(event_id=event.pk, session_id=session_id)
                 _add(registrant, session, actor=actor)
     return registrant
+
+
+def _share_event(event_id: int, organisation_id: int | None) -> Event:
+    """The event of a new registrant, locked FOR SHARE on PostgreSQL: a session made live
+    and included (which seats everyone, holding the event FOR NO KEY UPDATE:
+    ``sessions._lock_event_of``) waits for the registrations under way, and they for it,
+    but registrations go on side by side (in a rush, one exclusive lock made them queue on
+    the event's row). ``Event.DoesNotExist`` if not in ``organisation_id``. SQLite's write
+    transactions run one at a time anyway."""
+    sql = f"SELECT * FROM {Event._meta.db_table} WHERE id = %s"  # noqa: S608 - our own table
+    params: list[int] = [event_id]
+    if organisation_id is not None:
+        sql += " AND organisation_id = %s"
+        params.append(organisation_id)
+    if connection.vendor == "postgresql":
+        sql += " FOR SHARE"
+    found = list(Event.objects.raw(sql, params))
+    if not found:
+        raise Event.DoesNotExist("No event matches the given query.")
+    return found[0]
 
 
 def _seat_included(registrant: Registrant, session: Session, *, actor: Actor) -> None:

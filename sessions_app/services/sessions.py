@@ -253,8 +253,8 @@ def _overlap_error(session: Session) -> ValidationError:
 
 def _lock_event_of(session_id: int) -> None:
     """Lock the session's event before the session: making a session live and included
-    seats every registrant, and registrant_create (which locks the event first) must not
-    add one meanwhile."""
+    seats every registrant, and registrant_create (which holds the event FOR SHARE) must
+    not add one meanwhile."""
     list(
         Event.objects.select_for_update(of=("self",), no_key=True)
         .filter(sessions__id=session_id)

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/v1/sessions/{}"
 
 
-def _locked(kind: str) -> str:
+def _locked(kind: str, lock: str = "FOR NO KEY UPDATE") -> str:
     """SQLite has no row locks (its write transaction locks the database)."""
-    return kind + " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else kind
+    return f"{kind} {lock}" if connection.vendor == "postgresql" else kind
 
 
 @pytest.fixture
@@ -49,14 +49,18 @@ def room_with_neighbours(event):
 
 
 def _kind(sql: str) -> str:
-    """A statement's shape: its verb and table, plus FOR NO KEY UPDATE when it locks."""
+    """A statement's shape: its verb and table, plus FOR NO KEY UPDATE or FOR SHARE when it
+    locks."""
     sql = sql.strip()
     verb = sql.split(None, 1)[0].upper()
-    if verb in {"BEGIN", "COMMIT"}:
+    if verb in {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}:
         return verb
-    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    table = re.search(r'(?:FROM|INTO|UPDATE) "?(\w+)"?', sql)
     kind = f"{verb} {table[1] if table else '?'}"
-    return kind + " FOR NO KEY UPDATE" if "FOR NO KEY UPDATE" in sql else kind
+    for lock in ("FOR NO KEY UPDATE", "FOR SHARE"):
+        if lock in sql:
+            return f"{kind} {lock}"
+    return kind
 
 
 def _statements(callable_):
@@ -148,3 +152,133 @@ def test_get_one_sends_three_statements(api, room_with_neighbours, database_rate
         "INSERT sessions_app_apiratecounter",
         "SELECT sessions_app_session",
     ]
+
+
+# --- attendees' writes (make bench's attendees section) ---------------------------------------
+
+
+@pytest.fixture
+def registrar(make_caller, organisation):
+    scopes = ["sessions:read", "sessions:write", "registrants:read", "registrants:write"]
+    return make_caller(organisation, scopes=scopes)
+
+
+@pytest.fixture
+def attendee_world(event):
+    """A live session of 150 seats beside 30 others, and a registrant who holds nothing."""
+    session = factories.live(event=event, capacity=150)
+    for n in range(30):
+        day, hour = divmod(n, 6)
+        factories.live(event=event, day=day, start=f"{12 + hour:02}:00", end=f"{12 + hour:02}:30")
+    return session, factories.registrant(event=event)
+
+
+def test_registrant_create_statements(registrar, event, attendee_world, database_rate_limit):
+    body = {"event_id": event.pk, "first_name": "Ada", "last_name": "L", "email": "ada@ex.org"}
+
+    response, kinds = _statements(lambda: registrar.post("/api/v1/registrants", body))
+
+    assert response.status_code == 201, response.content
+    assert _begin_commit(kinds) == _expected("REGISTRANT_CREATE")
+
+
+def test_choosing_a_seat_statements(registrar, attendee_world, database_rate_limit):
+    session, person = attendee_world
+    url = f"/api/v1/registrants/{person.pk}/sessions"
+
+    response, kinds = _statements(lambda: registrar.post(url, {"session_id": session.pk}))
+
+    assert response.status_code == 201, response.content
+    assert _begin_commit(kinds) == _expected("SELECTION_ADD")
+
+
+def test_giving_a_seat_up_statements(registrar, attendee_world, database_rate_limit):
+    session, person = attendee_world
+    registrar.post(f"/api/v1/registrants/{person.pk}/sessions", {"session_id": session.pk})
+    url = f"/api/v1/registrants/{person.pk}/sessions/{session.pk}"
+
+    response, kinds = _statements(lambda: registrar.delete(url))
+
+    assert response.status_code == 204, response.content
+    assert _begin_commit(kinds) == _expected("SELECTION_REMOVE")
+
+
+def test_the_registrant_pages_choose_and_give_up_statements(client, attendee_world):
+    session, person = attendee_world
+    path = person.get_selection_path()
+    chosen = {"shown": [session.pk], "session": [session.pk]}
+
+    chose, choose_kinds = _statements(lambda: client.post(path, chosen))
+    gave, give_kinds = _statements(lambda: client.post(path, {"shown": [session.pk]}))
+
+    assert chose.status_code == gave.status_code == 302
+    assert _begin_commit(choose_kinds) == _expected("PAGE_CHOOSE")
+    assert _begin_commit(give_kinds) == _expected("PAGE_GIVE_UP")
+
+
+# Each pinned at what the bench measured; a change that adds a statement fails here first.
+def _registrant_create() -> list[str]:
+    return [
+        "SELECT oauth2_provider_accesstoken",
+        "INSERT sessions_app_apiratecounter",
+        "SELECT sessions_app_event",  # the event, in the client's organisation (a 400 if not)
+        "BEGIN",  # the registration and its welcome, together
+        "SAVEPOINT",  # the service's own block
+        _locked("SELECT sessions_app_event", "FOR SHARE"),  # not against other registrations
+        "SELECT sessions_app_registrant",  # the email, in any case
+        "INSERT sessions_app_registrant",
+        "SELECT sessions_app_session",  # the live included sessions (none here)
+        "SELECT sessions_app_session",  # the live sessions selected by default (none here)
+        "RELEASE",
+        "COMMIT",
+    ]
+
+
+def _selection(*, adds: bool) -> list[str]:
+    return [
+        "BEGIN",
+        _locked("SELECT sessions_app_registrant"),
+        _locked("SELECT sessions_app_session"),
+        "SELECT sessions_app_selection",  # what the registrant holds already
+        *(["SELECT sessions_app_session"] if adds else []),  # what it would conflict with
+        "INSERT sessions_app_selection" if adds else "DELETE sessions_app_selection",
+        "UPDATE sessions_app_session",  # the counters
+        "INSERT sessions_app_sessionchange",  # the history entry (webhooks and the agenda)
+        "COMMIT",
+    ]
+
+
+_API = ["SELECT oauth2_provider_accesstoken", "INSERT sessions_app_apiratecounter"]
+# The registrant's page: the registrant by the link's key, what they hold, what is shown.
+_PAGE = [
+    "SELECT sessions_app_registrant",
+    "SELECT sessions_app_selection",
+    "SELECT sessions_app_session",
+]
+
+
+def _expected(name: str) -> list[str]:
+    return {
+        "REGISTRANT_CREATE": _registrant_create,
+        "SELECTION_ADD": lambda: [
+            *_API,
+            "SELECT sessions_app_registrant",  # in the client's organisation (a 404 if not)
+            *_selection(adds=True),
+            "SELECT sessions_app_selection",  # the answer: the selection with its place
+        ],
+        "SELECTION_REMOVE": lambda: [
+            *_API,
+            "SELECT sessions_app_registrant",
+            *_selection(adds=False),
+        ],
+        "PAGE_CHOOSE": lambda: [
+            *_PAGE,
+            *_selection(adds=True),
+            "UPDATE sessions_app_registrant",  # when the page was saved
+        ],
+        "PAGE_GIVE_UP": lambda: [
+            *_PAGE,
+            *_selection(adds=False),
+            "UPDATE sessions_app_registrant",
+        ],
+    }[name]()

@@ -1,36 +1,35 @@
 """`make bench`'s solver section: schedule suggestions on generated events at three sizes,
 and on the event an organiser brings after the call.
 
-    .venv/bin/python scripts/bench_solver.py [--seconds 10] [--seed 1] [--runs 3] [--long 60]
+    make bench ARGS="--sections solver [--solver 10] [--solver-long 60] [--solver-runs 3]"
 
 For each size (60 sessions / 4 rooms / 1 day, 200 / 8 / 3, 400 / 12 / 3; with speakers on
 several sessions, partial availability, a lunch block, a sponsor's slot and registrants'
 choices, sessions_app.planning.generate) it places every session with the greedy baseline
 (the most popular first, each at the earliest slot of the best-fitting room), then with the
 product's suggestion (``solver.solve``: greedy, CP-SAT for small events, the local search)
-for ``--seconds``, and prints: the time to the first schedule
+for ``--solver`` seconds, and prints: the time to the first schedule
 with every hard rule holding, whether the final one holds them all, the attendee clashes
 (registrants whose two chosen sessions run at once) and the seats short (expected audience
 over the room's capacity) it leaves, against greedy's.
 
 Then the event after the call (sessions_app.planning.generate.after_the_call: 120 approved
 sessions with their types' lengths, none placed, 6 rooms, 2 days, 80 speakers, 600
-registrants' interests): greedy; the product's suggestion at ``--seconds`` and at ``--long``
-seconds, ``--runs`` times each (median, and the spread from best to worst); and, as the
+registrants' interests): greedy; the product's suggestion at ``--solver`` and at ``--solver-long``
+seconds, ``--solver-runs`` times each (median, and the spread from best to worst); and, as the
 reference, a general-purpose scheduler: CP-SAT with the 600 most co-chosen pairs kept apart
-as rules, for ``--long`` seconds. Clashes are counted over every co-chosen pair, and every
+as rules, for ``--solver-long`` seconds. Clashes are counted over every co-chosen pair, and every
 schedule is checked against the hard rules independently of the solver. Figures, not
 assertions.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project, for sessions_app
 
 SIZES = [(60, 4, 1), (200, 8, 3), (400, 12, 3)]
 
@@ -171,24 +170,3 @@ def after_the_call_section(
         f"reference: CP-SAT with the 600 most co-chosen pairs kept apart, {long:g} s",
         lambda run: pairs_kept_apart(problem, seconds=long, workers=workers, seed=run + 1),
     )
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--seconds", type=float, default=10.0, help="the suggestion's limit per event"
-    )
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=0, help="CP-SAT workers (0: the cores)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per figure after the call")
-    parser.add_argument(
-        "--long", type=float, default=60.0, help="the longer limit after the call (seconds)"
-    )
-    args = parser.parse_args()
-    solver_section(seconds=args.seconds, seed=args.seed, workers=args.workers or None)
-    after_the_call_section(seconds=args.seconds, long=args.long, runs=args.runs, seed=args.seed)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
