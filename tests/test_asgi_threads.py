@@ -10,24 +10,8 @@ import sys
 import threading
 import time
 
+from tests.asgi import http_scope
 from tests.concurrency import run_in_own_loop
-
-
-def _scope(path: str) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
 
 
 def test_at_most_the_set_size_run_at_once_in_reused_threads_and_the_rest_wait_in_order(
@@ -63,7 +47,7 @@ def test_at_most_the_set_size_run_at_once_in_reused_threads_and_the_rest_wait_in
         async def send(message):
             sent.append(message)
 
-        await config.asgi.application(_scope(f"/nowhere/{n}"), receive, send)
+        await config.asgi.application(http_scope(f"/nowhere/{n}"), receive, send)
         assert sent[0]["status"] == 200
         return b"".join(m.get("body", b"") for m in sent[1:])
 

@@ -21,7 +21,10 @@ from tests import factories as f
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_sweep_waits_for_a_slow_runs_row_and_the_run_stops_before_its_next(monkeypatch):
+def test_the_sweep_waits_for_a_slow_runs_row_and_the_run_stops_before_its_next(
+    monkeypatch, settings
+):
+    settings.IMPORTS = {**settings.IMPORTS, "REGISTRANT_BATCH_ROWS": 1}  # a row a transaction
     event = f.event()
     rows = [
         {"first_name": f"P{n}", "last_name": "X", "email": f"p{n}@example.org"} for n in range(4)
@@ -33,15 +36,15 @@ def test_the_sweep_waits_for_a_slow_runs_row_and_the_run_stops_before_its_next(m
     real = imports.IMPORTERS[ImportKind.REGISTRANTS]
 
     def slow_at_row_3(**kwargs):
-        import_row = real(**kwargs)
+        import_rows = real(**kwargs)
 
-        def row(number, data):
-            if number == 3 and threading.current_thread().name == "slow run":
+        def rows(numbered):
+            if numbered[0][0] == 3 and threading.current_thread().name == "slow run":
                 in_row_3.set()
                 assert go_on.wait(timeout=30)
-            return import_row(number, data)
+            return import_rows(numbered)
 
-        return row
+        return rows
 
     monkeypatch.setitem(imports.IMPORTERS, ImportKind.REGISTRANTS, slow_at_row_3)
     outcome = {}

@@ -14,6 +14,7 @@ from django.db import connection
 from sessions_app import services
 from sessions_app.public import notify, quick
 from tests import factories as f
+from tests.asgi import http_scope
 from tests.concurrency import run_in_own_loop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -44,23 +45,7 @@ def application():
 
 async def call(path: str, headers: dict[str, str] | None = None):
     """(status, headers, body) of one GET through config.asgi.application."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope(path, [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()])
     sent: list[dict] = []
     asked = False
 

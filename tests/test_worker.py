@@ -235,7 +235,9 @@ def test_an_import_broken_off_mid_file_is_finished_by_the_next_worker(
         {"event": event.pk, "file": SimpleUploadedFile("people.csv", people.encode())},
     )
     job = ImportJob.objects.get()
-    first = start_worker(tmp_path, "first")
+    # Batches of 2 rows for the first worker, so that it is still at it when it is ended; the
+    # second goes on in batches of the default size.
+    first = start_worker(tmp_path, "first", DJANGO_IMPORT_BATCH_ROWS="2")
     second = None
     try:
         wait_until(

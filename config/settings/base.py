@@ -422,6 +422,9 @@ IMPORTS = {
     # going away (then after RETRY_SECONDS), is queued again to go on until then.
     "MAX_RUNS": env.int("DJANGO_IMPORT_MAX_RUNS", default=3),
     "RETRY_SECONDS": env.float("DJANGO_IMPORT_RETRY", default=30.0),
+    # Registrants are imported this many rows to a transaction (checked together, written in
+    # one insert); a run broken off goes on with the first batch it had not written.
+    "REGISTRANT_BATCH_ROWS": env.int("DJANGO_IMPORT_BATCH_ROWS", default=200),
 }
 
 # Session exports too long for a request are written by the worker (sessions_app.transfer.exports)

@@ -91,15 +91,15 @@ def encode(request: Request, port: int) -> bytes:
 _COUNTER = itertools.count()
 
 
-async def _drive(port, make: Callable[[int], Request], connections: int, seconds: float):
+async def crowd(port: int, next_request: Callable[[], Request | None], connections: int):
+    """``connections`` connections sending ``next_request()`` one after the other until it
+    answers None: (latencies, statuses, seconds)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    counter = _COUNTER  # shared by every run: the measured run never repeats the warm-up's writes
-    stop_at = time.perf_counter() + seconds
 
     async def worker() -> None:
-        while time.perf_counter() < stop_at:
-            raw = encode(make(next(counter)), port)
+        while (request := next_request()) is not None:
+            raw = encode(request, port)
             started = time.perf_counter()
             status = await one(port, raw)
             latencies.append(time.perf_counter() - started)
@@ -108,6 +108,16 @@ async def _drive(port, make: Callable[[int], Request], connections: int, seconds
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
     return latencies, statuses, time.perf_counter() - started
+
+
+async def _drive(port, make: Callable[[int], Request], connections: int, seconds: float):
+    counter = _COUNTER  # shared by every run: the measured run never repeats the warm-up's writes
+    stop_at = time.perf_counter() + seconds
+
+    def next_request() -> Request | None:
+        return make(next(counter)) if time.perf_counter() < stop_at else None
+
+    return await crowd(port, next_request, connections)
 
 
 # --- the database side ----------------------------------------------------------------------

@@ -31,12 +31,11 @@ from benchmarks.common import (
     Figures,
     Gunicorn,
     Request,
-    encode,
+    crowd,
     floor_server,
     http,
     manage,
     measure,
-    one,
     p,
     product_env,
     token,
@@ -264,6 +263,33 @@ def floor_write(fixtures: dict) -> Callable[[int], Request]:
     )
 
 
+# --- the import ------------------------------------------------------------------------------
+
+# A CSV of registrants as the worker imports it (the organiser's upload queues the rows; the
+# background worker runs the job): queued, then run in this process, timed.
+IMPORT = """
+import json, time
+from django.contrib.auth import get_user_model
+from sessions_app.enums import ImportKind
+from sessions_app.models import Event
+from sessions_app.transfer import imports
+event = Event.objects.get(slug="bench-rush")
+rows = [{"first_name": "Imported", "last_name": str(n), "email": f"imported-{n}@example.org"}
+        for n in range(ROWS)]
+job = imports.queue_import(kind=ImportKind.REGISTRANTS, event=event, rows=rows,
+                           user=get_user_model().objects.get(username="admin"))
+started = time.perf_counter()
+imports.run_import_job(job.pk)
+took = time.perf_counter() - started
+job.refresh_from_db()
+print(json.dumps({"seconds": took, "state": job.state, "report": job.report}))
+"""
+
+
+def import_rate(env: dict, rows: int) -> dict:
+    return json.loads(manage(env, "shell", "-c", f"ROWS = {rows}\n" + IMPORT).splitlines()[-1])
+
+
 # --- the rush ---------------------------------------------------------------------------------
 
 
@@ -272,24 +298,15 @@ async def rush(port: int, bearer: str, choices: list[tuple[int, int]], connectio
     ``connections`` connections."""
     auth = {"Authorization": f"Bearer {bearer}"}
     queue = list(reversed(choices))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
 
-    async def worker() -> None:
-        while queue:
-            registrant_id, session_id = queue.pop()
-            body = json.dumps({"session_id": session_id, "waitlist": 1}).encode()
-            raw = encode(
-                Request("POST", f"/api/v1/registrants/{registrant_id}/sessions", body, auth), port
-            )
-            started = time.perf_counter()
-            status = await one(port, raw)
-            latencies.append(time.perf_counter() - started)
-            statuses[status] = statuses.get(status, 0) + 1
+    def next_request() -> Request | None:
+        if not queue:
+            return None
+        registrant_id, session_id = queue.pop()
+        body = json.dumps({"session_id": session_id, "waitlist": 1}).encode()
+        return Request("POST", f"/api/v1/registrants/{registrant_id}/sessions", body, auth)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
-    took = time.perf_counter() - started
+    latencies, statuses, took = await crowd(port, next_request, connections)
     return {"took": took, "latencies": latencies, "statuses": statuses}
 
 
@@ -383,6 +400,13 @@ def section(cluster, *, rush_sizes: list[int], seconds: float, rounds: int) -> N
         before = counts(db, spread)
         result = asyncio.run(rush(server.port, fixtures["bearer"], choices, 64))
         print_rush(f"{len(spread)} sessions of {SEATS}", len(choices), spread, before, result, db)
+        rows = 5000
+        done = import_rate(server.env, rows)
+        print(
+            f"\n## Registrant import\n\n{rows:,} rows of a CSV imported by the worker's job: "
+            f"{rows / done['seconds']:,.0f} rows/s ({done['seconds']:.1f} s), {done['state']}, "
+            f"{done['report']['created']:,} created, {len(done['report']['refused'])} refused"
+        )
     finally:
         db.conn.close()
         logged = server.stop() + floor.stop()

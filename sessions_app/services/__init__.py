@@ -18,6 +18,7 @@ from sessions_app.services.attendance import (
     registrant_reset_link,
     registrant_save_page,
     registrant_update,
+    registrants_create_many,
     selection_add,
     selection_remove,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "registrant_reset_link",
     "registrant_save_page",
     "registrant_update",
+    "registrants_create_many",
     "review_save",
     "selection_add",
     "selection_remove",

@@ -1,9 +1,10 @@
 """CSV imports, run by the background worker (``sessions_app.models.imports``).
 
 The upload checks the file (its size, header and rows) and queues an ``ImportJob`` with the
-rows; ``run_import_job`` (the task ``run_import``) puts each row through the services
-as the user who uploaded it, counts its progress on the job, and writes the report. A run
-broken off goes on, when the job runs again, with the first row it had not written.
+rows; ``run_import_job`` (the task ``run_import``) puts the rows through the services as the
+user who uploaded it (sessions one row to a transaction, registrants a batch of rows), counts
+its progress on the job, and writes the report. A run broken off goes on, when the job runs
+again, with the first row it had not written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django_tasks import task
 
 from sessions_app import services
 from sessions_app.enums import ImportKind, ImportOutcome, ImportState
-from sessions_app.models import Event, ImportJob
+from sessions_app.models import Event, ImportJob, ImportRowOutcome
 from sessions_app.transfer import tabular
 
 # Named as before the move by concern: log filters and alerts key on it.
@@ -59,27 +60,68 @@ def validation_sentences(exc: ValidationError) -> str:
     return " ".join(tabular.refusal_reasons(exc))
 
 
-def registrant_row_importer(*, event: Event, actor: services.Actor) -> Callable[[int, dict], str]:
-    """``import_row(number, row)`` for a CSV of ``event``'s registrants: the row through
-    ``registrant_create``; it answers ``created`` or raises ``tabular.RowRefused``."""
-
-    def import_row(number: int, row: dict[str, str]) -> str:
-        data = {name: (row.get(name) or "").strip() for name in REGISTRANT_COLUMNS}
-        try:
-            services.registrant_create(event_id=event.pk, data=data, actor=actor)
-        except ValidationError as exc:
-            refusal = {"row": number, "email": data["email"], "why": validation_sentences(exc)}
-            raise tabular.RowRefused(refusal) from exc
-        return ImportOutcome.CREATED
-
-    return import_row
+# An importer takes rows (number, row) and answers each one's (number, outcome, refusal).
+Importer = Callable[[list[tuple[int, dict]]], list[tuple[int, str, dict | None]]]
 
 
-# Per kind: the row importer, and what its report counts.
-IMPORTERS: dict[str, Callable[..., Callable[[int, dict], str]]] = {
-    ImportKind.SESSIONS: tabular.session_row_importer,
-    ImportKind.REGISTRANTS: registrant_row_importer,
+def registrant_importer(*, event: Event, actor: services.Actor) -> Importer:
+    """Rows of a CSV of ``event``'s registrants, through ``registrants_create_many``: many
+    rows checked together and written in one insert (where the event seats nobody as they
+    register), refused rows reported as ``registrant_create`` would refuse them."""
+
+    def import_rows(numbered: list[tuple[int, dict]]) -> list[tuple[int, str, dict | None]]:
+        data = [
+            {name: (row.get(name) or "").strip() for name in REGISTRANT_COLUMNS}
+            for _, row in numbered
+        ]
+        created = services.registrants_create_many(event_id=event.pk, rows=data, actor=actor)
+        outcomes = []
+        for (number, _), fields, result in zip(numbered, data, created, strict=True):
+            if isinstance(result, ValidationError):
+                why = validation_sentences(result)
+                refusal = {"row": number, "email": fields["email"], "why": why}
+                outcomes.append((number, ImportOutcome.REFUSED, refusal))
+            else:
+                outcomes.append((number, ImportOutcome.CREATED, None))
+        return outcomes
+
+    return import_rows
+
+
+def one_row_at_a_time(row_importer) -> Callable[..., Importer]:
+    """An importer of one row at a time (``import_row(number, row)`` answers the outcome or
+    raises ``tabular.RowRefused``), as ``Importer``."""
+
+    def make(*, event: Event, actor: services.Actor) -> Importer:
+        import_row = row_importer(event=event, actor=actor)
+
+        def import_rows(numbered: list[tuple[int, dict]]) -> list[tuple[int, str, dict | None]]:
+            outcomes = []
+            for number, row in numbered:
+                try:  # each service is atomic: a row it refuses leaves nothing behind
+                    outcomes.append((number, import_row(number, row), None))
+                except tabular.RowRefused as exc:
+                    outcomes.append((number, ImportOutcome.REFUSED, exc.refusal))
+            return outcomes
+
+        return import_rows
+
+    return make
+
+
+# Per kind: the importer, how many rows it takes to a transaction, what its report counts.
+IMPORTERS: dict[str, Callable[..., Importer]] = {
+    ImportKind.SESSIONS: one_row_at_a_time(tabular.session_row_importer),
+    ImportKind.REGISTRANTS: registrant_importer,
 }
+
+
+def _batch_rows(kind: str) -> int:
+    if kind == ImportKind.REGISTRANTS:
+        return max(1, settings.IMPORTS["REGISTRANT_BATCH_ROWS"])
+    return 1
+
+
 REPORTED: dict[str, tuple[str, ...]] = {
     ImportKind.SESSIONS: (ImportOutcome.CREATED, ImportOutcome.UPDATED, ImportOutcome.UNCHANGED),
     ImportKind.REGISTRANTS: (ImportOutcome.CREATED,),
@@ -111,26 +153,31 @@ def run_import_job(job_id: int) -> str:
     beat_every, beaten_at = _beat_every(), time.monotonic()
     try:
         actor = services.Actor(user=job.created_by)
-        import_row = IMPORTERS[job.kind](event=job.event, actor=actor)
-        for number, row in enumerate(job.rows, start=2):  # row 1 is the header
-            if number in done:
-                continue
+        import_rows = IMPORTERS[job.kind](event=job.event, actor=actor)
+        pending = [(n, row) for n, row in enumerate(job.rows, start=2) if n not in done]
+        batch = _batch_rows(job.kind)  # row 1 is the header
+        reported = len(done)
+        for start in range(0, len(pending), batch):
+            numbered = pending[start : start + batch]
+            number = numbered[0][0]
             with transaction.atomic():
                 # The job's row locked: the sweep cannot give it to another run in the middle
-                # of a row, and a run it was given away from stops before writing one.
+                # of a batch, and a run it was given away from stops before writing one.
                 if not mine.select_for_update().exists():
                     raise _Superseded
-                try:  # each service is atomic: a row it refuses leaves nothing behind
-                    outcome, refusal = import_row(number, row), None
-                except tabular.RowRefused as exc:
-                    outcome, refusal = ImportOutcome.REFUSED, exc.refusal
-                job.outcomes.create(row=number, outcome=outcome, refusal=refusal)
-            done.add(number)
-            due = len(done) % PROGRESS_EVERY == 0 or time.monotonic() - beaten_at >= beat_every
+                outcomes = import_rows(numbered)
+                ImportRowOutcome.objects.bulk_create(
+                    ImportRowOutcome(job=job, row=row, outcome=outcome, refusal=refusal)
+                    for row, outcome, refusal in outcomes
+                )
+            done.update(row for row, _, _ in outcomes)
+            due = (
+                len(done) - reported >= PROGRESS_EVERY or time.monotonic() - beaten_at >= beat_every
+            )
             if due:
                 if not mine.update(processed=len(done), heartbeat_at=timezone.now()):
                     raise _Superseded
-                beaten_at = time.monotonic()
+                reported, beaten_at = len(done), time.monotonic()
     except _Superseded:
         logger.warning("import %s: taken over by another worker after row %s", job_id, number)
         return "superseded"

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from sessions_app.enums import ImportState
-from sessions_app.models import ImportJob, Registrant, Session
+from sessions_app.models import ImportJob, Registrant, Selection, Session
 from sessions_app.transfer import imports
+from tests import factories as f
 from tests.imports import import_done
 from tests.tasks import run_due_tasks
 
@@ -42,18 +43,32 @@ def post_people(client, event, content=PEOPLE):
     )
 
 
+@pytest.fixture(autouse=True)
+def row_by_row(settings):
+    """Registrants one row to a transaction, as sessions are: these tests follow a job row
+    by row (the batches of many rows have tests of their own, which ask for
+    ``in_batches``)."""
+    settings.IMPORTS = {**settings.IMPORTS, "REGISTRANT_BATCH_ROWS": 1}
+
+
+@pytest.fixture
+def in_batches(settings, row_by_row):
+    settings.IMPORTS = {**settings.IMPORTS, "REGISTRANT_BATCH_ROWS": 200}
+
+
 def before_each_row(monkeypatch, hook, kind="registrants") -> None:
-    """Call ``hook(number)`` before each row the job imports (in the row's transaction)."""
+    """Call ``hook(number)`` before each row the job imports (in its batch's transaction)."""
     real = imports.IMPORTERS[kind]
 
     def watched(**kwargs):
-        import_row = real(**kwargs)
+        import_rows = real(**kwargs)
 
-        def watched_row(number, row):
-            hook(number)
-            return import_row(number, row)
+        def watched_rows(numbered):
+            for number, _ in numbered:
+                hook(number)
+            return import_rows(numbered)
 
-        return watched_row
+        return watched_rows
 
     monkeypatch.setitem(imports.IMPORTERS, kind, watched)
 
@@ -494,3 +509,54 @@ def test_the_progress_of_a_large_import_reads_with_thousands_separators(acme):
     page = client.get(response["Location"]).content.decode()
 
     assert "2,500 of 10,000 rows imported." in page
+
+
+def test_registrants_are_imported_in_batches_refused_rows_reported_as_one_by_one(
+    acme, in_batches, django_assert_max_num_queries
+):
+    """Where the event seats nobody as they register, 450 rows go in three batches: each
+    checked together (the emails the event has read once) and written in one insert. A
+    row refused (a bad email, an email the event has, in any case, or an earlier row of the
+    file has) is reported as the one-by-one import reports it, and the rest are imported."""
+    f.registrant(event=acme.event, email="Taken@Example.org")
+    rows = [f"P{n},X,p{n}@example.org\n" for n in range(447)]
+    rows += ["Bad,Mail,not-an-email\n", "Old,One,taken@example.ORG\n", "Again,X,P0@example.org\n"]
+    post_people(
+        logged_in(acme.organiser),
+        acme.event,
+        ("first_name,last_name,email\n" + "".join(rows)).encode(),
+    )
+    job = ImportJob.objects.get()
+
+    with django_assert_max_num_queries(60):  # not ten a row: 4,500
+        run_due_tasks()
+
+    job.refresh_from_db()
+    assert (job.state, job.processed) == ("done", 450)
+    assert job.report["created"] == 447
+    refused = {r["row"]: (r["email"], r["why"]) for r in job.report["refused"]}
+    assert refused == {
+        449: ("not-an-email", "email: Enter a valid email address."),
+        450: ("taken@example.ORG", "email: This event already has a registrant with this email."),
+        451: ("P0@example.org", "email: This event already has a registrant with this email."),
+    }
+    assert Registrant.objects.filter(event=acme.event).count() == 448
+    assert Registrant.objects.filter(event=acme.event, email="p446@example.org").exists()
+
+
+def test_where_the_event_seats_registrants_as_they_register_each_row_is_seated(acme, in_batches):
+    """A live session included for everyone: every imported registrant holds its seat, as
+    one registered through the API would (the batch goes row by row)."""
+    session = f.live(event=acme.event, selection_control="included", capacity=2)
+    rows = "".join(f"P{n},X,p{n}@example.org\n" for n in range(5))
+    post_people(
+        logged_in(acme.organiser), acme.event, ("first_name,last_name,email\n" + rows).encode()
+    )
+    run_due_tasks()
+
+    job = ImportJob.objects.get()
+    assert job.report == {"created": 5, "refused": []}
+    seated = Selection.objects.filter(session=session, state="selected").count()
+    assert seated == 5  # included: beyond capacity
+    session.refresh_from_db()
+    assert session.seats_taken == 5
