@@ -27,8 +27,9 @@ def world(settings, monkeypatch):
     from django.db import connections
 
     settings.ASGI = True  # as config.asgi sets it: Django marks the pages it may keep
-    # Each request runs in a thread of its own, as under a server: its connection is closed
-    # as it ends (a server's pool takes it back), or the test database could not be dropped.
+    # Django's requests run in config.asgi's threads, as under a server: here each closes its
+    # connection as it ends (a server's thread keeps it), or the test database could not be
+    # dropped while one of those threads still held it.
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     quick.pages.clear()
     organisation = f.organisation(slug="acme")
