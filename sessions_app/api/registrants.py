@@ -475,12 +475,13 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
             organisation_id=self.organisation_id,
         )
         selection = result.selection
-        if selection.pk is not None:
+        if selection.pk is not None and selection.state == SelectionState.WAITLISTED:
+            # Its place in the line, as it stands after the commit.
             selection = selectors.with_waitlist_position(
                 Selection.objects.filter(pk=selection.pk)
             ).get()
         else:
-            selection.waitlist_position = None
+            selection.waitlist_position = None  # a seat or an interest has no place
         created = result.created and not validate_only
         return Response(
             SelectionSerializer(selection).data,

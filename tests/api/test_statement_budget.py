@@ -263,8 +263,7 @@ def _expected(name: str) -> list[str]:
         "SELECTION_ADD": lambda: [
             *_API,
             "SELECT sessions_app_registrant",  # in the client's organisation (a 404 if not)
-            *_selection(adds=True),
-            "SELECT sessions_app_selection",  # the answer: the selection with its place
+            *_selection(adds=True),  # a seat: the answer has no waitlist place to read
         ],
         "SELECTION_REMOVE": lambda: [
             *_API,
