@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from servestatic import ServeStatic, ServeStaticASGI
+from servestatic.utils import parse_accept_encoding
 
 from sessions_app.ops.request_log import log_request
 
@@ -53,22 +54,31 @@ def _headers(headers, path: str, url: str) -> None:
 
 
 # Under ASGI the answers to plain GETs are kept in memory as ServeStatic gave them, by path
-# and Accept-Encoding, up to KEEP_BYTES in all: ServeStatic reads each file in a thread of
-# its own, and a page's stylesheet is asked for as often as the page. A file never changes
-# while the process runs (they are read as it starts), so nothing is ever stale.
+# and the compressed copies the client takes (as ServeStatic chooses among them: whatever a
+# client sends, four keys a file at most), up to KEEP_BYTES in all: ServeStatic reads each
+# file in a thread of its own, and a page's stylesheet is asked for as often as the page. A
+# file never changes while the process runs (they are read as it starts), so nothing kept
+# is ever stale.
 KEEP_BYTES = 32 * 1024 * 1024
 KEEP_LARGEST = 2 * 1024 * 1024
 # A request with any of these is answered by ServeStatic itself (304s, ranges).
 _CONDITIONAL = {b"if-none-match", b"if-modified-since", b"range", b"if-range"}
 
 
+def _takes(accept_encoding: bytes) -> tuple[bool, bool]:
+    """Whether a client takes Brotli and gzip, as ServeStatic reads its Accept-Encoding."""
+    text = accept_encoding.decode("latin-1")
+    accepted = parse_accept_encoding("" if text == "*" else text)
+    return "br" in accepted, "gzip" in accepted
+
+
 class Kept:
-    """The static answers kept: (path, Accept-Encoding) to (status, headers, body)."""
+    """The static answers kept: (path, what the client takes) to (status, headers, body)."""
 
     def __init__(self, limit: int = KEEP_BYTES) -> None:
         self.limit = limit
         self.size = 0
-        self.answers: dict[tuple[str, bytes], tuple[int, list, bytes]] = {}
+        self.answers: dict[tuple[str, tuple[bool, bool]], tuple[int, list, bytes]] = {}
 
     def get(self, key):
         return self.answers.get(key)
@@ -101,7 +111,7 @@ def asgi(application):
                 encoding = value
             elif name in _CONDITIONAL:
                 plain = False
-        key = (scope["path"], encoding)
+        key = (scope["path"], _takes(encoding))
         answer = kept.get(key) if plain else None
         if answer is not None:
             status, headers, body = answer
