@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -206,6 +205,10 @@ NOTIFY = OpenApiParameter(
 )
 
 
+def _no_registrant(pk: str) -> NotFound:
+    return NotFound(f"There is no registrant with id {pk[:30]}.")
+
+
 class RegistrantScopedMixin:
     scope_family = "registrants"
     required_scopes = ["registrants"]
@@ -214,15 +217,18 @@ class RegistrantScopedMixin:
         return Registrant.objects.filter(event__organisation_id=self.organisation_id)
 
     def registrant(self, pk: str) -> Registrant:
-        number = int(pk)
-        found = (
-            selectors.one_or_none(self.registrants().filter(pk=number))
-            if number <= MAX_ID
-            else None
-        )
+        found = selectors.one_or_none(self.registrants().filter(pk=self.registrant_id(pk)))
         if found is None:
-            raise NotFound(f"There is no registrant with id {pk[:30]}.")
+            raise _no_registrant(pk)
         return found
+
+    def registrant_id(self, pk: str) -> int:
+        """The path's registrant id, for a service that finds the registrant in the client's
+        organisation itself (its lock is the one read); NotFound for an id none can have."""
+        number = int(pk)
+        if number > MAX_ID:
+            raise _no_registrant(pk)
+        return number
 
     def answer(self, registrant: Registrant, *, status: int = 200) -> Response:
         data = RegistrantSerializer(registrant, context={"request": self.request}).data
@@ -292,23 +298,20 @@ class RegistrantCollectionView(RegistrantScopedMixin, ApiView):
         query.check()
         payload, form = self.body()
         data, event_id, session_ids = _registrant_input(payload, form=form, current=None)
-        event = selectors.one_or_none(
-            Event.objects.filter(pk=event_id, organisation_id=self.organisation_id)
-        )
-        if event is None:
-            raise PayloadInvalid(
-                [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
-            )
-        with transaction.atomic():  # the welcome is written with the registration, or not at all
+        try:
             registrant = services.registrant_create(
-                event_id=event.pk,
+                event_id=event_id,
                 data=data,
                 actor=self.actor,
                 session_ids=session_ids,
                 organisation_id=self.organisation_id,
+                # The welcome is written with the registration, or not at all.
+                then=notices.welcome if notify else None,
             )
-            if notify:
-                notices.welcome(registrant)
+        except Event.DoesNotExist:  # none, or another organisation's
+            raise PayloadInvalid(
+                [FieldError("event_id", "does_not_exist", "There is no event with this id.")]
+            ) from None
         response = self.answer(registrant, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(
             reverse("api:registrant-detail", args=[registrant.pk])
@@ -462,6 +465,8 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
         validate_only = query.flag("validate_only")
         override = query.flag("override_capacity")
         query.check()
+        # Found before the body is read: another organisation's registrant is a 404
+        # whatever the body says.
         registrant = self.registrant(pk)
         payload, form = self.body()
         session_id, waitlist = _selection_input(payload, form=form)
@@ -511,18 +516,20 @@ class RegistrantSelectionItemView(RegistrantScopedMixin, ApiView):
         query = self.query()
         override = query.flag("override_lock")
         query.check()
-        registrant = self.registrant(pk)
+        registrant_id = self.registrant_id(pk)
         try:
             services.selection_remove(
-                registrant_id=registrant.pk,
+                registrant_id=registrant_id,
                 session_id=_pk(session_id),
                 actor=self.actor,
                 override_lock=override,
                 organisation_id=self.organisation_id,
             )
+        except Registrant.DoesNotExist:  # not in the client's organisation
+            raise _no_registrant(pk) from None
         except ObjectDoesNotExist:
             raise NotFound(
-                f"Registrant {registrant.pk} has no selection of this session."
+                f"Registrant {registrant_id} has no selection of this session."
             ) from None
         except ValidationError as exc:
             if _no_such_session(exc):

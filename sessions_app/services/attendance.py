@@ -31,7 +31,7 @@ interested; the history entry says which, and each registrant is told by message
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -422,8 +422,11 @@ def registrant_create(
     actor: Actor,
     session_ids: list[int] | None = None,
     organisation_id: int | None = None,
+    then: Callable[[Registrant], object] | None = None,
 ) -> Registrant:
-    """Register someone for an event and give them their first sessions.
+    """Register someone for an event and give them their first sessions; ``then(registrant)``
+    last, in the same transaction (a door's own write that must stand or fall with it, such
+    as the welcome message).
 
     Side effects, in order: locks the event against a session made live and included, not
     against other registrations (``_share_event``; ``Event.DoesNotExist`` if not in
@@ -459,6 +462,8 @@ def registrant_create(
             for session_id in dict.fromkeys(session_ids):
                 session = _lock_session(event_id=event.pk, session_id=session_id)
                 _add(registrant, session, actor=actor)
+        if then is not None:
+            then(registrant)
     return registrant
 
 
@@ -539,6 +544,8 @@ def _share_event(event_id: int, organisation_id: int | None) -> Event:
     but registrations go on side by side (in a rush, one exclusive lock made them queue on
     the event's row). ``Event.DoesNotExist`` if not in ``organisation_id``. SQLite's write
     transactions run one at a time anyway."""
+    if not -(2**63) <= event_id < 2**63:  # no row can have it (the ORM's lookups say so too)
+        raise Event.DoesNotExist("No event matches the given query.")
     sql = f"SELECT * FROM {Event._meta.db_table} WHERE id = %s"  # noqa: S608 - our own table
     params: list[int] = [event_id]
     if organisation_id is not None:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from sessions_app import services
 from sessions_app.models import Registrant, Selection, Session, SessionChange
 from tests import factories as f
 
@@ -88,7 +89,16 @@ def test_registrants_of_another_organisation_are_404(api, make_caller):
     assert api.get(f"/api/v1/registrants/{theirs.pk}").status_code == 404
     assert api.patch(f"/api/v1/registrants/{theirs.pk}", {"first_name": "X"}).status_code == 404
     assert api.delete(f"/api/v1/registrants/{theirs.pk}").status_code == 404
-    assert select(api, theirs, their_session).status_code == 404
+    chosen = select(api, theirs, their_session)
+    assert chosen.status_code == 404
+    assert chosen.json()["detail"] == f"There is no registrant with id {theirs.pk}."
+    services.selection_add(
+        registrant_id=theirs.pk, session_id=their_session.pk, actor=services.SYSTEM
+    )
+    given_up = api.delete(f"/api/v1/registrants/{theirs.pk}/sessions/{their_session.pk}")
+    assert given_up.status_code == 404
+    assert given_up.json()["detail"] == f"There is no registrant with id {theirs.pk}."
+    assert Selection.objects.filter(registrant=theirs).count() == 1  # theirs, untouched
     assert api.get(f"/api/v1/sessions/{their_session.pk}/registrants").status_code == 404
     assert api.get("/api/v1/registrants").json()["items"] == []
     assert create(api, theirs.event).json()["errors"][0]["code"] == "does_not_exist"
@@ -410,3 +420,21 @@ def test_a_seat_taken_changes_the_etag_but_does_not_make_if_match_stale(api, eve
     assert fresh["ETag"] == f'"{session.pk}-1.1.0"'
     assert renamed.status_code == 200
     assert renamed["ETag"] == f'"{session.pk}-2.1.0"'
+
+
+@pytest.mark.parametrize("event_id", [2**63, 2**63 - 1, -(2**63) - 1])
+def test_an_event_id_no_row_can_have_is_refused_not_an_error(api, event_id):
+    """Past the database's integers (the fuzzing found it): no event, 422 does_not_exist as
+    for any event the client does not have."""
+    response = api.post(
+        "/api/v1/registrants",
+        {"event_id": event_id, "first_name": "Ada", "last_name": "L", "email": "ada@ex.org"},
+    )
+
+    assert response.status_code == 422, response.content
+    assert response.json()["errors"][0] == {
+        "field": "event_id",
+        "code": "does_not_exist",
+        "message": "There is no event with this id.",
+    }
+    assert not Registrant.objects.exists()

@@ -221,15 +221,14 @@ def _registrant_create() -> list[str]:
     return [
         "SELECT oauth2_provider_accesstoken",
         "INSERT sessions_app_apiratecounter",
-        "SELECT sessions_app_event",  # the event, in the client's organisation (a 400 if not)
-        "BEGIN",  # the registration and its welcome, together
-        "SAVEPOINT",  # the service's own block
-        _locked("SELECT sessions_app_event", "FOR SHARE"),  # not against other registrations
+        "BEGIN",  # the registration (and its welcome, when asked for), together
+        # The event in the client's organisation (a 400 if not), not locked against other
+        # registrations.
+        _locked("SELECT sessions_app_event", "FOR SHARE"),
         "SELECT sessions_app_registrant",  # the email, in any case
         "INSERT sessions_app_registrant",
         "SELECT sessions_app_session",  # the live included sessions (none here)
         "SELECT sessions_app_session",  # the live sessions selected by default (none here)
-        "RELEASE",
         "COMMIT",
     ]
 
@@ -262,14 +261,13 @@ def _expected(name: str) -> list[str]:
         "REGISTRANT_CREATE": _registrant_create,
         "SELECTION_ADD": lambda: [
             *_API,
-            "SELECT sessions_app_registrant",  # in the client's organisation (a 404 if not)
+            # In the client's organisation, before the body is read (a 404 whatever it says).
+            "SELECT sessions_app_registrant",
             *_selection(adds=True),  # a seat: the answer has no waitlist place to read
         ],
-        "SELECTION_REMOVE": lambda: [
-            *_API,
-            "SELECT sessions_app_registrant",
-            *_selection(adds=False),
-        ],
+        # Giving up has no body: the registrant is read once, locked, in the client's
+        # organisation (a 404 if not).
+        "SELECTION_REMOVE": lambda: [*_API, *_selection(adds=False)],
         "PAGE_CHOOSE": lambda: [
             *_PAGE,
             *_selection(adds=True),
