@@ -169,3 +169,24 @@ def test_the_admin_registrant_list_is_read_in_order_from_its_index(db, client, w
 
     assert "Sort" not in explained, explained
     assert "registrant_name" in explained, explained
+
+
+@pytest.mark.parametrize("generic", [False, True])
+def test_a_registration_looks_its_email_up_in_the_unique_index(events, generic):
+    """Whether the event has the email already, in any case, is read from the index of the
+    unique constraint (lower(email), event), not from every registrant of the table."""
+    from sessions_app.services.attendance import _same_email
+
+    # An event of many registrants: reading them all (its own index, then every email) is
+    # what a lookup by the event alone costs.
+    Registrant.objects.bulk_create(
+        Registrant(event=events[0], first_name=f"P{n}", last_name="Q", email=f"p{n}@x.org")
+        for n in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sessions_app_registrant")
+    sql, params = _same_email(events[0].pk, "Ada@Example.org").query.sql_with_params()
+
+    explained = plan(sql, params, generic=generic)
+
+    assert "registrant_unique_email" in explained, explained
