@@ -52,13 +52,11 @@ def test_at_most_the_set_size_run_at_once_in_reused_threads_and_the_rest_wait_in
         return b"".join(m.get("body", b"") for m in sent[1:])
 
     async def crowd():
-        answers = []
         tasks = []
         for n in range(12):  # arriving one after the other, a moment apart
             tasks.append(asyncio.ensure_future(one(n)))
             await asyncio.sleep(0.002)
-        answers = await asyncio.gather(*tasks)
-        return answers
+        return await asyncio.gather(*tasks)
 
     answers = run_in_own_loop(crowd)
 
