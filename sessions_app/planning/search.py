@@ -1,4 +1,5 @@
-"""Local search over a complete schedule: simulated annealing on relocations and swaps.
+"""Local search over a complete schedule: simulated annealing on relocations and swaps,
+compiled with Numba.
 
 CP-SAT proves rules well but, with every co-chosen pair in its objective (thousands of
 reified "these two overlap" terms), improves a schedule slowly and unevenly from run to run.
@@ -9,6 +10,8 @@ each move's effect on the score is counted from the moved session's partners alo
 
 Moves, for a session that may move:
 
+- heat bath: every start of the session weighed at once, each in its best free room, one
+  drawn with the weight ``exp(-delta / T)``;
 - relocate: to another (room, start) of its own options (what ``solver.options`` allows:
   the day, the room's hours and blocks, its speakers' availability) where the room and its
   speakers are free;
@@ -16,28 +19,39 @@ Moves, for a session that may move:
 
 The score is the solver's (``solver.Weights``): registrants whose two chosen sessions run at
 once, seats short, sessions moved from where they were, rooms a track uses beyond its first.
-A worse move is taken with the probability ``exp(-delta / T)``, the temperature falling
-geometrically over the time allowed; the best schedule seen is the answer. Repeatable for a
-given ``seed`` and number of steps; the time limit only decides how many steps there are.
+A worse relocation or swap is taken with the probability ``exp(-delta / T)``, the temperature
+falling geometrically over the time allowed; the last tenth of the time is a steepest
+descent from the best schedule seen, which is the answer. Repeatable for a given ``seed`` and
+number of steps; the time limit only decides how many steps there are.
+
+The steps run compiled (Numba, ``nopython``): a step costs microseconds where the same
+moves in Python and NumPy cost about 65, and the answer at the default 10 s is the one
+Python found in a minute. The schedule lives in arrays, in ticks (the greatest common
+divisor of the step, the lengths and the starts): where each session is, which session
+holds each room and each speaker in each tick, how many sessions of each track each room
+has. Python drives the chunks of steps: the clock, the temperature, a cancel, the progress.
+The compiled code is cached on disk (``cache=True``: beside this module, or in
+``NUMBA_CACHE_DIR``); :func:`warm` compiles it ahead of a first suggestion.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import random
+import threading
 import time
-from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 # The solver's types (Problem, Item, Weights) are used here as plain data: the solver
 # calls this module, never the other way round.
 Problem = Any
 
 logger = logging.getLogger("sessions_app.planning")
-CHECK_EVERY = 256  # steps between looks at the clock, the cancel and the temperature
+CHUNK = 512  # steps between looks at the clock, the cancel and the temperature
 # The temperature, in registrant clashes: from a typical worsening move down to next to
 # nothing, geometrically over the time allowed.
 HOT, COLD = 0.8, 0.3
@@ -45,285 +59,528 @@ FOCUS, FOCUS_DRAWS = 0.5, 2
 HEAT = 0.6  # the share of the steps that weigh every start of a session at once
 POLISH = 0.1  # the share of the time left for the steepest descent at the end
 
+# Columns of the items' table (``_Arrays.items``) and of the running totals (``tally``).
+DUR, TRACK, AUDIENCE, CUR_ROOM, CUR_START = range(5)
+ROOM, START, END = range(3)
+COST, CLASHES, BEST_COST, BEST_CLASHES, BETTER, STEPS = range(6)
+# Weights' columns.
+W_CLASH, W_SEAT, W_MOVE, W_TRACK = range(4)
+NOT_ANYWHERE = -2  # a current place the grid cannot hold: every place is a move
 
-class _State:
-    """The schedule as arrays, with what each room and speaker holds per tick."""
 
-    def __init__(self, problem: Problem, placements: dict[int, tuple[int, int]], weights):
-        self.problem = problem
-        self.weights = weights
+class _Arrays:
+    """The schedule and the problem as the compiled steps read them."""
+
+    def __init__(self, problem: Problem, placements: dict[int, tuple[int, int]], weights,
+                 choices_of: dict[int, list[tuple[int, int]]], movable: set[int]):  # fmt: skip
         items = [item for item in problem.items if item.id in placements]
-        self.items = items
-        self.index = {item.id: k for k, item in enumerate(items)}
-        self.tick = math.gcd(
+        self.ids = [item.id for item in items]
+        index = {item.id: k for k, item in enumerate(items)}
+        self.tick = tick = math.gcd(
             problem.step,
             *(item.duration for item in items),
             *(placements[item.id][1] for item in items),
         )
         horizon = max(hi for _lo, hi in problem.days)
         horizon = max(horizon, *(placements[i.id][1] + i.duration for i in items))
-        size = horizon // self.tick + 2
-        self.rooms = {room.id: [0] * size for room in problem.rooms}
-        self.capacity = {room.id: room.capacity for room in problem.rooms}
-        self.speakers = {s: [0] * size for item in items for s in item.speakers}
-        self.room = [placements[i.id][0] for i in items]
-        self.start = [placements[i.id][1] for i in items]
-        self.end = [self.start[k] + items[k].duration for k in range(len(items))]
-        self.partners: list[list[tuple[int, int]]] = [[] for _ in items]
-        self.weight: list[dict[int, int]] = [{} for _ in items]
-        for (a, b), count in problem.together.items():
-            ka, kb = self.index.get(a), self.index.get(b)
-            if ka is not None and kb is not None:
-                self.partners[ka].append((kb, count))
-                self.partners[kb].append((ka, count))
-                self.weight[ka][kb] = self.weight[kb][ka] = count
-        # Who runs in each tick, whatever the room: what a relocation's clashes are read from.
-        self.running: list[set[int]] = [set() for _ in range(size)]
-        self.track_rooms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        for k, item in enumerate(items):
-            self._occupy(k, self.room[k], self.start[k], k + 1)
-            if item.track is not None:
-                self.track_rooms[item.track][self.room[k]] += 1
-        # The same as arrays, for the moves that weigh every start of a session at once.
+        size = horizon // tick + 2
         self.room_ids = [room.id for room in problem.rooms]
-        self.room_row = {rid: n for n, rid in enumerate(self.room_ids)}
-        self.busy = np.zeros((len(self.room_ids), size), dtype=np.int32)
-        self.speaker_row = {s: n for n, s in enumerate(sorted(self.speakers))}
-        self.speaker_busy = np.zeros((max(1, len(self.speaker_row)), size), dtype=np.int32)
-        for rid, cells in self.rooms.items():
-            self.busy[self.room_row[rid]] = cells
-        for sid, cells in self.speakers.items():
-            self.speaker_busy[self.speaker_row[sid]] = cells
-        # How many ticks are taken up to each tick, per room and per speaker.
-        self.room_counts = np.zeros((self.busy.shape[0], size + 1), dtype=np.int32)
-        np.cumsum(self.busy != 0, axis=1, out=self.room_counts[:, 1:])
-        self.speaker_counts = np.zeros((self.speaker_busy.shape[0], size + 1), dtype=np.int32)
-        np.cumsum(self.speaker_busy != 0, axis=1, out=self.speaker_counts[:, 1:])
-        self.starts_np = np.array(self.start, dtype=np.int64)
-        self.ends_np = np.array(self.end, dtype=np.int64)
-        self.partner_ids = [np.array([j for j, _w in p], dtype=np.int64) for p in self.partners]
-        self.partner_weights = [np.array([w for _j, w in p], dtype=np.int64) for p in self.partners]
-        self.track_distinct = {
-            track: sum(1 for n in used.values() if n) for track, used in self.track_rooms.items()
-        }
-
-    def _occupy(self, k: int, room: int, start: int, mark: int) -> None:
-        lo, hi = start // self.tick, (start + self.items[k].duration) // self.tick
-        cells = self.rooms[room]
-        for t in range(lo, hi):
-            cells[t] = mark
-            if mark:
-                self.running[t].add(k)
-            else:
-                self.running[t].discard(k)
-        for s in self.items[k].speakers:
-            cells = self.speakers[s]
-            for t in range(lo, hi):
-                cells[t] = mark
-        if hasattr(self, "busy"):
-            row = self.room_row[room]
-            self.busy[row, lo:hi] = mark
-            np.cumsum(self.busy[row] != 0, out=self.room_counts[row, 1:])
-            for s in self.items[k].speakers:
-                row = self.speaker_row[s]
-                self.speaker_busy[row, lo:hi] = mark
-                np.cumsum(self.speaker_busy[row] != 0, out=self.speaker_counts[row, 1:])
-
-    def free(self, k: int, room: int, start: int, allowed: tuple[int, ...]) -> bool:
-        """Room and speakers free for item ``k`` at ``start``, holders in ``allowed`` aside."""
-        return self.room_free(k, room, start, allowed) and self.speakers_free(k, start, allowed)
-
-    def room_free(self, k: int, room: int, start: int, allowed: tuple[int, ...]) -> bool:
-        lo, hi = start // self.tick, (start + self.items[k].duration) // self.tick
-        return all(not mark or mark in allowed for mark in self.rooms[room][lo:hi])
-
-    def speakers_free(self, k: int, start: int, allowed: tuple[int, ...]) -> bool:
-        lo, hi = start // self.tick, (start + self.items[k].duration) // self.tick
-        return all(
-            not mark or mark in allowed
-            for s in self.items[k].speakers
-            for mark in self.speakers[s][lo:hi]
+        row = {rid: n for n, rid in enumerate(self.room_ids)}
+        n, rooms = len(items), len(self.room_ids)
+        self.items = np.zeros((n, 5), dtype=np.int64)
+        self.pos = np.zeros((n, 3), dtype=np.int64)
+        for k, item in enumerate(items):
+            room, start = placements[item.id]
+            self.items[k, DUR] = item.duration // tick
+            self.items[k, TRACK] = -1 if item.track is None else item.track
+            self.items[k, AUDIENCE] = item.audience
+            self.items[k, CUR_ROOM] = -1
+            if item.current is not None:
+                here, when = item.current
+                aligned = when % tick == 0 and here in row
+                self.items[k, CUR_ROOM] = row[here] if aligned else NOT_ANYWHERE
+                self.items[k, CUR_START] = when // tick if aligned else -1
+            self.pos[k] = row[room], start // tick, (start + item.duration) // tick
+        tracks = sorted({int(t) for t in self.items[:, TRACK] if t >= 0})
+        track_row = {t: m for m, t in enumerate(tracks)}
+        for k in range(n):
+            if self.items[k, TRACK] >= 0:
+                self.items[k, TRACK] = track_row[int(self.items[k, TRACK])]
+        speakers = sorted({s for item in items for s in item.speakers})
+        speaker_row = {s: m for m, s in enumerate(speakers)}
+        self.sp_ptr, self.sp_idx = _csr([[speaker_row[s] for s in item.speakers] for item in items])
+        partners: list[list[tuple[int, int]]] = [[] for _ in items]
+        for (a, b), count in problem.together.items():
+            ka, kb = index.get(a), index.get(b)
+            if ka is not None and kb is not None:
+                partners[ka].append((kb, count))
+                partners[kb].append((ka, count))
+        self.pt_ptr, self.pt_idx = _csr([[j for j, _w in p] for p in partners])
+        _ptr, self.pt_w = _csr([[w for _j, w in p] for p in partners])
+        self.capacity = np.array(
+            [-1 if room.capacity is None else room.capacity for room in problem.rooms],
+            dtype=np.int64,
         )
-
-    def clash_at(self, k: int, start: int, end: int) -> int:
-        """Registrants who chose ``k`` and a session running at once with [start, end), read
-        from who runs in those ticks (``k`` itself counts nothing)."""
-        weight = self.weight[k]
-        if not weight:
-            return 0
-        running = self.running[start // self.tick : end // self.tick]
-        return sum(map(weight.__getitem__, weight.keys() & set().union(*running)))
-
-    def own_cost(self, k: int, room: int, start: int) -> int:
-        """What item ``k`` costs on its own at (room, start): seats short and a move."""
-        item, weights = self.items[k], self.weights
-        cost = 0
-        capacity = self.capacity[room]
-        if capacity is not None and item.audience > capacity:
-            cost += weights.seat * (item.audience - capacity)
-        if item.current is not None and item.current != (room, start):
-            cost += weights.move
-        return cost
-
-    def track_delta(self, k: int, old: int, new: int) -> int:
-        track = self.items[k].track
-        if track is None or old == new:
-            return 0
-        used = self.track_rooms[track]
-        distinct = self.track_distinct[track]
-        after = distinct - (used[old] == 1) + (used[new] == 0)
-        return self.weights.track_room * (max(0, after - 1) - max(0, distinct - 1))
-
-    def put(self, k: int, room: int, start: int) -> None:
-        """Move item ``k`` (already cleared from the grids) to (room, start)."""
-        track = self.items[k].track
-        if track is not None:
-            used = self.track_rooms[track]
-            used[self.room[k]] -= 1
-            used[room] += 1
-            self.track_distinct[track] = sum(1 for n in used.values() if n)
-        self.room[k], self.start[k] = room, start
-        self.end[k] = start + self.items[k].duration
-        self.starts_np[k], self.ends_np[k] = start, self.end[k]
-        self._occupy(k, room, start, k + 1)
-
-    def clear(self, k: int) -> None:
-        self._occupy(k, self.room[k], self.start[k], 0)
-
-    def total_clashes(self) -> int:
-        return sum(
-            w
-            for k in range(len(self.items))
-            for j, w in self.partners[k]
-            if j > k and self.start[j] < self.end[k] and self.start[k] < self.end[j]
+        self.weights = np.array(
+            [weights.clash, weights.seat, weights.move, weights.track_room], dtype=np.int64
         )
+        # Where each item may go: (room, tick) allowed, and its distinct starts sorted.
+        self.allowed = np.zeros((n, rooms, size), dtype=np.bool_)
+        starts_of: list[list[int]] = [[] for _ in items]
+        movers = []
+        for item_id in sorted(movable):
+            k = index.get(item_id)
+            if k is None:
+                continue
+            found = choices_of[item_id]
+            for room, start in found:
+                self.allowed[k, row[room], start // tick] = True
+            starts_of[k] = sorted({start // tick for _room, start in found})
+            if len(found) > 1:
+                movers.append(k)
+        self.movers = np.array(movers, dtype=np.int64)
+        self.ks_ptr, self.ks = _csr(starts_of)
+        # Swaps rather between sessions of one length: each mover's group of equals.
+        lengths = sorted({int(self.items[k, DUR]) for k in movers})
+        self.group = np.zeros(n, dtype=np.int64)
+        groups: list[list[int]] = [[] for _ in lengths]
+        for k in movers:
+            g = lengths.index(int(self.items[k, DUR]))
+            self.group[k] = g
+            groups[g].append(k)
+        self.gr_ptr, self.gr_idx = _csr(groups)
+        # Who holds each room and each speaker in each tick (item index + 1; 0: free).
+        self.room_occ = np.zeros((rooms, size), dtype=np.int64)
+        self.sp_occ = np.zeros((max(1, len(speakers)), size), dtype=np.int64)
+        self.track_count = np.zeros((max(1, len(tracks)), rooms), dtype=np.int64)
+        self.track_distinct = np.zeros(max(1, len(tracks)), dtype=np.int64)
+        self.best = self.pos[:, :2].copy()
+        self.tally = np.zeros(6, dtype=np.int64)
+        self.scratch = np.zeros(3 * (size + 2), dtype=np.float64)
+        _prepare(self.items, self.pos, self.sp_ptr, self.sp_idx, self.room_occ, self.sp_occ,
+                 self.track_count, self.track_distinct, self.pt_ptr, self.pt_idx, self.pt_w,
+                 self.tally)  # fmt: skip
 
-    def candidates(self, k: int, choices: list[tuple[int, int]]) -> dict:
-        """What :meth:`heat_bath` weighs for item ``k``: its starts, where each room may be
-        used, and what each (room, start) costs the item on its own."""
-        starts = sorted({start for _room, start in choices})
-        column = {start: n for n, start in enumerate(starts)}
-        allowed = np.zeros((len(self.room_ids), len(starts)), dtype=bool)
-        own = np.zeros((len(self.room_ids), len(starts)), dtype=np.float64)
-        for room, start in choices:
-            allowed[self.room_row[room], column[start]] = True
-            own[self.room_row[room], column[start]] = self.own_cost(k, room, start)
-        minutes = np.array(starts, dtype=np.int64)
+    def args(self) -> tuple:
+        """The arrays in the order the compiled steps take them."""
+        return (
+            self.items, self.pos, self.sp_ptr, self.sp_idx, self.pt_ptr, self.pt_idx,
+            self.pt_w, self.ks_ptr, self.ks, self.allowed, self.capacity, self.weights,
+            self.room_occ, self.sp_occ, self.track_count, self.track_distinct, self.movers,
+            self.group, self.gr_ptr, self.gr_idx, self.best, self.tally, self.scratch,
+        )  # fmt: skip
+
+    def placements(self, where: np.ndarray) -> dict[int, tuple[int, int]]:
         return {
-            "starts": minutes,
-            "ticks": minutes // self.tick,
-            "length": self.items[k].duration // self.tick,
-            "allowed": allowed,
-            "own": own,
-            "speakers": [self.speaker_row[s] for s in self.items[k].speakers],
+            item_id: (self.room_ids[int(where[k, 0])], int(where[k, 1]) * self.tick)
+            for k, item_id in enumerate(self.ids)
         }
 
-    def heat_bath(self, k: int, options_k: dict, temperature: float, draw: float):
-        """Item ``k`` to one of all its starts at once, each in its best free room, drawn
-        with the weight ``exp(-delta / T)``: (room, start, cost delta, clash delta), or None
-        where it stays."""
-        ticks, length = options_k["ticks"], options_k["length"]
-        ends = ticks + length
-        # Ticks taken in each window, less those k itself takes where it is now.
-        mine = np.minimum(ends, self.end[k] // self.tick) - np.maximum(
-            ticks, self.start[k] // self.tick
-        )
-        np.maximum(mine, 0, out=mine)
-        taken = self.room_counts[:, ends] - self.room_counts[:, ticks]
-        taken[self.room_row[self.room[k]]] -= mine
-        free = (taken == 0) & options_k["allowed"]
-        if options_k["speakers"]:
-            counts = self.speaker_counts[options_k["speakers"]]
-            taken = counts[:, ends] - counts[:, ticks] - mine
-            free &= (taken == 0).all(axis=0)
-        cost = options_k["own"]
-        old_room = self.room[k]
-        if self.items[k].track is not None:
-            track = np.array([self.track_delta(k, old_room, rid) for rid in self.room_ids])
-            cost = cost + track[:, None]
-        cost = np.where(free, cost, np.inf)
-        rows = cost.argmin(axis=0)
-        columns = np.arange(len(rows))
-        best = cost[rows, columns]
-        starts = options_k["starts"]
-        partners = self.partner_ids[k]
-        if len(partners):
-            # A partner running [s, e) meets the starts in (s - length, e): a range of the
-            # sorted starts, added up over the partners with a running sum.
-            weights, size = self.partner_weights[k], len(starts) + 1
-            first = np.searchsorted(
-                starts, self.starts_np[partners] - self.items[k].duration, "right"
+
+def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ints as (offsets, values): row ``k`` is ``values[offsets[k]:offsets[k + 1]]``."""
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows]) if rows else []
+    values = np.array([v for r in rows for v in r], dtype=np.int64)
+    return ptr, values
+
+
+# The compiled steps. Each takes the arrays it needs; the one that Python calls take them all
+# in the order of ``_Arrays.args``.
+
+
+@njit(cache=True, nogil=True)
+def _occupy(k, mark, items, pos, sp_ptr, sp_idx, room_occ, sp_occ):
+    r, lo, hi = pos[k, ROOM], pos[k, START], pos[k, END]
+    for t in range(lo, hi):
+        room_occ[r, t] = mark
+    for q in range(sp_ptr[k], sp_ptr[k + 1]):
+        s = sp_idx[q]
+        for t in range(lo, hi):
+            sp_occ[s, t] = mark
+
+
+@njit(cache=True, nogil=True)
+def _prepare(items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count, track_distinct,
+             pt_ptr, pt_idx, pt_w, tally):  # fmt: skip
+    n = items.shape[0]
+    for k in range(n):
+        _occupy(k, k + 1, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+        track = items[k, TRACK]
+        if track >= 0:
+            if track_count[track, pos[k, ROOM]] == 0:
+                track_distinct[track] += 1
+            track_count[track, pos[k, ROOM]] += 1
+    clashes = 0
+    for k in range(n):
+        for q in range(pt_ptr[k], pt_ptr[k + 1]):
+            j = pt_idx[q]
+            if j > k and pos[j, START] < pos[k, END] and pos[k, START] < pos[j, END]:
+                clashes += pt_w[q]
+    tally[CLASHES] = clashes
+    tally[BEST_CLASHES] = clashes
+
+
+@njit(cache=True, nogil=True)
+def _clash(k, lo, hi, pos, pt_ptr, pt_idx, pt_w):
+    """Registrants who chose ``k`` and a session running at once with ticks [lo, hi)."""
+    total = 0
+    for q in range(pt_ptr[k], pt_ptr[k + 1]):
+        j = pt_idx[q]
+        if pos[j, START] < hi and lo < pos[j, END]:
+            total += pt_w[q]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _pair(k, j, pt_ptr, pt_idx, pt_w):
+    for q in range(pt_ptr[k], pt_ptr[k + 1]):
+        if pt_idx[q] == j:
+            return pt_w[q]
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _own(k, r, t, items, capacity, weights):
+    """What item ``k`` costs on its own in room row ``r`` from tick ``t``: seats short and a
+    move."""
+    cost = 0
+    cap = capacity[r]
+    if cap >= 0 and items[k, AUDIENCE] > cap:
+        cost += weights[W_SEAT] * (items[k, AUDIENCE] - cap)
+    here = items[k, CUR_ROOM]
+    if here != -1 and (here != r or items[k, CUR_START] != t):
+        cost += weights[W_MOVE]
+    return cost
+
+
+@njit(cache=True, nogil=True)
+def _track_delta(k, old, new, items, track_count, track_distinct, weights):
+    track = items[k, TRACK]
+    if track < 0 or old == new:
+        return 0
+    distinct = track_distinct[track]
+    after = distinct
+    if track_count[track, old] == 1:
+        after -= 1
+    if track_count[track, new] == 0:
+        after += 1
+    return weights[W_TRACK] * (max(0, after - 1) - max(0, distinct - 1))
+
+
+@njit(cache=True, nogil=True)
+def _room_free(r, lo, hi, a, b, room_occ):
+    """Room row ``r`` free in ticks [lo, hi), holders ``a`` and ``b`` aside."""
+    for t in range(lo, hi):
+        mark = room_occ[r, t]
+        if mark != 0 and mark != a and mark != b:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _speakers_free(k, lo, hi, a, b, sp_ptr, sp_idx, sp_occ):
+    for q in range(sp_ptr[k], sp_ptr[k + 1]):
+        s = sp_idx[q]
+        for t in range(lo, hi):
+            mark = sp_occ[s, t]
+            if mark != 0 and mark != a and mark != b:
+                return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _move(k, r, t, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count, track_distinct):
+    """Item ``k`` (cleared from the grids) to room row ``r`` from tick ``t``."""
+    track = items[k, TRACK]
+    if track >= 0:
+        old = pos[k, ROOM]
+        track_count[track, old] -= 1
+        if track_count[track, old] == 0:
+            track_distinct[track] -= 1
+        if track_count[track, r] == 0:
+            track_distinct[track] += 1
+        track_count[track, r] += 1
+    pos[k, ROOM], pos[k, START], pos[k, END] = r, t, t + items[k, DUR]
+    _occupy(k, k + 1, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+
+
+@njit(cache=True, nogil=True)
+def _heat_bath(k, temperature, draw, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w,
+               ks_ptr, ks, allowed, capacity, weights, room_occ, sp_occ, track_count,
+               track_distinct, scratch):  # fmt: skip
+    """Item ``k`` to one of all its starts at once, each in its best free room, drawn with
+    the weight ``exp(-delta / T)`` (the lowest at ``T = 0``): (room, start, cost delta,
+    clash delta), or room -1 where it stays."""
+    first, last = ks_ptr[k], ks_ptr[k + 1]
+    count = last - first
+    dur = items[k, DUR]
+    mark = k + 1
+    # Clashes at each start: a partner running [s, e) meets the starts in (s - dur, e), a
+    # range of the sorted starts, added up over the partners with a running sum.
+    steps = scratch[: count + 1]
+    steps[:] = 0.0
+    starts = ks[first:last]
+    for q in range(pt_ptr[k], pt_ptr[k + 1]):
+        j = pt_idx[q]
+        lo = np.searchsorted(starts, pos[j, START] - dur, side="right")
+        hi = np.searchsorted(starts, pos[j, END], side="left")
+        if lo < hi:
+            steps[lo] += pt_w[q]
+            steps[hi] -= pt_w[q]
+    old_room, old_start = pos[k, ROOM], pos[k, START]
+    now_clashes = _clash(k, old_start, pos[k, END], pos, pt_ptr, pt_idx, pt_w)
+    now = weights[W_CLASH] * now_clashes + _own(k, old_room, old_start, items, capacity, weights)
+    delta = scratch[count + 1 : 2 * count + 1]
+    rooms = scratch[2 * count + 1 : 3 * count + 1]
+    running = 0.0
+    lowest = np.inf
+    for i in range(count):
+        running += steps[i]
+        t = starts[i]
+        delta[i] = np.inf
+        rooms[i] = -1
+        if not _speakers_free(k, t, t + dur, mark, mark, sp_ptr, sp_idx, sp_occ):
+            continue
+        best = np.inf
+        for r in range(room_occ.shape[0]):
+            if not allowed[k, r, t] or not _room_free(r, t, t + dur, mark, mark, room_occ):
+                continue
+            cost = _own(k, r, t, items, capacity, weights) + _track_delta(
+                k, old_room, r, items, track_count, track_distinct, weights
             )
-            last = np.searchsorted(starts, self.ends_np[partners], "left")
-            steps = np.bincount(first, weights, size) - np.bincount(last, weights, size)
-            clashes = np.cumsum(steps[:-1]).round().astype(np.int64)
+            if cost < best:
+                best, rooms[i] = cost, r
+        if rooms[i] >= 0:
+            delta[i] = weights[W_CLASH] * round(running) + best - now
+            lowest = min(lowest, delta[i])
+    if lowest == np.inf:
+        return -1, 0, 0, 0
+    pick = -1
+    if temperature <= 0.0:
+        for i in range(count):
+            if delta[i] == lowest:
+                pick = i
+                break
+    else:
+        total = 0.0
+        for i in range(count):
+            if delta[i] < np.inf:
+                total += math.exp(-(delta[i] - lowest) / temperature)
+        target = draw * total
+        total = 0.0
+        for i in range(count):
+            if delta[i] < np.inf:
+                total += math.exp(-(delta[i] - lowest) / temperature)
+                pick = i
+                if total > target:
+                    break
+    r, t = int(rooms[pick]), starts[pick]
+    if r == old_room and t == old_start:
+        return -1, 0, 0, 0
+    clashes = _clash(k, t, t + dur, pos, pt_ptr, pt_idx, pt_w)
+    return r, t, round(delta[pick]), clashes - now_clashes
+
+
+@njit(cache=True, nogil=True)
+def _swap(k, j, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w, allowed, capacity, weights,
+          room_occ, sp_occ, track_count, track_distinct):  # fmt: skip
+    """What ``k`` and ``j`` exchanging places would change, (ok, cost delta, clash delta)."""
+    rk, tk, rj, tj = pos[k, ROOM], pos[k, START], pos[j, ROOM], pos[j, START]
+    if not allowed[k, rj, tj] or not allowed[j, rk, tk]:
+        return False, 0, 0
+    dk, dj = items[k, DUR], items[j, DUR]
+    a, b = k + 1, j + 1
+    if not _room_free(rj, tj, tj + dk, a, b, room_occ) or not _room_free(
+        rk, tk, tk + dj, a, b, room_occ
+    ):
+        return False, 0, 0
+    if not _speakers_free(k, tj, tj + dk, a, b, sp_ptr, sp_idx, sp_occ):
+        return False, 0, 0
+    if not _speakers_free(j, tk, tk + dj, a, b, sp_ptr, sp_idx, sp_occ):
+        return False, 0, 0
+    if dk != dj and tj < tk + dj and tk < tj + dk:
+        # k's new span meets j's new span: they must not share a room or a speaker.
+        if rj == rk:
+            return False, 0, 0
+        for p in range(sp_ptr[k], sp_ptr[k + 1]):
+            for q in range(sp_ptr[j], sp_ptr[j + 1]):
+                if sp_idx[p] == sp_idx[q]:
+                    return False, 0, 0
+    delta = _own(k, rj, tj, items, capacity, weights) - _own(k, rk, tk, items, capacity, weights)
+    delta += _own(j, rk, tk, items, capacity, weights) - _own(j, rj, tj, items, capacity, weights)
+    # The pairs with k or j in them, before and after (the pair k-j counted once).
+    pair = _pair(k, j, pt_ptr, pt_idx, pt_w)
+    before = _clash(k, tk, tk + dk, pos, pt_ptr, pt_idx, pt_w)
+    before += _clash(j, tj, tj + dj, pos, pt_ptr, pt_idx, pt_w)
+    if pair and tk < tj + dj and tj < tk + dk:
+        before -= pair
+    pos[k, START], pos[k, END], pos[j, START], pos[j, END] = tj, tj + dk, tk, tk + dj
+    after = _clash(k, tj, tj + dk, pos, pt_ptr, pt_idx, pt_w)
+    after += _clash(j, tk, tk + dj, pos, pt_ptr, pt_idx, pt_w)
+    pos[k, START], pos[k, END], pos[j, START], pos[j, END] = tk, tk + dk, tj, tj + dj
+    if pair and tj < tk + dj and tk < tj + dk:
+        after -= pair
+    change = after - before
+    delta += weights[W_CLASH] * change
+    if items[k, TRACK] != items[j, TRACK]:
+        delta += _track_delta(k, rk, rj, items, track_count, track_distinct, weights)
+        delta += _track_delta(j, rj, rk, items, track_count, track_distinct, weights)
+    return True, delta, change
+
+
+@njit(cache=True, nogil=True)
+def _exchange(k, j, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count, track_distinct):
+    rk, tk, rj, tj = pos[k, ROOM], pos[k, START], pos[j, ROOM], pos[j, START]
+    _occupy(k, 0, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+    _occupy(j, 0, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+    _move(k, rj, tj, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count, track_distinct)
+    _move(j, rk, tk, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count, track_distinct)
+
+
+@njit(cache=True, nogil=True)
+def _seed(seed):
+    np.random.seed(seed)
+
+
+@njit(cache=True, nogil=True)
+def _anneal(steps, temperature, focus, heat, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w,
+            ks_ptr, ks, allowed, capacity, weights, room_occ, sp_occ, track_count,
+            track_distinct, movers, group, gr_ptr, gr_idx, best, tally, scratch):  # fmt: skip
+    """``steps`` steps at one temperature; the running totals and the best schedule seen in
+    ``tally`` and ``best``."""
+    m = movers.shape[0]
+    for _ in range(steps):
+        k = movers[np.random.randint(0, m)]
+        if np.random.random() < focus:
+            # Rather one that clashes: the best of a few by the registrants it shares a time with.
+            worst = _clash(k, pos[k, START], pos[k, END], pos, pt_ptr, pt_idx, pt_w)
+            for _draw in range(FOCUS_DRAWS):
+                other = movers[np.random.randint(0, m)]
+                its = _clash(other, pos[other, START], pos[other, END], pos, pt_ptr, pt_idx, pt_w)
+                if its > worst:
+                    k, worst = other, its
+        move = np.random.random()
+        if move < heat:
+            r, t, delta, change = _heat_bath(
+                k, temperature, np.random.random(), items, pos, sp_ptr, sp_idx, pt_ptr,
+                pt_idx, pt_w, ks_ptr, ks, allowed, capacity, weights, room_occ, sp_occ,
+                track_count, track_distinct, scratch,
+            )  # fmt: skip
+            if r < 0:
+                continue
+            _occupy(k, 0, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+            _move(k, r, t, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count,
+                  track_distinct)  # fmt: skip
+        elif move < heat + (1 - heat) / 2:
+            # Relocate k: a start of its own, in the room that suits it best then.
+            first, last = ks_ptr[k], ks_ptr[k + 1]
+            t = ks[first + np.random.randint(0, last - first)]
+            dur, mark = items[k, DUR], k + 1
+            old_room, old_start = pos[k, ROOM], pos[k, START]
+            if not _speakers_free(k, t, t + dur, mark, mark, sp_ptr, sp_idx, sp_occ):
+                continue
+            r, extra = -1, 0
+            for here in range(room_occ.shape[0]):
+                if not allowed[k, here, t] or (here == old_room and t == old_start):
+                    continue
+                if not _room_free(here, t, t + dur, mark, mark, room_occ):
+                    continue
+                cost = _own(k, here, t, items, capacity, weights) + _track_delta(
+                    k, old_room, here, items, track_count, track_distinct, weights
+                )
+                if r < 0 or cost < extra:
+                    r, extra = here, cost
+            if r < 0:
+                continue
+            change = 0
+            if t != old_start:
+                change = _clash(k, t, t + dur, pos, pt_ptr, pt_idx, pt_w) - _clash(
+                    k, old_start, pos[k, END], pos, pt_ptr, pt_idx, pt_w
+                )
+            delta = (
+                weights[W_CLASH] * change
+                + extra
+                - _own(k, old_room, old_start, items, capacity, weights)
+            )
+            if delta > 0 and np.random.random() >= math.exp(-delta / temperature):
+                continue
+            _occupy(k, 0, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+            _move(k, r, t, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count,
+                  track_distinct)  # fmt: skip
         else:
-            clashes = np.zeros(len(starts), dtype=np.int64)
-        old_start = self.start[k]
-        now_clashes = self.clash_at(k, old_start, self.end[k])
-        now = self.weights.clash * now_clashes + self.own_cost(k, old_room, old_start)
-        delta = self.weights.clash * clashes + best - now
-        lowest = delta.min()
-        if not np.isfinite(lowest):
-            return None
-        weights = np.exp(-(delta - lowest) / temperature)
-        cumulative = np.cumsum(weights)
-        pick = int(np.searchsorted(cumulative, draw * cumulative[-1], side="right"))
-        pick = min(pick, len(cumulative) - 1)
-        room, start = self.room_ids[rows[pick]], int(starts[pick])
-        if (room, start) == (old_room, old_start):
-            return None
-        return room, start, float(delta[pick]), int(clashes[pick]) - now_clashes
+            # Swap k with another session, of the same length where there is one.
+            g = group[k]
+            size = gr_ptr[g + 1] - gr_ptr[g]
+            if size < 2 or np.random.random() < 0.2:
+                j = movers[np.random.randint(0, m)]
+            else:
+                j = gr_idx[gr_ptr[g] + np.random.randint(0, size)]
+            if j == k:
+                continue
+            ok, delta, change = _swap(
+                k, j, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w, allowed, capacity,
+                weights, room_occ, sp_occ, track_count, track_distinct,
+            )  # fmt: skip
+            if not ok:
+                continue
+            if delta > 0 and np.random.random() >= math.exp(-delta / temperature):
+                continue
+            _exchange(k, j, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count,
+                      track_distinct)  # fmt: skip
+        tally[COST] += delta
+        tally[CLASHES] += change
+        if tally[COST] < tally[BEST_COST]:
+            tally[BEST_COST], tally[BEST_CLASHES] = tally[COST], tally[CLASHES]
+            tally[BETTER] = 1
+            best[:, 0] = pos[:, ROOM]
+            best[:, 1] = pos[:, START]
+    tally[STEPS] += steps
 
-    def swap(self, k: int, j: int, allowed: dict[int, set]) -> tuple[int, int] | None:
-        """What ``k`` and ``j`` exchanging places would change, (cost, clashes), or None
-        where either may not stand in the other's place."""
-        items, starts, ends = self.items, self.start, self.end
-        place_k, place_j = (self.room[k], starts[k]), (self.room[j], starts[j])
-        if place_j not in allowed[k] or place_k not in allowed[j]:
-            return None
-        both = (k + 1, j + 1)
-        if not self.free(k, *place_j, both) or not self.free(j, *place_k, both):
-            return None
-        if items[k].duration != items[j].duration:
-            # k's new span may meet j's new span: they must not share a resource.
-            lo_k, hi_k = place_j[1], place_j[1] + items[k].duration
-            lo_j, hi_j = place_k[1], place_k[1] + items[j].duration
-            if (
-                lo_k < hi_j
-                and lo_j < hi_k
-                and (place_j[0] == place_k[0] or set(items[k].speakers) & set(items[j].speakers))
-            ):
-                return None
-        delta = self.own_cost(k, *place_j) - self.own_cost(k, *place_k)
-        delta += self.own_cost(j, *place_k) - self.own_cost(j, *place_j)
-        # Clashes: move k first (j where it was), then j with k where it went, read from who
-        # runs now and corrected for k.
-        old_k, new_k = (starts[k], ends[k]), (place_j[1], place_j[1] + items[k].duration)
-        new_j = (place_k[1], place_k[1] + items[j].duration)
-        change = self.clash_at(k, *new_k) - self.clash_at(k, *old_k)
-        change += self.clash_at(j, *new_j) - self.clash_at(j, starts[j], ends[j])
-        pair = self.weight[j].get(k, 0)
-        if pair:
-            for (lo, hi), sign in ((new_j, 1), ((starts[j], ends[j]), -1)):
-                moved_in = new_k[0] < hi and lo < new_k[1]
-                was_in = old_k[0] < hi and lo < old_k[1]
-                change += sign * pair * (moved_in - was_in)
-        delta += self.weights.clash * change
-        if items[k].track != items[j].track:
-            delta += self.track_delta(k, place_k[0], place_j[0])
-            delta += self.track_delta(j, place_j[0], place_k[0])
-        return delta, change
 
-    def exchange(self, k: int, j: int) -> None:
-        place_k, place_j = (self.room[k], self.start[k]), (self.room[j], self.start[j])
-        self.clear(k)
-        self.clear(j)
-        self.put(k, *place_j)
-        self.put(j, *place_k)
-
-    def placements(self) -> dict[int, tuple[int, int]]:
-        return {item.id: (self.room[k], self.start[k]) for k, item in enumerate(self.items)}
+@njit(cache=True, nogil=True)
+def _descend(first, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w, ks_ptr, ks, allowed,
+             capacity, weights, room_occ, sp_occ, track_count, track_distinct, movers, group,
+             gr_ptr, gr_idx, best, tally, scratch):  # fmt: skip
+    """One pass of the steepest descent: with ``first`` true, every mover to its best start;
+    then every pair of movers from the mover ``first`` on exchanged where that helps, for
+    the movers ``first`` to ``first + 8``. True where something improved."""
+    improved = False
+    if first == 0:
+        for n in range(movers.shape[0]):
+            k = movers[n]
+            r, t, delta, change = _heat_bath(
+                k, 0.0, 0.0, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w, ks_ptr, ks,
+                allowed, capacity, weights, room_occ, sp_occ, track_count, track_distinct,
+                scratch,
+            )  # fmt: skip
+            if r >= 0 and delta < 0:
+                _occupy(k, 0, items, pos, sp_ptr, sp_idx, room_occ, sp_occ)
+                _move(k, r, t, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count,
+                      track_distinct)  # fmt: skip
+                tally[COST] += delta
+                tally[CLASHES] += change
+                improved = True
+    for n in range(first, min(first + 8, movers.shape[0])):
+        k = movers[n]
+        for o in range(n + 1, movers.shape[0]):
+            j = movers[o]
+            ok, delta, change = _swap(
+                k, j, items, pos, sp_ptr, sp_idx, pt_ptr, pt_idx, pt_w, allowed, capacity,
+                weights, room_occ, sp_occ, track_count, track_distinct,
+            )  # fmt: skip
+            if ok and delta < 0:
+                _exchange(k, j, items, pos, sp_ptr, sp_idx, room_occ, sp_occ, track_count,
+                          track_distinct)  # fmt: skip
+                tally[COST] += delta
+                tally[CLASHES] += change
+                improved = True
+    if tally[COST] < tally[BEST_COST]:
+        tally[BEST_COST], tally[BEST_CLASHES] = tally[COST], tally[CLASHES]
+        tally[BETTER] = 1
+        best[:, 0] = pos[:, ROOM]
+        best[:, 1] = pos[:, START]
+    return improved
 
 
 def improve(
@@ -345,151 +602,91 @@ def improve(
     attendee_clashes)`` is told of each better schedule, ``should_stop()`` asked now and
     then (true: the best so far is the answer)."""
     started = time.monotonic() if started is None else started
-    rng = random.Random(seed)  # noqa: S311 - a search's dice, not a secret
-    state = _State(problem, placements, weights)
-    movers = [state.index[i] for i in movable if i in state.index]
-    if not movers:
+    state = _Arrays(problem, placements, weights, choices_of, movable)
+    if not len(state.movers):
         return dict(placements)
-    choices = {k: choices_of[state.items[k].id] for k in movers}
-    allowed = {k: set(found) for k, found in choices.items()}
-    movers = [k for k in movers if len(choices[k]) > 1]
-    if not movers:
-        return dict(placements)
-    # A relocation picks a start, then the best room free then: what matters most (who runs
-    # beside whom) depends on the time alone.
-    rooms_at: dict[int, dict[int, list[int]]] = {}
-    for k in movers:
-        rooms_at[k] = defaultdict(list)
-        for room, start in choices[k]:
-            rooms_at[k][start].append(room)
-    starts_of = {k: list(rooms_at[k]) for k in movers}
-    heat = {k: state.candidates(k, choices[k]) for k in movers}
-    same_length: dict[int, list[int]] = defaultdict(list)
-    for k in movers:
-        same_length[state.items[k].duration].append(k)
-    clash_weight = weights.clash
+    args = state.args()
+    tally = state.tally
+    _seed(seed)
     found = 0
-    clashes = state.total_clashes()
-    best = state.placements()
-    best_cost = cost = 0  # measured from the start: only differences matter
-    best_clashes, better = clashes, False
     deadline = started + seconds
     # The annealing ends a little before the time: the rest polishes its best schedule.
     annealed = deadline - POLISH * max(0.0, deadline - time.monotonic())
-    high, low = clash_weight * HOT, clash_weight * COLD
-    temperature = high
-    step = 0
-    items, starts, ends, rooms = state.items, state.start, state.end, state.room
-    rnd = rng.random
-    focus = 0.0
+    high, low = weights.clash * HOT, weights.clash * COLD
+
+    def stopped() -> bool:
+        return should_stop is not None and should_stop()
+
+    def report(now: float) -> None:
+        nonlocal found
+        if tally[BETTER]:
+            found, tally[BETTER] = found + 1, 0
+            if on_solution is not None:
+                on_solution(found, now - started, int(tally[BEST_CLASHES]))
+
     while True:
-        step += 1
-        if step % CHECK_EVERY == 0:
-            now = time.monotonic()
-            if now >= annealed or (should_stop is not None and should_stop()):
-                break
-            progress = (now - started) / (annealed - started)
-            temperature = high * (low / high) ** min(1.0, progress)
-            focus = FOCUS * min(1.0, progress)
-            if better:
-                found, better = found + 1, False
-                if on_solution is not None:
-                    on_solution(found, now - started, best_clashes)
-        k = movers[int(rnd() * len(movers))]
-        if rnd() < focus:
-            # Rather one that clashes: the best of a few by the registrants it shares a time with.
-            worst = state.clash_at(k, starts[k], ends[k])
-            for _ in range(FOCUS_DRAWS):
-                other = movers[int(rnd() * len(movers))]
-                its = state.clash_at(other, starts[other], ends[other])
-                if its > worst:
-                    k, worst = other, its
-        move = rnd()
-        if move < HEAT:
-            # Weigh every start of k at once, each in its best free room.
-            found_move = state.heat_bath(k, heat[k], temperature, rnd())
-            if found_move is None:
-                continue
-            room, start, delta, change = found_move
-            delta = round(delta)
-            state.clear(k)
-            state.put(k, room, start)
-        elif move < HEAT + (1 - HEAT) / 2:
-            # Relocate k: a start of its own, in the room that suits it best then.
-            options_k = starts_of[k]
-            start = options_k[int(rnd() * len(options_k))]
-            old_room, old_start = rooms[k], starts[k]
-            room, extra = None, 0
-            mine = (k + 1,)
-            if not state.speakers_free(k, start, mine):
-                continue
-            for here in rooms_at[k][start]:
-                if (here, start) == (old_room, old_start) or not state.room_free(
-                    k, here, start, mine
-                ):
-                    continue
-                cost_here = state.own_cost(k, here, start) + state.track_delta(k, old_room, here)
-                if room is None or cost_here < extra:
-                    room, extra = here, cost_here
-            if room is None:
-                continue
-            end = start + items[k].duration
-            change = (
-                state.clash_at(k, start, end) - state.clash_at(k, old_start, ends[k])
-                if start != old_start
-                else 0
-            )
-            delta = clash_weight * change + extra - state.own_cost(k, old_room, old_start)
-            if delta > 0 and rnd() >= math.exp(-delta / temperature):
-                continue
-            state.clear(k)
-            state.put(k, room, start)
-        else:
-            # Swap k with another session, of the same length where there is one.
-            pool = same_length[items[k].duration]
-            if len(pool) < 2 or rnd() < 0.2:
-                pool = movers
-            j = pool[int(rnd() * len(pool))]
-            if j == k:
-                continue
-            swap = state.swap(k, j, allowed)
-            if swap is None:
-                continue
-            delta, change = swap
-            if delta > 0 and rnd() >= math.exp(-delta / temperature):
-                continue
-            state.exchange(k, j)
-        cost += delta
-        clashes += change
-        if cost < best_cost:
-            best_cost, best_clashes, best, better = cost, clashes, state.placements(), True
-    if time.monotonic() < deadline and not (should_stop is not None and should_stop()):
+        now = time.monotonic()
+        if now >= annealed or stopped():
+            break
+        report(now)
+        progress = min(1.0, (now - started) / max(1e-9, annealed - started))
+        temperature = high * (low / high) ** progress
+        _anneal(CHUNK, temperature, FOCUS * progress, HEAT, *args)
+    if time.monotonic() < deadline and not stopped():
         # Steepest descent from the best schedule: every session to its best start, every
         # pair of sessions exchanged where that helps, until nothing does or time is up.
-        if cost != best_cost:
-            state = _State(problem, best, weights)
-            cost, clashes = best_cost, best_clashes
+        if tally[COST] != tally[BEST_COST]:
+            before = tally
+            state = _Arrays(problem, state.placements(state.best), weights, choices_of, movable)
+            state.tally[COST] = state.tally[BEST_COST] = before[BEST_COST]
+            state.tally[BETTER], state.tally[STEPS] = before[BETTER], before[STEPS]
+            args, tally = state.args(), state.tally
+
+        def late() -> bool:
+            return time.monotonic() >= deadline or stopped()
+
         improving = True
-        while improving and time.monotonic() < deadline:
+        while improving and not late():
             improving = False
-            for k in movers:
-                moved = state.heat_bath(k, heat[k], 1e-9, 0.0)
-                if moved is not None and moved[2] < -0.5:
-                    state.clear(k)
-                    state.put(k, moved[0], moved[1])
-                    cost, clashes, improving = cost + round(moved[2]), clashes + moved[3], True
-            for n, k in enumerate(movers):
-                if time.monotonic() >= deadline or (should_stop is not None and should_stop()):
-                    improving = False
+            for first in range(0, len(state.movers), 8):
+                if late():
                     break
-                for j in movers[n + 1 :]:
-                    swap = state.swap(k, j, allowed)
-                    if swap is not None and swap[0] < 0:
-                        state.exchange(k, j)
-                        cost, clashes, improving = cost + swap[0], clashes + swap[1], True
-        if cost < best_cost:
-            best_cost, best_clashes, best, better = cost, clashes, state.placements(), True
-    if better and on_solution is not None:
-        on_solution(found + 1, time.monotonic() - started, best_clashes)
-    logger.debug("local search: %d steps, %d better schedules", step, found)
-    return best
+                improving |= _descend(first, *args)
+    report(time.monotonic())
+    logger.debug("local search: %d steps, %d better schedules", tally[STEPS], found)
+    return state.placements(state.best)
+
+
+_warmed = threading.Lock()
+_warm = False
+
+
+def warm() -> None:
+    """Compile the steps, or load them from the cache, once per process: ahead of a first
+    suggestion, so that its time goes to the search (the solver calls it before its clock
+    starts; the worker at its start). A first compile takes about 10 s of a core; a load
+    from the cache a fraction of a second."""
+    global _warm
+    with _warmed:
+        if _warm:
+            return
+        # Plain data of the solver's shapes (this module does not import the solver).
+        item = SimpleNamespace
+        problem = SimpleNamespace(
+            days=((0, 120),), step=30,
+            rooms=(SimpleNamespace(id=1, capacity=10), SimpleNamespace(id=2, capacity=None)),
+            items=(
+                item(id=1, duration=30, speakers=(1,), track=1, audience=20, current=(1, 0)),
+                item(id=2, duration=30, speakers=(2,), track=1, audience=0, current=None),
+                item(id=3, duration=60, speakers=(), track=None, audience=0, current=None),
+            ),
+            together={(1, 2): 3, (2, 3): 1},
+        )  # fmt: skip
+        weights = SimpleNamespace(clash=100, seat=10, move=300, track_room=20)
+        placements = {1: (1, 0), 2: (1, 30), 3: (2, 0)}
+        choices = {i: [(r, s) for r in (1, 2) for s in (0, 30, 60)] for i in (1, 2, 3)}
+        args = _Arrays(problem, placements, weights, choices, {1, 2, 3}).args()
+        _seed(0)
+        _anneal(64, 10.0, 0.5, HEAT, *args)
+        _descend(0, *args)
+        _warm = True

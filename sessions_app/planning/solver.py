@@ -317,6 +317,7 @@ def solve(
     attendee_clashes)`` told of each better schedule: how many so far, when, and its
     registrant clashes counted as the result's score counts them."""
     weights = weights or Weights()
+    search.warm()  # compiled once per process, before the clock starts
     started = time.monotonic()
     free = [
         item

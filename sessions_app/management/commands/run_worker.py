@@ -23,6 +23,7 @@ from sessions_app import services
 from sessions_app.notices import compose as notices
 from sessions_app.notices import delivery as notice_delivery
 from sessions_app.ops import housekeeping
+from sessions_app.planning import search
 from sessions_app.transfer import exports, imports
 from sessions_app.webhooks import outbox
 
@@ -131,6 +132,8 @@ class Command(BaseCommand):
             threading.Thread(
                 target=_housekeeping_loop, args=(stop, every), name="housekeeping", daemon=True
             ).start()
+        # The schedule search compiled (or loaded from its cache) before a suggestion needs it.
+        threading.Thread(target=search.warm, name="warm-search", daemon=True).start()
         kept = f"every {every:g} s" if every > 0 else "off"
         self.stdout.write(
             f"Worker {worker_id}: outbox every {interval:g} s, queues *, housekeeping {kept}"
