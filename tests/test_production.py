@@ -74,12 +74,41 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def production(tmp_path):
-    # A request waits this long for a new connection before its 503 while the database is
-    # away (3 s by default): the outage's requests are many.
-    with serving(tmp_path, DJANGO_DB_CONNECT_TIMEOUT="1") as running:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One `make serve` on a cluster of its own for the tests below (each starts in
+    another's aftermath, as a server in production does, and reads the log from where it
+    started: ``since``). Its settings are what each needs:
+
+    - at most 20 connections to the database: 200 open agendas must not hold one each;
+    - a request waits 1 s for a new connection before its 503 while the database is away
+      (3 s by default): the outage's requests are many;
+    - the webhook receiver's loopback address allowed (the SSRF guard refuses it otherwise);
+    - the agenda streams' polling slowed to 30 s: a change must reach them by notification.
+    """
+    with serving(
+        tmp_path_factory.mktemp("serve"),
+        pg_settings={"max_connections": "20"},
+        DJANGO_DB_CONNECT_TIMEOUT="1",
+        DJANGO_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",
+        DJANGO_AGENDA_STREAM_POLL="30",
+        DJANGO_AGENDA_STREAM_FALLBACK="30",
+    ) as running:
         yield running
+
+
+@pytest.fixture
+def production(served):
+    """The shared server, and its log from this test's start: ``since()``."""
+    server, db, client, log_path = served
+    start = log_path.stat().st_size
+
+    def since() -> str:
+        with log_path.open("rb") as log:
+            log.seek(start)
+            return log.read().decode()
+
+    return server, db, client, log_path, since
 
 
 @contextlib.contextmanager
@@ -171,7 +200,7 @@ def _token(server: Server, client: dict) -> str:
 
 
 def test_make_serve_survives_a_database_outage(production):
-    server, db, client, log_path = production
+    server, db, client, _, since = production
     bearer = {"Authorization": f"Bearer {_token(server, client)}"}
     json_body = {**bearer, "Content-Type": "application/json"}
 
@@ -222,7 +251,7 @@ def test_make_serve_survives_a_database_outage(production):
     assert status == 200, body
     assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
 
-    log_lines = [line for line in log_path.read_text().splitlines() if line.startswith("{")]
+    log_lines = [line for line in since().splitlines() if line.startswith("{")]
     requests = [json.loads(line) for line in log_lines if '"sessions_app.request"' in line]
     outage = [r for r in requests if r["status"] == 503 and r["path"] == path]
     assert len(outage) == 8 and all(r["request_id"] for r in outage)
@@ -286,7 +315,7 @@ async def _open_streams(port: int, count: int, path: str):
     return opened, refused
 
 
-def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(tmp_path):
+def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(production):
     """`make serve` runs the ASGI app (uvicorn workers). max_connections = 20: 200 open
     streams on one server (2 workers) cost no connection each; a change made through the
     API reaches every one of them within 2 s with polling set to 30 s (PostgreSQL notifies
@@ -294,109 +323,103 @@ def test_two_hundred_open_agendas_on_a_database_of_twenty_connections(tmp_path):
     the server's connections stay a few per process."""
     import asyncio
 
-    with serving(
-        tmp_path,
-        pg_settings={"max_connections": "20"},
-        DJANGO_AGENDA_STREAM_POLL="30",
-        DJANGO_AGENDA_STREAM_FALLBACK="30",
-    ) as running:
-        server, db, client, log_path = running
-        port = int(server.base.rsplit(":", 1)[1])
-        bearer = {"Authorization": f"Bearer {_token(server, client)}"}
-        status, _, body = server.call(
-            "GET", "/api/v1/sessions?session_status=live&per-page=1", headers=bearer
-        )
+    server, db, client, log_path, since = production
+    port = int(server.base.rsplit(":", 1)[1])
+    bearer = {"Authorization": f"Bearer {_token(server, client)}"}
+    status, _, body = server.call(
+        "GET", "/api/v1/sessions?session_status=live&per-page=1", headers=bearer
+    )
+    assert status == 200, body
+    session = json.loads(body)["items"][0]
+
+    def connections() -> int:
+        import psycopg
+
+        with psycopg.connect(
+            host=str(db.socket_dir), port=db.port, user="postgres", dbname="postgres"
+        ) as conn:
+            return conn.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+
+    async def scenario():
+        streams, refused = await _open_streams(port, 200, "/agenda/demo/demo-conf/stream")
+        await asyncio.sleep(1)  # every stream is in its process's hub
+        during = connections()
+
+        def patch():
+            return server.call(
+                "PATCH",
+                f"/api/v1/sessions/{session['id']}",
+                b'{"name": "Seen by the crowd"}',
+                {**bearer, "Content-Type": "application/json"},
+            )
+
+        status, _, body = await asyncio.to_thread(patch)
         assert status == 200, body
-        session = json.loads(body)["items"][0]
+        changed_at = time.monotonic()
 
-        def connections() -> int:
-            import psycopg
+        async def sees(reader) -> bool:
+            received = b""
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(15):
+                    while b"Seen by the crowd" not in received:
+                        chunk = await reader.read(65536)
+                        if not chunk:
+                            return False
+                        received += chunk
+            return b"Seen by the crowd" in received
 
-            with psycopg.connect(
-                host=str(db.socket_dir), port=db.port, user="postgres", dbname="postgres"
-            ) as conn:
-                return conn.execute(
-                    "SELECT COUNT(*) FROM pg_stat_activity "
-                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-                ).fetchone()[0]
+        seen = await asyncio.gather(*(sees(reader) for reader, _ in streams))
+        took = time.monotonic() - changed_at
+        reads = [await asyncio.to_thread(server.call, "GET", "/api/v1/sessions?per-page=5",
+                                         None, bearer) for _ in range(5)]  # fmt: skip
+        after = connections()
 
-        async def scenario():
-            streams, refused = await _open_streams(port, 200, "/agenda/demo/demo-conf/stream")
-            await asyncio.sleep(1)  # every stream is in its process's hub
-            during = connections()
+        # A deploy: gunicorn replaces its workers (HUP). Each stream is told when to come
+        # back, spread over seconds, and ends.
+        os.kill(_gunicorn_master(log_path), signal.SIGHUP)
 
-            def patch():
-                return server.call(
-                    "PATCH",
-                    f"/api/v1/sessions/{session['id']}",
-                    b'{"name": "Seen by the crowd"}',
-                    {**bearer, "Content-Type": "application/json"},
-                )
+        async def goodbye(reader) -> int | None:
+            rest = b""
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30):
+                    while chunk := await reader.read(65536):
+                        rest += chunk
+            hints = [line for line in rest.split(b"\n") if line.startswith(b"retry: ")]
+            return int(hints[-1][7:]) if hints else None
 
-            status, _, body = await asyncio.to_thread(patch)
-            assert status == 200, body
-            changed_at = time.monotonic()
+        retries = await asyncio.gather(*(goodbye(reader) for reader, _ in streams))
+        for _, writer in streams:
+            writer.close()
+        back, _ = await _open_streams(port, 20, "/agenda/demo/demo-conf/stream")
+        for _, writer in back:
+            writer.close()
+        return (
+            len(streams), refused, sum(seen), during, after, [r[0] for r in reads],
+            retries, len(back), took,
+        )  # fmt: skip
 
-            async def sees(reader) -> bool:
-                received = b""
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(15):
-                        while b"Seen by the crowd" not in received:
-                            chunk = await reader.read(65536)
-                            if not chunk:
-                                return False
-                            received += chunk
-                return b"Seen by the crowd" in received
+    result = run_in_own_loop(scenario)
+    opened, refused, seen, during, after, statuses, retries, back, took = result
 
-            seen = await asyncio.gather(*(sees(reader) for reader, _ in streams))
-            took = time.monotonic() - changed_at
-            reads = [await asyncio.to_thread(server.call, "GET", "/api/v1/sessions?per-page=5",
-                                             None, bearer) for _ in range(5)]  # fmt: skip
-            after = connections()
-
-            # A deploy: gunicorn replaces its workers (HUP). Each stream is told when to come
-            # back, spread over seconds, and ends.
-            os.kill(_gunicorn_master(log_path), signal.SIGHUP)
-
-            async def goodbye(reader) -> int | None:
-                rest = b""
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(30):
-                        while chunk := await reader.read(65536):
-                            rest += chunk
-                hints = [line for line in rest.split(b"\n") if line.startswith(b"retry: ")]
-                return int(hints[-1][7:]) if hints else None
-
-            retries = await asyncio.gather(*(goodbye(reader) for reader, _ in streams))
-            for _, writer in streams:
-                writer.close()
-            back, _ = await _open_streams(port, 20, "/agenda/demo/demo-conf/stream")
-            for _, writer in back:
-                writer.close()
-            return (
-                len(streams), refused, sum(seen), during, after, [r[0] for r in reads],
-                retries, len(back), took,
-            )  # fmt: skip
-
-        result = run_in_own_loop(scenario)
-        opened, refused, seen, during, after, statuses, retries, back, took = result
-
-        assert (opened, refused) == (200, 0)
-        assert seen == 200
-        assert took < 2, took
-        assert statuses == [200] * 5
-        assert server.call("GET", "/readyz")[0] == 200
-        assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
-        assert "Using worker: config.asgi_worker.Worker" in log_path.read_text()
-        # 2 web processes x (4 request threads + 1 for the reader, and the listener) + the
-        # worker's 1.
-        assert during <= 13 and after <= 13, (during, after)
-        assert all(retry is not None and 1000 <= retry <= 11000 for retry in retries), retries
-        assert len(set(retries)) > 100  # spread over the window, not one instant
-        assert back == 20  # the new workers take them
-        sent_away = re.findall(r"Sent (\d+) open agenda stream\(s\) away", log_path.read_text())
-        assert sum(map(int, sent_away)) == 200  # by the two old workers
-        assert "Traceback" not in log_path.read_text()
+    assert (opened, refused) == (200, 0)
+    assert seen == 200
+    assert took < 2, took
+    assert statuses == [200] * 5
+    assert server.call("GET", "/readyz")[0] == 200
+    assert server.call("GET", "/agenda/demo/demo-conf/")[0] == 200
+    assert "Using worker: config.asgi_worker.Worker" in log_path.read_text()
+    # 2 web processes x (4 request threads + 1 for the reader, and the listener) + the
+    # worker's 1.
+    assert during <= 13 and after <= 13, (during, after)
+    assert all(retry is not None and 1000 <= retry <= 11000 for retry in retries), retries
+    assert len(set(retries)) > 100  # spread over the window, not one instant
+    assert back == 20  # the new workers take them
+    sent_away = re.findall(r"Sent (\d+) open agenda stream\(s\) away", since())
+    assert sum(map(int, sent_away)) == 200  # by the two old workers
+    assert "Traceback" not in since()
 
 
 def _gunicorn_master(log_path: Path) -> int:
@@ -406,7 +429,7 @@ def _gunicorn_master(log_path: Path) -> int:
     return int(found[-1])
 
 
-def test_make_serve_runs_the_worker_that_delivers_webhooks_through_an_outage(tmp_path):
+def test_make_serve_runs_the_worker_that_delivers_webhooks_through_an_outage(production):
     """`make serve` starts `manage.py run_worker` beside gunicorn: a change made through the
     API is delivered, signed, to a subscribed receiver; the worker outlives a database
     outage and delivers what comes after it. The SSRF guard of production settings refuses
@@ -416,11 +439,8 @@ def test_make_serve_runs_the_worker_that_delivers_webhooks_through_an_outage(tmp
 
     from tests.receiver import receiver
 
-    with (
-        serving(tmp_path, DJANGO_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32") as running,
-        receiver() as rx,
-    ):
-        server, db, _, log_path = running
+    server, db, _, log_path, _since = production
+    with receiver() as rx:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
