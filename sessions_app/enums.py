@@ -140,6 +140,9 @@ class HistoryAction(models.TextChoices):
     SELECTION_INTERESTED = "selection.interested", "Interest marked"
     SELECTION_CONVERTED = "selection.converted", "Interests turned into seats (published)"
     SELECTION_BOOKABLE = "selection.bookable", "Interested registrants told (published)"
+    # Not a session's: a registrant's personal data erased on request (sessions_app.privacy).
+    # Its row names no session (``session_id`` 0) and holds no personal data.
+    REGISTRANT_ERASED = "registrant.erased", "A registrant's personal data erased"
 
 
 def status_action(status: str) -> str:
@@ -160,12 +163,14 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "selection.created",
     "selection.deleted",
     "selection.promoted",
+    "registrant.erased",
 )
 WEBHOOK_EVENT_PATTERNS: tuple[str, ...] = (
     "*",
     "session.*",
     "session.status.*",
     "selection.*",
+    "registrant.*",
     *WEBHOOK_EVENT_TYPES,
 )
 _EVENT_TYPE_OF_ACTION = {
@@ -181,6 +186,7 @@ _EVENT_TYPE_OF_ACTION = {
     HistoryAction.SELECTION_PROMOTED: "selection.promoted",
     HistoryAction.SELECTION_INTERESTED: "selection.created",
     HistoryAction.SELECTION_CONVERTED: "selection.promoted",
+    HistoryAction.REGISTRANT_ERASED: "registrant.erased",
 }
 
 

@@ -242,6 +242,7 @@ OAUTH2_PROVIDER = {
         "messages:read": "Read the messages sent to speakers and registrants, and their delivery",
         "schedule:write": "Ask for schedule suggestions and read them",
         "reviews:read": "Read the reviews of sessions and their summary",
+        "personal-data": "Export everything held about a person, and erase it on request",
     },
     "DEFAULT_SCOPES": ["sessions:read"],
     # Tokens are stored as a SHA-256 checksum only (RFC 9700); client secrets are hashed.
@@ -299,7 +300,7 @@ SPECTACULAR_SETTINGS = {
         "client-credentials grant at POST /oauth2/token, then send it as "
         "`Authorization: Bearer <token>`. Every error is application/problem+json."
     ),
-    "VERSION": "1.5.0",
+    "VERSION": "1.6.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

@@ -425,7 +425,7 @@ def _exact_parameters(operation: dict) -> None:
         schema = PARAMETER_SCHEMAS.get((parameter["in"], parameter["name"]))
         if schema is not None:
             parameter["schema"] = {**copy.deepcopy(schema), **_kept(parameter["schema"])}
-        if parameter["in"] == "query":
+        if parameter["in"] == "query" and not parameter.get("required"):
             parameter["allowEmptyValue"] = True  # an empty value is no value (api.listing)
 
 

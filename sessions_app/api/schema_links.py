@@ -159,6 +159,9 @@ LINKS: dict[tuple[str, str], dict] = {
     ("schedule_proposals_create", "202"): _each(
         ("schedule_proposals_retrieve",), {"path.id": CREATED}, "The suggestion just asked for."
     ),
+    ("personal_data_erasures_create", "202"): _each(
+        ("personal_data_erasures_retrieve",), {"path.id": CREATED}, "The erasure just asked for."
+    ),
     ("webhooks_create", "201"): _each(
         WEBHOOK_ITEM, {"path.id": CREATED}, "The webhook just created."
     ),
@@ -215,6 +218,7 @@ BODY_EXAMPLES: dict[str, dict] = {
     },
     "webhooks_partial_update": {"active": 1},
     "schedule_proposals_create": {"move_placed": 0},
+    "personal_data_erasures_create": {"email": "ada@example.org"},
     "webhooks_update": {"url": "https://hooks.example.com/sessions", "events": ["*"]},
     "oauth2_token": {"grant_type": "client_credentials", "scope": "sessions:read"},
     "oauth2_revoke_token": {"token": "an-access-token", "token_type_hint": "access_token"},
@@ -234,6 +238,7 @@ PARAMETER_EXAMPLES: dict[tuple[str, str], object] = {
     ("query", "fields"): "id,name,date,start_time",
     ("query", "expand"): "location",
     ("query", "search"): "keynote",
+    ("query", "email"): "ada@example.org",
 }
 
 # Where one operation's example needs another object: demo session 8 is a submitted talk,

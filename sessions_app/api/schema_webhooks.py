@@ -70,6 +70,18 @@ COMPONENTS = {
         "required": [*_COMMON_DATA, "registrants"],
         "additionalProperties": False,
     },
+    "RegistrantEventData": {
+        "type": "object",
+        "description": "A registrant's personal data was erased on request: only ids, never "
+        "the person's name or address. Erase what you hold about this registrant too.",
+        "properties": {
+            "registrant_id": _ID,
+            "event_id": _ID,
+            "actor": {"type": "string", "description": "Who asked for the erasure."},
+        },
+        "required": ["registrant_id", "event_id", "actor"],
+        "additionalProperties": False,
+    },
 }
 
 HEADERS = (
@@ -84,7 +96,13 @@ HEADERS = (
 
 
 def _delivery(event_type: str) -> dict:
-    data = "SelectionEventData" if event_type.startswith("selection.") else "SessionEventData"
+    data = (
+        "SelectionEventData"
+        if event_type.startswith("selection.")
+        else "RegistrantEventData"
+        if event_type.startswith("registrant.")
+        else "SessionEventData"
+    )
     return {
         "post": {
             "operationId": "webhook_" + event_type.replace(".", "_"),

@@ -15,6 +15,7 @@ from drf_spectacular.views import (
 from sessions_app.api import (
     messages,
     oauth,
+    privacy,
     proposals,
     registrants,
     reviews,
@@ -101,6 +102,17 @@ urlpatterns = [
         rf"^api/v1/webhooks/{ID}/deliveries/?$",
         webhooks.WebhookDeliveriesView.as_view(),
         name="webhook-deliveries",
+    ),
+    re_path(r"^api/v1/personal-data/?$", privacy.PersonalDataView.as_view(), name="personal-data"),
+    re_path(
+        r"^api/v1/personal-data/erasures/?$",
+        privacy.ErasureCreateView.as_view(),
+        name="personal-data-erasure-list",
+    ),
+    re_path(
+        rf"^api/v1/personal-data/erasures/{ID}/?$",
+        privacy.ErasureItemView.as_view(),
+        name="personal-data-erasure-detail",
     ),
     re_path(r"^api/v1/events/?$", views.EventCollectionView.as_view(), name="event-list"),
     re_path(rf"^api/v1/events/{ID}/?$", views.EventItemView.as_view(), name="event-detail"),

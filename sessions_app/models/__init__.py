@@ -27,6 +27,7 @@ from sessions_app.models.planning import (
     ScheduleProposal,
     SpeakerAvailability,
 )
+from sessions_app.models.privacy import PrivacyRequest
 from sessions_app.models.reviews import (
     Comparison,
     Review,
@@ -65,6 +66,7 @@ __all__ = [
     "MessageTemplate",
     "Organisation",
     "OutboxCursor",
+    "PrivacyRequest",
     "Registrant",
     "Review",
     "ReviewAssignment",

@@ -76,6 +76,17 @@ def _registrants(changes: dict[str, Any]) -> list[dict[str, Any]]:
 
 def event_body(change: SessionChange, event_type: str, session: Session | None) -> str:
     """The JSON every subscriber of this change receives, signed as it is."""
+    if event_type.startswith("registrant."):
+        # An erasure: the ids alone (the row holds nothing else about the person).
+        return _body(
+            change,
+            event_type,
+            {
+                "registrant_id": change.changes.get("registrant_id"),
+                "event_id": change.event_id,
+                "actor": change.actor_label,
+            },
+        )
     data: dict[str, Any] = {
         "session_id": change.session_id,
         "event_id": change.event_id,
@@ -94,6 +105,10 @@ def event_body(change: SessionChange, event_type: str, session: Session | None) 
         data["session"] = (
             None if event_type == "session.deleted" else _session_data(change, session)
         )
+    return _body(change, event_type, data)
+
+
+def _body(change: SessionChange, event_type: str, data: dict[str, Any]) -> str:
     return json.dumps(
         {
             "id": change.pk,

@@ -102,7 +102,7 @@ def test_seed_demo_prints_working_demo_credentials_every_run():
         assert (
             response.json()["scope"]
             == "sessions:read sessions:write registrants:read registrants:write webhooks:write "
-            "messages:read schedule:write reviews:read"
+            "messages:read schedule:write reviews:read personal-data"
         )
     client = ApiClient.objects.get(client_id=DEMO_CLIENT_ID)
     assert client.organisation.slug == "demo"

@@ -67,6 +67,9 @@ OPERATIONS = {
     ("/api/v1/speakers/{id}", "patch"),
     ("/api/v1/speakers/{id}", "put"),
     ("/api/v1/speakers/{id}", "delete"),
+    ("/api/v1/personal-data", "get"),
+    ("/api/v1/personal-data/erasures", "post"),
+    ("/api/v1/personal-data/erasures/{id}", "get"),
     ("/api/v1/session-types", "get"),
     ("/api/v1/session-types", "post"),
     ("/api/v1/session-types/{id}", "get"),
@@ -131,6 +134,9 @@ def test_schema_has_the_client_credentials_flow(openapi):
                     ),
                     "schedule:write": "Ask for schedule suggestions and read them",
                     "reviews:read": "Read the reviews of sessions and their summary",
+                    "personal-data": (
+                        "Export everything held about a person, and erase it on request"
+                    ),
                 },
             }
         },
@@ -171,10 +177,11 @@ def test_schema_documents_problem_errors_for_every_api_operation(openapi):
             if method in {"post", "put", "patch"}:
                 expected |= {"400", "411", "413", "415", "422"}
                 # Registrant, speaker, session type and webhook edits, and asking for a
-                # suggestion, refuse nothing with a 409; other writes can.
+                # suggestion or an erasure, refuse nothing with a 409; other writes can.
                 if path not in (
                     "/api/v1/registrants/{id}",
                     "/api/v1/events/{id}/schedule-proposals",
+                    "/api/v1/personal-data/erasures",
                 ) and not path.startswith(
                     ("/api/v1/webhooks", "/api/v1/speakers", "/api/v1/session-types")
                 ):
@@ -454,7 +461,7 @@ def test_the_schema_is_published_at_versioned_addresses(openapi, db):
     assert as_json.json() == openapi
     assert yaml.safe_load(as_yaml.content) == openapi
     assert openapi["openapi"] == "3.1.0"
-    assert openapi["info"]["version"] == "1.5.0"
+    assert openapi["info"]["version"] == "1.6.0"
 
 
 def test_introspection_answers_post_only(db):

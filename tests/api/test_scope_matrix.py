@@ -12,7 +12,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from sessions_app import services
-from sessions_app.models import ScheduleProposal, Speaker
+from sessions_app.models import PrivacyRequest, ScheduleProposal, Speaker
 from sessions_app.webhooks import subscriptions
 from tests import factories
 
@@ -66,6 +66,9 @@ REQUIRED: dict[str, str | None] = {
     "messages_retrieve": "messages:read",
     "schedule_proposals_create": "schedule:write",
     "schedule_proposals_retrieve": "schedule:write",
+    "personal_data_retrieve": "personal-data",
+    "personal_data_erasures_create": "personal-data",
+    "personal_data_erasures_retrieve": "personal-data",
     "oauth2_token": None,
     "oauth2_revoke_token": None,
     "oauth2_introspect": None,
@@ -123,6 +126,9 @@ class World:
         self.session_type = services.session_type_create(
             event_id=self.event.pk, data={"name": "Talk", "default_minutes": 30}
         )
+        self.erasure = PrivacyRequest.objects.create(
+            organisation=organisation, kind=PrivacyRequest.Kind.ERASURE, requested_by="x"
+        )
 
     def path(self, template: str) -> str:
         first = {
@@ -134,6 +140,7 @@ class World:
             "/api/v1/messages/": self.message.pk,
             "/api/v1/schedule-proposals/": self.proposal.pk,
             "/api/v1/session-types/": self.session_type.pk,
+            "/api/v1/personal-data/erasures/": self.erasure.pk,
         }
         for prefix, pk in first.items():
             if template.startswith(prefix.split("{")[0]):
