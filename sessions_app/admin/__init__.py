@@ -5,6 +5,7 @@ from sessions_app.admin import (  # noqa: F401  (registers the ModelAdmins)
     calls,
     notices,
     planning,
+    privacy,
     reviews,
     sessions,
     speakers,

@@ -33,6 +33,7 @@ from sessions_app.models import (
     ExportJob,
     ImportJob,
     MessageTemplate,
+    PrivacyRequest,
     ReviewAssignment,
     ReviewCriterion,
     Reviewer,
@@ -76,6 +77,7 @@ ROLES = {
     "apiclient": {"organiser": "vacd", "reviewer": ""},
     "webhooksubscription": {"organiser": "vacd", "reviewer": ""},
     "webhookdelivery": {"organiser": "vc", "reviewer": ""},
+    "privacyrequest": {"organiser": "va", "reviewer": ""},  # the audit trail: read only
     "organisation": {"organiser": "", "reviewer": ""},
 }
 # Models of the libraries under us: superusers only.
@@ -340,6 +342,9 @@ def world(db):
         "apiclient": api_client.pk,
         "webhooksubscription": webhook.pk,
         "webhookdelivery": delivery.pk,
+        "privacyrequest": PrivacyRequest.objects.create(
+            organisation=event.organisation, kind="export", requested_by="x"
+        ).pk,
         "organisation": event.organisation_id,
         "proposal": proposal.pk,
         "export": export.pk,
@@ -579,6 +584,7 @@ ACTIONS = {
     },
     "webhooksubscription": {"delete_selected": "delete", "issue_new_secret": "change"},
     "webhookdelivery": {"send_again": "change"},
+    "privacyrequest": {},  # the audit trail: nothing to do to its rows
     "review": {},  # the queue, not a list of rows
     "reviewassignment": {},  # reassigned one at a time, on its page
     **{

@@ -108,6 +108,8 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/reviewcriterion/",
         "/admin/sessions_app/reviewer/",
         "/admin/sessions_app/reviewassignment/",
+        "/admin/sessions_app/privacyrequest/",
+        "/admin/sessions_app/privacyrequest/add/",
     ]
     held = Message.objects.filter(event=event).order_by("pk").first()
     if held is not None:
