@@ -28,6 +28,14 @@ class Organisation(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Registrants' personal data is erased this many days after an event ends (housekeeping,
+    # sessions_app.privacy.retention); null: kept until someone asks.
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Erase each event's registrants and the messages to its people this many "
+        "days after the event ends (the seats and counts stay). Empty: keep them.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -92,6 +100,8 @@ class Event(models.Model):
         help_text="Show the approved sessions that are not on the agenda yet (the proposed "
         "programme) on the public agenda, and let registrants mark their interest in them.",
     )
+    # When the organisation's retention erased the event's registrants (null: not yet).
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     interest_on_publish = models.CharField(
         max_length=10,
         choices=InterestOnPublish.choices,

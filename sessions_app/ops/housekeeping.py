@@ -10,7 +10,9 @@
   token lasts 30 minutes, and a client takes a new one as often as it likes);
 - expired admin logins (the session engine's ``clear_expired``, as ``clearsessions``);
 - rate-limit counters whose window has ended (one row per caller, and the token endpoint
-  counts every client id it is sent, real or not).
+  counts every client id it is sent, real or not);
+- and, for each organisation with a retention, the registrants of its events that ended
+  long enough ago (``privacy.retention``: erased, not deleted; seats and counts stay).
 
 The worker runs ``run()`` when it starts and then every ``HOUSEKEEPING["EVERY_SECONDS"]``,
 one worker of the pool each period (``run_worker``); the ``prune_*`` commands and
@@ -34,6 +36,7 @@ from oauth2_provider.models import clear_expired
 
 from sessions_app.enums import ImportState, JobState
 from sessions_app.models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
+from sessions_app.privacy import retention
 
 # Named as before the move by concern: log filters and alerts key on it.
 logger = logging.getLogger("sessions_app.housekeeping")
@@ -102,6 +105,8 @@ def run(*, keep_days: int | None = None) -> dict[str, int]:
         "task results": delete_in_batches(old_task_results(cutoff)),
         "rate counters": delete_in_batches(stale_rate_counters(time.time())),
     }
+    # Each organisation's retention: registrants of events that ended long enough ago.
+    deleted.update(retention.run())
     clear_expired()
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     logger.info(

@@ -12,8 +12,9 @@ class Command(BaseCommand):
         "and finished task results older than --days days (and task results left running "
         "that long by a killed worker), background exports finished more than "
         "DJANGO_EXPORT_KEEP_HOURS hours ago (a day) with their files, expired OAuth tokens, "
-        "expired admin logins and rate-limit counters whose window has ended. A worker of "
-        "the pool "
+        "expired admin logins and rate-limit counters whose window has ended; and erase the "
+        "registrants of events past their organisation's retention days (their seats stay). "
+        "A worker of the pool "
         "does this when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
         "instead, e.g. from cron, where that is set to 0."
     )
@@ -31,8 +32,10 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError("--days takes a whole number of days, 1 or more.")
         deleted = housekeeping.run(keep_days=days)
+        events, registrants = deleted.pop("events erased"), deleted.pop("registrants erased")
         summary = ", ".join(f"{what} {n}" for what, n in deleted.items())
         self.stdout.write(
             f"Deleted (older than {days} days, exports a day, or ended): {summary}. "
-            "Expired tokens and logins cleared."
+            f"Erased past their organisation's retention: {events} event(s), {registrants} "
+            "registrant(s). Expired tokens and logins cleared."
         )
