@@ -196,13 +196,19 @@ AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
 }
+# What a second colour scheme can change: the stylesheets' dark rules set colours alone, so
+# a page audited in full in one theme is audited for its colours in the other.
+COLOUR_OPTIONS = {
+    "runOnly": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]},
+    "resultTypes": ["violations"],
+}
 BLOCKING = {"serious", "critical"}
 _axe = Axe()
 
 
-def findings(page) -> list[str]:
+def findings(page, options=AXE_OPTIONS) -> list[str]:
     """The serious and critical axe-core violations on the page as it is now."""
-    result = _axe.run(page, options=AXE_OPTIONS).response
+    result = _axe.run(page, options=options).response
     return [
         f"{violation['id']} ({violation['impact']}): {node['target']} {violation['help']}"
         for violation in result["violations"]

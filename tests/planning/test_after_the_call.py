@@ -180,7 +180,7 @@ def test_the_suggestion_places_everything_by_every_rule_and_reports_what_it_retu
         reported.append(latest)
         return False  # no cancel
 
-    proposal = proposals.propose(event, seconds=4, tick=tick)
+    proposal = proposals.propose(event, seconds=2, tick=tick)
     assert proposal.status in ("optimal", "feasible"), proposal.reasons
     assert {m.session_id for m in proposal.moves} == {s.pk for s in after_the_call["sessions"]}
     assert proposal.shortfalls == []
