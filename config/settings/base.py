@@ -451,6 +451,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "sessions_app.ops.client_address.client_ip"
 AXES_LOCKOUT_CALLABLE = "sessions_app.admin.lockout.lockout_response"
 AXES_VERBOSE = False
+# Every refused sign-in is kept too (not only the count until the next success), for the
+# staff sign-ins page; housekeeping deletes both logs after ACCESS_LOG["KEEP_DAYS"].
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+ACCESS_LOG = {"KEEP_DAYS": env.int("DJANGO_ACCESS_LOG_KEEP_DAYS", default=90)}
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # Everything the admin, the agenda and the API docs load comes from this server. Inline

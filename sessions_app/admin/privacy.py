@@ -1,24 +1,31 @@
 """A person's data on request, for organisers: *Personal data requests* lists every export and
 erasure of the organisation (the audit trail: who asked, when, how many records, never whom),
 and *Add* takes an address and either downloads everything held about that person (JSON)
-or has the worker erase it (``sessions_app.privacy``; the API does the same)."""
+or has the worker erase it (``sessions_app.privacy``; the API does the same). *Staff
+sign-ins* beside it lists the organisation's staff sign-ins and refused attempts."""
 
 from __future__ import annotations
 
 import json
 
+from axes.models import AccessFailureLog, AccessLog
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
 from sessions_app.admin.scoping import OrganisationScopedAdmin
 from sessions_app.enums import JobState
-from sessions_app.models import Organisation, PrivacyRequest
+from sessions_app.models import Membership, Organisation, PrivacyRequest
 from sessions_app.privacy import erasure, holdings
+
+SIGN_INS_SHOWN = 200
 
 
 class PrivacyRequestForm(forms.ModelForm):
@@ -76,6 +83,39 @@ class PrivacyRequestAdmin(OrganisationScopedAdmin):
 
     def organisation_id_of(self, obj) -> int:
         return obj.organisation_id
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.sign_ins_view)
+        return [
+            path("sign-ins/", view, name="sessions_app_privacyrequest_signins"),
+            *super().get_urls(),
+        ]
+
+    def sign_ins_view(self, request):
+        """The sign-ins and refused attempts of the staff of the organisations where the
+        user may see the audit trail (axes records them; housekeeping keeps
+        ``ACCESS_LOG["KEEP_DAYS"]``)."""
+        allowed = self.organisations_for(request, "view")
+        if allowed is not None and not allowed:
+            raise PermissionDenied
+        members = Membership.objects.all()
+        if allowed is not None:
+            members = members.filter(organisation_id__in=allowed)
+        usernames = members.values("user__username")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Staff sign-ins",
+            "keep_days": settings.ACCESS_LOG["KEEP_DAYS"],
+            "shown": SIGN_INS_SHOWN,
+            "sign_ins": AccessLog.objects.filter(username__in=usernames).order_by(
+                "-attempt_time", "-id"
+            )[:SIGN_INS_SHOWN],
+            "refused": AccessFailureLog.objects.filter(username__in=usernames).order_by(
+                "-attempt_time", "-id"
+            )[:SIGN_INS_SHOWN],
+        }
+        return TemplateResponse(request, "admin/sessions_app/privacyrequest/sign_ins.html", context)
 
     def has_change_permission(self, request, obj=None):
         return False  # the audit trail is read only

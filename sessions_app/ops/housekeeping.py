@@ -11,6 +11,8 @@
 - expired admin logins (the session engine's ``clear_expired``, as ``clearsessions``);
 - rate-limit counters whose window has ended (one row per caller, and the token endpoint
   counts every client id it is sent, real or not);
+- staff sign-ins and refused attempts (django-axes' logs) older than
+  ``ACCESS_LOG["KEEP_DAYS"]`` (90);
 - and, for each organisation with a retention, the registrants of its events that ended
   long enough ago (``privacy.retention``: erased, not deleted; seats and counts stay).
 
@@ -27,6 +29,7 @@ import logging
 import time
 from importlib import import_module
 
+from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -92,6 +95,16 @@ def stale_rate_counters(now: float) -> QuerySet:
     return ApiRateCounter.objects.filter(window_start__lt=int(now) - longest)
 
 
+def old_sign_ins(now: dt.datetime) -> list[QuerySet]:
+    """The staff sign-ins and refused attempts (django-axes' logs) past
+    ``ACCESS_LOG["KEEP_DAYS"]``."""
+    cutoff = now - dt.timedelta(days=settings.ACCESS_LOG["KEEP_DAYS"])
+    return [
+        AccessLog.objects.filter(attempt_time__lt=cutoff),
+        AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
+    ]
+
+
 def run(*, keep_days: int | None = None) -> dict[str, int]:
     """Delete everything above that is old enough; how many rows of each went (the tokens'
     and logins' own cleaners log their counts themselves)."""
@@ -104,6 +117,7 @@ def run(*, keep_days: int | None = None) -> dict[str, int]:
         "exports": delete_in_batches(old_exports(now)),
         "task results": delete_in_batches(old_task_results(cutoff)),
         "rate counters": delete_in_batches(stale_rate_counters(time.time())),
+        "sign-in records": sum(delete_in_batches(found) for found in old_sign_ins(now)),
     }
     # Each organisation's retention: registrants of events that ended long enough ago.
     deleted.update(retention.run())

@@ -128,6 +128,11 @@ CUSTOM = {
         "GET",
         {"reviewer": "denied", "organiser": "ok", "other": "gone", "mixed": "denied"},
     ),
+    # Staff sign-ins: for those who see the audit trail, of their own organisations' staff.
+    "sessions_app_privacyrequest_signins": (
+        "GET",
+        {"reviewer": "denied", "organiser": "ok", "other": "ok", "mixed": "ok"},
+    ),
     "sessions_app_session_export_csv": ("GET", EVERYONE_STAFF),
     "sessions_app_session_export_xlsx": ("GET", EVERYONE_STAFF),
     # An export is its maker's own: Acme's organiser made it.

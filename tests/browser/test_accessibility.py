@@ -110,6 +110,7 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/reviewassignment/",
         "/admin/sessions_app/privacyrequest/",
         "/admin/sessions_app/privacyrequest/add/",
+        "/admin/sessions_app/privacyrequest/sign-ins/",
     ]
     held = Message.objects.filter(event=event).order_by("pk").first()
     if held is not None:
