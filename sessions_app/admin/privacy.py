@@ -48,6 +48,12 @@ class PrivacyRequestForm(forms.ModelForm):
             "the worker removes it; registrants keep their seats under the name 'Erased'."
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # a retention is housekeeping's, never asked for by hand
+            asked = (PrivacyRequest.Kind.EXPORT, PrivacyRequest.Kind.ERASURE)
+            self.fields["kind"].choices = [(kind.value, kind.label) for kind in asked]
+
     def clean(self):
         data = super().clean()
         if data.get("kind") == PrivacyRequest.Kind.ERASURE and not data.get("confirm"):

@@ -328,5 +328,6 @@ def export(person: Person) -> dict[str, Any]:
 
 
 def counts(data: dict[str, Any]) -> dict[str, int]:
-    """How many of each kind an export holds: what its audit entry keeps."""
-    return {name: len(value) for name, value in data.items() if isinstance(value, list)}
+    """How many of each kind an export holds (kinds it has none of left out): what its audit
+    entry keeps."""
+    return {name: len(value) for name, value in data.items() if isinstance(value, list) and value}

@@ -39,8 +39,12 @@ from sessions_app.models import (
     SessionChange,
     WebhookDelivery,
 )
-from sessions_app.models.attendance import new_access_key
-from sessions_app.privacy.erasure import ERASED, ERASED_ACTOR, ERASED_NAME, erased_email
+from sessions_app.privacy.erasure import (
+    ERASED,
+    ERASED_ACTOR,
+    forget_admin_log,
+    pseudonymise_registrants,
+)
 
 logger = logging.getLogger("sessions_app.privacy")
 
@@ -78,14 +82,8 @@ def erase_event(event: Event) -> dict[str, int]:
         now = timezone.now()
         ids = list(Registrant.objects.filter(event=event).values_list("pk", flat=True))
         for start in range(0, len(ids), BATCH):
-            chunk = Registrant.objects.filter(pk__in=ids[start : start + BATCH])
-            rows = list(chunk)
-            for row in rows:
-                row.first_name, row.last_name, row.email = ERASED_NAME, "", erased_email(row.pk)
-                row.notices_off, row.access_key, row.updated_at = True, new_access_key(), now
-            Registrant.objects.bulk_update(
-                rows,
-                ["first_name", "last_name", "email", "notices_off", "access_key", "updated_at"],
+            pseudonymise_registrants(
+                list(Registrant.objects.filter(pk__in=ids[start : start + BATCH])), now
             )
         done["registrants"] = len(ids)
         done["messages"] = (
@@ -99,13 +97,9 @@ def erase_event(event: Event) -> dict[str, int]:
             .update(actor_label=ERASED_ACTOR)
         )
         kind = ContentType.objects.get_for_model(Registrant)
-        entries = LogEntry.objects.filter(content_type=kind, object_id__in=[str(i) for i in ids])
-        done["admin_log"] = 0
-        for entry in entries:
-            entry.object_repr = f"registrant #{entry.object_id} ({ERASED})"
-            entry.change_message = ""
-            entry.save(update_fields=["object_repr", "change_message"])
-            done["admin_log"] += 1
+        done["admin_log"] = forget_admin_log(
+            LogEntry.objects.filter(content_type=kind, object_id__in=[str(i) for i in ids])
+        )
         done["webhook_deliveries"] = (
             WebhookDelivery.objects.filter(
                 change_id__in=SessionChange.objects.filter(event=event).values("pk"),

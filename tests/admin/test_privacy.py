@@ -63,6 +63,9 @@ def test_an_erasure_needs_the_confirmation_then_the_worker_erases(acme, person):
     data = {"organisation": acme.event.organisation_id, "address": "linus@example.org"}
     refused = organiser.post(ADD, {**data, "kind": "erasure"})
     assert refused.status_code == 200 and b"cannot be undone" in refused.content
+    # A retention is housekeeping's: not a kind anyone asks for.
+    by_hand = organiser.post(ADD, {**data, "kind": "retention", "confirm": "on"})
+    assert by_hand.status_code == 200 and b"Select a valid choice" in by_hand.content
     assert not PrivacyRequest.objects.exists()
 
     queued = organiser.post(ADD, {**data, "kind": "erasure", "confirm": "on"})
