@@ -53,8 +53,8 @@ def main() -> None:
         for name, path, viewport in SHOTS:
             context = browser.new_context(base_url=options.base_url, viewport=viewport)
             page = context.new_page()
-            page.goto("/admin/login/")
-            page.fill("#id_username", options.username)
+            page.goto("/accounts/login/")
+            page.fill("#id_login", options.username)
             page.fill("#id_password", options.password)
             page.click("input[type=submit]")
             page.wait_for_url("**/admin/")

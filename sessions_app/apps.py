@@ -8,6 +8,7 @@ class SessionsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks and connects the receivers.
+        from sessions_app.accounts import receivers as account_receivers  # noqa: F401
         from sessions_app.ops import checks  # noqa: F401
         from sessions_app.services import journal, receivers  # noqa: F401
         from sessions_app.wire.representation import session_state

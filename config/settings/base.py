@@ -33,6 +33,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # Staff sign-in: the password step, second factors (TOTP, passkeys, recovery codes) and
+    # single sign-on through an organisation's OpenID Connect provider (sessions_app.accounts).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_tasks",
     "django_tasks_db",
     "sessions_app",
@@ -59,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # A staff member who must have a second factor and has none sets one up first.
+    "sessions_app.accounts.middleware.SecondFactorSetupMiddleware",
     # Last, as django-axes asks: it answers a locked-out login attempt.
     "axes.middleware.AxesMiddleware",
 ]
@@ -227,7 +237,41 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-LOGIN_URL = "admin:login"
+# Staff sign in through django-allauth's pages (/accounts/login/); the admin's own login page
+# sends them there (config.urls).
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- Staff accounts (django-allauth, sessions_app.accounts) ------------------------------
+ACCOUNT_ADAPTER = "sessions_app.accounts.adapters.StaffAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "sessions_app.accounts.adapters.SingleSignOnAdapter"
+MFA_ADAPTER = "sessions_app.accounts.adapters.SecondFactorAdapter"
+# Staff accounts are made by an organiser or a superuser (or by single sign-on), never by
+# signing up; they sign in with their username.
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_SESSION_REMEMBER = False
+# The password step is throttled by django-axes (below); allauth's own count of failures is
+# the second factor's throttle: 5 wrong codes for one account in 15 minutes and it refuses.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/15m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = PRODUCT_NAME
+# Passkeys need a secure origin: https, or http://localhost on a developer's machine.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("DJANGO_WEBAUTHN_ALLOW_HTTP", default=False)
+# Superusers need a second factor unless this is turned off (never in production).
+SUPERUSER_SECOND_FACTOR = env.bool("DJANGO_SUPERUSER_SECOND_FACTOR", default=True)
+# Single sign-on: the providers are the organisations' (sessions_app.models.SingleSignOn);
+# someone signing in through one for the first time gets an account, linked to an existing
+# one with the same (provider-verified) email address.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 # --- OAuth2 (django-oauth-toolkit) -------------------------------------------------------
 OAUTH2_PROVIDER_APPLICATION_MODEL = "sessions_app.ApiClient"

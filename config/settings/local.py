@@ -27,3 +27,5 @@ LOGGING = {
         },
     },
 }
+# Passkeys work on http://localhost here (a browser treats localhost as secure).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("DJANGO_WEBAUTHN_ALLOW_HTTP", default=True)

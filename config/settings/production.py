@@ -27,3 +27,6 @@ STORAGES = {
 # Webhook receivers on private or loopback addresses are refused here whatever the
 # environment says; DJANGO_WEBHOOK_ALLOWED_NETWORKS names the internal ones you trust.
 WEBHOOKS = {**WEBHOOKS, "ALLOW_PRIVATE_ADDRESSES": False}
+
+# Superusers sign in with a second factor, whatever the environment says.
+SUPERUSER_SECOND_FACTOR = True

@@ -319,7 +319,7 @@ def site_scenarios(cluster, site: Site) -> dict[str, tuple[int, Callable[[int], 
                 b'{"name": "Renamed %d"}' % i, {"Authorization": f"Bearer {bearer}"},
             )  # fmt: skip
 
-        ours = scenarios(db, bearer, admin_cookie(site.port))
+        ours = scenarios(db, bearer, admin_cookie(site.port, site.env))
         return {
             FLOOR: (site.floor.port, floor),
             **{name: (site.port, make) for name, make in ours.items()},

@@ -247,24 +247,69 @@ def token(port: int, client: dict) -> str:
     return json.loads(body)["access_token"]
 
 
-def admin_cookie(port: int) -> str:
-    """Log the demo superuser in; the session cookie a browser would send."""
-    status, headers, body = http(port, "GET", "/admin/login/")
-    cookies = {c.split("=", 1)[0]: c.split(";")[0] for c in headers.get_all("Set-Cookie")}
-    csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)[1].decode()
-    form = f"csrfmiddlewaretoken={csrf}&username=admin&password=admin-demo-pass&next=/admin/"
-    status, headers, _ = http(
-        port, "POST", "/admin/login/", form.encode(),
-        {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": cookies["csrftoken"],
-            "Origin": f"https://127.0.0.1:{port}",
-            "Referer": f"https://127.0.0.1:{port}/admin/login/",
-        },
+# The demo superuser's authenticator app in the bench (production settings ask superusers for
+# a second factor): a fixed secret, given to it before it signs in.
+BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str) -> str:
+    """The current code of an authenticator app (RFC 6238: HMAC-SHA1, 30 s, 6 digits)."""
+    import hmac
+    import struct
+    import time
+
+    key = base64.b32decode(secret)
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), "sha1").digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def admin_cookie(port: int, env: dict) -> str:
+    """Sign the demo superuser in as a browser does (password, then the authenticator app's
+    code); the session cookie a browser would then send."""
+    manage(
+        env, "shell", "-c",
+        "from django.contrib.auth import get_user_model\n"
+        "from allauth.mfa.models import Authenticator\n"
+        "from allauth.mfa.totp.internal.auth import TOTP\n"
+        "user = get_user_model().objects.get(username='admin')\n"
+        "Authenticator.objects.filter(user=user).delete()\n"
+        f"TOTP.activate(user, {BENCH_TOTP_SECRET!r})\n",
     )  # fmt: skip
+    origin = f"https://127.0.0.1:{port}"
+
+    def post(path: str, form: str, cookies: dict):
+        return http(
+            port, "POST", path, form.encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": "; ".join(cookies.values()),
+                "Origin": origin,
+                "Referer": f"{origin}{path}",
+            },
+        )  # fmt: skip
+
+    def remember(headers, cookies: dict) -> dict:
+        for c in headers.get_all("Set-Cookie") or []:
+            cookies[c.split("=", 1)[0]] = c.split(";")[0]
+        return cookies
+
+    status, headers, body = http(port, "GET", "/accounts/login/")
+    cookies = remember(headers, {})
+    csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)[1].decode()
+    form = f"csrfmiddlewaretoken={csrf}&login=admin&password=admin-demo-pass&next=/admin/"
+    status, headers, _ = post("/accounts/login/", form, cookies)
+    assert status == 302 and headers["Location"] == "/accounts/2fa/authenticate/", status
+    cookies = remember(headers, cookies)
+    status, headers, body = http(
+        port, "GET", "/accounts/2fa/authenticate/", headers={"Cookie": "; ".join(cookies.values())}
+    )
+    csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)[1].decode()
+    form = f"csrfmiddlewaretoken={csrf}&code={totp_code(BENCH_TOTP_SECRET)}"
+    status, headers, _ = post("/accounts/2fa/authenticate/", form, cookies)
     assert status == 302, status
-    session = [c for c in headers.get_all("Set-Cookie") if c.startswith("sessionid=")]
-    return session[0].split(";")[0]
+    return remember(headers, cookies)["sessionid"]
 
 
 # --- servers ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sessions_app.admin import (  # noqa: F401  (registers the ModelAdmins)
     privacy,
     reviews,
     sessions,
+    sign_in,
     speakers,
     webhooks,
 )

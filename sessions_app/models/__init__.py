@@ -3,6 +3,7 @@
 One module per concern; every model is importable from ``sessions_app.models``.
 """
 
+from sessions_app.models.accounts import StaffSignIn
 from sessions_app.models.attendance import Registrant, Selection, SelectionState
 from sessions_app.models.cfp import CallForProposals
 from sessions_app.models.clients import ApiClient, ApiRateCounter
@@ -83,6 +84,7 @@ __all__ = [
     "Speaker",
     "SpeakerAvailability",
     "SpeakerPhoto",
+    "StaffSignIn",
     "Track",
     "WebhookAttempt",
     "WebhookDelivery",

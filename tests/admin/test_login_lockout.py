@@ -9,7 +9,7 @@ PASSWORD = "right-pass-word-9"
 
 
 def login(http: Client, username: str, password: str):
-    return http.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+    return http.post("/accounts/login/?next=/admin/", {"login": username, "password": password})
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from sessions_app.models import (
     ScheduleProposal,
     SessionType,
     Speaker,
+    StaffSignIn,
     WebhookDelivery,
 )
 from sessions_app.webhooks import subscriptions
@@ -78,10 +79,18 @@ ROLES = {
     "webhooksubscription": {"organiser": "vacd", "reviewer": ""},
     "webhookdelivery": {"organiser": "vc", "reviewer": ""},
     "privacyrequest": {"organiser": "va", "reviewer": ""},  # the audit trail: read only
+    "staffsignin": {"organiser": "vacd", "reviewer": ""},
     "organisation": {"organiser": "", "reviewer": ""},
 }
 # Models of the libraries under us: superusers only.
-LIBRARY_APPS = {"auth", "oauth2_provider", "axes", "django_tasks_database"}
+LIBRARY_APPS = {
+    "auth",
+    "oauth2_provider",
+    "axes",
+    "django_tasks_database",
+    "mfa",  # a person's second factors: a superuser removes a lost one
+    "socialaccount",  # who is linked to which provider's account
+}
 CODES = {"v": "view", "a": "add", "c": "change", "d": "delete", "r": "review"}
 
 # Custom views: {url name: (method, {actor: answer})}. Answers: ok (200, or a redirect that
@@ -90,7 +99,8 @@ CODES = {"v": "view", "a": "add", "c": "change", "d": "delete", "r": "review"}
 EVERYONE_STAFF = {"reviewer": "ok", "organiser": "ok", "other": "ok", "mixed": "ok"}
 CUSTOM = {
     "index": ("GET", EVERYONE_STAFF),
-    "login": ("GET", {"anonymous": "ok", **dict.fromkeys(EVERYONE_STAFF, "index")}),
+    # The admin's login page sends everyone to the staff sign-in (/accounts/login/).
+    "login": ("GET", {"anonymous": "login", **dict.fromkeys(EVERYONE_STAFF, "index")}),
     "logout": ("POST", {"anonymous": "index", **EVERYONE_STAFF}),
     "password_change": ("GET", EVERYONE_STAFF),
     "password_change_done": ("GET", EVERYONE_STAFF),
@@ -351,6 +361,7 @@ def world(db):
             organisation=event.organisation, kind="export", requested_by="x"
         ).pk,
         "organisation": event.organisation_id,
+        "staffsignin": StaffSignIn.objects.create(organisation=event.organisation).pk,
         "proposal": proposal.pk,
         "export": export.pk,
         "import_sessions": imports["sessions"].pk,
@@ -387,7 +398,7 @@ def committee_ids(acme) -> dict[str, int]:
 def classify(response) -> str:
     if response.status_code == 302:
         where = response["Location"]
-        if "/admin/login/" in where:
+        if where.startswith(("/admin/login/", "/accounts/login/")):
             return "login"
         if where == "/admin/":
             return "index"
@@ -608,6 +619,7 @@ ACTIONS = {
             "blockedslot",
             "messagetemplate",
             "organisation",
+            "staffsignin",
         )
     },
 }

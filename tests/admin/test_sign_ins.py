@@ -17,7 +17,7 @@ PAGE = "/admin/sessions_app/privacyrequest/sign-ins/"
 
 def sign_in(username: str, password: str) -> Client:
     client = Client(HTTP_USER_AGENT="Test browser 1.0")
-    client.post("/admin/login/", {"username": username, "password": password})
+    client.post("/accounts/login/", {"login": username, "password": password})
     return client
 
 
@@ -50,3 +50,21 @@ def test_housekeeping_keeps_the_sign_ins_of_the_last_days(acme, settings):
         log.objects.filter(pk=old.pk).update(attempt_time=long_ago)
     assert housekeeping.run()["sign-in records"] == 2
     assert AccessLog.objects.count() == AccessFailureLog.objects.count() == 1
+
+
+def test_a_refused_second_factor_is_listed_with_its_step(acme):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+
+    from tests.accounts.helpers import wrong_code
+
+    secret = generate_totp_secret()
+    TOTP.activate(get_user_model().objects.get(username="acme-reviewer"), secret)
+    reviewer = sign_in("acme-reviewer", "pass-word-123")  # the right password...
+    reviewer.post("/accounts/2fa/authenticate/", {"code": wrong_code(secret)})  # ...wrong code
+    sign_in("acme-reviewer", "a wrong password")
+
+    page = sign_in("acme-organiser", "pass-word-123").get(PAGE)
+    rows = page.content.decode().split('<table id="refused">')[1]
+    assert rows.count("<td>acme-reviewer</td><td>second factor</td>") == 1
+    assert rows.count("<td>acme-reviewer</td><td>password</td>") == 1

@@ -91,8 +91,8 @@ def new_page(browser, live_server):
 
 
 def login(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
+    page.goto("/accounts/login/")
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")

@@ -111,6 +111,8 @@ def staff_pages(event) -> list[str]:
         "/admin/sessions_app/privacyrequest/",
         "/admin/sessions_app/privacyrequest/add/",
         "/admin/sessions_app/privacyrequest/sign-ins/",
+        "/admin/sessions_app/staffsignin/add/",
+        "/accounts/2fa/",
     ]
     held = Message.objects.filter(event=event).order_by("pk").first()
     if held is not None:
@@ -136,6 +138,8 @@ def public_pages(event) -> list[str]:
         f"/cfp/{event.organisation.slug}/{event.slug}/received/",
         "/speaker/sign-in/",
         "/speaker/sign-in/sent/",
+        "/accounts/login/",
+        "/accounts/sso/",
     ]
 
 
@@ -160,8 +164,8 @@ def audit(page, urls, themes=(None,)) -> dict[str, list[str]]:
 
 
 def staff_login(page, username="organiser") -> None:
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
+    page.goto("/accounts/login/")
+    page.fill("#id_login", username)
     page.fill("#id_password", f"{username}-demo-pass")
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")

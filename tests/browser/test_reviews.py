@@ -23,9 +23,9 @@ def demo(transactional_db):
 
 def test_a_reviewer_scores_three_proposals_with_the_keyboard(new_page, demo):
     page = new_page()
-    page.goto("/admin/login/")
+    page.goto("/accounts/login/")
     page.keyboard.press("Tab")  # the skip link, then the username
-    page.locator("#id_username").focus()
+    page.locator("#id_login").focus()
     page.keyboard.type("reviewer")
     page.keyboard.press("Tab")
     page.keyboard.type("reviewer-demo-pass")

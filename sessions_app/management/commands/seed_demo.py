@@ -4,6 +4,7 @@ import datetime as dt
 import time
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -638,3 +639,8 @@ class Command(BaseCommand):
         for username, spec in USERS.items():
             role = "superuser" if spec["superuser"] else ", ".join(spec["roles"])
             self.stdout.write(f"  {username:<14} / {spec['password']:<24} ({role})")
+        if settings.SUPERUSER_SECOND_FACTOR:
+            self.stdout.write(
+                "  admin is a superuser: at its first sign-in it is asked to set up a second "
+                "factor (an authenticator app or a passkey) before anything else."
+            )
