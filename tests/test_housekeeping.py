@@ -134,6 +134,7 @@ def test_housekeeping_deletes_what_is_old_enough_and_keeps_the_rest():
         "task results": 2,
         "rate counters": 1,
         "sign-in records": 0,
+        "personal data requests": 0,
         "events erased": 0,  # no organisation has a retention here
         "registrants erased": 0,
     }
@@ -190,10 +191,11 @@ def test_the_housekeeping_command_says_what_it_deleted():
     call_command("housekeeping", "--days", "30", stdout=out)
 
     assert out.getvalue().strip() == (
-        "Deleted (older than 30 days, exports a day, sign-ins 90 days, or ended): webhook "
-        "deliveries 2, imports 1, exports 2, task results 2, rate counters 1, sign-in records "
-        "0. Erased past their organisation's retention: 0 event(s), 0 registrant(s). Expired "
-        "tokens and logins cleared."
+        "Deleted (older than 30 days, exports a day, sign-ins 90 days, personal data requests "
+        "1095 days, or ended): webhook deliveries 2, imports 1, exports 2, task results 2, "
+        "rate counters 1, sign-in records 0, personal data requests 0. Erased past their "
+        "organisation's retention: 0 event(s), 0 registrant(s). Expired tokens and logins "
+        "cleared."
     )
     assert not AccessToken.objects.filter(token="expired-token").exists()
     with pytest.raises(CommandError, match="--days"):

@@ -112,3 +112,34 @@ def test_housekeeping_runs_the_retention_and_the_staff_ui_lists_it(monkeypatch):
     client.force_login(organiser)
     page = client.get("/admin/sessions_app/privacyrequest/").content.decode()
     assert "Retention" in page and "1 registrants" in page and "Vanterpool" not in page
+
+
+def test_housekeeping_keeps_the_requests_audit_for_its_days_but_never_a_queued_erasure(
+    db, settings
+):
+    from django.utils import timezone
+
+    from sessions_app.enums import JobState
+    from sessions_app.models import PrivacyRequest
+    from tests import factories
+
+    settings.ACCESS_LOG = {**settings.ACCESS_LOG, "REQUESTS_KEEP_DAYS": 365}
+    organisation = factories.organisation()
+    long_ago = timezone.now() - dt.timedelta(days=400)
+    entries = {
+        name: PrivacyRequest.objects.create(
+            organisation=organisation, kind=kind, state=state, requested_by="x", created_at=at
+        )
+        for name, kind, state, at in [
+            ("old done", "export", JobState.DONE, long_ago),
+            ("old failed", "erasure", JobState.FAILED, long_ago),
+            ("old queued", "erasure", JobState.QUEUED, long_ago),
+            ("recent", "erasure", JobState.DONE, timezone.now() - dt.timedelta(days=300)),
+        ]
+    }
+
+    assert housekeeping.run()["personal data requests"] == 2
+    assert set(PrivacyRequest.objects.values_list("pk", flat=True)) == {
+        entries["old queued"].pk,
+        entries["recent"].pk,
+    }

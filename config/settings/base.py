@@ -498,7 +498,12 @@ AXES_VERBOSE = False
 # Every refused sign-in is kept too (not only the count until the next success), for the
 # staff sign-ins page; housekeeping deletes both logs after ACCESS_LOG["KEEP_DAYS"].
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-ACCESS_LOG = {"KEEP_DAYS": env.int("DJANGO_ACCESS_LOG_KEEP_DAYS", default=90)}
+ACCESS_LOG = {
+    "KEEP_DAYS": env.int("DJANGO_ACCESS_LOG_KEEP_DAYS", default=90),
+    # The finished entries of *Personal data requests* (exports, erasures, retention): the
+    # record that a person's request was answered, kept longer.
+    "REQUESTS_KEEP_DAYS": env.int("DJANGO_PRIVACY_LOG_KEEP_DAYS", default=3 * 365),
+}
 
 # --- Content-Security-Policy (django-csp) -------------------------------------------------
 # Everything the admin, the agenda and the API docs load comes from this server. Inline

@@ -12,7 +12,8 @@
 - rate-limit counters whose window has ended (one row per caller, and the token endpoint
   counts every client id it is sent, real or not);
 - staff sign-ins and refused attempts (django-axes' logs) older than
-  ``ACCESS_LOG["KEEP_DAYS"]`` (90);
+  ``ACCESS_LOG["KEEP_DAYS"]`` (90), and finished personal data requests (the audit of
+  exports and erasures) older than ``ACCESS_LOG["REQUESTS_KEEP_DAYS"]`` (three years);
 - and, for each organisation with a retention, the registrants of its events that ended
   long enough ago (``privacy.retention``: erased, not deleted; seats and counts stay).
 
@@ -38,7 +39,14 @@ from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import clear_expired
 
 from sessions_app.enums import ImportState, JobState
-from sessions_app.models import ApiRateCounter, DeliveryState, ExportJob, ImportJob, WebhookDelivery
+from sessions_app.models import (
+    ApiRateCounter,
+    DeliveryState,
+    ExportJob,
+    ImportJob,
+    PrivacyRequest,
+    WebhookDelivery,
+)
 from sessions_app.privacy import retention
 
 # Named as before the move by concern: log filters and alerts key on it.
@@ -105,6 +113,15 @@ def old_sign_ins(now: dt.datetime) -> list[QuerySet]:
     ]
 
 
+def old_privacy_requests(now: dt.datetime) -> QuerySet:
+    """Finished entries of the personal data requests' audit past
+    ``ACCESS_LOG["REQUESTS_KEEP_DAYS"]`` (a queued erasure stays, whatever its age)."""
+    cutoff = now - dt.timedelta(days=settings.ACCESS_LOG["REQUESTS_KEEP_DAYS"])
+    return PrivacyRequest.objects.filter(
+        created_at__lt=cutoff, state__in=[JobState.DONE, JobState.FAILED]
+    )
+
+
 def run(*, keep_days: int | None = None) -> dict[str, int]:
     """Delete everything above that is old enough; how many rows of each went (the tokens'
     and logins' own cleaners log their counts themselves)."""
@@ -118,6 +135,7 @@ def run(*, keep_days: int | None = None) -> dict[str, int]:
         "task results": delete_in_batches(old_task_results(cutoff)),
         "rate counters": delete_in_batches(stale_rate_counters(time.time())),
         "sign-in records": sum(delete_in_batches(found) for found in old_sign_ins(now)),
+        "personal data requests": delete_in_batches(old_privacy_requests(now)),
     }
     # Each organisation's retention: registrants of events that ended long enough ago.
     deleted.update(retention.run())

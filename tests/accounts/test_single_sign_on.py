@@ -216,9 +216,7 @@ def test_an_address_of_no_organisations_domain_is_told_so(live_server, acme):
     assert "no single sign-on" in answer.text
 
 
-def test_where_a_second_factor_is_required_it_is_asked_for_after_the_provider(
-    live_server, acme
-):
+def test_where_a_second_factor_is_required_it_is_asked_for_after_the_provider(live_server, acme):
     StaffSignIn.objects.filter(organisation=acme).update(require_second_factor=True)
     http, landed = sign_in_through_provider(live_server.url, "ada@acme.example", PEOPLE[0])
     assert landed.status_code == 302

@@ -13,7 +13,8 @@ class Command(BaseCommand):
         "that long by a killed worker), background exports finished more than "
         "DJANGO_EXPORT_KEEP_HOURS hours ago (a day) with their files, expired OAuth tokens, "
         "expired admin logins, rate-limit counters whose window has ended, and staff sign-in "
-        "records older than DJANGO_ACCESS_LOG_KEEP_DAYS days (90); and erase the "
+        "records older than DJANGO_ACCESS_LOG_KEEP_DAYS days (90), finished personal data "
+        "requests older than DJANGO_PRIVACY_LOG_KEEP_DAYS days (1095); and erase the "
         "registrants of events past their organisation's retention days (their seats stay). "
         "A worker of the pool "
         "does this when it starts and every DJANGO_HOUSEKEEPING_EVERY seconds (a day); run this "
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         summary = ", ".join(f"{what} {n}" for what, n in deleted.items())
         self.stdout.write(
             f"Deleted (older than {days} days, exports a day, sign-ins "
-            f"{settings.ACCESS_LOG['KEEP_DAYS']} days, or ended): {summary}. "
+            f"{settings.ACCESS_LOG['KEEP_DAYS']} days, personal data requests "
+            f"{settings.ACCESS_LOG['REQUESTS_KEEP_DAYS']} days, or ended): {summary}. "
             f"Erased past their organisation's retention: {events} event(s), {registrants} "
             "registrant(s). Expired tokens and logins cleared."
         )
