@@ -9,6 +9,7 @@ its members at their next sign-in.
 from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -23,9 +24,12 @@ class SecondFactorSetupMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Only a request that carries a session cookie can be signed in: the others (the
+        # agenda's crowd, the API) leave the session untouched, so no Vary: Cookie.
         session = getattr(request, "session", None)
         if (
             session is not None
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
             and session.get(SETUP_NEEDED)
             and not request.path.startswith(_FREE)
             and request.user.is_authenticated

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from sessions_app.admin.scoping import OrganisationScopedAdmin
-from sessions_app.models import Organisation, StaffSignIn
+from sessions_app.models import StaffSignIn
 from sessions_app.webhooks.sealing import seal
 
 
@@ -80,7 +80,6 @@ class StaffSignInAdmin(OrganisationScopedAdmin):
     def get_fields(self, request, obj=None):
         fields = list(self.form.Meta.fields)
         if obj is not None:
-            fields.remove("organisation")
             fields.insert(fields.index("client_secret"), "secret_saved")
             fields.append("redirect_uri")
         return fields
@@ -96,13 +95,6 @@ class StaffSignInAdmin(OrganisationScopedAdmin):
     def redirect_uri(self, obj):
         path = reverse("openid_connect_callback", kwargs={"provider_id": obj.provider_id})
         return format_html("this site's address followed by <code>{}</code>", path)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Organisation:
-            allowed = self.organisations_for(request, "add")
-            if allowed is not None:
-                kwargs["queryset"] = Organisation.objects.filter(pk__in=allowed)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 # django-allauth's own lists that the product does not use: providers are the organisations'

@@ -201,3 +201,9 @@ def test_nobody_signs_up(db):
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.filter(username="mallory").exists()
+
+
+def test_a_request_without_a_session_cookie_leaves_the_session_alone(db):
+    # The agenda's crowd is answered from memory only when Django did not vary on cookies.
+    response = Client().get("/agenda/")
+    assert "Cookie" not in response.get("Vary", "")
