@@ -28,7 +28,7 @@ app_name = "attend"
 
 
 def _registrant(pk: int, token: str) -> Registrant:
-    registrant = Registrant.objects.select_related("event").filter(pk=pk).first()
+    registrant = Registrant.objects.select_related("event__organisation").filter(pk=pk).first()
     if registrant is None or not registrant.page_token_matches(token):
         raise Http404("No such page.")
     return registrant

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.public import agenda, live
+from sessions_app.public import agenda, live, offline
 
 app_name = "agenda"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path(f"{EVENT}/stream", live.agenda_stream, name="stream"),
     path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
     path(f"{EVENT}/proposed/", agenda.agenda_proposed, name="proposed"),
+    path(f"{EVENT}/manifest.webmanifest", offline.manifest, name="manifest"),
+    path("sw.js", offline.service_worker, name="service_worker"),
 ]
