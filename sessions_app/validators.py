@@ -665,3 +665,32 @@ def validate_custom_values(
     if errors:
         raise ValidationError({"custom_fields": errors})
     return cleaned
+
+
+# --- the sites that may embed an event's agenda -------------------------------------------
+
+_ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+|\[[0-9a-f:]+\])(?::([0-9]{1,5}))?$")
+_LOOPBACK = {"localhost", "127.0.0.1", "[::1]"}
+
+
+def embed_origins(value: str) -> list[str]:
+    """The origins of an event's embed list: one per line or comma, lower case, no slash."""
+    parts = re.split(r"[\s,]+", value or "")
+    return [part.strip().lower().rstrip("/") for part in parts if part.strip()]
+
+
+def validate_embed_origins(value: str) -> None:
+    """Each an origin (scheme, host, port: no path), https except on this machine."""
+    for origin in embed_origins(value):
+        match = _ORIGIN.match(origin)
+        if match is None or (match[3] is not None and not 0 < int(match[3]) < 65536):
+            raise ValidationError(
+                f"{origin!r} is not a site's origin: give https://host (and :port if not the "
+                "default), with no path.",
+                code="invalid_origin",
+            )
+        if match[1] == "http" and match[2] not in _LOOPBACK:
+            raise ValidationError(
+                f"{origin!r}: a site must be https:// (http only for localhost).",
+                code="insecure_origin",
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -69,10 +70,42 @@ class EventAdmin(OrganisationScopedAdmin):
         return obj.organisation_id
 
     def get_readonly_fields(self, request, obj=None):
-        return ["organisation"] if obj is not None else []
+        return ["organisation", "embed_snippet"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and "embed_snippet" in fields:  # after the list of sites
+            fields.remove("embed_snippet")
+            fields.insert(fields.index("embed_origins") + 1, "embed_snippet")
+        return fields
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None else self.prepopulated_fields
+
+    @admin.display(description="Embed snippet")
+    def embed_snippet(self, obj):
+        """What the organiser pastes into their website to show the agenda there."""
+        site = settings.SITE_URL.rstrip("/")
+        script = site + reverse("agenda:embed_script")
+        data = site + reverse("agenda:embed_data", args=[obj.organisation.slug, obj.slug])
+        snippet = (
+            f'<script src="{script}" defer></script>\n'
+            f'<sessions-agenda src="{data}"></sessions-agenda>'
+        )
+        note = (
+            "Paste this into a page of a site listed above. Optional attributes: "
+            'day="YYYY-MM-DD", track="<track id>"; colours and fonts through the CSS '
+            "properties --sa-font, --sa-text, --sa-muted, --sa-background, --sa-accent, "
+            "--sa-border."
+            if obj.embed_origins
+            else "List the sites first (above): no other site can show the agenda."
+        )
+        return format_html(
+            '<textarea readonly rows="3" cols="90" aria-label="Embed snippet" '
+            'id="embed-snippet">{}</textarea><div class="help">{}</div>',
+            snippet,
+            note,
+        )
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -242,8 +242,12 @@ class EventAdminForm(ServiceErrorsMixin, forms.ModelForm):
             "hold_messages",
             "proposed_programme",
             "interest_on_publish",
+            "embed_origins",
         ]
-        widgets = {"timezone": forms.Select(choices=timezone_choices())}
+        widgets = {
+            "timezone": forms.Select(choices=timezone_choices()),
+            "embed_origins": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def target_field(self, field: str, error: ValidationError) -> str | None:
         # The service names start_date for sessions outside the dates; point at the date moved.

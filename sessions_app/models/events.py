@@ -109,6 +109,14 @@ class Event(models.Model):
         help_text="When a session registrants are interested in goes live: seat them first "
         "come first served up to its capacity (the rest wait), or tell them it is bookable.",
     )
+    # The sites that may show the agenda in their own pages (sessions_app.public.embed):
+    # their origins, and no other, are let read it from a browser (CORS).
+    embed_origins = models.TextField(
+        blank=True,
+        validators=[validators.validate_embed_origins],
+        help_text="The websites allowed to show this event's agenda with the embed snippet, "
+        "one origin per line (e.g. https://www.acme.example). Empty: none.",
+    )
 
     class Meta:
         ordering = ["start_date", "name"]
@@ -121,6 +129,12 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def embed_origin_list(self) -> list[str]:
+        return validators.embed_origins(self.embed_origins)
+
+    def allows_embed(self, origin: str | None) -> bool:
+        return bool(origin) and origin in self.embed_origin_list()
 
     def clean(self) -> None:
         errors: dict[str, list] = {}

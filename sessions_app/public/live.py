@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 
 from sessions_app.models import Event
 from sessions_app.public import stream
+from sessions_app.public.embed import allow_origin
 from sessions_app.public.hub import hub
 
 
@@ -57,4 +58,4 @@ async def agenda_stream(request, organisation_slug: str, event_slug: str):
     response = StreamingHttpResponse(content, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each message on at once
-    return response
+    return allow_origin(response, request, event)  # the event's embedding sites

@@ -101,6 +101,10 @@ async def _serve(scope, receive, send, match, headers, request_id) -> int:
         return 404
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     raw = headers.get("last-event-id") or (query.get("last_id") or [""])[0]
+    # The sites that embed the event's agenda (public.embed) follow its stream too.
+    origin = headers.get("origin", "")
+    allowed = event.allows_embed(origin)
+    cors = [(b"access-control-allow-origin", origin.encode("latin-1"))] if allowed else []
     await send(
         {
             "type": "http.response.start",
@@ -110,6 +114,8 @@ async def _serve(scope, receive, send, match, headers, request_id) -> int:
                 (b"cache-control", b"no-cache"),
                 (b"x-accel-buffering", b"no"),
                 (b"x-content-type-options", b"nosniff"),
+                (b"vary", b"Origin"),
+                *cors,
                 *rid,
             ],
         }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions_app.public import agenda, live, offline
+from sessions_app.public import agenda, embed, live, offline
 
 app_name = "agenda"
 
@@ -9,6 +9,7 @@ EVENT = "agenda/<slug:organisation_slug>/<slug:event_slug>"
 urlpatterns = [
     path("", agenda.home, name="home"),
     path("agenda/", agenda.agenda_index, name="index"),
+    path("agenda/embed.js", embed.embed_script, name="embed_script"),
     path(f"{EVENT}/", agenda.agenda_event, name="event"),
     path(f"{EVENT}.ics", agenda.agenda_ics, name="ics"),
     path(f"{EVENT}/schedule.json", agenda.agenda_schedule, name="schedule"),
@@ -16,5 +17,6 @@ urlpatterns = [
     path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
     path(f"{EVENT}/proposed/", agenda.agenda_proposed, name="proposed"),
     path(f"{EVENT}/manifest.webmanifest", offline.manifest, name="manifest"),
+    path(f"{EVENT}/embed.json", embed.embed_data, name="embed_data"),
     path("sw.js", offline.service_worker, name="service_worker"),
 ]

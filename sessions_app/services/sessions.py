@@ -50,6 +50,7 @@ EVENT_WRITABLE_FIELDS = frozenset(
         "hold_messages",
         "proposed_programme",
         "interest_on_publish",
+        "embed_origins",
     }
 )
 # What the location's rules depend on (its slots, its capacity): a write that sends any of

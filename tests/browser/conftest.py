@@ -3,9 +3,12 @@
 One browser for the whole run; each test gets fresh contexts (cookies, storage).
 """
 
+import base64
 import importlib
+import json
 import logging
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import Group, Permission
 
 from sessions_app.enums import CustomFieldType, MemberRole, SessionStatus
+from sessions_app.services.clients import api_client_create
 from tests import factories
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
@@ -215,3 +219,48 @@ def findings(page, options=AXE_OPTIONS) -> list[str]:
         if violation["impact"] in BLOCKING
         for node in violation["nodes"]
     ]
+
+
+# --- an event's live agenda, and its API client (the live agenda, offline, embed tests) ----
+
+
+@pytest.fixture
+def agenda(transactional_db, settings):
+    # The live server is WSGI, as gunicorn's sync workers are: each stream request looks
+    # once and ends, and EventSource comes back a second later with Last-Event-ID.
+    role_groups()
+    organisation = factories.organisation(name="Acme", slug="acme")
+    event = factories.event(organisation=organisation, slug="summit", timezone="Europe/Berlin")
+    hall = factories.location(event=event, name="Hall")
+    keynote = factories.live(event=event, name="Keynote", location=hall)
+    later = factories.live(event=event, name="Closing", location=hall, start="16:00", end="17:00")
+    client, secret = api_client_create(
+        organisation=organisation, name="Sync", scopes=["sessions:read", "sessions:write"]
+    )
+    return {
+        "event": event,
+        "keynote": keynote,
+        "later": later,
+        "client": client,
+        "secret": secret,
+        "organiser": member(organisation, "organiser", MemberRole.ORGANISER, MemberRole.REVIEWER),
+    }
+
+
+def api_patch(base_url, agenda, session, body):
+    basic = base64.b64encode(f"{agenda['client'].client_id}:{agenda['secret']}".encode()).decode()
+    token_request = urllib.request.Request(
+        f"{base_url}/oauth2/token",
+        data=b"grant_type=client_credentials",
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    with urllib.request.urlopen(token_request, timeout=10) as answer:
+        token = json.load(answer)["access_token"]
+    patch = urllib.request.Request(
+        f"{base_url}/api/v1/sessions/{session.pk}",
+        data=json.dumps(body).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(patch, timeout=10) as answer:
+        assert answer.status == 200

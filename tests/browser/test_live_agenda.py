@@ -1,61 +1,13 @@
 """The agenda open in a browser follows changes without a reload: from the API and the admin."""
 
-import base64
-import json
 import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-from sessions_app.enums import MemberRole
-from sessions_app.services.clients import api_client_create
-from tests import factories
-from tests.browser.conftest import login, member, role_groups
+from tests.browser.conftest import api_patch, login
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def agenda(transactional_db, settings):
-    # The live server is WSGI, as gunicorn's sync workers are: each stream request looks
-    # once and ends, and EventSource comes back a second later with Last-Event-ID.
-    role_groups()
-    organisation = factories.organisation(name="Acme", slug="acme")
-    event = factories.event(organisation=organisation, slug="summit", timezone="Europe/Berlin")
-    hall = factories.location(event=event, name="Hall")
-    keynote = factories.live(event=event, name="Keynote", location=hall)
-    later = factories.live(event=event, name="Closing", location=hall, start="16:00", end="17:00")
-    client, secret = api_client_create(
-        organisation=organisation, name="Sync", scopes=["sessions:read", "sessions:write"]
-    )
-    return {
-        "event": event,
-        "keynote": keynote,
-        "later": later,
-        "client": client,
-        "secret": secret,
-        "organiser": member(organisation, "organiser", MemberRole.ORGANISER, MemberRole.REVIEWER),
-    }
-
-
-def api_patch(base_url, agenda, session, body):
-    basic = base64.b64encode(f"{agenda['client'].client_id}:{agenda['secret']}".encode()).decode()
-    token_request = urllib.request.Request(
-        f"{base_url}/oauth2/token",
-        data=b"grant_type=client_credentials",
-        headers={"Authorization": f"Basic {basic}"},
-    )
-    with urllib.request.urlopen(token_request, timeout=10) as answer:
-        token = json.load(answer)["access_token"]
-    patch = urllib.request.Request(
-        f"{base_url}/api/v1/sessions/{session.pk}",
-        data=json.dumps(body).encode(),
-        method="PATCH",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(patch, timeout=10) as answer:
-        assert answer.status == 200
 
 
 def close_all(*pages):

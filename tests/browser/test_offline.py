@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.test_live_agenda import agenda, api_patch  # noqa: F401 (a fixture)
+from tests.browser.conftest import api_patch
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def wait_until_kept(page) -> None:
 def test_the_agenda_works_offline_and_catches_up_when_the_network_returns(
     new_page,
     live_server,
-    agenda,  # noqa: F811
+    agenda,
 ):
     page = new_page()
     context = page.context
@@ -67,7 +67,7 @@ def test_the_agenda_works_offline_and_catches_up_when_the_network_returns(
     expect(page.locator(f"#session-{agenda['keynote'].pk} h3")).to_have_text("Keynote, renamed")
 
 
-def test_the_agenda_is_installable(new_page, live_server, agenda):  # noqa: F811
+def test_the_agenda_is_installable(new_page, live_server, agenda):
     page = new_page()
     event = agenda["event"]
     page.goto(f"/agenda/{event.organisation.slug}/{event.slug}/")

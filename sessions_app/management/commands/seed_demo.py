@@ -287,6 +287,8 @@ class Command(BaseCommand):
             slug=DEMO_EVENT,
             timezone=DEMO_TIMEZONE,
             proposed_programme=ProposedProgramme.INTEREST,
+            # The docs site (make docs-serve) shows it embedded in a page of its own.
+            embed_origins="http://127.0.0.1:8001\nhttp://localhost:8001",
             start_date=start,
             end_date=start + dt.timedelta(days=2),
         )
