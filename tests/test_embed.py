@@ -102,3 +102,23 @@ def test_the_event_page_offers_the_snippet(event, admin_client):
     page = admin_client.get(f"/admin/sessions_app/event/{event.pk}/change/").content.decode()
     assert 'id="embed-snippet"' in page
     assert "/agenda/embed.js" in page and "/agenda/acme/summit/embed.json" in page
+
+
+def test_the_agenda_pages_may_be_framed_by_the_listed_sites_alone(event):
+    http = Client()
+    for path in [
+        "/agenda/acme/summit/",
+        f"/agenda/acme/summit/sessions/{event.sessions.first().pk}/",
+    ]:
+        policy = http.get(path)["Content-Security-Policy"]
+        assert f"frame-ancestors 'self' {SITE}" in policy, policy
+        assert "X-Frame-Options" not in http.get(path)
+
+    version = event.agenda_version.version
+    Event.objects.filter(pk=event.pk).update(embed_origins="")
+    # A new version: pages kept by version (in front of Django) are not served again.
+    event.agenda_version.refresh_from_db()
+    assert event.agenda_version.version > version
+    response = http.get("/agenda/acme/summit/")
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"

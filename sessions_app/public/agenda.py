@@ -189,6 +189,17 @@ def _day(raw: str | None) -> dt.date | None:
         return None
 
 
+def framed_by_listed_sites(response: HttpResponse, event: Event) -> HttpResponse:
+    """The agenda and its session pages may be shown in a frame by the sites the event lists
+    for embedding (``Event.embed_origins``), and by no other: ``frame-ancestors`` names them
+    (the site's policy says 'none'), and ``X-Frame-Options``, which cannot name them, goes."""
+    origins = event.embed_origin_list()
+    if origins:
+        response._csp_replace = {"frame-ancestors": ["'self'", *origins]}
+        response.xframe_options_exempt = True
+    return response
+
+
 def agenda_event(request, organisation_slug: str, event_slug: str):
     event = _event(organisation_slug, event_slug)
     track_id = ascii_int(request.GET.get("track"))
@@ -244,7 +255,8 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
     # programme is keyed by it.
     variant = "\x1f".join([str(chosen_day), str(track_id), search, event.proposed_programme])
     # A searched page is not kept: any text makes one, and they would crowd the cache.
-    return made_of_the_agenda(request, event, agenda_page, variant=variant, keep=not search)
+    response = made_of_the_agenda(request, event, agenda_page, variant=variant, keep=not search)
+    return framed_by_listed_sites(response, event)
 
 
 @never_cache
@@ -281,7 +293,9 @@ def agenda_session(request, organisation_slug: str, event_slug: str, pk: int):
         }
         return render(request, "agenda/session.html", context)
 
-    return made_of_the_agenda(request, event, session_page, variant=str(pk))
+    return framed_by_listed_sites(
+        made_of_the_agenda(request, event, session_page, variant=str(pk)), event
+    )
 
 
 def session_url(request, event: Event):

@@ -113,3 +113,29 @@ def test_a_site_not_on_the_list_is_refused_by_the_browser(
     )
     expect(page.locator("sessions-agenda li")).to_have_count(0)
     assert any("CORS" in line for line in console), console
+
+
+def test_the_agenda_page_may_be_framed_by_the_listed_sites_alone(
+    new_page, live_server, agenda, host_site
+):
+    event = agenda["event"]
+    frame = (
+        f'<iframe src="{live_server.url}/agenda/{event.organisation.slug}/{event.slug}/" '
+        'title="Agenda" width="800" height="600"></iframe>'
+    )
+    listed = host_site(HOST_PAGE.format(snippet=frame))
+    other = host_site(HOST_PAGE.format(snippet=frame))
+    event.embed_origins = listed
+    event.save(update_fields=["embed_origins"])
+
+    page = new_page()
+    page.goto(listed + "/")
+    expect(page.frame_locator("iframe").locator("li.session")).to_have_count(2)
+
+    refused = new_page()
+    console = []
+    refused.on("console", lambda message: console.append(message.text))
+    refused.goto(other + "/")
+    refused.wait_for_timeout(1000)
+    assert refused.frame_locator("iframe").locator("li.session").count() == 0
+    assert any("frame-ancestors" in line for line in console), console
