@@ -1,4 +1,5 @@
-"""The agenda's filters, session pages and feeds (.ics, schedule.json), with ETags and 304."""
+"""The agenda's filters, session pages and feeds (.ics, schedule.json, schedule.xml), with
+ETags and 304."""
 
 import datetime as dt
 import json
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from lxml import etree
 
 from sessions_app import services
 from sessions_app.models import Session, Speaker
@@ -19,6 +21,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 SCHEMA = json.loads((Path(__file__).parent / "data" / "c3voc-schedule-schema.json").read_text())
+XML_SCHEMA = etree.XMLSchema(etree.parse(Path(__file__).parent / "data" / "c3voc-schedule.xml.xsd"))
 
 
 @pytest.fixture
@@ -383,3 +386,80 @@ def test_agenda_filters_by_day_track_and_search(client, world, params, expected)
         name for name in ("keynote", "workshop") if f'data-session-id="{world[name].pk}"' in html
     }
     assert shown == expected
+
+
+def _valid_xml(content: bytes):
+    document = etree.fromstring(content)
+    XML_SCHEMA.assertValid(document)
+    return document
+
+
+def test_schedule_xml_validates_against_the_published_schema_and_says_what_the_json_says(
+    client, world
+):
+    response = client.get(world["base"] + "/schedule.xml")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml; charset=utf-8"
+    document = _valid_xml(response.content)
+    as_json = client.get(world["base"] + "/schedule.json").json()["schedule"]
+    assert document.findtext("version") == as_json["version"]
+    assert document.findtext("conference/acronym") == "summit_2030"
+    assert document.findtext("conference/time_zone_name") == "Europe/Berlin"
+    events = document.findall("day/room/event")
+    assert [e.findtext("title") for e in events] == ["Keynote", "Workshop: Django"]
+    keynote = events[0]
+    assert keynote.get("id") == str(world["keynote"].pk)
+    assert (keynote.findtext("start"), keynote.findtext("duration")) == ("10:00", "01:00")
+    assert keynote.findtext("room") == "Hall" and keynote.findtext("track") == "Engineering"
+    assert [p.text for p in keynote.findall("persons/person")] == ["Ada Lovelace"]
+    assert keynote.find("persons/person").get("id") == str(world["ada"].pk)
+    json_keynote = as_json["conference"]["days"][0]["rooms"]["Hall"][0]
+    assert keynote.get("guid") == json_keynote["guid"]
+    assert keynote.findtext("date") == json_keynote["date"]
+
+
+def test_schedule_xml_is_linked_and_answers_304(client, world):
+    page = client.get(world["base"] + "/").content.decode()
+    assert f'href="{world["base"]}/schedule.xml"' in page
+    first = client.get(world["base"] + "/schedule.xml")
+    again = client.get(world["base"] + "/schedule.xml", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert first["ETag"] != client.get(world["base"] + "/schedule.json")["ETag"]
+
+
+def test_schedule_xml_holds_every_kind_of_session_validly(client):
+    event = f.event(organisation=f.organisation(slug="xml"), slug="every", timezone="Asia/Tokyo")
+    room = f.location(event=event, name="Salle Lumière")
+    f.live(event=event, name="Keynote: Grüße aus Köln", location=room, description="<b>&amp;")
+    f.live(event=event, name="مرحبا بالعالم", start="12:00", end="12:20")  # no room
+    f.live(event=event, name="東京セッション", day=2, start="23:00", end="23:59", location=room)
+    f.session(event=event, name="Not timed yet", session_status="live")  # no time: left out
+    panel = f.live(event=event, name="Panel", location=room, start="14:00", end="15:00")
+    speakers = [
+        services.speaker_create(event_id=event.pk, data={"first_name": name, "email": ""})
+        for name in ["Zoë", "Åsa", "Łukasz"]
+    ]
+    services.session_update(
+        session_id=panel.pk,
+        data={
+            "speaker_ids": [s.pk for s in speakers],
+            "webinar_url": "https://x.example/j?a=1&b=2",
+        },
+        actor=services.SYSTEM,
+    )
+
+    document = _valid_xml(client.get("/agenda/xml/every/schedule.xml").content)
+
+    titles = [e.findtext("title") for e in document.findall("day/room/event")]
+    assert sorted(titles) == sorted(
+        ["Keynote: Grüße aus Köln", "مرحبا بالعالم", "東京セッション", "Panel"]
+    )
+    rooms = {r.get("name") for r in document.findall("day/room")}
+    assert rooms == {"Salle Lumière", "No room"}
+    panel_xml = next(
+        e for e in document.findall("day/room/event") if e.findtext("title") == "Panel"
+    )
+    assert [p.text for p in panel_xml.findall("persons/person")] == ["Zoë", "Åsa", "Łukasz"]
+    assert panel_xml.find("links/link").get("href") == "https://x.example/j?a=1&b=2"
+    assert document.find("day/room/event/description") is not None

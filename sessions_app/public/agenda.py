@@ -242,6 +242,9 @@ def agenda_event(request, organisation_slug: str, event_slug: str):
             "filtered": bool(chosen_day or track_id or search),
             "ics_url": reverse("agenda:ics", args=[organisation_slug, event_slug]),
             "schedule_url": reverse("agenda:schedule", args=[organisation_slug, event_slug]),
+            "schedule_xml_url": reverse(
+                "agenda:schedule_xml", args=[organisation_slug, event_slug]
+            ),
             "proposed_url": reverse("agenda:proposed", args=[organisation_slug, event_slug])
             if event.proposed_programme != ProposedProgramme.OFF
             else "",
@@ -320,6 +323,15 @@ def agenda_ics(request, organisation_slug: str, event_slug: str):
 
 
 def agenda_schedule(request, organisation_slug: str, event_slug: str):
+    return _schedule(request, organisation_slug, event_slug, xml=False)
+
+
+def agenda_schedule_xml(request, organisation_slug: str, event_slug: str):
+    return _schedule(request, organisation_slug, event_slug, xml=True)
+
+
+def _schedule(request, organisation_slug: str, event_slug: str, *, xml: bool):
+    """schedule.json and schedule.xml: one document, in either form."""
     event = _event(organisation_slug, event_slug)
 
     def schedule():
@@ -335,9 +347,13 @@ def agenda_schedule(request, organisation_slug: str, event_slug: str):
             url_for=session_url(request, event),
             version=version,
         )
+        if xml:
+            return HttpResponse(
+                feeds.schedule_xml(document), content_type="application/xml; charset=utf-8"
+            )
         return HttpResponse(
             json.dumps(document, ensure_ascii=False, indent=1),
             content_type="application/json; charset=utf-8",
         )
 
-    return made_of_the_agenda(request, event, schedule)
+    return made_of_the_agenda(request, event, schedule, variant="xml" if xml else "")

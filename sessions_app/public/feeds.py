@@ -1,5 +1,6 @@
-"""The agenda as documents other programs read: iCalendar (RFC 5545) and the frab/pretalx
-schedule JSON that conference apps import (https://c3voc.de/schedule/schema.json).
+"""The agenda as documents other programs read: iCalendar (RFC 5545), and the frab/pretalx
+schedule that conference apps import, as JSON (https://c3voc.de/schedule/schema.json) and
+as XML (``schedule.xml``, c3voc's ``schedule.xml.xsd``).
 
 Both hold the event's live sessions only, as the agenda page does.
 """
@@ -197,3 +198,63 @@ def schedule_document(
             },
         },
     }
+
+
+# Characters XML 1.0 cannot hold (controls other than tab, newline and carriage return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: Any) -> str:
+    return _NOT_XML.sub("", "" if value is None else str(value))
+
+
+def schedule_xml(document: dict[str, Any]) -> bytes:
+    """The same schedule in the frab XML format (``schedule.xml``, c3voc's
+    ``schedule.xml.xsd``) that Giggity, ConfClerk and the frab tools read."""
+    from xml.etree import ElementTree as ET
+
+    schedule = document["schedule"]
+    conference = schedule["conference"]
+    root = ET.Element("schedule")
+    ET.SubElement(root, "generator", name=GENERATOR["name"], version=GENERATOR["version"])
+    ET.SubElement(root, "version").text = _text(schedule["version"])
+    head = ET.SubElement(root, "conference")
+    for name, value in [
+        ("title", conference["title"]),
+        ("acronym", conference["acronym"]),
+        ("start", conference["start"]),
+        ("end", conference["end"]),
+        ("days", conference["daysCount"]),
+        ("timeslot_duration", conference["timeslot_duration"]),
+        ("base_url", schedule["base_url"]),
+        ("time_zone_name", conference["time_zone_name"]),
+    ]:
+        ET.SubElement(head, name).text = _text(value)
+    for day in conference["days"]:
+        day_element = ET.SubElement(
+            root,
+            "day",
+            index=str(day["index"]),
+            date=day["date"],
+            start=day["day_start"],
+            end=day["day_end"],
+        )
+        for room_name, sessions in day["rooms"].items():
+            room = ET.SubElement(day_element, "room", name=_text(room_name))
+            for session in sessions:
+                event = ET.SubElement(room, "event", id=str(session["id"]), guid=session["guid"])
+                for name in ["date", "start", "duration", "room", "slug", "url", "title"]:
+                    ET.SubElement(event, name).text = _text(session[name])
+                for name in ["subtitle", "track", "type", "language", "abstract", "description"]:
+                    ET.SubElement(event, name).text = _text(session[name])
+                persons = ET.SubElement(event, "persons")
+                for person in session["persons"]:
+                    ET.SubElement(persons, "person", id=person["code"][2:]).text = _text(
+                        person["name"]
+                    )
+                links = ET.SubElement(event, "links")
+                for link in session["links"]:
+                    ET.SubElement(links, "link", href=link["url"]).text = _text(link["title"])
+                ET.SubElement(event, "attachments")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

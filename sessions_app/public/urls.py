@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"{EVENT}/", agenda.agenda_event, name="event"),
     path(f"{EVENT}.ics", agenda.agenda_ics, name="ics"),
     path(f"{EVENT}/schedule.json", agenda.agenda_schedule, name="schedule"),
+    path(f"{EVENT}/schedule.xml", agenda.agenda_schedule_xml, name="schedule_xml"),
     path(f"{EVENT}/stream", live.agenda_stream, name="stream"),
     path(f"{EVENT}/sessions/<int:pk>/", agenda.agenda_session, name="session"),
     path(f"{EVENT}/proposed/", agenda.agenda_proposed, name="proposed"),
