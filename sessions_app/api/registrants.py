@@ -465,20 +465,27 @@ class RegistrantSelectionsView(RegistrantScopedMixin, ApiView):
         validate_only = query.flag("validate_only")
         override = query.flag("override_capacity")
         query.check()
-        # Found before the body is read: another organisation's registrant is a 404
-        # whatever the body says.
-        registrant = self.registrant(pk)
-        payload, form = self.body()
-        session_id, waitlist = _selection_input(payload, form=form)
-        result = services.selection_add(
-            registrant_id=registrant.pk,
-            session_id=session_id,
-            actor=self.actor,
-            waitlist=waitlist,
-            override_capacity=override,
-            validate_only=validate_only,
-            organisation_id=self.organisation_id,
-        )
+        registrant_id = self.registrant_id(pk)
+        try:
+            payload, form = self.body()
+            session_id, waitlist = _selection_input(payload, form=form)
+        except Exception:
+            # Another organisation's registrant is a 404 whatever the body says: looked
+            # for only when the body is refused (the service reads it, locked, otherwise).
+            self.registrant(pk)
+            raise
+        try:
+            result = services.selection_add(
+                registrant_id=registrant_id,
+                session_id=session_id,
+                actor=self.actor,
+                waitlist=waitlist,
+                override_capacity=override,
+                validate_only=validate_only,
+                organisation_id=self.organisation_id,
+            )
+        except Registrant.DoesNotExist:  # not in the client's organisation
+            raise _no_registrant(pk) from None
         selection = result.selection
         if selection.pk is not None and selection.state == SelectionState.WAITLISTED:
             # Its place in the line, as it stands after the commit.

@@ -92,6 +92,14 @@ def test_registrants_of_another_organisation_are_404(api, make_caller):
     chosen = select(api, theirs, their_session)
     assert chosen.status_code == 404
     assert chosen.json()["detail"] == f"There is no registrant with id {theirs.pk}."
+    # Whatever the body says: refused bodies are a 404 too, not a 422 or a 400 that would
+    # tell this registrant exists.
+    for body in [{"session_id": "x"}, {}, {"nope": 1}, "[1]"]:
+        refused = api.post(f"/api/v1/registrants/{theirs.pk}/sessions", body)
+        assert refused.status_code == 404, (body, refused.content)
+    missing = api.post("/api/v1/registrants/999999999/sessions", {"session_id": "x"})
+    assert missing.status_code == 404
+    assert not Selection.objects.filter(registrant=theirs).exists()
     services.selection_add(
         registrant_id=theirs.pk, session_id=their_session.pk, actor=services.SYSTEM
     )

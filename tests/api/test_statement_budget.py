@@ -259,14 +259,12 @@ _PAGE = [
 def _expected(name: str) -> list[str]:
     return {
         "REGISTRANT_CREATE": _registrant_create,
+        # The registrant is read once, locked, in the client's organisation (a 404 if not;
+        # a refused body looks for it first, so that the answer is a 404 whatever it says).
         "SELECTION_ADD": lambda: [
             *_API,
-            # In the client's organisation, before the body is read (a 404 whatever it says).
-            "SELECT sessions_app_registrant",
             *_selection(adds=True),  # a seat: the answer has no waitlist place to read
         ],
-        # Giving up has no body: the registrant is read once, locked, in the client's
-        # organisation (a 404 if not).
         "SELECTION_REMOVE": lambda: [*_API, *_selection(adds=False)],
         "PAGE_CHOOSE": lambda: [
             *_PAGE,
