@@ -88,11 +88,6 @@ class SingleSignOnAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return True  # pre_social_login has let only the organisation's domains through
 
-    def populate_user(self, request, sociallogin, data):
-        user = super().populate_user(request, sociallogin, data)
-        user.is_staff = True
-        return user
-
 
 class SecondFactorAdapter(DefaultMFAAdapter):
     """TOTP secrets are sealed at rest, as webhook secrets are."""

@@ -45,7 +45,7 @@ def agenda_index(request):
     return render(request, "agenda/index.html", {"events": events})
 
 
-def _event(organisation_slug: str, event_slug: str) -> Event:
+def event_or_404(organisation_slug: str, event_slug: str) -> Event:
     """The event with its organisation and its agenda version, in one query: all that a
     client that has the current page needs to be told so."""
     return get_object_or_404(
@@ -201,7 +201,7 @@ def framed_by_listed_sites(response: HttpResponse, event: Event) -> HttpResponse
 
 
 def agenda_event(request, organisation_slug: str, event_slug: str):
-    event = _event(organisation_slug, event_slug)
+    event = event_or_404(organisation_slug, event_slug)
     track_id = ascii_int(request.GET.get("track"))
     search = request.GET.get("q", "").strip().replace("\x00", "")[:200]
     chosen_day = _day(request.GET.get("day"))
@@ -267,7 +267,7 @@ def agenda_proposed(request, organisation_slug: str, event_slug: str):
     """The proposed programme (approved sessions not on the agenda yet), where the event
     shows it; with how many registrants are interested in each where it shows that too.
     Not kept by the agenda's version (which follows the live sessions): read each time."""
-    event = _event(organisation_slug, event_slug)
+    event = event_or_404(organisation_slug, event_slug)
     if event.proposed_programme == ProposedProgramme.OFF:
         raise Http404("This event does not show its proposed programme.")
     context = {
@@ -283,7 +283,7 @@ def agenda_proposed(request, organisation_slug: str, event_slug: str):
 
 def agenda_session(request, organisation_slug: str, event_slug: str, pk: int):
     """A live session's own page: its ``direct_link``."""
-    event = _event(organisation_slug, event_slug)
+    event = event_or_404(organisation_slug, event_slug)
 
     def session_page():
         session = _live(event).filter(pk=pk).first()
@@ -311,7 +311,7 @@ def session_url(request, event: Event):
 
 
 def agenda_ics(request, organisation_slug: str, event_slug: str):
-    event = _event(organisation_slug, event_slug)
+    event = event_or_404(organisation_slug, event_slug)
 
     def calendar():
         body = feeds.event_calendar(event, _live(event), url_for=session_url(request, event))
@@ -332,7 +332,7 @@ def agenda_schedule_xml(request, organisation_slug: str, event_slug: str):
 
 def _schedule(request, organisation_slug: str, event_slug: str, *, xml: bool):
     """schedule.json and schedule.xml: one document, in either form."""
-    event = _event(organisation_slug, event_slug)
+    event = event_or_404(organisation_slug, event_slug)
 
     def schedule():
         sessions = list(_live(event))

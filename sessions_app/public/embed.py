@@ -13,14 +13,12 @@ and a browser on any other site refuses them. The data is the public agenda's, n
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import zoneinfo
 from itertools import groupby
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -30,7 +28,8 @@ from django.views.decorators.http import require_safe
 from sessions_app import selectors
 from sessions_app.models import Event
 from sessions_app.public import stream
-from sessions_app.validators import ascii_int
+from sessions_app.public.agenda import event_or_404
+from sessions_app.validators import ascii_int, date_or_none
 
 
 def allow_origin(response: HttpResponse, request, event: Event) -> HttpResponse:
@@ -79,17 +78,9 @@ def _session(session, zone, link) -> dict:
 
 @require_safe
 def embed_data(request, organisation_slug: str, event_slug: str):
-    event = get_object_or_404(
-        Event.objects.select_related("organisation", "agenda_version"),
-        organisation__slug=organisation_slug,
-        slug=event_slug,
-    )
+    event = event_or_404(organisation_slug, event_slug)
     track_id = ascii_int(request.GET.get("track"))
-    raw_day = request.GET.get("day") or ""
-    try:
-        day = dt.date.fromisoformat(raw_day) if len(raw_day) == 10 else None
-    except ValueError:
-        day = None
+    day = date_or_none(request.GET.get("day"))
     version = getattr(getattr(event, "agenda_version", None), "version", 0)
     etag = quote_etag(
         hashlib.sha256(

@@ -249,9 +249,9 @@ def schedule_xml(document: dict[str, Any]) -> bytes:
                     ET.SubElement(event, name).text = _text(session[name])
                 persons = ET.SubElement(event, "persons")
                 for person in session["persons"]:
-                    ET.SubElement(persons, "person", id=person["code"][2:]).text = _text(
-                        person["name"]
-                    )
+                    ET.SubElement(
+                        persons, "person", id=person["code"].removeprefix("SP")
+                    ).text = _text(person["name"])
                 links = ET.SubElement(event, "links")
                 for link in session["links"]:
                     ET.SubElement(links, "link", href=link["url"]).text = _text(link["title"])

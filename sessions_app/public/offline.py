@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from sessions_app.models import Event
+from sessions_app.public.agenda import event_or_404
 
 
 @require_safe
@@ -46,11 +45,7 @@ def service_worker(request):
 
 @require_safe
 def manifest(request, organisation_slug: str, event_slug: str):
-    event = get_object_or_404(
-        Event.objects.select_related("organisation"),
-        organisation__slug=organisation_slug,
-        slug=event_slug,
-    )
+    event = event_or_404(organisation_slug, event_slug)
     start = reverse("agenda:event", args=[organisation_slug, event_slug])
     data = {
         "name": f"{event.name}: agenda",
